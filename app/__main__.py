@@ -1,0 +1,88 @@
+"""Composition root: settings -> logging -> loops -> services -> server -> window."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+
+from app import __version__
+from app.cli import build_parser, cli_overrides
+from app.config import ConfigError, Settings, load_settings
+
+logger = logging.getLogger("app")
+
+EXIT_CONFIG = 2
+EXIT_ALREADY_RUNNING = 3
+EXIT_NO_DISPLAY = 4
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "devnet":
+        from app.devnet.cli import run as run_devnet
+
+        return run_devnet(args)
+    try:
+        settings = load_settings(os.environ, cli_overrides(args), config_path=args.config)
+    except ConfigError as exc:
+        print(f"redwaves: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    from app.logs import configure_logging
+
+    configure_logging(settings.log_dir, settings.log_level)
+    if args.command == "serve":
+        return asyncio.run(serve(settings))
+    if not has_display():
+        print("redwaves: no display found, so the window cannot open.\n"
+              "Run headless instead:  redwaves serve   (or ./run on a machine without a display)\n"
+              "which serves the checkout pages, the API and /health and prints their URLs.", file=sys.stderr)
+        return EXIT_NO_DISPLAY
+    from app.ui.main import run_gui
+
+    return run_gui(settings, pos_store=getattr(args, "store", None))
+
+
+def has_display() -> bool:
+    if os.environ.get("QT_QPA_PLATFORM", "") in {"offscreen", "minimal", "vnc"}:
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+async def serve(settings: Settings) -> int:
+    from app.checkout_server.listeners import ListenerError
+    from app.instance_lock import AlreadyRunning
+    from app.runtime import Runtime
+
+    runtime = Runtime(settings)
+    try:
+        await runtime.start()
+    except AlreadyRunning as exc:
+        print(f"redwaves: {exc}", file=sys.stderr)
+        return EXIT_ALREADY_RUNNING
+    except ListenerError as exc:
+        print(f"redwaves: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        print(f"RedWaves {__version__} serving ({settings.network}); data in {settings.network_dir}", flush=True)
+        for name, url in runtime.urls.items():
+            print(f"  {name:8} {url}", flush=True)
+        if runtime.devnet is not None:
+            print(f"  devnet   {runtime.devnet.server_string}", flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
+        await stop.wait()
+        logger.info("stopping on signal")
+    finally:
+        await runtime.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

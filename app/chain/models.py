@@ -1,0 +1,75 @@
+"""Plain dataclasses app/chain hands to the rest of RedWaves. No Electrum object ever leaves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.core.payments import ObservedOutput
+
+
+@dataclass(frozen=True)
+class ChainSettings:
+    """How to reach the chain.
+
+    ``server``: ``"host:port:t"`` (TCP) or ``"host:port:s"`` (TLS); None lets Electrum pick.
+    ``oneserver``: talk to ``server`` only (no peer discovery, no auto-switch).
+    ``proxy``: ``"socks5:host:port"`` (Tor: ``"socks5:127.0.0.1:9050"``) or None.
+    ``network_timeout_s``: per-request timeout; None -> 30 s (45 s behind a proxy). Electrum's
+    own default for ``oneserver`` is 600 s, far too long to notice a dead server.
+    """
+
+    network: str
+    datadir: Path
+    server: str | None = None
+    oneserver: bool = False
+    proxy: str | None = None
+    gap_limit: int = 20
+    network_timeout_s: float | None = None
+
+
+@dataclass(frozen=True)
+class ChainState:
+    connected: bool
+    server: str | None
+    tip_height: int | None  # our header chain's tip; None before any header is known
+    synced: bool  # connected and every open wallet is up to date (histories, txs, SPV proofs)
+    pending_requests: int  # wallet sync requests sent but not answered yet
+    error: str | None  # last adapter-level failure, for the status bar; None when healthy
+
+
+@dataclass(frozen=True)
+class AddressView:
+    """What the server currently reports for one watched address.
+
+    ``outputs``: outputs of the transactions in the SERVER's current history for the address that
+    pay it. ``height`` > 0 only once the merkle proof was checked against our headers (SPV);
+    a mined but not yet verified transaction is reported with height 0, like a mempool one.
+    ``complete``: the address is subscribed on the current server, its history is fetched and
+    every transaction in it is present locally; only then is the view safe to reconcile.
+    """
+
+    address: str
+    complete: bool
+    outputs: tuple[ObservedOutput, ...]
+
+
+@dataclass(frozen=True)
+class AddressesChanged:
+    """The view of these watched addresses changed (new, replaced, confirmed, reorged...)."""
+
+    addresses: frozenset[str]
+    wallet_id: str
+
+
+@dataclass(frozen=True)
+class TipChanged:
+    height: int
+
+
+@dataclass(frozen=True)
+class ConnectionChanged:
+    state: ChainState
+
+
+ChainEvent = AddressesChanged | TipChanged | ConnectionChanged

@@ -1,0 +1,169 @@
+"""Electrum's own event-loop thread, and the Daemon/Network that live on it.
+
+Threading model (see docs/chain.md): Electrum runs on a dedicated thread ("EventLoop") with its
+own asyncio loop, exactly as Electrum runs itself. RedWaves' loop (qasync or plain asyncio)
+crosses over with :meth:`ElectrumRuntime.run` and Electrum's callbacks hop back with
+``loop.call_soon_threadsafe``. Only one runtime per process (Electrum keeps the loop in a
+module global); the app runs one network per process anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
+
+from electrum import util
+from electrum.daemon import Daemon
+from electrum.simple_config import SimpleConfig
+
+from app.chain.keys import set_network
+from app.chain.models import ChainSettings
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_NETWORK_FLAGS = {"mainnet": None, "testnet": "testnet", "signet": "signet", "regtest": "regtest"}
+STOP_BUDGET_S = 4.0
+
+
+def electrum_config(settings: ChainSettings) -> SimpleConfig:
+    timeout = settings.network_timeout_s or (45 if settings.proxy else 30)
+    options: dict[str, Any] = {
+        "electrum_path": str(settings.datadir),
+        "auto_connect": settings.server is None or not settings.oneserver,
+        "oneserver": bool(settings.oneserver and settings.server),
+        "use_exchange_rate": False,
+        "check_updates": False,
+        "use_gossip": False,
+        "network_timeout": int(timeout),
+        "dont_show_testnet_warning": True,
+        "proxy": _electrum_proxy(settings.proxy),
+    }
+    if settings.server:
+        options["server"] = settings.server
+    flag = _NETWORK_FLAGS[settings.network]
+    if flag:
+        options[flag] = True
+    return SimpleConfig(options)
+
+
+def _electrum_proxy(proxy: str | None) -> str:
+    if not proxy:
+        return "none"
+    parts = proxy.split(":")
+    if parts[0] not in ("socks5", "socks4") or len(parts) < 3:
+        raise ValueError(f"proxy must look like 'socks5:host:port', got {proxy!r}")
+    return proxy
+
+
+class ElectrumRuntime:
+    """Owns Electrum's loop thread and its Daemon (which owns the Network)."""
+
+    def __init__(self, settings: ChainSettings) -> None:
+        self.settings = settings
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._stopping_fut: asyncio.Future | None = None
+        self._thread: threading.Thread | None = None
+        self.config: SimpleConfig | None = None
+        self.daemon: Daemon | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start_loop(self) -> None:
+        """Start Electrum's loop thread. Synchronous; call before qasync installs its policy."""
+        if self.loop is not None:
+            return
+        set_network(self.settings.network)
+        previous_policy = asyncio.get_event_loop_policy()
+        self.loop, self._stopping_fut, self._thread = util.create_and_start_event_loop()
+        # Electrum installs a policy whose get_event_loop() returns its loop from any thread.
+        # Electrum itself never relies on it (it always has a running loop); give the app its
+        # own policy back so qasync/pytest-asyncio keep working.
+        asyncio.set_event_loop_policy(previous_policy)
+        # trigger_callback caches the loop on first use; a previous runtime's loop is dead.
+        util.callback_mgr.asyncio_loop = self.loop
+        logger.info("electrum loop thread started (network=%s)", self.settings.network)
+
+    async def start_daemon(self) -> None:
+        """Create the Daemon (and Network) on Electrum's side. Offline is not an error."""
+        self.start_loop()
+        self.settings.datadir.mkdir(parents=True, exist_ok=True)
+        self.config = electrum_config(self.settings)
+        # Daemon.__init__ schedules work on Electrum's loop and reads files: do it off our loop.
+        self.daemon = await asyncio.to_thread(Daemon, self.config, listen_jsonrpc=False)
+
+    async def stop(self) -> None:
+        """Stop the daemon (saves wallets), then the loop thread. Idempotent, bounded."""
+        if self.loop is None:
+            return
+        loop, thread, fut = self.loop, self._thread, self._stopping_fut
+        try:
+            if self.daemon is not None and loop.is_running():
+                await self._bounded(self._shutdown_daemon(), STOP_BUDGET_S)
+        finally:
+            self.daemon = None
+            if loop.is_running():
+                loop.call_soon_threadsafe(_finish, fut)
+            if thread is not None:
+                await asyncio.to_thread(thread.join, 2.0)
+                if thread.is_alive():
+                    logger.error("electrum loop thread did not stop within 2 s")
+            if not loop.is_running() and not loop.is_closed():
+                loop.close()
+            if util.callback_mgr.asyncio_loop is loop:
+                util.callback_mgr.asyncio_loop = None
+            self.loop = None
+            logger.info("electrum loop thread stopped")
+
+    async def _shutdown_daemon(self) -> None:
+        daemon = self.daemon
+        assert daemon is not None
+        try:
+            await asyncio.wait_for(daemon.stop(), STOP_BUDGET_S - 0.5)
+        except asyncio.TimeoutError:
+            logger.warning("electrum daemon.stop() timed out; saving wallets directly")
+            for wallet in daemon.get_wallets().values():
+                wallet.save_db()
+        await _cancel_other_tasks()
+
+    async def _bounded(self, coro: Coroutine[Any, Any, T], timeout_s: float) -> T | None:
+        try:
+            return await asyncio.wait_for(self.run(coro), timeout_s)
+        except asyncio.TimeoutError:
+            logger.error("electrum shutdown exceeded %.1f s", timeout_s)
+            return None
+
+    # -- crossing ------------------------------------------------------------------------------
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> Awaitable[T]:
+        """Run ``coro`` on Electrum's loop; await the result from the caller's loop."""
+        if self.loop is None:
+            coro.close()
+            raise RuntimeError("electrum runtime is not running")
+        return asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
+
+    def call(self, fn: Callable[..., T], *args: Any) -> Awaitable[T]:
+        """Run a plain function on Electrum's loop thread (for state Electrum mutates there)."""
+
+        async def _call() -> T:
+            return fn(*args)
+
+        return self.run(_call())
+
+
+def _finish(fut: asyncio.Future | None) -> None:
+    if fut is not None and not fut.done():
+        fut.set_result(1)
+
+
+async def _cancel_other_tasks() -> None:
+    """Cancel what Electrum left on its loop so the loop can close without dangling tasks."""
+    current = asyncio.current_task()
+    tasks = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.wait(tasks, timeout=1.0)

@@ -1,0 +1,154 @@
+"""Electrum wallet files from descriptors, and the per-address view RedWaves reconciles on.
+
+Electrum only WATCHES addresses here: RedWaves allocates receive indexes itself (SQLite) and
+never uses Electrum's request store or its paid/unpaid logic.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+from electrum import keystore
+from electrum.bitcoin import address_to_scripthash
+from electrum.storage import WalletStorage
+from electrum.transaction import Transaction
+from electrum.wallet import Abstract_Wallet, Wallet
+from electrum.wallet_db import WalletDB
+
+from app.chain.errors import WalletFileError, WalletMismatch
+from app.chain.keys import WalletDescriptor
+from app.chain.models import AddressView
+from app.core.payments import ObservedOutput
+
+logger = logging.getLogger(__name__)
+
+_WALLET_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_SEED_TYPE = {"p2pkh": "standard", "p2wpkh": "segwit"}
+
+
+def wallet_path(wallets_dir: Path, wallet_id: str) -> Path:
+    if not _WALLET_ID.match(wallet_id) or wallet_id.startswith("."):
+        raise ValueError(f"wallet id must match {_WALLET_ID.pattern}: {wallet_id!r}")
+    return wallets_dir / wallet_id
+
+
+def _keystores(desc: WalletDescriptor) -> list[keystore.KeyStore]:
+    if desc.kind == "seed":
+        if desc.derivation is None:
+            return [keystore.from_seed(desc.keys[0], None)]
+        root = keystore.bip39_to_seed(desc.keys[0], "")
+        xtype = keystore.xtype_from_derivation(desc.derivation)
+        return [keystore.from_bip43_rootseed(root, desc.derivation, xtype=xtype)]
+    return [keystore.from_xpub(k) for k in desc.keys]
+
+
+def create_wallet(path: Path, desc: WalletDescriptor, *, config, password: str | None,
+                  gap_limit: int) -> Abstract_Wallet:
+    """Write a new Electrum wallet file for ``desc``. Hot wallets are encrypted with ``password``."""
+    if desc.kind == "seed" and not password:
+        raise ValueError("a hot (seed) wallet needs a password to encrypt its file")
+    storage = WalletStorage(str(path))
+    if storage.file_exists():
+        raise FileExistsError(path)
+    db = WalletDB("", manual_upgrades=False)
+    stores = _keystores(desc)
+    if desc.kind == "multisig":
+        db.put("wallet_type", f"{desc.threshold}of{len(stores)}")
+        for i, ks in enumerate(stores):
+            db.put(f"x{i + 1}/", ks.dump())
+    else:
+        db.put("wallet_type", "standard")
+        db.put("keystore", stores[0].dump())
+        if desc.kind == "seed" and desc.derivation is None:
+            db.put("seed_type", _SEED_TYPE[desc.script_type])
+    db.put("gap_limit", gap_limit)
+    db.put("redwaves_fingerprint", desc.fingerprint)
+    wallet = Wallet(db, storage, config=config)
+    # Encrypts keystore and file for hot wallets, writes the file (we are not on a daemon thread).
+    wallet.update_password(old_pw=None, new_pw=password or None, encrypt_storage=bool(password))
+    return wallet
+
+
+def load_wallet(path: Path, desc: WalletDescriptor, *, config, password: str | None) -> Abstract_Wallet:
+    storage = WalletStorage(str(path))
+    if storage.is_encrypted():
+        if not password:
+            raise WalletFileError(f"wallet file {path.name} is encrypted and no password was given")
+        storage.decrypt(password)  # raises InvalidPassword
+    db = WalletDB(storage.read(), manual_upgrades=False)
+    if db.requires_split() or db.get_action():
+        raise WalletFileError(f"wallet file {path.name} needs manual attention in Electrum")
+    stored = db.get("redwaves_fingerprint")
+    if stored is not None and stored != desc.fingerprint:
+        raise WalletMismatch(f"wallet file {path.name} belongs to other keys "
+                             f"({stored} != {desc.fingerprint})")
+    wallet = Wallet(db, storage, config=config)
+    if stored is None and sorted(wallet.get_master_public_keys()) != sorted(desc.watch_keys):
+        raise WalletMismatch(f"wallet file {path.name} belongs to other keys")
+    return wallet
+
+
+# -- views ---------------------------------------------------------------------------------------
+
+
+def address_is_synced(wallet: Abstract_Wallet, address: str) -> bool:
+    """Subscribed on the current server, history fetched, no request in flight for it."""
+    sync = wallet.adb.synchronizer
+    if sync is None:
+        return False
+    # Electrum mutates these on its loop; membership tests and C-level copies are atomic.
+    if address in sync.requested_addrs or address in sync._stale_histories:
+        return False
+    if any(a == address for a, _status in list(sync.requested_histories)):
+        return False
+    return address_to_scripthash(address) in sync.scripthash_to_address
+
+
+def rbf_signalled(tx: Transaction, height: int) -> bool:
+    """BIP125 explicit signal; an output whose parent is unconfirmed (height -1) counts as
+    replaceable too, since the parent (which we may not have) can be replaced."""
+    if height == -1:
+        return True
+    return any(txin.nsequence < 0xFFFFFFFE for txin in tx.inputs())
+
+
+def verified_height(wallet: Abstract_Wallet, txid: str, server_height: int) -> int:
+    """Server height if the tx's merkle proof was verified at that height, else 0 (unconfirmed)."""
+    if server_height <= 0:
+        return server_height
+    info = wallet.adb.db.get_verified_tx(txid)
+    if info is not None and info.height == server_height:
+        return server_height
+    return 0
+
+
+def address_view(wallet: Abstract_Wallet, address: str) -> AddressView:
+    db = wallet.adb.db
+    if not wallet.is_mine(address):
+        return AddressView(address=address, complete=False, outputs=())
+    complete = address_is_synced(wallet, address)
+    outputs: list[ObservedOutput] = []
+    for txid, server_height in db.get_addr_history(address) or ():
+        tx = db.get_transaction(txid)
+        if tx is None:
+            complete = False
+            continue
+        height = verified_height(wallet, txid, server_height)
+        rbf = rbf_signalled(tx, height)
+        for vout, txo in enumerate(tx.outputs()):
+            if txo.address == address:
+                outputs.append(ObservedOutput(txid=txid, vout=vout, amount_sat=txo.value,
+                                              height=height, rbf=rbf))
+    return AddressView(address=address, complete=complete, outputs=tuple(outputs))
+
+
+def addresses_of_tx(wallet: Abstract_Wallet, txid: str) -> set[str]:
+    """Watched addresses a transaction pays (from the db index, falling back to the tx)."""
+    db = wallet.adb.db
+    found = set(db.get_txo_addresses(txid))
+    tx = db.get_transaction(txid)
+    if tx is not None:
+        found.update(o.address for o in tx.outputs() if o.address and wallet.is_mine(o.address))
+    return found

@@ -1,0 +1,23 @@
+"""create_app(services, public=...) -> web.Application; the listener decides which routes exist."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from app.checkout_server.errors import error_middleware
+from app.checkout_server.keys import IS_PUBLIC, SERVICES
+from app.checkout_server.routes import route_table
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def create_app(services: Any, *, public: bool) -> web.Application:
+    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY_BYTES)
+    app[SERVICES] = services
+    app[IS_PUBLIC] = public
+    for route in route_table():
+        if route.public or not public:
+            app.router.add_route(route.method, route.path, route.handler, name=route.name)
+    return app

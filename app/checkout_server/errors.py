@@ -1,0 +1,49 @@
+"""One error middleware: UserFacingError -> JSON 4xx with a stable code; anything else -> logged 500.
+
+Never a traceback to the client. HTML pages get a friendly page instead of JSON (handlers that
+render HTML set `request["wants_html"] = True`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from app.core.errors import UserFacingError
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def error_body(code: str, message: str, field: str | None = None) -> dict[str, dict[str, str]]:
+    error = {"code": code, "message": message}
+    if field:
+        error["field"] = field
+    return {"error": error}
+
+
+def json_error(status: int, code: str, message: str, field: str | None = None) -> web.Response:
+    return web.json_response(error_body(code, message, field), status=status)
+
+
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 413: "payload_too_large", 429: "rate_limited"}
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except UserFacingError as exc:
+        return json_error(exc.http_status, exc.code, str(exc), exc.field)
+    except web.HTTPException as exc:
+        if exc.status < 400 or exc.content_type == "application/json":
+            raise
+        code = _HTTP_CODES.get(exc.status, "http_error")
+        return json_error(exc.status, code, exc.reason)
+    except Exception:
+        logger.exception("unhandled error on %s %s", request.method, request.path)
+        return json_error(500, "internal_error", "Something went wrong on our side; it has been logged.")

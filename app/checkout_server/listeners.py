@@ -1,0 +1,60 @@
+"""The two listeners, run inside the app's loop with AppRunner + TCPSite (never run_app)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from app.checkout_server.app import create_app
+
+logger = logging.getLogger(__name__)
+
+
+class ListenerError(Exception):
+    """A listener could not bind (port in use, bad address); str() says which and why."""
+
+
+class Listener:
+    def __init__(self, app: web.Application, host: str, port: int, *, name: str, ssl_context: Any = None) -> None:
+        self._app = app
+        self._host = host
+        self._port = port
+        self.name = name
+        self._ssl = ssl_context
+        self._runner: web.AppRunner | None = None
+        self.port: int | None = None
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if self._ssl else "http"
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"{scheme}://{host}:{self.port}"
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self._app, access_log=None, shutdown_timeout=2.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self._host, self._port, ssl_context=self._ssl)
+        try:
+            await site.start()
+        except OSError as exc:
+            await self._runner.cleanup()
+            self._runner = None
+            raise ListenerError(f"{self.name} listener cannot bind {self._host}:{self._port}: {exc.strerror}") from None
+        sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
+        self.port = sockets[0].getsockname()[1] if sockets else self._port
+        logger.info("%s listener on %s", self.name, self.url)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+def private_listener(services: Any, host: str, port: int) -> Listener:
+    return Listener(create_app(services, public=False), host, port, name="private")
+
+
+def public_listener(services: Any, host: str, port: int, ssl_context: Any = None) -> Listener:
+    return Listener(create_app(services, public=True), host, port, name="public", ssl_context=ssl_context)

@@ -1,0 +1,251 @@
+"""One typed Settings object: defaults < TOML config file < REDWAVES_* environment < CLI flags.
+
+Nothing happens at import time; `load_settings()` is called once by the composition root and the
+result is passed down. Invalid values raise ConfigError naming the key (the CLI exits with code 2).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+NETWORKS = ("mainnet", "testnet", "signet", "regtest")
+ENV_PREFIX = "REDWAVES_"
+APP_NAME = "redwaves"
+
+
+class ConfigError(Exception):
+    """A setting has an invalid value; str() is a one-line message naming the key."""
+
+    def __init__(self, key: str, message: str, source: str = "") -> None:
+        self.key = key
+        where = f" (from {source})" if source else ""
+        super().__init__(f"invalid setting '{key}'{where}: {message}")
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("expected true or false")
+
+
+def _to_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError("expected an integer")
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    if not text.lstrip("-").isdigit():
+        raise ValueError("expected an integer")
+    return int(text)
+
+
+def _port(value: Any) -> int:
+    port = _to_int(value)
+    if not 0 <= port <= 65535:
+        raise ValueError("expected a port number 0-65535")
+    return port
+
+
+def _host(value: Any) -> str:
+    text = str(value).strip()
+    if not text:
+        raise ValueError("expected a host name or IP address")
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        if not all(part.replace("-", "").isalnum() for part in text.split(".")):
+            raise ValueError("expected a host name or IP address") from None
+    return text
+
+
+def _choice(*options: str) -> Callable[[Any], str]:
+    def convert(value: Any) -> str:
+        text = str(value).strip().lower()
+        if text not in options:
+            raise ValueError(f"expected one of {', '.join(options)}")
+        return text
+
+    return convert
+
+
+def _optional_str(value: Any) -> str | None:
+    text = str(value).strip()
+    return text or None
+
+
+def _server(value: Any) -> str | None:
+    text = _optional_str(value)
+    if text is None:
+        return None
+    parts = text.rsplit(":", 2)
+    if len(parts) != 3 or parts[2] not in {"t", "s"} or not parts[1].isdigit():
+        raise ValueError("expected host:port:t (TCP) or host:port:s (TLS)")
+    return text
+
+
+def _proxy(value: Any) -> str | None:
+    text = _optional_str(value)
+    if text is None:
+        return None
+    parts = text.split(":")
+    if len(parts) != 3 or parts[0] not in {"socks5", "socks4"} or not parts[2].isdigit():
+        raise ValueError("expected socks5:host:port")
+    return text
+
+
+def _path(value: Any) -> Path:
+    return Path(str(value)).expanduser()
+
+
+def _optional_path(value: Any) -> Path | None:
+    text = str(value).strip()
+    return Path(text).expanduser() if text else None
+
+
+def _setting(default: Any, convert: Callable[[Any], Any], help_text: str) -> Any:
+    return field(default=default, metadata={"convert": convert, "help": help_text})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting RedWaves reads. Field metadata carries the converter and a help text."""
+
+    network: str = _setting("mainnet", _choice(*NETWORKS), "Bitcoin network")
+    data_dir: Path = _setting(Path("."), _path, "base data directory (one subdirectory per network)")
+    log_level: str = _setting("info", _choice("debug", "info", "warning", "error"), "console log level")
+    private_host: str = _setting("127.0.0.1", _host, "private listener (API, admin) address")
+    private_port: int = _setting(8470, _port, "private listener port (0 = any free port)")
+    public_enabled: bool = _setting(False, _to_bool, "serve shopper pages on the public listener")
+    public_host: str = _setting("0.0.0.0", _host, "public (LAN) listener address")
+    public_port: int = _setting(8471, _port, "public listener port (0 = any free port)")
+    electrum_server: str | None = _setting(None, _server, "Electrum server host:port:t|s (empty = auto)")
+    electrum_oneserver: bool = _setting(False, _to_bool, "connect to electrum_server only")
+    electrum_proxy: str | None = _setting(None, _proxy, "SOCKS proxy for Electrum, socks5:host:port")
+    devnet: bool = _setting(False, _to_bool, "run an embedded devnet chain (regtest only)")
+    gui_minimize_to_tray: bool = _setting(True, _to_bool, "closing the window keeps serving from the tray")
+
+    @property
+    def network_dir(self) -> Path:
+        """Data for one network: test-net data can never mix with mainnet data."""
+        return self.data_dir / self.network
+
+    @property
+    def db_path(self) -> Path:
+        return self.network_dir / "redwaves.sqlite3"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.network_dir / "logs"
+
+    @property
+    def electrum_dir(self) -> Path:
+        return self.network_dir / "electrum"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.network_dir / "redwaves.lock"
+
+
+def setting_names() -> list[str]:
+    return [f.name for f in dataclasses.fields(Settings)]
+
+
+def default_data_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def default_config_path(data_dir: Path) -> Path:
+    return data_dir / "config.toml"
+
+
+def _convert_all(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in fields:
+            raise ConfigError(key, "unknown setting", source)
+        try:
+            out[key] = fields[key].metadata["convert"](value)
+        except ValueError as exc:
+            raise ConfigError(key, f"{exc} (got {value!r})", source) from None
+    return out
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("config", f"{path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError("config", f"cannot read {path}: {exc.strerror}") from None
+    section = data.get("redwaves", data)
+    if not isinstance(section, dict):
+        raise ConfigError("config", f"{path}: [redwaves] must be a table")
+    return section
+
+
+def _from_env(environ: Mapping[str, str]) -> dict[str, str]:
+    names = set(setting_names())
+    found: dict[str, str] = {}
+    for key, value in environ.items():
+        if key.startswith(ENV_PREFIX):
+            name = key[len(ENV_PREFIX) :].lower()
+            if name in names:
+                found[name] = value
+    return found
+
+
+def load_settings(
+    environ: Mapping[str, str],
+    cli: Mapping[str, Any] | None = None,
+    *,
+    config_path: Path | None = None,
+) -> Settings:
+    """Build Settings with precedence defaults < config file < environment < CLI.
+
+    `cli` holds only the flags the user actually gave. The data directory is resolved first (it
+    locates the default config file): CLI > REDWAVES_DATA_DIR > platformdirs.
+    """
+    cli = {k: v for k, v in (cli or {}).items() if v is not None}
+    env = _from_env(environ)
+    env.pop("config", None)
+    data_dir_raw = cli.get("data_dir") or env.get("data_dir")
+    data_dir = _path(data_dir_raw) if data_dir_raw else default_data_dir()
+
+    path = config_path or _optional_path(environ.get(ENV_PREFIX + "CONFIG", ""))
+    file_values: dict[str, Any] = {}
+    if path is not None:
+        if not path.exists():
+            raise ConfigError("config", f"config file {path} does not exist")
+        file_values = _read_toml(path)
+    elif default_config_path(data_dir).exists():
+        path = default_config_path(data_dir)
+        file_values = _read_toml(path)
+
+    merged: dict[str, Any] = {"data_dir": data_dir}
+    merged.update(_convert_all({k: v for k, v in file_values.items() if k != "data_dir"}, str(path)))
+    merged.update(_convert_all(env, "environment"))
+    merged.update(_convert_all(cli, "command line"))
+    merged["data_dir"] = data_dir
+    settings = Settings(**merged)
+    _check_consistency(settings)
+    return settings
+
+
+def _check_consistency(settings: Settings) -> None:
+    if settings.devnet and settings.network != "regtest":
+        raise ConfigError("devnet", "the embedded devnet exists only with --network regtest")

@@ -1,0 +1,1 @@
+"""The merchant domain: invoices, payments, money, events, errors. Pure: stdlib and app.core only."""

@@ -1,0 +1,145 @@
+"""Domain events, carried through the outbox (the DB layer persists them with a sequence number).
+
+``diff_events`` derives them from two snapshots, so a reconciliation that changes nothing emits nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, ClassVar
+
+from app.core.invoices import InvoiceState
+from app.core.payments import Payment
+from app.core.statuses import ExceptionStatus, InvoiceStatus, PaymentState
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    invoice_id: str
+    store_id: str
+
+    type: ClassVar[str] = "event"
+
+    def to_payload(self) -> dict[str, Any]:
+        """JSON-safe: ints, bools, strings, None; datetimes as ISO 8601, Decimals as strings."""
+        payload: dict[str, Any] = {"type": self.type}
+        for field in fields(self):
+            payload[field.name] = _json_safe(getattr(self, field.name))
+        return payload
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+@dataclass(frozen=True)
+class InvoiceCreated(DomainEvent):
+    amount_due_sat: int
+    created_at: datetime
+    expires_at: datetime
+    price: Decimal | None = None
+    currency: str | None = None
+
+    type: ClassVar[str] = "invoice.created"
+
+
+@dataclass(frozen=True)
+class InvoiceStatusChanged(DomainEvent):
+    """Also how expiry, invalidation and merchant marks are announced."""
+
+    old_status: InvoiceStatus
+    new_status: InvoiceStatus
+    old_exception: ExceptionStatus
+    new_exception: ExceptionStatus
+    amount_paid_sat: int = 0
+    remaining_sat: int = 0
+
+    type: ClassVar[str] = "invoice.status_changed"
+
+
+@dataclass(frozen=True)
+class PaymentEvent(DomainEvent):
+    txid: str
+    vout: int
+    amount_sat: int
+
+
+@dataclass(frozen=True)
+class PaymentReceived(PaymentEvent):
+    first_seen_at: datetime
+    confirmations: int
+
+    type: ClassVar[str] = "payment.received"
+
+
+@dataclass(frozen=True)
+class PaymentConfirmed(PaymentEvent):
+    """The payment's first confirmation (not repeated after a reorg; that is a state change)."""
+
+    height: int
+    confirmations: int
+
+    type: ClassVar[str] = "payment.confirmed"
+
+
+@dataclass(frozen=True)
+class PaymentStateChanged(PaymentEvent):
+    """Replaced, double-spent, reorged out, restored, or back to the mempool / re-mined after a reorg."""
+
+    old_state: PaymentState
+    new_state: PaymentState
+    accounted: bool
+
+    type: ClassVar[str] = "payment.state_changed"
+
+
+EVENT_TYPES: Mapping[str, type[DomainEvent]] = {
+    cls.type: cls
+    for cls in (InvoiceCreated, InvoiceStatusChanged, PaymentReceived, PaymentConfirmed, PaymentStateChanged)
+}
+
+
+def diff_events(
+    invoice_id: str,
+    store_id: str,
+    old_state: InvoiceState,
+    new_state: InvoiceState,
+    old_payments: Sequence[Payment],
+    new_payments: Sequence[Payment],
+) -> list[DomainEvent]:
+    """Exactly the events a transition implies: payment events in arrival order, then the status change."""
+    previous = {payment.outpoint: payment for payment in old_payments}
+    events: list[DomainEvent] = []
+    for payment in new_payments:
+        events.extend(_payment_events(invoice_id, store_id, previous.get(payment.outpoint), payment))
+    if (old_state.status, old_state.exception_status) != (new_state.status, new_state.exception_status):
+        events.append(InvoiceStatusChanged(
+            invoice_id, store_id,
+            old_status=old_state.status, new_status=new_state.status,
+            old_exception=old_state.exception_status, new_exception=new_state.exception_status,
+            amount_paid_sat=new_state.amount_paid_sat, remaining_sat=new_state.remaining_sat,
+        ))
+    return events
+
+
+def _payment_events(invoice_id: str, store_id: str, old: Payment | None, new: Payment) -> list[DomainEvent]:
+    ids = (invoice_id, store_id, new.txid, new.vout, new.amount_sat)
+    events: list[DomainEvent] = []
+    if old is None:
+        events.append(PaymentReceived(*ids, first_seen_at=new.first_seen_at, confirmations=new.confirmations))
+    first_confirmation = new.ever_confirmed and (old is None or not old.ever_confirmed)
+    if first_confirmation:
+        events.append(PaymentConfirmed(*ids, height=new.height, confirmations=new.confirmations))
+    if old is not None and old.state is not new.state and not first_confirmation:
+        events.append(PaymentStateChanged(*ids, old_state=old.state, new_state=new.state, accounted=new.accounted))
+    return events

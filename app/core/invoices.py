@@ -1,0 +1,243 @@
+"""The invoice state machine: the single source of the invoice rules. Pure: no I/O, no clock.
+
+The engine recomputes an invoice from chain facts: ``evaluate(terms, previous, payments, now=...)``.
+Only stickiness (final and marked invoices) and first-reached timestamps depend on ``previous``.
+See docs/invoices.md for the rules in prose and a state diagram.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+from app.core.errors import InvalidTransition, ValidationError
+from app.core.money import validate_amount_sat
+from app.core.payments import Payment, sorted_payments
+from app.core.statuses import FINAL_STATUSES, OPEN_STATUSES, ExceptionStatus, InvoiceStatus
+
+MAX_SPEED_POLICY = 6
+
+_S = InvoiceStatus
+_LEVEL = {_S.PAID: 1, _S.CONFIRMED: 2, _S.COMPLETE: 3}  # how far payment has progressed
+_MARKABLE_FROM: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
+    _S.COMPLETE: frozenset({_S.PENDING, _S.PAID, _S.CONFIRMED, _S.EXPIRED, _S.INVALID}),
+    _S.INVALID: frozenset({_S.PENDING, _S.PAID, _S.CONFIRMED, _S.EXPIRED}),
+    _S.REFUNDED: frozenset({_S.COMPLETE}),
+}
+
+
+@dataclass(frozen=True)
+class InvoiceTerms:
+    """What was agreed when the invoice was created; never changes afterwards."""
+
+    amount_due_sat: int
+    created_at: datetime
+    expires_at: datetime
+    monitoring_until: datetime  # expires_at + the store's monitoring window
+    speed_policy: int  # confirmations required for COMPLETE: 0..6
+    underpaid_tolerance_pct: Decimal  # 0..100
+
+    def __post_init__(self) -> None:
+        validate_amount_sat(self.amount_due_sat)
+        _check_timeline(self.created_at, self.expires_at, self.monitoring_until)
+        _check_speed_policy(self.speed_policy)
+        _check_tolerance(self.underpaid_tolerance_pct)
+
+    @classmethod
+    def starting(
+        cls,
+        amount_due_sat: int,
+        *,
+        created_at: datetime,
+        expiry: timedelta,
+        monitoring: timedelta,
+        speed_policy: int,
+        underpaid_tolerance_pct: Decimal = Decimal(0),
+    ) -> InvoiceTerms:
+        """Terms from a store's policy: expires ``expiry`` after creation, watched ``monitoring`` longer."""
+        expires_at = created_at + expiry
+        return cls(amount_due_sat, created_at, expires_at, expires_at + monitoring, speed_policy,
+                   underpaid_tolerance_pct)
+
+    @property
+    def threshold_sat(self) -> int:
+        """Paid when the accounted total reaches ceil(due * (100 - tolerance) / 100), and at least 1 sat."""
+        exact = Fraction(self.amount_due_sat) * (100 - Fraction(self.underpaid_tolerance_pct)) / 100
+        return max(1, math.ceil(exact))
+
+
+@dataclass(frozen=True)
+class InvoiceState:
+    status: InvoiceStatus
+    exception_status: ExceptionStatus
+    paid_at: datetime | None
+    confirmed_at: datetime | None
+    completed_at: datetime | None
+    amount_paid_sat: int  # accounted payments
+    amount_confirmed_sat: int  # accounted payments with >= 1 confirmation
+    remaining_sat: int  # max(0, due - paid)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Sums over the payments that count: accounted, and first seen before monitoring_until."""
+
+    paid_sat: int
+    confirmed_sat: int  # >= 1 confirmation
+    settled_sat: int  # >= speed_policy confirmations
+    crossing: Payment | None  # the payment whose arrival reached the threshold
+
+
+def tally(terms: InvoiceTerms, payments: Sequence[Payment]) -> Tally:
+    counted = [p for p in sorted_payments(payments) if p.accounted and p.first_seen_at < terms.monitoring_until]
+    return Tally(
+        paid_sat=sum(p.amount_sat for p in counted),
+        confirmed_sat=sum(p.amount_sat for p in counted if p.confirmations >= 1),
+        settled_sat=sum(p.amount_sat for p in counted if p.confirmations >= terms.speed_policy),
+        crossing=_crossing_payment(counted, terms.threshold_sat),
+    )
+
+
+def _crossing_payment(counted: Sequence[Payment], threshold_sat: int) -> Payment | None:
+    running_sat = 0
+    for payment in counted:
+        running_sat += payment.amount_sat
+        if running_sat >= threshold_sat:
+            return payment
+    return None
+
+
+def initial_state(terms: InvoiceTerms) -> InvoiceState:
+    return InvoiceState(_S.PENDING, ExceptionStatus.NONE, None, None, None, 0, 0, terms.amount_due_sat)
+
+
+def evaluate(
+    terms: InvoiceTerms, previous: InvoiceState, payments: Sequence[Payment], *, now: datetime
+) -> InvoiceState:
+    """The invoice's state given every stored payment, at ``now``. Idempotent."""
+    counts = tally(terms, payments)
+    if is_settled_for_good(terms, previous, now):
+        return replace(previous, **_amounts(terms, counts))  # amounts stay truthful; status never moves
+    progress = _progress(terms, counts)
+    status = _status(terms, progress, now)
+    level = _LEVEL.get(progress, 0)
+    return InvoiceState(
+        status=status,
+        exception_status=_exception(terms, previous, status, counts),
+        paid_at=(previous.paid_at or now) if level >= 1 else None,
+        confirmed_at=(previous.confirmed_at or now) if level >= 2 else None,
+        completed_at=(previous.completed_at or now) if level >= 3 else None,
+        **_amounts(terms, counts),
+    )
+
+
+def is_settled_for_good(terms: InvoiceTerms, state: InvoiceState, now: datetime) -> bool:
+    """Final, marked, or expired with the monitoring window over: evaluate() leaves the status alone."""
+    if state.status in FINAL_STATUSES or state.exception_status is ExceptionStatus.MARKED:
+        return True
+    return state.status is _S.EXPIRED and now >= terms.monitoring_until
+
+
+def _progress(terms: InvoiceTerms, counts: Tally) -> InvoiceStatus:
+    """How far the payments have got, ignoring the clock: PENDING, PAID, CONFIRMED or COMPLETE."""
+    threshold_sat = terms.threshold_sat
+    if counts.paid_sat < threshold_sat:
+        return _S.PENDING
+    if counts.settled_sat >= threshold_sat:
+        return _S.COMPLETE
+    if counts.confirmed_sat >= threshold_sat:
+        return _S.CONFIRMED
+    return _S.PAID
+
+
+def _status(terms: InvoiceTerms, progress: InvoiceStatus, now: datetime) -> InvoiceStatus:
+    """The clock's say: unpaid past expiry is EXPIRED; paid but unsettled past monitoring is INVALID."""
+    if progress is _S.PENDING:
+        return _S.EXPIRED if now >= terms.expires_at else _S.PENDING
+    if progress in (_S.PAID, _S.CONFIRMED) and now >= terms.monitoring_until:
+        return _S.INVALID
+    return progress
+
+
+def _exception(
+    terms: InvoiceTerms, previous: InvoiceState, status: InvoiceStatus, counts: Tally
+) -> ExceptionStatus:
+    """Highest-priority exception: FAILED_CONFIRM > PAID_LATE > PAID_OVER > PAID_PARTIAL > NONE."""
+    if status is _S.INVALID:
+        return ExceptionStatus.FAILED_CONFIRM
+    if status in _LEVEL and _paid_late(terms, previous, counts):
+        return ExceptionStatus.PAID_LATE
+    if counts.paid_sat > terms.amount_due_sat:
+        return ExceptionStatus.PAID_OVER
+    if 0 < counts.paid_sat < terms.threshold_sat:
+        return ExceptionStatus.PAID_PARTIAL
+    return ExceptionStatus.NONE
+
+
+def _paid_late(terms: InvoiceTerms, previous: InvoiceState, counts: Tally) -> bool:
+    """The threshold was crossed by a payment first seen at/after expiry.
+
+    An invoice already paid on time keeps that standing, so a fee bump (RBF) seen after expiry, which
+    replaces an on-time payment with a new txid in the same sync, does not make it late.
+    """
+    crossed_late = counts.crossing is not None and counts.crossing.first_seen_at >= terms.expires_at
+    paid_on_time = previous.paid_at is not None and previous.paid_at < terms.expires_at
+    return crossed_late and not paid_on_time
+
+
+def _amounts(terms: InvoiceTerms, counts: Tally) -> dict[str, int]:
+    return {
+        "amount_paid_sat": counts.paid_sat,
+        "amount_confirmed_sat": counts.confirmed_sat,
+        "remaining_sat": max(0, terms.amount_due_sat - counts.paid_sat),
+    }
+
+
+def mark(previous: InvoiceState, target: InvoiceStatus, *, now: datetime) -> InvoiceState:
+    """A merchant's manual decision: COMPLETE or INVALID, or REFUNDED after COMPLETE. Sticky from then on."""
+    if previous.status not in _MARKABLE_FROM.get(target, frozenset()):
+        raise InvalidTransition(f"A {previous.status} invoice cannot be marked {target}", field="status")
+    completed_at = now if target is _S.COMPLETE else previous.completed_at
+    return replace(previous, status=target, exception_status=ExceptionStatus.MARKED, completed_at=completed_at)
+
+
+def is_monitored(terms: InvoiceTerms, state: InvoiceState, now: datetime) -> bool:
+    """Should the engine still watch the address and reconcile? Until monitoring ends, and after that
+    only while an open status still awaits its last evaluate() (to EXPIRED or INVALID)."""
+    return now < terms.monitoring_until or state.status in OPEN_STATUSES
+
+
+def next_deadline(terms: InvoiceTerms, state: InvoiceState, now: datetime) -> datetime | None:
+    """When evaluate() changes the status without chain input (may be in the past: evaluate now)."""
+    if is_settled_for_good(terms, state, now):
+        return None
+    if state.status is _S.PENDING:
+        return terms.expires_at
+    if state.status in (_S.PAID, _S.CONFIRMED):
+        return terms.monitoring_until
+    return None
+
+
+def _check_timeline(created_at: datetime, expires_at: datetime, monitoring_until: datetime) -> None:
+    if any(moment.tzinfo is None or moment.utcoffset() is None
+           for moment in (created_at, expires_at, monitoring_until)):
+        raise ValueError("invoice times must be timezone-aware (UTC)")
+    if not created_at < expires_at <= monitoring_until:
+        raise ValidationError("An invoice must expire after it is created", field="expires_at")
+
+
+def _check_speed_policy(speed_policy: int) -> None:
+    if isinstance(speed_policy, bool) or not isinstance(speed_policy, int) \
+            or not 0 <= speed_policy <= MAX_SPEED_POLICY:
+        raise ValidationError(f"Speed policy must be 0 to {MAX_SPEED_POLICY} confirmations",
+                              field="speed_policy")
+
+
+def _check_tolerance(tolerance_pct: Decimal) -> None:
+    if not isinstance(tolerance_pct, Decimal) or not tolerance_pct.is_finite() \
+            or not 0 <= tolerance_pct <= 100:
+        raise ValidationError("Underpaid tolerance must be 0 to 100 percent", field="underpaid_tolerance_pct")

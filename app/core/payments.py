@@ -1,0 +1,123 @@
+"""Payments to an invoice's address, and how a fresh chain view is merged into the stored ones.
+
+A payment is never deleted: when the chain stops reporting it, it is kept with ``accounted=False`` and a
+state saying why (replaced, double-spent, reorged out), so the merchant can see what happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from app.core.statuses import LOST_PAYMENT_STATES, PaymentState
+
+MEMPOOL_HEIGHT = 0
+MEMPOOL_UNCONFIRMED_PARENT_HEIGHT = -1
+
+
+@dataclass(frozen=True)
+class ObservedOutput:
+    """What the chain reports NOW for one output paying an invoice's address."""
+
+    txid: str
+    vout: int
+    amount_sat: int
+    height: int  # > 0 mined at that height; 0 mempool; -1 mempool with an unconfirmed parent
+    rbf: bool  # the transaction signals BIP125 replaceability
+
+    def __post_init__(self) -> None:
+        if not self.txid or self.vout < 0 or self.height < MEMPOOL_UNCONFIRMED_PARENT_HEIGHT:
+            raise ValueError(f"malformed output {self.txid}:{self.vout} at height {self.height}")
+        if isinstance(self.amount_sat, bool) or not isinstance(self.amount_sat, int) or self.amount_sat <= 0:
+            raise ValueError(f"output amount must be a positive int of satoshis, got {self.amount_sat!r}")
+
+    @property
+    def outpoint(self) -> str:
+        return f"{self.txid}:{self.vout}"
+
+
+@dataclass(frozen=True)
+class Payment:
+    """A stored payment. ``height`` is the last height seen (kept when the payment vanishes)."""
+
+    txid: str
+    vout: int
+    amount_sat: int
+    first_seen_at: datetime
+    height: int
+    confirmations: int
+    state: PaymentState
+    accounted: bool  # counts towards the invoice total
+    rbf: bool
+    ever_confirmed: bool  # sticky: was mined at least once
+
+    @property
+    def outpoint(self) -> str:
+        return f"{self.txid}:{self.vout}"
+
+    @property
+    def sort_key(self) -> tuple[datetime, str, int]:
+        return (self.first_seen_at, self.txid, self.vout)
+
+
+def confirmations_at(height: int, tip_height: int) -> int:
+    """Confirmations of an output mined at ``height``; a mined output has at least 1 even if our tip lags."""
+    if height <= 0:
+        return 0
+    return max(1, tip_height - height + 1)
+
+
+def merge_payments(
+    existing: Sequence[Payment],
+    observed: Sequence[ObservedOutput],
+    *,
+    tip_height: int,
+    now: datetime,
+) -> tuple[Payment, ...]:
+    """The stored payments updated with a COMPLETE, synced view of the address (pure, idempotent)."""
+    seen = {output.outpoint: output for output in observed}
+    merged = {payment.outpoint: _vanished(payment) for payment in existing if payment.outpoint not in seen}
+    previous = {payment.outpoint: payment for payment in existing}
+    for outpoint, output in seen.items():
+        merged[outpoint] = _observed(previous.get(outpoint), output, tip_height=tip_height, now=now)
+    return sorted_payments(merged.values())
+
+
+def sorted_payments(payments: Iterable[Payment]) -> tuple[Payment, ...]:
+    """Arrival order: (first_seen_at, txid, vout)."""
+    return tuple(sorted(payments, key=lambda payment: payment.sort_key))
+
+
+def _observed(
+    payment: Payment | None, output: ObservedOutput, *, tip_height: int, now: datetime
+) -> Payment:
+    """Upsert: a new payment, an update of a known one, or the restoration of a vanished one."""
+    mined = output.height > 0
+    return Payment(
+        txid=output.txid,
+        vout=output.vout,
+        amount_sat=output.amount_sat,
+        first_seen_at=payment.first_seen_at if payment else now,
+        height=output.height,
+        confirmations=confirmations_at(output.height, tip_height),
+        state=PaymentState.CONFIRMED if mined else PaymentState.MEMPOOL,
+        accounted=True,
+        rbf=output.rbf,
+        ever_confirmed=mined or (payment is not None and payment.ever_confirmed),
+    )
+
+
+def _vanished(payment: Payment) -> Payment:
+    """The chain no longer reports this payment: say why, and stop counting it."""
+    if payment.state in LOST_PAYMENT_STATES:
+        return payment
+    return replace(payment, state=lost_state(payment), accounted=False, confirmations=0)
+
+
+def lost_state(payment: Payment) -> PaymentState:
+    if payment.state is PaymentState.CONFIRMED:
+        return PaymentState.REORGED_OUT
+    if payment.rbf:
+        return PaymentState.REPLACED
+    return PaymentState.DOUBLE_SPENT

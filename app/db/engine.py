@@ -1,0 +1,71 @@
+"""The SQLite engine: aiosqlite, WAL, foreign keys, synchronous=FULL (money is written here)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+logger = logging.getLogger(__name__)
+
+
+def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # FULL: a committed payment survives power loss, not only a process crash.
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def create_engine(db_path: Path) -> AsyncEngine:
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(f"sqlite+aiosqlite:///{db_path}")
+    event.listen(engine.sync_engine, "connect", _set_pragmas)
+    return engine
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+class Database:
+    """Owns the engine; `start()` applies migrations first, `stop()` checkpoints and disposes."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.path = db_path
+        self.engine: AsyncEngine | None = None
+        self.sessions: async_sessionmaker[AsyncSession] | None = None
+
+    async def start(self) -> None:
+        import asyncio
+
+        from app.db.migrate import upgrade_to_head
+
+        await asyncio.to_thread(upgrade_to_head, self.path)
+        self.engine = create_engine(self.path)
+        self.sessions = create_sessionmaker(self.engine)
+        logger.info("database ready at %s", self.path)
+
+    async def stop(self) -> None:
+        if self.engine is None:
+            return
+        from sqlalchemy import text
+
+        async with self.engine.connect() as conn:
+            await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        await self.engine.dispose()
+        self.engine = None
+        logger.info("database closed")
+
+    async def ping(self) -> bool:
+        if self.engine is None:
+            return False
+        from sqlalchemy import text
+
+        async with self.engine.connect() as conn:
+            return (await conn.execute(text("SELECT 1"))).scalar() == 1

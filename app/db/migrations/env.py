@@ -1,0 +1,33 @@
+"""Alembic environment: synchronous sqlite3 on the same file; batch mode for SQLite ALTERs."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine, event
+
+from app.db.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _fk_on(dbapi_connection, _record) -> None:  # noqa: ANN001
+    dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+
+def run_migrations_online() -> None:
+    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    event.listen(engine, "connect", _fk_on)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=True,
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+run_migrations_online()

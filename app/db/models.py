@@ -1,0 +1,276 @@
+"""SQLAlchemy 2 models. Schema changes go only through Alembic migrations (app/db/migrations).
+
+Money is INTEGER satoshis; fiat amounts and rates are exact decimals stored as text; times are
+UTC. Secrets (webhook secrets, SMTP passwords, seeds) are NOT here: they live in keyring.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from app.db.types import DecimalText, JSONText, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class WalletRow(Base):
+    __tablename__ = "wallets"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))  # xpub | multisig | seed
+    script_type: Mapped[str] = mapped_column(String(32))
+    # Extended public keys: privacy-sensitive, not secret (never logged whole). Seeds are in keyring.
+    public_keys: Mapped[list[str]] = mapped_column(JSONText)
+    threshold: Mapped[int | None] = mapped_column(Integer)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    next_index: Mapped[int] = mapped_column(Integer, default=0)
+    gap_limit: Mapped[int] = mapped_column(Integer, default=20)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StoreRow(Base):
+    __tablename__ = "stores"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    default_currency: Mapped[str] = mapped_column(String(8))
+    speed_policy: Mapped[int] = mapped_column(Integer, default=1)
+    expiry_s: Mapped[int] = mapped_column(Integer, default=900)
+    monitoring_s: Mapped[int] = mapped_column(Integer, default=86400)
+    underpaid_tolerance_pct: Mapped[Decimal] = mapped_column(DecimalText, default=Decimal(0))
+    rate_source: Mapped[str] = mapped_column(String(40), default="manual")
+    rate_spread_pct: Mapped[Decimal] = mapped_column(DecimalText, default=Decimal(0))
+    checkout: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+    notifications: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+    email: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    wallets: Mapped[list[StoreWalletRow]] = relationship(
+        lazy="raise", order_by="StoreWalletRow.position", cascade="all, delete-orphan"
+    )
+
+
+class StoreWalletRow(Base):
+    __tablename__ = "store_wallets"
+
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
+    wallet_id: Mapped[str] = mapped_column(ForeignKey("wallets.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ProductRow(Base):
+    __tablename__ = "products"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    price: Mapped[Decimal] = mapped_column(DecimalText)
+    category: Mapped[str] = mapped_column(String(100), default="")
+    image: Mapped[str | None] = mapped_column(String(200))  # file name under <data>/images
+    stock: Mapped[int | None] = mapped_column(Integer)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AddressRow(Base):
+    """Every receive address RedWaves ever handed out: an index is never given twice."""
+
+    __tablename__ = "addresses"
+
+    wallet_id: Mapped[str] = mapped_column(ForeignKey("wallets.id"), primary_key=True)
+    derivation_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address: Mapped[str] = mapped_column(String(100), unique=True)
+    invoice_id: Mapped[str | None] = mapped_column(String(40))
+    allocated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class InvoiceRow(Base):
+    __tablename__ = "invoices"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id"))
+    wallet_id: Mapped[str] = mapped_column(ForeignKey("wallets.id"))
+    address: Mapped[str] = mapped_column(String(100), unique=True)
+    derivation_index: Mapped[int] = mapped_column(Integer)
+    price: Mapped[Decimal] = mapped_column(DecimalText)
+    currency: Mapped[str] = mapped_column(String(8))
+    rate: Mapped[Decimal | None] = mapped_column(DecimalText)
+    rate_source: Mapped[str | None] = mapped_column(String(40))
+    amount_due_sat: Mapped[int] = mapped_column(Integer)
+    order_id: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    buyer_email: Mapped[str | None] = mapped_column(String(320))
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSONText, default=list)
+    extra: Mapped[dict[str, Any]] = mapped_column("metadata", JSONText, default=dict)
+    redirect_url: Mapped[str | None] = mapped_column(Text)
+    notification_url: Mapped[str | None] = mapped_column(Text)
+    speed_policy: Mapped[int] = mapped_column(Integer)
+    underpaid_tolerance_pct: Mapped[Decimal] = mapped_column(DecimalText)
+    status: Mapped[str] = mapped_column(String(16))
+    exception_status: Mapped[str] = mapped_column(String(16))
+    amount_paid_sat: Mapped[int] = mapped_column(Integer, default=0)
+    amount_confirmed_sat: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    monitoring_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    monitored: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    __table_args__ = (
+        Index("ix_invoices_store_created", "store_id", "created_at"),
+        Index("ix_invoices_status_created", "status", "created_at"),
+        Index("ix_invoices_monitored", "monitored"),
+        Index("ix_invoices_order_id", "order_id"),
+    )
+
+
+class PaymentRow(Base):
+    """A payment is never deleted: replaced or reorged payments stay visible with their state."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), index=True)
+    txid: Mapped[str] = mapped_column(String(64))
+    vout: Mapped[int] = mapped_column(Integer)
+    amount_sat: Mapped[int] = mapped_column(Integer)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    height: Mapped[int] = mapped_column(Integer, default=0)
+    confirmations: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(16))
+    accounted: Mapped[bool] = mapped_column(Boolean, default=True)
+    rbf: Mapped[bool] = mapped_column(Boolean, default=False)
+    ever_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (UniqueConstraint("invoice_id", "txid", "vout", name="uq_payments_outpoint"),)
+
+
+class OutboxEventRow(Base):
+    """Committed with the transition that caused it; `seq` is monotonic and gap-free per commit."""
+
+    __tablename__ = "outbox_events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    type: Mapped[str] = mapped_column(String(64))
+    invoice_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    store_id: Mapped[str | None] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EventCursorRow(Base):
+    """How far a durable consumer (webhooks, email) has processed the outbox."""
+
+    __tablename__ = "event_cursors"
+
+    consumer: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ApiKeyRow(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # public prefix id
+    name: Mapped[str] = mapped_column(String(200))
+    key_hash: Mapped[str] = mapped_column(String(64))  # sha256 hex of the full key
+    scopes: Mapped[list[str]] = mapped_column(JSONText)
+    store_ids: Mapped[list[str] | None] = mapped_column(JSONText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebhookRow(Base):
+    __tablename__ = "webhooks"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    event_types: Mapped[list[str]] = mapped_column(JSONText)  # empty = all
+    flavor: Mapped[str] = mapped_column(String(16), default="redwaves")  # redwaves | greenfield
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WebhookDeliveryRow(Base):
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    webhook_id: Mapped[str] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"), index=True)
+    event_seq: Mapped[int] = mapped_column(Integer)
+    event_type: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("webhook_id", "event_seq", name="uq_webhook_deliveries_event"),
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    )
+
+
+class NotificationDeliveryRow(Base):
+    """Emails and other merchant/buyer notifications, persisted so they survive restarts."""
+
+    __tablename__ = "notification_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    store_id: Mapped[str | None] = mapped_column(String(40))
+    event_seq: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(32))  # email | tray | apprise | ...
+    kind: Mapped[str] = mapped_column(String(32))  # receipt | merchant
+    recipient: Mapped[str] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("channel", "kind", "recipient", "event_seq", name="uq_notification_once"),
+        Index("ix_notification_due", "status", "next_attempt_at"),
+    )
+
+
+class AppSettingRow(Base):
+    """Settings the merchant edits at run time (GUI/API), as JSON values."""
+
+    __tablename__ = "app_settings"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSONText)

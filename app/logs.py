@@ -1,0 +1,67 @@
+"""Logging set-up: console + rotating file in the data dir, with secrets redacted.
+
+Configured once by the composition root. Every module logs through `logging.getLogger(__name__)`.
+The redaction filter runs on the formatted message, so it also covers exceptions and arguments.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import re
+from pathlib import Path
+
+# Extended keys (public and private, all SLIP-132 prefixes), WIF keys, emails, bearer tokens,
+# RedWaves API keys and password-like key=value pairs.
+_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\b([xyzXYZtuvTUV](?:pub|prv)[1-9A-HJ-NP-Za-km-z]{6})[1-9A-HJ-NP-Za-km-z]{90,}"), r"\1…"),
+    (re.compile(r"\b[5KLc9][1-9A-HJ-NP-Za-km-z]{50,51}\b"), "[redacted-wif]"),
+    (re.compile(r"\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b"), r"\1***@\2"),
+    (re.compile(r"(?i)\b(bearer|token|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 [redacted]"),
+    (re.compile(r"\b(rw_[A-Za-z0-9]{6})[A-Za-z0-9_-]{10,}"), r"\1…"),
+    (re.compile(r"(?i)\b(password|passphrase|secret|seed|private_key)(['\"]?\s*[=:]\s*['\"]?)[^\s'\",}]+"),
+     r"\1\2[redacted]"),
+]
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
+def configure_logging(log_dir: Path | None, level: str = "info", *, console: bool = True) -> None:
+    """Install handlers on the root logger (idempotent: replaces RedWaves' previous handlers)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_redwaves", False):
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(logging.DEBUG)
+    formatter = RedactingFormatter(_FORMAT)
+    if console:
+        stream = logging.StreamHandler()
+        stream.setLevel(level.upper())
+        stream.setFormatter(formatter)
+        stream._redwaves = True  # type: ignore[attr-defined]
+        root.addHandler(stream)
+    if log_dir is not None:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        rotating = logging.handlers.RotatingFileHandler(
+            log_dir / "redwaves.log", maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8"
+        )
+        rotating.setLevel(logging.DEBUG)
+        rotating.setFormatter(formatter)
+        rotating._redwaves = True  # type: ignore[attr-defined]
+        root.addHandler(rotating)
+    # Electrum and aiosqlite are chatty at DEBUG; keep their INFO and above.
+    for noisy in ("electrum", "aiosqlite", "asyncio", "aiorpcx", "stem", "PIL"):
+        logging.getLogger(noisy).setLevel(logging.INFO)

@@ -1,0 +1,1 @@
+"""Outbound and exposure networking: exchange rates, tor (stem), TLS, SMTP."""

@@ -1,0 +1,249 @@
+"""The payment engine: recomputes invoices from chain state, commits, then publishes.
+
+Every path (a chain notification, a new block, a reconnect, the start-up sweep, a periodic sweep, an
+expiry deadline) ends in the same `_reconcile()`: load the invoice and its payments, merge the
+chain's current view of the address (app.core.payments.merge_payments), evaluate the rules
+(app.core.invoices.evaluate), and write state + payments + outbox events in one transaction. It is
+idempotent, so running it again (after a crash, twice, concurrently queued) changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import and_, exists, or_, select
+
+from app.core import invoices as rules
+from app.core.events import diff_events
+from app.core.payments import ObservedOutput, Payment, merge_payments
+from app.core.records import Invoice
+from app.core.statuses import InvoiceStatus
+from app.db.mapping import apply_payment, to_invoice, to_payment
+from app.db.models import InvoiceRow, PaymentRow
+from app.services.events import add_events
+from app.services.invoices import write_state
+from app.services.wallets import WalletService
+from app.services.writer import Writer
+
+logger = logging.getLogger(__name__)
+BATCH = 200
+
+
+class AddressViewPort(Protocol):
+    address: str
+    complete: bool
+    outputs: tuple[ObservedOutput, ...]
+
+
+class ChainStatePort(Protocol):
+    connected: bool
+    tip_height: int | None
+    synced: bool
+
+
+class ChainPort(Protocol):
+    def state(self) -> ChainStatePort: ...
+    async def address_views(self, wallet_id: str, addresses: Iterable[str]) -> Sequence[AddressViewPort]: ...
+    async def watch(self, wallet_id: str, up_to_index: int) -> None: ...
+
+
+class PaymentEngine:
+    def __init__(self, writer: Writer, wallets: WalletService, chain: ChainPort | None, *,
+                 sweep_interval_s: float = 60.0, tick_s: float = 1.0,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._writer = writer
+        self._wallets = wallets
+        self._chain = chain
+        self._sweep_interval_s = sweep_interval_s
+        self._tick_s = tick_s
+        self._clock = clock
+        self._dirty_addresses: set[str] = set()
+        self._full_sweep = True
+        self._paid_sweep = False
+        self._watch_wanted: dict[str, int] = {}
+        self._due_ids: set[str] = set()
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.reconciled = 0
+        self.changed = 0
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    async def start(self) -> None:
+        await self._wallets.open_all()
+        self._full_sweep = True
+        self._wake.set()
+        self._tasks = [
+            asyncio.create_task(self._worker(), name="engine-worker"),
+            asyncio.create_task(self._ticker(), name="engine-ticker"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    # -- inputs --------------------------------------------------------------------------------
+    def on_chain_event(self, event: Any) -> None:
+        """Called on our loop by the chain adapter. Only marks work; the worker does it."""
+        kind = type(event).__name__
+        if kind == "AddressesChanged":
+            self._dirty_addresses.update(event.addresses)
+        elif kind == "TipChanged":
+            self._paid_sweep = True  # confirmations moved for every invoice with payments
+        elif kind == "ConnectionChanged":
+            self._full_sweep = True  # catch up with everything that happened while away
+        self._wake.set()
+
+    def invoice_created(self, invoice: Invoice) -> None:
+        self._watch_wanted[invoice.wallet_id] = max(self._watch_wanted.get(invoice.wallet_id, -1),
+                                                    invoice.derivation_index)
+        self._dirty_addresses.add(invoice.address)
+        self._wake.set()
+
+    def request_full_sweep(self) -> None:
+        self._full_sweep = True
+        self._wake.set()
+
+    # -- loops ---------------------------------------------------------------------------------
+    async def _worker(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self._do_pending_work()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("engine pass failed; retrying on the next event or tick")
+                await asyncio.sleep(1.0)
+                self._full_sweep = True
+                self._wake.set()
+
+    async def _ticker(self) -> None:
+        last_sweep = asyncio.get_running_loop().time()
+        while True:
+            await asyncio.sleep(self._tick_s)
+            now_mono = asyncio.get_running_loop().time()
+            if now_mono - last_sweep >= self._sweep_interval_s:
+                last_sweep = now_mono
+                self._full_sweep = True
+            ids = await self._due_invoice_ids()
+            if ids or self._full_sweep:
+                self._due_ids.update(ids)
+                self._wake.set()
+
+    async def _do_pending_work(self) -> None:
+        await self._flush_watches()
+        if self._full_sweep:
+            self._full_sweep = False
+            self._paid_sweep = False
+            self._dirty_addresses.clear()
+            self._due_ids = set()
+            await self.reconcile_where(InvoiceRow.monitored.is_(True))
+            return
+        if self._paid_sweep:
+            self._paid_sweep = False
+            has_payment = exists().where(PaymentRow.invoice_id == InvoiceRow.id)
+            await self.reconcile_where(and_(InvoiceRow.monitored.is_(True), has_payment))
+        if self._dirty_addresses:
+            addresses, self._dirty_addresses = list(self._dirty_addresses), set()
+            for start in range(0, len(addresses), BATCH):
+                await self.reconcile_where(InvoiceRow.address.in_(addresses[start:start + BATCH]))
+        if self._due_ids:
+            ids, self._due_ids = list(self._due_ids), set()
+            await self.reconcile_where(InvoiceRow.id.in_(ids))
+
+    async def _flush_watches(self) -> None:
+        if self._chain is None or not self._watch_wanted:
+            return
+        wanted, self._watch_wanted = self._watch_wanted, {}
+        for wallet_id, index in wanted.items():
+            await self._chain.watch(wallet_id, index)
+
+    async def _due_invoice_ids(self) -> list[str]:
+        now = self._clock()
+        query = select(InvoiceRow.id).where(
+            InvoiceRow.monitored.is_(True),
+            or_(and_(InvoiceRow.status == str(InvoiceStatus.PENDING), InvoiceRow.expires_at <= now),
+                InvoiceRow.monitoring_until <= now),
+        ).limit(1000)
+        async with self._writer.read() as session:
+            return list((await session.scalars(query)).all())
+
+    # -- reconciliation ------------------------------------------------------------------------
+    def _chain_ready(self) -> tuple[bool, int]:
+        if self._chain is None:
+            return False, 0
+        state = self._chain.state()
+        ready = bool(state.connected and state.synced and state.tip_height)
+        return ready, state.tip_height or 0
+
+    async def reconcile_where(self, condition: Any) -> None:
+        """Reconcile every invoice matching `condition`, in batches, oldest first."""
+        last_key = ""
+        while True:
+            query = (select(InvoiceRow.id, InvoiceRow.wallet_id, InvoiceRow.address)
+                     .where(condition, InvoiceRow.id > last_key).order_by(InvoiceRow.id).limit(BATCH))
+            async with self._writer.read() as session:
+                batch = (await session.execute(query)).all()
+            if not batch:
+                return
+            last_key = batch[-1].id
+            await self._reconcile_batch(batch)
+
+    async def _reconcile_batch(self, batch: Sequence[Any]) -> None:
+        ready, tip = self._chain_ready()
+        views: dict[str, AddressViewPort] = {}
+        if ready:
+            by_wallet: dict[str, list[str]] = defaultdict(list)
+            for item in batch:
+                by_wallet[item.wallet_id].append(item.address)
+            for wallet_id, addresses in by_wallet.items():
+                for view in await self._chain.address_views(wallet_id, addresses):  # type: ignore[union-attr]
+                    if view.complete:
+                        views[view.address] = view
+        now = self._clock()
+        async with self._writer.transaction() as session:
+            ids = [item.id for item in batch]
+            rows = {r.id: r for r in (await session.scalars(select(InvoiceRow).where(InvoiceRow.id.in_(ids)))).all()}
+            payment_rows: dict[str, list[PaymentRow]] = defaultdict(list)
+            for p in (await session.scalars(select(PaymentRow).where(PaymentRow.invoice_id.in_(ids)))).all():
+                payment_rows[p.invoice_id].append(p)
+            for invoice_id in ids:
+                row = rows.get(invoice_id)
+                if row is not None:
+                    self._reconcile_one(session, row, payment_rows[invoice_id], views.get(row.address), tip,
+                                        now, ready)
+
+    def _reconcile_one(self, session: Any, row: InvoiceRow, payment_rows: list[PaymentRow],
+                       view: AddressViewPort | None, tip: int, now: datetime, ready: bool) -> None:
+        old = to_invoice(row, [to_payment(p) for p in payment_rows])
+        payments: Sequence[Payment] = old.payments
+        if view is not None:
+            payments = merge_payments(old.payments, view.outputs, tip_height=tip, now=now)
+        # Without a fresh chain view, never end monitoring: the payment may have confirmed meanwhile.
+        eval_now = now if ready else min(now, old.monitoring_until - timedelta(microseconds=1))
+        new_state = rules.evaluate(old.terms, old.state, payments, now=eval_now)
+        events = diff_events(row.id, row.store_id, old.state, new_state, old.payments, payments)
+        monitored = rules.is_monitored(old.terms, new_state, eval_now)
+        self.reconciled += 1
+        if new_state == old.state and tuple(payments) == tuple(old.payments) and monitored == row.monitored:
+            return
+        self.changed += 1
+        write_state(row, new_state, monitored=monitored)
+        by_outpoint = {(p.txid, p.vout): p for p in payment_rows}
+        for payment in payments:
+            existing = by_outpoint.get((payment.txid, payment.vout))
+            if existing is None:
+                existing = PaymentRow(invoice_id=row.id, txid=payment.txid, vout=payment.vout)
+                session.add(existing)
+            apply_payment(existing, payment)
+        add_events(session, events, now=now)
+        if events:
+            logger.info("invoice %s: %s", row.id, ", ".join(e.type for e in events))

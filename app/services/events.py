@@ -1,0 +1,140 @@
+"""The outbox, read back: committed domain events delivered to in-process subscribers in order.
+
+Live subscribers (GUI bridge, websockets) get each event once, after its commit. Durable consumers
+(webhooks, email) keep a cursor in `event_cursors` and call `read_since()` after a restart, so no
+event is lost or skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app.core.events import DomainEvent
+from app.db.models import EventCursorRow, OutboxEventRow
+from app.services.writer import Writer
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OutboxEvent:
+    seq: int
+    type: str
+    invoice_id: str | None
+    store_id: str | None
+    payload: dict[str, Any]
+    created_at: datetime
+
+
+def _to_event(row: OutboxEventRow) -> OutboxEvent:
+    return OutboxEvent(row.seq, row.type, row.invoice_id, row.store_id, dict(row.payload), row.created_at)
+
+
+def add_events(session: Any, events: Iterable[DomainEvent], *, now: datetime | None = None) -> None:
+    """Stage events in the caller's transaction (commit first, then publish)."""
+    when = now or datetime.now(UTC)
+    for event in events:
+        session.add(
+            OutboxEventRow(
+                type=event.type,
+                invoice_id=event.invoice_id,
+                store_id=event.store_id,
+                payload=event.to_payload(),
+                created_at=when,
+            )
+        )
+
+
+Subscriber = Callable[[OutboxEvent], None]
+
+
+class EventBus:
+    def __init__(self, writer: Writer) -> None:
+        self._writer = writer
+        self._subscribers: list[Subscriber] = []
+        self._last_dispatched = 0
+        self._wakeup = asyncio.Event()
+        self._changed = asyncio.Condition()
+        self._task: asyncio.Task[None] | None = None
+        writer.on_commit(self._wakeup.set)
+
+    @property
+    def last_seq(self) -> int:
+        return self._last_dispatched
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
+
+    async def start(self) -> None:
+        async with self._writer.read() as session:
+            self._last_dispatched = (await session.scalar(select(func.max(OutboxEventRow.seq)))) or 0
+        self._task = asyncio.create_task(self._run(), name="event-bus")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        await self.dispatch()
+
+    async def _run(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            await self.dispatch()
+
+    async def dispatch(self) -> None:
+        while True:
+            batch = await self.read_since(self._last_dispatched, limit=500)
+            if not batch:
+                return
+            for event in batch:
+                self._last_dispatched = event.seq
+                for callback in list(self._subscribers):
+                    try:
+                        callback(event)
+                    except Exception:
+                        logger.exception("event subscriber failed on seq %s", event.seq)
+            async with self._changed:
+                self._changed.notify_all()
+
+    async def wait_for(self, seq: int, timeout_s: float) -> bool:
+        """Wait until events up to `seq` were dispatched (for tests and durable consumers)."""
+
+        async def _reached() -> None:
+            async with self._changed:
+                await self._changed.wait_for(lambda: self._last_dispatched >= seq)
+
+        try:
+            await asyncio.wait_for(_reached(), timeout_s)
+        except TimeoutError:
+            return False
+        return True
+
+    async def read_since(self, seq: int, *, limit: int = 500, types: Sequence[str] | None = None) -> list[OutboxEvent]:
+        query = select(OutboxEventRow).where(OutboxEventRow.seq > seq).order_by(OutboxEventRow.seq).limit(limit)
+        if types:
+            query = query.where(OutboxEventRow.type.in_(types))
+        async with self._writer.read() as session:
+            return [_to_event(row) for row in (await session.scalars(query)).all()]
+
+    async def get_cursor(self, consumer: str) -> int:
+        async with self._writer.read() as session:
+            row = await session.get(EventCursorRow, consumer)
+            return row.last_seq if row else 0
+
+    async def set_cursor(self, consumer: str, seq: int) -> None:
+        async with self._writer.transaction() as session:
+            row = await session.get(EventCursorRow, consumer)
+            if row is None:
+                session.add(EventCursorRow(consumer=consumer, last_seq=seq))
+            elif seq > row.last_seq:
+                row.last_seq = seq

@@ -1,0 +1,209 @@
+"""Invoices: create (price locked at a rate, a fresh address), read, list, mark."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from app.core import invoices as rules
+from app.core.errors import InvoiceNotFound, StoreHasNoWallet, ValidationError
+from app.core.events import InvoiceCreated, diff_events
+from app.core.ids import new_invoice_id
+from app.core.money import is_fiat, normalize_currency, parse_price, price_to_sat
+from app.core.records import Invoice, Page
+from app.core.statuses import ExceptionStatus, InvoiceStatus
+from app.db.mapping import to_invoice, to_payment
+from app.db.models import InvoiceRow, PaymentRow
+from app.services.events import add_events
+from app.services.rates import RateService
+from app.services.stores import StoreService
+from app.services.wallets import WalletService
+from app.services.writer import Writer
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+MAX_METADATA_BYTES = 16 * 1024
+
+
+@dataclass(frozen=True)
+class InvoiceFilter:
+    store_id: str | None = None
+    store_ids: Sequence[str] | None = None  # restriction (e.g. an API key limited to some stores)
+    status: Sequence[str] | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    text: str | None = None
+    order_id: str | None = None
+
+
+def _optional_text(value: Any, field: str, limit: int) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    if len(text) > limit:
+        raise ValidationError(f"'{field}' is longer than {limit} characters.", code=f"invalid_{field}", field=field)
+    return text or None
+
+
+def _url(value: Any, field: str) -> str | None:
+    text = _optional_text(value, field, 2000)
+    if text and not re.match(r"^https?://[^\s<>\"']+$", text):
+        raise ValidationError(f"'{field}' must be an http(s) URL.", code=f"invalid_{field}", field=field)
+    return text
+
+
+def _email(value: Any) -> str | None:
+    text = _optional_text(value, "buyer_email", 320)
+    if text and not _EMAIL.match(text):
+        raise ValidationError("That email address does not look valid.", code="invalid_email", field="buyer_email")
+    return text
+
+
+def _metadata(value: Any) -> dict[str, Any]:
+    import json
+
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValidationError("metadata must be a JSON object.", code="invalid_metadata", field="metadata")
+    try:
+        encoded = json.dumps(value)
+    except (TypeError, ValueError):
+        raise ValidationError("metadata must be plain JSON.", code="invalid_metadata", field="metadata") from None
+    if len(encoded.encode()) > MAX_METADATA_BYTES:
+        raise ValidationError("metadata is larger than 16 KiB.", code="invalid_metadata", field="metadata")
+    return json.loads(encoded)
+
+
+class InvoiceService:
+    def __init__(self, writer: Writer, stores: StoreService, wallets: WalletService, rates: RateService,
+                 *, on_created: Callable[[Invoice], None] | None = None) -> None:
+        self._writer = writer
+        self._stores = stores
+        self._wallets = wallets
+        self._rates = rates
+        self._on_created = on_created
+
+    async def create(self, store_id: str, *, price: Decimal | str | int, currency: str | None = None,
+                     order_id: str | None = None, description: str = "", buyer_email: str | None = None,
+                     metadata: Mapping[str, Any] | None = None, redirect_url: str | None = None,
+                     notification_url: str | None = None, items: Sequence[Mapping[str, Any]] = (),
+                     expiry_s: int | None = None) -> Invoice:
+        store = await self._stores.get(store_id)
+        if not store.wallet_ids:
+            raise StoreHasNoWallet("This store has no wallet yet: add one before creating invoices.",
+                                   code="store_has_no_wallet")
+        code = normalize_currency(currency or store.default_currency)
+        amount = parse_price(price, code)
+        quote = None
+        if is_fiat(code):
+            quote = await self._rates.quote(code, source=store.rate_source, spread_pct=store.rate_spread_pct)
+        amount_due_sat = price_to_sat(amount, code, quote.rate if quote else None)
+        if expiry_s is not None and (isinstance(expiry_s, bool) or not isinstance(expiry_s, int)
+                                     or not 60 <= expiry_s <= 7 * 86400):
+            raise ValidationError("Expiry must be 60 s to 7 days.", code="invalid_expiry", field="expiry_s")
+        now = datetime.now(UTC)
+        expires_at = now + timedelta(seconds=expiry_s or store.expiry_s)
+        terms = rules.InvoiceTerms(
+            amount_due_sat=amount_due_sat, created_at=now, expires_at=expires_at,
+            monitoring_until=expires_at + timedelta(seconds=store.monitoring_s),
+            speed_policy=store.speed_policy, underpaid_tolerance_pct=store.underpaid_tolerance_pct,
+        )
+        state = rules.initial_state(terms)
+        row = InvoiceRow(
+            id=new_invoice_id(), store_id=store.id, wallet_id=store.wallet_ids[0], price=amount, currency=code,
+            rate=quote.rate if quote else None, rate_source=quote.source if quote else None,
+            amount_due_sat=amount_due_sat, order_id=_optional_text(order_id, "order_id", 200),
+            description=_optional_text(description, "description", 2000) or "", buyer_email=_email(buyer_email),
+            items=[dict(i) for i in items], extra=_metadata(metadata), redirect_url=_url(redirect_url, "redirect_url"),
+            notification_url=_url(notification_url, "notification_url"), speed_policy=store.speed_policy,
+            underpaid_tolerance_pct=store.underpaid_tolerance_pct, status=str(state.status),
+            exception_status=str(state.exception_status), amount_paid_sat=0, amount_confirmed_sat=0,
+            created_at=now, expires_at=expires_at, monitoring_until=terms.monitoring_until, monitored=True,
+        )
+        async with self._writer.transaction() as session:
+            row.derivation_index, row.address = await self._wallets.allocate_address(session, row.wallet_id, row.id)
+            session.add(row)
+            add_events(session, [InvoiceCreated(
+                invoice_id=row.id, store_id=row.store_id, amount_due_sat=amount_due_sat, created_at=now,
+                expires_at=expires_at, price=amount, currency=code)], now=now)
+        invoice = to_invoice(row)
+        if self._on_created is not None:
+            self._on_created(invoice)
+        return invoice
+
+    async def get(self, invoice_id: str) -> Invoice:
+        async with self._writer.read() as session:
+            row = await session.get(InvoiceRow, invoice_id)
+            if row is None:
+                raise InvoiceNotFound("Invoice not found.")
+            payments = (await session.scalars(
+                select(PaymentRow).where(PaymentRow.invoice_id == invoice_id).order_by(PaymentRow.first_seen_at)
+            )).all()
+            return to_invoice(row, [to_payment(p) for p in payments])
+
+    async def list(self, flt: InvoiceFilter | None = None, *, offset: int = 0, limit: int = 50) -> Page:
+        flt = flt or InvoiceFilter()
+        if not 1 <= limit <= 1000 or offset < 0:
+            raise ValidationError("limit must be 1-1000 and offset >= 0.", code="invalid_paging", field="limit")
+        query = select(InvoiceRow)
+        if flt.store_id:
+            query = query.where(InvoiceRow.store_id == flt.store_id)
+        if flt.store_ids is not None:
+            query = query.where(InvoiceRow.store_id.in_(list(flt.store_ids)))
+        if flt.status:
+            statuses = [str(InvoiceStatus(s)) for s in flt.status]
+            query = query.where(InvoiceRow.status.in_(statuses))
+        if flt.created_from:
+            query = query.where(InvoiceRow.created_at >= flt.created_from)
+        if flt.created_to:
+            query = query.where(InvoiceRow.created_at < flt.created_to)
+        if flt.order_id:
+            query = query.where(InvoiceRow.order_id == flt.order_id)
+        if flt.text:
+            like = f"%{flt.text.strip()}%"
+            query = query.where(or_(InvoiceRow.id == flt.text.strip(), InvoiceRow.order_id.like(like),
+                                    InvoiceRow.description.like(like), InvoiceRow.address == flt.text.strip(),
+                                    InvoiceRow.buyer_email.like(like)))
+        async with self._writer.read() as session:
+            total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            rows = (await session.scalars(
+                query.order_by(InvoiceRow.created_at.desc(), InvoiceRow.id).offset(offset).limit(limit))).all()
+            return Page(items=tuple(to_invoice(r) for r in rows), total=total, offset=offset, limit=limit)
+
+    async def mark(self, invoice_id: str, target: InvoiceStatus | str) -> Invoice:
+        """The merchant's decision: complete or invalid (or refunded after complete)."""
+        try:
+            status = InvoiceStatus(str(target).lower())
+        except ValueError:
+            raise ValidationError("Mark an invoice complete, invalid or refunded.", code="invalid_status",
+                                  field="status") from None
+        now = datetime.now(UTC)
+        async with self._writer.transaction() as session:
+            row = await session.get(InvoiceRow, invoice_id)
+            if row is None:
+                raise InvoiceNotFound("Invoice not found.")
+            old = to_invoice(row)
+            new_state = rules.mark(old.state, status, now=now)
+            write_state(row, new_state, monitored=rules.is_monitored(old.terms, new_state, now))
+            add_events(session, diff_events(row.id, row.store_id, old.state, new_state, (), ()), now=now)
+        return await self.get(invoice_id)
+
+
+def write_state(row: InvoiceRow, state: rules.InvoiceState, *, monitored: bool) -> None:
+    row.status = str(state.status)
+    row.exception_status = str(state.exception_status)
+    row.amount_paid_sat = state.amount_paid_sat
+    row.amount_confirmed_sat = state.amount_confirmed_sat
+    row.paid_at = state.paid_at
+    row.confirmed_at = state.confirmed_at
+    row.completed_at = state.completed_at
+    row.monitored = monitored
+
+
+__all__ = ["ExceptionStatus", "InvoiceFilter", "InvoiceService", "write_state"]

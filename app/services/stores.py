@@ -1,0 +1,134 @@
+"""Stores: name, currency, wallets, speed policy, expiry, monitoring window, tolerance, look."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import selectinload
+
+from app.core.errors import StoreNotFound, ValidationError, WalletNotFound
+from app.core.ids import new_id
+from app.core.money import normalize_currency
+from app.core.records import Store
+from app.db.mapping import to_store
+from app.db.models import StoreRow, StoreWalletRow, WalletRow
+from app.services.writer import Writer
+
+EDITABLE = (
+    "name", "default_currency", "speed_policy", "expiry_s", "monitoring_s", "underpaid_tolerance_pct",
+    "rate_source", "rate_spread_pct", "checkout", "notifications", "email", "archived",
+)
+
+
+def _int_in(value: Any, field: str, low: int, high: int, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValidationError(f"{what} must be a whole number from {low} to {high}.", code=f"invalid_{field}", field=field)
+    return value
+
+
+def _pct(value: Any, field: str) -> Decimal:
+    try:
+        pct = Decimal(str(value)) if not isinstance(value, float) else None
+    except InvalidOperation:
+        pct = None
+    if pct is None or not pct.is_finite() or not 0 <= pct <= 100:
+        raise ValidationError("Percentage must be a number from 0 to 100.", code=f"invalid_{field}", field=field)
+    return pct
+
+
+def _clean(changes: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(changes) - set(EDITABLE) - {"wallet_ids"}
+    if unknown:
+        field = sorted(unknown)[0]
+        raise ValidationError(f"Unknown store field '{field}'.", code="unknown_field", field=field)
+    out: dict[str, Any] = {}
+    for key, value in changes.items():
+        if key == "name":
+            name = str(value or "").strip()
+            if not name or len(name) > 200:
+                raise ValidationError("Store name is required (up to 200 characters).", code="invalid_name", field="name")
+            out[key] = name
+        elif key == "default_currency":
+            out[key] = normalize_currency(str(value))
+        elif key == "speed_policy":
+            out[key] = _int_in(value, key, 0, 6, "Confirmations required")
+        elif key == "expiry_s":
+            out[key] = _int_in(value, key, 60, 7 * 86400, "Invoice expiry (seconds)")
+        elif key == "monitoring_s":
+            out[key] = _int_in(value, key, 0, 30 * 86400, "Monitoring window (seconds)")
+        elif key in ("underpaid_tolerance_pct", "rate_spread_pct"):
+            out[key] = _pct(value, key)
+        elif key == "rate_source":
+            out[key] = str(value).strip().lower() or "manual"
+        elif key in ("checkout", "notifications", "email"):
+            if not isinstance(value, dict):
+                raise ValidationError(f"'{key}' must be an object.", code=f"invalid_{key}", field=key)
+            out[key] = dict(value)
+        elif key == "archived":
+            out[key] = bool(value)
+        elif key == "wallet_ids":
+            if isinstance(value, str) or not isinstance(value, Sequence):
+                raise ValidationError("wallet_ids must be a list.", code="invalid_wallet_ids", field="wallet_ids")
+            out[key] = [str(v) for v in value]
+    return out
+
+
+class StoreService:
+    def __init__(self, writer: Writer) -> None:
+        self._writer = writer
+
+    async def create(self, name: str, *, default_currency: str = "USD", wallet_ids: Sequence[str] = (),
+                     **settings: Any) -> Store:
+        values = _clean({"name": name, "default_currency": default_currency, "wallet_ids": list(wallet_ids), **settings})
+        wallet_list = values.pop("wallet_ids")
+        row = StoreRow(id=new_id("sto"), created_at=datetime.now(UTC), checkout={}, notifications={}, email={},
+                       speed_policy=1, expiry_s=900, monitoring_s=86400, underpaid_tolerance_pct=Decimal(0),
+                       rate_source="manual", rate_spread_pct=Decimal(0), archived=False)
+        for key, value in values.items():
+            setattr(row, key, value)
+        async with self._writer.transaction() as session:
+            session.add(row)
+            await session.flush()
+            await self._set_wallets(session, row.id, wallet_list)
+        return await self.get(row.id)
+
+    async def update(self, store_id: str, changes: Mapping[str, Any]) -> Store:
+        values = _clean(changes)
+        wallet_list = values.pop("wallet_ids", None)
+        async with self._writer.transaction() as session:
+            row = await session.get(StoreRow, store_id)
+            if row is None:
+                raise StoreNotFound(f"Store {store_id} not found.")
+            for key, value in values.items():
+                setattr(row, key, value)
+            if wallet_list is not None:
+                await self._set_wallets(session, store_id, wallet_list)
+        return await self.get(store_id)
+
+    @staticmethod
+    async def _set_wallets(session: Any, store_id: str, wallet_ids: Sequence[str]) -> None:
+        for wallet_id in wallet_ids:
+            if await session.get(WalletRow, wallet_id) is None:
+                raise WalletNotFound(f"Wallet {wallet_id} not found.", field="wallet_ids")
+        await session.execute(delete(StoreWalletRow).where(StoreWalletRow.store_id == store_id))
+        for position, wallet_id in enumerate(dict.fromkeys(wallet_ids)):
+            session.add(StoreWalletRow(store_id=store_id, wallet_id=wallet_id, position=position))
+
+    async def get(self, store_id: str) -> Store:
+        async with self._writer.read() as session:
+            row = await session.get(StoreRow, store_id, options=[selectinload(StoreRow.wallets)])
+            if row is None:
+                raise StoreNotFound(f"Store {store_id} not found.")
+            return to_store(row, [w.wallet_id for w in row.wallets])
+
+    async def list(self, *, include_archived: bool = False) -> list[Store]:
+        query = select(StoreRow).options(selectinload(StoreRow.wallets)).order_by(StoreRow.created_at)
+        if not include_archived:
+            query = query.where(StoreRow.archived.is_(False))
+        async with self._writer.read() as session:
+            rows = (await session.scalars(query)).all()
+            return [to_store(r, [w.wallet_id for w in r.wallets]) for r in rows]

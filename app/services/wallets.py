@@ -1,0 +1,121 @@
+"""Wallets: watch-only key material validated by app.chain, addresses allocated by RedWaves."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Protocol
+
+from sqlalchemy import select, update
+
+from app.chain.keys import WalletDescriptor, derive_address, derive_addresses, parse_wallet_keys
+from app.core.errors import Conflict, ValidationError, WalletNotFound
+from app.core.ids import new_id
+from app.core.records import Wallet
+from app.db.mapping import to_wallet
+from app.db.models import AddressRow, WalletRow
+from app.services.writer import Writer
+
+logger = logging.getLogger(__name__)
+
+
+class WatchPort(Protocol):
+    async def open_wallet(self, wallet_id: str, desc: WalletDescriptor, *, password: str | None = None) -> None: ...
+    async def watch(self, wallet_id: str, up_to_index: int) -> None: ...
+
+
+def _descriptor(row: WalletRow, network: str) -> WalletDescriptor:
+    return WalletDescriptor(
+        network=network,
+        kind=row.kind,  # type: ignore[arg-type]
+        keys=tuple(row.public_keys),
+        threshold=row.threshold,
+        script_type=row.script_type,
+    )
+
+
+class WalletService:
+    def __init__(self, writer: Writer, network: str, chain: WatchPort | None) -> None:
+        self._writer = writer
+        self._network = network
+        self._chain = chain
+        self._descriptors: dict[str, WalletDescriptor] = {}
+
+    def validate_keys(self, keys: str, *, threshold: int | None = None, script_type: str | None = None) -> WalletDescriptor:
+        """Parse and check key material without saving it (GUI validates as the merchant types)."""
+        return parse_wallet_keys(keys, self._network, threshold=threshold, script_type=script_type)
+
+    def preview_addresses(self, keys: str, count: int = 5, **kwargs: object) -> list[str]:
+        """The first receive addresses, so the merchant can compare them with their own wallet."""
+        return derive_addresses(self.validate_keys(keys, **kwargs), 0, count)  # type: ignore[arg-type]
+
+    async def add_wallet(self, name: str, keys: str, *, threshold: int | None = None,
+                         script_type: str | None = None, gap_limit: int = 20) -> Wallet:
+        name = (name or "").strip()
+        if not name or len(name) > 200:
+            raise ValidationError("Give the wallet a name (up to 200 characters).", code="invalid_name", field="name")
+        if not 1 <= gap_limit <= 10_000:
+            raise ValidationError("Gap limit must be between 1 and 10000.", code="invalid_gap_limit", field="gap_limit")
+        desc = self.validate_keys(keys, threshold=threshold, script_type=script_type)
+        row = WalletRow(
+            id=new_id("wal"), name=name, kind=desc.kind, script_type=desc.script_type,
+            public_keys=list(desc.watch_keys), threshold=desc.threshold, fingerprint=desc.fingerprint,
+            next_index=0, gap_limit=gap_limit, created_at=datetime.now(UTC),
+        )
+        async with self._writer.transaction() as session:
+            existing = await session.scalar(select(WalletRow.id).where(WalletRow.fingerprint == desc.fingerprint))
+            if existing:
+                raise Conflict("This wallet was already added.", code="wallet_exists", field="keys")
+            session.add(row)
+        self._descriptors[row.id] = desc
+        if self._chain is not None:
+            await self._chain.open_wallet(row.id, desc)
+        logger.info("wallet %s added (%s, %s, fingerprint %s)", row.id, desc.kind, desc.script_type, desc.fingerprint)
+        return to_wallet(row)
+
+    async def get(self, wallet_id: str) -> Wallet:
+        async with self._writer.read() as session:
+            row = await session.get(WalletRow, wallet_id)
+            if row is None:
+                raise WalletNotFound(f"Wallet {wallet_id} not found.")
+            return to_wallet(row)
+
+    async def list(self) -> list[Wallet]:
+        async with self._writer.read() as session:
+            rows = (await session.scalars(select(WalletRow).order_by(WalletRow.created_at))).all()
+            return [to_wallet(r) for r in rows]
+
+    async def descriptor(self, wallet_id: str) -> WalletDescriptor:
+        desc = self._descriptors.get(wallet_id)
+        if desc is None:
+            async with self._writer.read() as session:
+                row = await session.get(WalletRow, wallet_id)
+                if row is None:
+                    raise WalletNotFound(f"Wallet {wallet_id} not found.")
+                desc = self._descriptors[wallet_id] = _descriptor(row, self._network)
+        return desc
+
+    async def allocate_address(self, session: object, wallet_id: str, invoice_id: str) -> tuple[int, str]:
+        """Take the next derivation index inside the caller's transaction. Never reuses an index."""
+        desc = await self.descriptor(wallet_id)
+        result = await session.execute(  # type: ignore[attr-defined]
+            update(WalletRow).where(WalletRow.id == wallet_id)
+            .values(next_index=WalletRow.next_index + 1).returning(WalletRow.next_index)
+        )
+        index = result.scalar_one() - 1
+        address = derive_address(desc, index)
+        session.add(AddressRow(wallet_id=wallet_id, derivation_index=index, address=address,  # type: ignore[attr-defined]
+                               invoice_id=invoice_id, allocated_at=datetime.now(UTC)))
+        return index, address
+
+    async def open_all(self) -> None:
+        """At start: open every wallet in the chain adapter and watch every address handed out."""
+        if self._chain is None:
+            return
+        async with self._writer.read() as session:
+            rows = (await session.scalars(select(WalletRow))).all()
+        for row in rows:
+            desc = self._descriptors.setdefault(row.id, _descriptor(row, self._network))
+            await self._chain.open_wallet(row.id, desc)
+            if row.next_index > 0:
+                await self._chain.watch(row.id, row.next_index - 1)

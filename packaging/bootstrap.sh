@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh Debian 12 machine: apt packages, the .venv, pinned Python packages.
+# Usage: packaging/bootstrap.sh runtime|dev     (second run with nothing to do takes ~1 s)
+set -euo pipefail
+profile="${1:-runtime}"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+runtime_apt=(python3-electrum python3-venv tor
+  libegl1 libgl1 libfontconfig1 libfreetype6 libxkbcommon0 libglib2.0-0 libdbus-1-3 libx11-6 libxcb1
+  libgssapi-krb5-2 fonts-dejavu-core libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
+  libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xfixes0 libxcb-xkb1 libxcb-sync1 libxcb-shm0
+  libxcb-render0 libxkbcommon-x11-0 libx11-xcb1)
+dev_apt=(xvfb xauth chromium wrk)
+
+want=("${runtime_apt[@]}")
+[ "$profile" = dev ] && want+=("${dev_apt[@]}")
+
+missing=()
+for pkg in "${want[@]}"; do
+  status="$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)"
+  [ "$status" = "install ok installed" ] || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bootstrap: installing apt packages: ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -q
+  "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "bootstrap: creating .venv (Debian python3, --system-site-packages for Electrum)"
+  /usr/bin/python3 -m venv --system-site-packages .venv
+fi
+
+reqs=(requirements/runtime.txt)
+[ "$profile" = dev ] && reqs+=(requirements/dev.txt)
+stamp_src="$(cat requirements/*.txt pyproject.toml | sha256sum | cut -c1-16)"
+stamp=".venv/.redwaves-$profile-$stamp_src"
+if [ ! -f "$stamp" ]; then
+  echo "bootstrap: installing Python packages (${reqs[*]})"
+  args=()
+  for r in "${reqs[@]}"; do args+=(-r "$r"); done
+  .venv/bin/python -m pip install -q --disable-pip-version-check "${args[@]}"
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+  .venv/bin/python -c "import electrum, PySide6, aiohttp, sqlalchemy; assert electrum.version.ELECTRUM_VERSION == '4.3.4', electrum.version.ELECTRUM_VERSION"
+  rm -f .venv/.redwaves-"$profile"-*
+  touch "$stamp"
+fi
