@@ -8,7 +8,7 @@ from aiohttp import web
 
 from app.checkout_server.errors import error_middleware
 from app.checkout_server.keys import IS_PUBLIC, SERVICES
-from app.checkout_server.routes import route_table
+from app.checkout_server.routes import feature_modules
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -17,7 +17,11 @@ def create_app(services: Any, *, public: bool) -> web.Application:
     app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY_BYTES)
     app[SERVICES] = services
     app[IS_PUBLIC] = public
-    for route in route_table():
-        if route.public or not public:
-            app.router.add_route(route.method, route.path, route.handler, name=route.name)
+    for module in feature_modules():
+        setup = getattr(module, "setup", None)
+        if setup is not None:
+            setup(app)
+        for route in module.routes():
+            if route.public or not public:
+                app.router.add_route(route.method, route.path, route.handler, name=route.name)
     return app

@@ -120,8 +120,10 @@ def evaluate(
 ) -> InvoiceState:
     """The invoice's state given every stored payment, at ``now``. Idempotent."""
     counts = tally(terms, payments)
-    if is_settled_for_good(terms, previous, now):
-        return replace(previous, **_amounts(terms, counts))  # amounts stay truthful; status never moves
+    if is_status_fixed(terms, previous, now):  # the status never moves; amounts stay truthful
+        if previous.status is _S.EXPIRED:
+            return replace(previous, exception_status=_expired_exception(terms, counts), **_amounts(terms, counts))
+        return replace(previous, **_amounts(terms, counts))
     progress = _progress(terms, counts)
     status = _status(terms, progress, now)
     level = _LEVEL.get(progress, 0)
@@ -135,7 +137,7 @@ def evaluate(
     )
 
 
-def is_settled_for_good(terms: InvoiceTerms, state: InvoiceState, now: datetime) -> bool:
+def is_status_fixed(terms: InvoiceTerms, state: InvoiceState, now: datetime) -> bool:
     """Final, marked, or expired with the monitoring window over: evaluate() leaves the status alone."""
     if state.status in FINAL_STATUSES or state.exception_status is ExceptionStatus.MARKED:
         return True
@@ -178,6 +180,13 @@ def _exception(
     return ExceptionStatus.NONE
 
 
+def _expired_exception(terms: InvoiceTerms, counts: Tally) -> ExceptionStatus:
+    """Expired for good: a full amount that only counts now (a restored payment) is flagged PAID_LATE."""
+    if counts.paid_sat >= terms.threshold_sat:
+        return ExceptionStatus.PAID_LATE
+    return ExceptionStatus.PAID_PARTIAL if counts.paid_sat > 0 else ExceptionStatus.NONE
+
+
 def _paid_late(terms: InvoiceTerms, previous: InvoiceState, counts: Tally) -> bool:
     """The threshold was crossed by a payment first seen at/after expiry.
 
@@ -213,7 +222,7 @@ def is_monitored(terms: InvoiceTerms, state: InvoiceState, now: datetime) -> boo
 
 def next_deadline(terms: InvoiceTerms, state: InvoiceState, now: datetime) -> datetime | None:
     """When evaluate() changes the status without chain input (may be in the past: evaluate now)."""
-    if is_settled_for_good(terms, state, now):
+    if is_status_fixed(terms, state, now):
         return None
     if state.status is _S.PENDING:
         return terms.expires_at

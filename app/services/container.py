@@ -12,6 +12,7 @@ from app.db.engine import Database
 from app.services.engine import ChainPort, PaymentEngine
 from app.services.events import EventBus
 from app.services.invoices import InvoiceService
+from app.services.products import ProductService
 from app.services.rates import RateService
 from app.services.stores import StoreService
 from app.services.wallets import WalletService
@@ -31,6 +32,7 @@ class Services:
     invoices: InvoiceService
     rates: RateService
     engine: PaymentEngine
+    products: ProductService
     chain: Any | None = None
     devnet: Any | None = None  # scenario controls, only with --network regtest --devnet
     extras: dict[str, Any] = field(default_factory=dict)
@@ -65,4 +67,5 @@ def build_services(settings: Settings, db: Database, chain: ChainPort | None) ->
     engine = PaymentEngine(writer, wallets, chain)
     invoices = InvoiceService(writer, stores, wallets, rates, on_created=engine.invoice_created)
     return Services(settings=settings, db=db, writer=writer, events=events, wallets=wallets, stores=stores,
-                    invoices=invoices, rates=rates, engine=engine, chain=chain)
+                    invoices=invoices, rates=rates, engine=engine,
+                    products=ProductService(writer, stores), chain=chain)

@@ -18,7 +18,8 @@ from app.core.events import (
 from app.core.invoices import initial_state
 from app.core.payments import Payment
 from app.core.statuses import ExceptionStatus, InvoiceStatus, PaymentState
-from tests.core.fakes import make_terms, minutes
+
+from .fakes import make_terms, minutes
 
 STATE = initial_state(make_terms())
 MEMPOOL = Payment("a", 0, 1_000, minutes(1), 0, 0, PaymentState.MEMPOOL, True, True, False)

@@ -20,7 +20,8 @@ from app.core.invoices import (
 )
 from app.core.payments import Payment
 from app.core.statuses import ExceptionStatus, InvoiceStatus, PaymentState
-from tests.core.fakes import T0, make_terms, minutes
+
+from .fakes import T0, make_terms, minutes
 
 S, E = InvoiceStatus, ExceptionStatus
 DUE = 100_000
@@ -251,3 +252,14 @@ def test_times_in_other_timezones_compare_correctly():
     cet = timezone(timedelta(hours=1))
     assert evaluate(TERMS, initial_state(TERMS), [], now=datetime(2025, 1, 1, 13, 10, tzinfo=cet)).status == S.PENDING
     assert evaluate(TERMS, initial_state(TERMS), [], now=datetime(2025, 1, 1, 13, 15, tzinfo=cet)).status == S.EXPIRED
+
+
+@pytest.mark.parametrize(
+    ("payments", "exception"),
+    [([], E.NONE), ([pay(40_000)], E.PAID_PARTIAL), ([pay(DUE, 3)], E.PAID_LATE)],
+)
+def test_expired_after_monitoring_keeps_its_status_but_tells_the_truth(payments, exception):
+    expired = replace(initial_state(TERMS), status=S.EXPIRED, exception_status=E.PAID_PARTIAL)
+    state = state_of(payments, 80, previous=expired)
+    assert (state.status, state.exception_status) == (S.EXPIRED, exception)
+    assert state.paid_at is None

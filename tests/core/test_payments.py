@@ -6,7 +6,8 @@ import pytest
 
 from app.core.payments import ObservedOutput, Payment, confirmations_at, merge_payments
 from app.core.statuses import PaymentState
-from tests.core.fakes import minutes
+
+from .fakes import minutes
 
 TIP = 100
 

@@ -11,7 +11,8 @@ from app.core.events import diff_events
 from app.core.invoices import evaluate, initial_state, is_monitored
 from app.core.payments import ObservedOutput, merge_payments
 from app.core.statuses import FINAL_STATUSES, ExceptionStatus, InvoiceStatus, PaymentState
-from tests.core.fakes import T0, make_terms
+
+from .fakes import T0, make_terms
 
 TIP = 200
 

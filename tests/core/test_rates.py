@@ -7,7 +7,8 @@ import pytest
 
 from app.core.errors import RateUnavailable, UnknownCurrency
 from app.core.rates import FixedRateSource, Quote, RateSource, fetch_quote
-from tests.core.fakes import T0
+
+from .fakes import T0
 
 
 class BrokenSource:

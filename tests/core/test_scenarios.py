@@ -6,7 +6,8 @@ import pytest
 
 from app.core.events import InvoiceStatusChanged, PaymentConfirmed, PaymentReceived, PaymentStateChanged
 from app.core.statuses import PaymentState
-from tests.core.fakes import Engine, make_terms, minutes
+
+from .fakes import Engine, make_terms, minutes
 
 DUE = 100_000
 

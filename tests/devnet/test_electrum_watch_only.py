@@ -49,9 +49,10 @@ async def test_watch_only_wallet_follows_the_devnet(electrum_env: ElectrumEnv) -
     assert wallet.adb.get_tx_height(txid).conf == 3
     assert electrum_env.network.get_local_height() == devnet.tip_height
 
-    # 2-block reorg that drops the tx: confirmations fall to nothing, then recover when it is re-mined
+    # reorg that drops the tx: confirmations fall to nothing, then recover when it is re-mined
     raw = devnet.transaction(txid).hex
-    await devnet.reorg(2, include=[])
+    depth = devnet.tip_height - (mined_height - 1) + 1
+    await devnet.reorg(depth, include=[])
     await wait_until(lambda: txid not in history_txids(wallet, addresses[0]), what="tx gone after reorg")
     assert wallet.adb.get_tx_height(txid).conf == 0
     assert devnet.broadcast(raw) == txid

@@ -1,0 +1,99 @@
+"""Products of a store's catalog (ready store, POS item grid)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from app.core.errors import ProductNotFound, ValidationError
+from app.core.ids import new_id
+from app.core.money import parse_price
+from app.core.records import Product
+from app.db.mapping import to_product
+from app.db.models import ProductRow
+from app.services.stores import StoreService
+from app.services.writer import Writer
+
+EDITABLE = ("name", "description", "price", "category", "image", "stock", "archived")
+
+
+def _text(value: Any, field: str, limit: int, *, required: bool = False) -> str:
+    text = str(value if value is not None else "").strip()
+    if (required and not text) or len(text) > limit:
+        need = "is required and " if required else ""
+        raise ValidationError(f"'{field}' {need}must be at most {limit} characters.", code=f"invalid_{field}",
+                              field=field)
+    return text
+
+
+class ProductService:
+    def __init__(self, writer: Writer, stores: StoreService) -> None:
+        self._writer = writer
+        self._stores = stores
+
+    async def _clean(self, store_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+        unknown = set(changes) - set(EDITABLE)
+        if unknown:
+            field = sorted(unknown)[0]
+            raise ValidationError(f"Unknown product field '{field}'.", code="unknown_field", field=field)
+        store = await self._stores.get(store_id)
+        out: dict[str, Any] = {}
+        for key, value in changes.items():
+            if key == "name":
+                out[key] = _text(value, key, 200, required=True)
+            elif key == "description":
+                out[key] = _text(value, key, 5000)
+            elif key == "category":
+                out[key] = _text(value, key, 100)
+            elif key == "price":
+                out[key] = parse_price(value, store.default_currency)
+            elif key == "image":
+                out[key] = _text(value, key, 200) or None
+            elif key == "stock":
+                if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                    raise ValidationError("Stock must be a whole number >= 0 or empty.", code="invalid_stock",
+                                          field="stock")
+                out[key] = value
+            elif key == "archived":
+                out[key] = bool(value)
+        return out
+
+    async def create(self, store_id: str, *, name: str, price: Any, **fields: Any) -> Product:
+        values = await self._clean(store_id, {"name": name, "price": price, **fields})
+        row = ProductRow(id=new_id("prd"), store_id=store_id, created_at=datetime.now(UTC), description="",
+                         category="", archived=False, **values)
+        async with self._writer.transaction() as session:
+            session.add(row)
+        return to_product(row)
+
+    async def update(self, product_id: str, changes: Mapping[str, Any]) -> Product:
+        current = await self.get(product_id)
+        values = await self._clean(current.store_id, changes)
+        async with self._writer.transaction() as session:
+            row = await session.get(ProductRow, product_id)
+            if row is None:
+                raise ProductNotFound("Product not found.")
+            for key, value in values.items():
+                setattr(row, key, value)
+        return await self.get(product_id)
+
+    async def delete(self, product_id: str) -> None:
+        """Products referenced by invoices keep their snapshot in the invoice; deleting archives."""
+        await self.update(product_id, {"archived": True})
+
+    async def get(self, product_id: str) -> Product:
+        async with self._writer.read() as session:
+            row = await session.get(ProductRow, product_id)
+            if row is None:
+                raise ProductNotFound("Product not found.")
+            return to_product(row)
+
+    async def list(self, store_id: str, *, include_archived: bool = False) -> list[Product]:
+        query = select(ProductRow).where(ProductRow.store_id == store_id).order_by(ProductRow.category, ProductRow.name)
+        if not include_archived:
+            query = query.where(ProductRow.archived.is_(False))
+        async with self._writer.read() as session:
+            return [to_product(r) for r in (await session.scalars(query)).all()]

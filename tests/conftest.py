@@ -1,0 +1,45 @@
+"""Project-wide test set-up.
+
+- Keyring: a plaintext file backend in a temporary HOME, so tests never touch a real keyring.
+- Qt: offscreen unless a test starts Xvfb itself.
+- `app_runtime`: the whole app (lock, SQLite, Electrum in-process, services, listeners) on regtest
+  with an embedded devnet, ports chosen by the OS, for end-to-end tests.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+_HOME = tempfile.mkdtemp(prefix="redwaves-test-home-")
+os.environ["HOME"] = _HOME
+os.environ["XDG_DATA_HOME"] = os.path.join(_HOME, ".local", "share")
+os.environ["XDG_CONFIG_HOME"] = os.path.join(_HOME, ".config")
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+for _name in [k for k in os.environ if k.startswith("REDWAVES_")]:
+    del os.environ[_name]
+
+import pytest  # noqa: E402
+
+# BIP84 account (m/84'/1'/0') of the "abandon ... about" test mnemonic, on test networks.
+TEST_VPUB = ("vpub5Y6cjg78GGuNLsaPhmYsiw4gYX3HoQiRBiSwDaBXKUafCt9bNwWQiitDk5VZ5BVxYnQdwoTyXSs2JHRPAgjAvtbB"
+             "rf8ZhDYe2jWAqvZVnsc")
+
+
+@pytest.fixture
+async def app_runtime(tmp_path):
+    """A started Runtime on regtest with an embedded devnet; stopped (bounded) after the test."""
+    from app.config import load_settings
+    from app.runtime import Runtime
+
+    settings = load_settings({}, {
+        "data_dir": tmp_path / "data", "network": "regtest", "devnet": True,
+        "private_port": 0, "public_enabled": True, "public_port": 0, "public_host": "127.0.0.1",
+    })
+    runtime = Runtime(settings)
+    await runtime.start()
+    try:
+        yield runtime
+    finally:
+        await runtime.stop()
