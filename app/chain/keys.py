@@ -20,7 +20,7 @@ from functools import cached_property
 from typing import Literal
 
 from electrum import bip32, constants, keystore, mnemonic
-from electrum.bitcoin import DecodeBase58Check, is_address
+from electrum.bitcoin import WIF_SCRIPT_TYPES, DecodeBase58Check, is_address
 
 from app.chain import derivation
 from app.core.errors import InvalidKey, ValidationError
@@ -178,6 +178,9 @@ _XKEY_LOOKALIKE = re.compile(r"^[xyzuvtXYZUVT](pub|prv)[1-9A-HJ-NP-Za-km-z]{20,}
 
 
 def _classify_token(token: str, network: str) -> _PublicKey:
+    prefix, sep, rest = token.partition(":")
+    if sep and prefix in WIF_SCRIPT_TYPES:  # Electrum's "p2wpkh:<WIF>" export format
+        token = rest
     try:
         DecodeBase58Check(token)
     except Exception:  # noqa: BLE001 - any decode failure means "not base58check"
@@ -199,7 +202,7 @@ def _classify_token(token: str, network: str) -> _PublicKey:
 
 
 def _seed_kind(text: str) -> str | None:
-    """'electrum-standard', 'electrum-segwit', 'electrum-other', 'bip39' or None."""
+    """electrum-standard|electrum-segwit|electrum-other|bip39|bad-checksum, or None (not a seed)."""
     words = text.split()
     if len(words) < 12:
         return None
@@ -208,8 +211,11 @@ def _seed_kind(text: str) -> str | None:
         return f"electrum-{st}"
     if st:
         return "electrum-other"
-    ok, _wordlist_ok = keystore.bip39_is_checksum_valid(" ".join(words))
-    return "bip39" if ok else None
+    ok, wordlist_ok = keystore.bip39_is_checksum_valid(" ".join(words))
+    if ok:
+        return "bip39"
+    # Wordlist words with a bad checksum: a mistyped seed is still secret material.
+    return "bad-checksum" if wordlist_ok and len(words) in (12, 15, 18, 21, 24) else None
 
 
 def _split_keys(text_or_keys: str | Sequence[str]) -> list[str]:
@@ -309,6 +315,8 @@ def _seed_descriptor(seed: str, seed_kind: str, network: str, requested: str | N
         raise ValidationError("A seed wallet is single-signature.", code="invalid_threshold",
                               field="threshold")
     net = _net(network)
+    if seed_kind == "bad-checksum":
+        raise _fail(InvalidKey.NOT_A_KEY, "This seed phrase's checksum is wrong; check the words.")
     if seed_kind == "electrum-other":
         raise _fail(InvalidKey.UNSUPPORTED_SCRIPT_TYPE,
                     "Old-style and 2FA Electrum seeds are not supported.")

@@ -103,6 +103,8 @@ class ElectrumRuntime:
         try:
             if self.daemon is not None and loop.is_running():
                 await self._bounded(self._shutdown_daemon(), STOP_BUDGET_S)
+            if loop.is_running():
+                await self._bounded(_cancel_other_tasks(), 1.5)
         finally:
             self.daemon = None
             if loop.is_running():
@@ -127,7 +129,6 @@ class ElectrumRuntime:
             logger.warning("electrum daemon.stop() timed out; saving wallets directly")
             for wallet in daemon.get_wallets().values():
                 wallet.save_db()
-        await _cancel_other_tasks()
 
     async def _bounded(self, coro: Coroutine[Any, Any, T], timeout_s: float) -> T | None:
         try:

@@ -131,31 +131,25 @@ async def serve(args: argparse.Namespace) -> int:
     from app.devnet.control import ControlServer
     from app.devnet.devnet import Devnet
 
-    devnet = Devnet(port=args.port, datadir=args.datadir)
-    await devnet.start()
-    control = ControlServer(devnet, port=args.control_port)
-    try:
-        await control.start()
-        print(f"Electrum server: {devnet.server_string}", flush=True)
-        print(f"Control URL: {control.url}", flush=True)
-        print(f"Faucet: {devnet.faucet.address}  tip height: {devnet.tip_height}", flush=True)
-        await _wait_for_signal()
-    finally:
-        await control.stop()
-        await devnet.stop()
-    return 0
-
-
-async def _wait_for_signal() -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    devnet = Devnet(port=args.port, datadir=args.datadir)
+    control = ControlServer(devnet, port=args.control_port)
     try:
+        await devnet.start()
+        await control.start()
+        print(f"Electrum server: {devnet.server_string}", flush=True)
+        print(f"Control URL: {control.url}", flush=True)
+        print(f"Faucet: {devnet.faucet.address}  tip height: {devnet.tip_height}", flush=True)
         await stop.wait()
     finally:
+        await control.stop()
+        await devnet.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -199,7 +199,7 @@ class Mempool:
         """Children first, so removal never leaves a dangling child."""
         return [txid for txid in reversed(self.entries) if txid in txids]
 
-    def remove_withdescendants(self, txid: str) -> list[MempoolEntry]:
+    def remove_with_descendants(self, txid: str) -> list[MempoolEntry]:
         self.get(txid)
         return [self._remove(t) for t in self._topological(self.descendants({txid}))]
 
@@ -225,7 +225,7 @@ class Mempool:
             ok = all(op in self._chain.utxos or (op[0] in self.entries and op[0] != txid)
                      for op in entry.tx.inputs) and txid not in self._chain.tx_index
             if not ok:
-                removed.extend(self.remove_withdescendants(txid))
+                removed.extend(self.remove_with_descendants(txid))
                 continue
             entry.parents = {op[0] for op in entry.tx.inputs if op[0] in self.entries}
             for parent in entry.parents:

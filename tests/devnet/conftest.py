@@ -1,14 +1,15 @@
 """Shared fixtures: a running Devnet, and real Electrum 4.3.4 (own loop thread) connected to it.
 
-Reuse from other test folders with ``pytest_plugins = ["tests.devnet.conftest"]`` or by copying
-the fixture names: ``devnet``, ``electrum_env``, ``wait_until``.
+Reuse from another test folder by importing them into its conftest.py:
+``from tests.devnet.conftest import devnet, electrum_env  # noqa: F401`` (and ``wait_until``,
+``ElectrumEnv``, ``test_keystore_vpub`` as helpers).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -121,7 +122,6 @@ async def _stop_electrum(daemon: Any, loop: asyncio.AbstractEventLoop, stopping_
     finally:
         loop.call_soon_threadsafe(stopping_fut.set_result, 1)
         await asyncio.to_thread(thread.join, ELECTRUM_STOP_TIMEOUT_S)
+        import electrum.network
 
-
-def awaitable(value: Awaitable[T]) -> Awaitable[T]:
-    return value
+        electrum.network._INSTANCE = None  # Network is a process singleton; allow the next test's daemon

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from devnet.conftest import ElectrumEnv, test_keystore_vpub, wait_until
+from tests.devnet.conftest import ElectrumEnv, test_keystore_vpub, wait_until
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from devnet.conftest import ElectrumEnv, test_keystore_vpub, wait_until
+from tests.devnet.conftest import ElectrumEnv, test_keystore_vpub, wait_until
 
 pytestmark = pytest.mark.slow
 
