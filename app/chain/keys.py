@@ -177,15 +177,19 @@ def _family_name(network: str) -> str:
 _XKEY_LOOKALIKE = re.compile(r"^[xyzuvtXYZUVT](pub|prv)[1-9A-HJ-NP-Za-km-z]{20,}$")
 
 
+def _is_base58check(token: str) -> bool:
+    try:
+        DecodeBase58Check(token)
+    except Exception:  # noqa: BLE001 - electrum raises several types for "not base58check"
+        return False
+    return True
+
+
 def _classify_token(token: str, network: str) -> _PublicKey:
     prefix, sep, rest = token.partition(":")
     if sep and prefix in WIF_SCRIPT_TYPES:  # Electrum's "p2wpkh:<WIF>" export format
         token = rest
-    try:
-        DecodeBase58Check(token)
-    except Exception:  # noqa: BLE001 - any decode failure means "not base58check"
-        pass
-    else:
+    if _is_base58check(token):
         return _classify_base58(token, network)
     if is_address(token, net=_net(network)) or is_address(token, net=_net(_other_family(network))):
         raise _fail(InvalidKey.NOT_A_KEY,

@@ -15,7 +15,9 @@ import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
-from electrum import util
+from electrum import blockchain as electrum_blockchain
+from electrum import dns_hacks, util
+from electrum import network as electrum_network
 from electrum.daemon import Daemon
 from electrum.simple_config import SimpleConfig
 
@@ -85,6 +87,12 @@ class ElectrumRuntime:
         asyncio.set_event_loop_policy(previous_policy)
         # trigger_callback caches the loop on first use; a previous runtime's loop is dead.
         util.callback_mgr.asyncio_loop = self.loop
+        # The loop thread must stay non-daemon (Electrum refuses to save wallets from daemon
+        # threads), so a forgotten stop() would hang interpreter exit. threading runs these
+        # hooks before joining non-daemon threads (concurrent.futures uses the same hook).
+        register_atexit = getattr(threading, "_register_atexit", None)
+        if register_atexit is not None:
+            register_atexit(self._stop_at_exit)
         logger.info("electrum loop thread started (network=%s)", self.settings.network)
 
     async def start_daemon(self) -> None:
@@ -92,6 +100,8 @@ class ElectrumRuntime:
         self.start_loop()
         self.settings.datadir.mkdir(parents=True, exist_ok=True)
         self.config = electrum_config(self.settings)
+        _forget_dead_network(self.loop)
+        _forget_header_chains()
         # Daemon.__init__ schedules work on Electrum's loop and reads files: do it off our loop.
         self.daemon = await asyncio.to_thread(Daemon, self.config, listen_jsonrpc=False)
 
@@ -117,15 +127,36 @@ class ElectrumRuntime:
                 loop.close()
             if util.callback_mgr.asyncio_loop is loop:
                 util.callback_mgr.asyncio_loop = None
+            _forget_dead_network(None)
+            _forget_header_chains()
+            if self.settings.proxy:
+                dns_hacks.configure_dns_depending_on_proxy(False)  # un-patch socket.getaddrinfo
             self.loop = None
             logger.info("electrum loop thread stopped")
+
+    def _stop_at_exit(self) -> None:
+        """Interpreter exit without stop(): save wallets and end the loop thread, bounded."""
+        loop, thread = self.loop, self._thread
+        if loop is None or not loop.is_running():
+            return
+        logger.warning("electrum runtime still running at exit; stopping it (call stop() instead)")
+        try:
+            if self.daemon is not None:
+                fut = asyncio.run_coroutine_threadsafe(self._shutdown_daemon(), loop)
+                fut.result(STOP_BUDGET_S)
+        except Exception:  # noqa: BLE001 - exiting anyway; make sure the thread ends
+            logger.exception("electrum shutdown at exit failed")
+        finally:
+            loop.call_soon_threadsafe(_finish, self._stopping_fut)
+            if thread is not None:
+                thread.join(2.0)
 
     async def _shutdown_daemon(self) -> None:
         daemon = self.daemon
         assert daemon is not None
         try:
             await asyncio.wait_for(daemon.stop(), STOP_BUDGET_S - 0.5)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             logger.warning("electrum daemon.stop() timed out; saving wallets directly")
             for wallet in daemon.get_wallets().values():
                 wallet.save_db()
@@ -133,7 +164,7 @@ class ElectrumRuntime:
     async def _bounded(self, coro: Coroutine[Any, Any, T], timeout_s: float) -> T | None:
         try:
             return await asyncio.wait_for(self.run(coro), timeout_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             logger.error("electrum shutdown exceeded %.1f s", timeout_s)
             return None
 
@@ -153,6 +184,21 @@ class ElectrumRuntime:
             return fn(*args)
 
         return self.run(_call())
+
+
+def _forget_dead_network(live_loop: asyncio.AbstractEventLoop | None) -> None:
+    """Electrum's Network is a process singleton that is never cleared; a stopped one would make
+    the next ``Daemon()`` fail with "Network is a singleton!"."""
+    old = electrum_network._INSTANCE
+    if old is not None and getattr(old, "asyncio_loop", None) is not live_loop:
+        electrum_network._INSTANCE = None
+
+
+def _forget_header_chains() -> None:
+    """Electrum keeps known header chains (forks included) in a module global; a previous
+    runtime's chains (another datadir) must not leak into the next one."""
+    with electrum_blockchain.blockchains_lock:
+        electrum_blockchain.blockchains.clear()
 
 
 def _finish(fut: asyncio.Future | None) -> None:

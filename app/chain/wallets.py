@@ -6,6 +6,7 @@ never uses Electrum's request store or its paid/unpaid logic.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from pathlib import Path
@@ -90,6 +91,52 @@ def load_wallet(path: Path, desc: WalletDescriptor, *, config, password: str | N
     return wallet
 
 
+# -- receive addresses ---------------------------------------------------------------------------
+
+WATCH_CHUNK = 200
+
+
+async def add_receive_addresses(wallet: Abstract_Wallet, start: int, addresses: list[str]) -> int:
+    """On Electrum's loop: append receive addresses in chunks, yielding between them."""
+    created = 0
+    added: list[str] = []
+    for chunk_start in range(0, len(addresses), WATCH_CHUNK):
+        with wallet.lock:
+            index = wallet.db.num_receiving_addresses()
+            for offset, address in enumerate(addresses[chunk_start:chunk_start + WATCH_CHUNK]):
+                if start + chunk_start + offset != index:
+                    continue  # a concurrent watch() already added it
+                if created == 0 and wallet.derive_address(0, index) != address:
+                    raise RuntimeError("address derivation differs from Electrum's; refusing to watch")
+                wallet.db.add_receiving_address(address)
+                added.append(address)
+                index += 1
+                created += 1
+        await _subscribe(wallet, added)
+        added = []
+        await asyncio.sleep(0)
+    return created
+
+
+async def _subscribe(wallet: Abstract_Wallet, addresses: list[str]) -> None:
+    """``adb.add_address`` for a batch, with one sync-state trigger instead of one per address.
+
+    (Per address, Electrum fires ``adb_set_up_to_date`` -> a wallet coroutine that runs
+    ``synchronize`` in a thread, and a thread-safe hop into the synchronizer: ~0.8 ms each.)
+    """
+    if not addresses:
+        return
+    adb = wallet.adb
+    for address in addresses:
+        if not adb.db.get_addr_history(address):
+            adb.db.set_addr_history(address, [])
+    adb.set_up_to_date(False)
+    sync = adb.synchronizer
+    if sync is not None:  # otherwise Synchronizer.main() subscribes all addresses when it starts
+        for address in addresses:
+            await sync._add_address(address)
+
+
 # -- views ---------------------------------------------------------------------------------------
 
 
@@ -128,6 +175,11 @@ def address_view(wallet: Abstract_Wallet, address: str) -> AddressView:
     db = wallet.adb.db
     if not wallet.is_mine(address):
         return AddressView(address=address, complete=False, outputs=())
+    with wallet.adb.lock:  # one consistent snapshot w.r.t. receive_history_callback / SPV updates
+        return _address_view_locked(wallet, db, address)
+
+
+def _address_view_locked(wallet: Abstract_Wallet, db, address: str) -> AddressView:
     complete = address_is_synced(wallet, address)
     outputs: list[ObservedOutput] = []
     for txid, server_height in db.get_addr_history(address) or ():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,13 @@ def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+def open_sync_connection(db_path: Path) -> sqlite3.Connection:
+    """A plain sqlite3 connection with the same pragmas, in autocommit mode (callers BEGIN)."""
+    conn = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
+    _set_pragmas(conn, None)
+    return conn
 
 
 def create_engine(db_path: Path) -> AsyncEngine:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import inspect
 
 from app.core.payments import Payment
 from app.core.records import Invoice, Product, Store, Wallet
@@ -120,3 +123,10 @@ def apply_payment(row: PaymentRow, payment: Payment) -> None:
     row.accounted = payment.accounted
     row.rbf = payment.rbf
     row.ever_confirmed = payment.ever_confirmed
+
+
+def column_values(row: Any) -> dict[str, Any]:
+    """A transient ORM object's values keyed by column name, for a Core INSERT (no ORM flush)."""
+    mapper = inspect(type(row))
+    return {prop.columns[0].key: getattr(row, prop.key) for prop in mapper.column_attrs
+            if getattr(row, prop.key) is not None or not prop.columns[0].primary_key}

@@ -6,8 +6,16 @@ import logging
 from dataclasses import dataclass
 
 from app.devnet.addresses import scripthash
-from app.devnet.blocks import (BLOCK_VERSION, REGTEST_BITS, Block, Header, compute_merkle_root,
-                               genesis_block, grind, witness_root)
+from app.devnet.blocks import (
+    BLOCK_VERSION,
+    REGTEST_BITS,
+    Block,
+    Header,
+    compute_merkle_root,
+    genesis_block,
+    grind,
+    witness_root,
+)
 from app.devnet.errors import DevnetError, NotFound
 from app.devnet.hashes import hex_to_hash
 from app.devnet.transactions import OutPoint, ParsedTx, TxOut, build_coinbase

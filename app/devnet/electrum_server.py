@@ -9,8 +9,17 @@ import logging
 from typing import Any
 
 from app.devnet.electrum_methods import ElectrumMethods
-from app.devnet.jsonrpc import (INTERNAL_ERROR, INVALID_REQUEST, PARSE_ERROR, RPCError, encode, error,
-                                notification, result, validate_request)
+from app.devnet.jsonrpc import (
+    INTERNAL_ERROR,
+    INVALID_REQUEST,
+    PARSE_ERROR,
+    RPCError,
+    encode,
+    error,
+    notification,
+    result,
+    validate_request,
+)
 from app.devnet.ledger import Ledger
 
 logger = logging.getLogger(__name__)

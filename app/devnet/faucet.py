@@ -49,7 +49,7 @@ class Faucet:
         """Pay ``outputs`` from ``coins`` (in preference order), change back to the faucet."""
         target = sum(out.value_sat for out in outputs)
         chosen = _select(coins, target, outputs, fee_rate_sat_vb, fee_sat)
-        return self.sign_spend([c for c in chosen], outputs, rbf, fee_rate_sat_vb, fee_sat)
+        return self.sign_spend(chosen, outputs, rbf, fee_rate_sat_vb, fee_sat)
 
     def sign_spend(self, coins: list[Spendable], outputs: list[TxOut], rbf: bool, fee_rate_sat_vb: int,
                    fee_sat: int | None = None) -> ParsedTx:

@@ -59,13 +59,13 @@ class Services:
 def build_services(settings: Settings, db: Database, chain: ChainPort | None) -> Services:
     """Wire the services; the database must be started (sessions available)."""
     assert db.sessions is not None, "start the database first"
-    writer = Writer(db.sessions)
+    writer = Writer(db.sessions, db.path)
     events = EventBus(writer)
     wallets = WalletService(writer, settings.network, chain)  # type: ignore[arg-type]
     stores = StoreService(writer)
     rates = RateService(writer)
     engine = PaymentEngine(writer, wallets, chain)
-    invoices = InvoiceService(writer, stores, wallets, rates, on_created=engine.invoice_created)
+    invoices = InvoiceService(writer, events, stores, wallets, rates, on_created=engine.invoice_created)
     return Services(settings=settings, db=db, writer=writer, events=events, wallets=wallets, stores=stores,
                     invoices=invoices, rates=rates, engine=engine,
                     products=ProductService(writer, stores), chain=chain)

@@ -32,6 +32,8 @@ from app.services.writer import Writer
 
 logger = logging.getLogger(__name__)
 BATCH = 200
+WATCH_AHEAD = 100  # receive addresses subscribed beyond the newest invoice's
+WATCH_MARGIN = 20
 
 
 class AddressViewPort(Protocol):
@@ -66,6 +68,7 @@ class PaymentEngine:
         self._full_sweep = True
         self._paid_sweep = False
         self._watch_wanted: dict[str, int] = {}
+        self._watched_up_to: dict[str, int] = {}
         self._due_ids: set[str] = set()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -74,7 +77,7 @@ class PaymentEngine:
 
     # -- lifecycle -----------------------------------------------------------------------------
     async def start(self) -> None:
-        await self._wallets.open_all()
+        self._watched_up_to = await self._wallets.open_all(watch_ahead=WATCH_AHEAD)
         self._full_sweep = True
         self._wake.set()
         self._tasks = [
@@ -101,10 +104,15 @@ class PaymentEngine:
         self._wake.set()
 
     def invoice_created(self, invoice: Invoice) -> None:
-        self._watch_wanted[invoice.wallet_id] = max(self._watch_wanted.get(invoice.wallet_id, -1),
-                                                    invoice.derivation_index)
-        self._dirty_addresses.add(invoice.address)
-        self._wake.set()
+        """A fresh address has nothing to reconcile; Electrum reports any payment once subscribed.
+        Electrum is asked to watch WATCH_AHEAD addresses beyond the newest invoice, so most
+        invoices find their address already subscribed (one call per WATCH_AHEAD invoices)."""
+        wallet_id, index = invoice.wallet_id, invoice.derivation_index
+        if index + WATCH_MARGIN >= self._watched_up_to.get(wallet_id, -1):
+            target = index + WATCH_AHEAD
+            self._watch_wanted[wallet_id] = max(self._watch_wanted.get(wallet_id, -1), target)
+            self._watched_up_to[wallet_id] = target
+            self._wake.set()
 
     def request_full_sweep(self) -> None:
         self._full_sweep = True
@@ -209,20 +217,34 @@ class PaymentEngine:
                     if view.complete:
                         views[view.address] = view
         now = self._clock()
+        ids = [item.id for item in batch]
+        # Read pass without the write lock: most reconciliations change nothing.
+        async with self._writer.read() as session:
+            rows, payment_rows = await self._load(session, ids)
+            changed = [i for i in ids if i in rows and self._plan(rows[i], payment_rows[i], views.get(rows[i].address),
+                                                                  tip, now, ready) is not None]
+        self.reconciled += len(ids)
+        if not changed:
+            return
+        # Write pass: recompute on fresh rows inside the transaction (a merchant mark may have landed).
         async with self._writer.transaction() as session:
-            ids = [item.id for item in batch]
-            rows = {r.id: r for r in (await session.scalars(select(InvoiceRow).where(InvoiceRow.id.in_(ids)))).all()}
-            payment_rows: dict[str, list[PaymentRow]] = defaultdict(list)
-            for p in (await session.scalars(select(PaymentRow).where(PaymentRow.invoice_id.in_(ids)))).all():
-                payment_rows[p.invoice_id].append(p)
-            for invoice_id in ids:
-                row = rows.get(invoice_id)
-                if row is not None:
-                    self._reconcile_one(session, row, payment_rows[invoice_id], views.get(row.address), tip,
-                                        now, ready)
+            rows, payment_rows = await self._load(session, changed)
+            for invoice_id in changed:
+                if invoice_id in rows:
+                    await self._apply(session, rows[invoice_id], payment_rows[invoice_id],
+                                      views.get(rows[invoice_id].address), tip, now, ready)
 
-    def _reconcile_one(self, session: Any, row: InvoiceRow, payment_rows: list[PaymentRow],
-                       view: AddressViewPort | None, tip: int, now: datetime, ready: bool) -> None:
+    @staticmethod
+    async def _load(session: Any, ids: Sequence[str]) -> tuple[dict[str, InvoiceRow], dict[str, list[PaymentRow]]]:
+        rows = {r.id: r for r in (await session.scalars(select(InvoiceRow).where(InvoiceRow.id.in_(ids)))).all()}
+        payment_rows: dict[str, list[PaymentRow]] = defaultdict(list)
+        for p in (await session.scalars(select(PaymentRow).where(PaymentRow.invoice_id.in_(ids)))).all():
+            payment_rows[p.invoice_id].append(p)
+        return rows, payment_rows
+
+    def _plan(self, row: InvoiceRow, payment_rows: list[PaymentRow], view: AddressViewPort | None, tip: int,
+              now: datetime, ready: bool) -> tuple[Any, ...] | None:
+        """What reconciliation would write for this invoice, or None if nothing changes."""
         old = to_invoice(row, [to_payment(p) for p in payment_rows])
         payments: Sequence[Payment] = old.payments
         if view is not None:
@@ -230,11 +252,18 @@ class PaymentEngine:
         # Without a fresh chain view, never end monitoring: the payment may have confirmed meanwhile.
         eval_now = now if ready else min(now, old.monitoring_until - timedelta(microseconds=1))
         new_state = rules.evaluate(old.terms, old.state, payments, now=eval_now)
-        events = diff_events(row.id, row.store_id, old.state, new_state, old.payments, payments)
         monitored = rules.is_monitored(old.terms, new_state, eval_now)
-        self.reconciled += 1
         if new_state == old.state and tuple(payments) == tuple(old.payments) and monitored == row.monitored:
+            return None
+        events = diff_events(row.id, row.store_id, old.state, new_state, old.payments, payments)
+        return new_state, payments, events, monitored
+
+    async def _apply(self, session: Any, row: InvoiceRow, payment_rows: list[PaymentRow],
+                     view: AddressViewPort | None, tip: int, now: datetime, ready: bool) -> None:
+        plan = self._plan(row, payment_rows, view, tip, now, ready)
+        if plan is None:
             return
+        new_state, payments, events, monitored = plan
         self.changed += 1
         write_state(row, new_state, monitored=monitored)
         by_outpoint = {(p.txid, p.vout): p for p in payment_rows}
@@ -244,6 +273,7 @@ class PaymentEngine:
                 existing = PaymentRow(invoice_id=row.id, txid=payment.txid, vout=payment.vout)
                 session.add(existing)
             apply_payment(existing, payment)
-        add_events(session, events, now=now)
+        await session.flush()
+        await add_events(session, events, now=now)
         if events:
             logger.info("invoice %s: %s", row.id, ", ".join(e.type for e in events))

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from app.core.events import DomainEvent
+from app.db.fastpath import compiled_insert
 from app.db.models import EventCursorRow, OutboxEventRow
 from app.services.writer import Writer
 
@@ -37,19 +38,28 @@ def _to_event(row: OutboxEventRow) -> OutboxEvent:
     return OutboxEvent(row.seq, row.type, row.invoice_id, row.store_id, dict(row.payload), row.created_at)
 
 
-def add_events(session: Any, events: Iterable[DomainEvent], *, now: datetime | None = None) -> None:
-    """Stage events in the caller's transaction (commit first, then publish)."""
+async def add_events(session: Any, events: Iterable[DomainEvent], *, now: datetime | None = None) -> None:
+    """Write events in the caller's transaction (commit first, then publish)."""
     when = now or datetime.now(UTC)
-    for event in events:
-        session.add(
-            OutboxEventRow(
-                type=event.type,
-                invoice_id=event.invoice_id,
-                store_id=event.store_id,
-                payload=event.to_payload(),
-                created_at=when,
-            )
-        )
+    rows = [{"type": e.type, "invoice_id": e.invoice_id, "store_id": e.store_id, "payload": e.to_payload(),
+             "created_at": when} for e in events]
+    if rows:
+        await session.execute(insert(OutboxEventRow.__table__), rows)
+        session.info["outbox"] = True
+
+
+def insert_events_sync(conn: Any, events: Iterable[DomainEvent], *, now: datetime) -> list[OutboxEvent]:
+    """The same as add_events, on the writer's sqlite3 connection (Writer.run_sync). Returns the
+    rows as written (with their seq) so the bus can publish them after commit without a re-read."""
+    compiled = compiled_insert(OutboxEventRow.__table__)
+    written = []
+    for e in events:
+        payload = e.to_payload()
+        cursor = conn.execute(compiled.sql, compiled.params({
+            "type": e.type, "invoice_id": e.invoice_id, "store_id": e.store_id, "payload": payload,
+            "created_at": now}))
+        written.append(OutboxEvent(cursor.lastrowid, e.type, e.invoice_id, e.store_id, payload, now))
+    return written
 
 
 Subscriber = Callable[[OutboxEvent], None]
@@ -60,6 +70,7 @@ class EventBus:
         self._writer = writer
         self._subscribers: list[Subscriber] = []
         self._last_dispatched = 0
+        self._known: dict[int, OutboxEvent] = {}
         self._wakeup = asyncio.Event()
         self._changed = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
@@ -91,9 +102,21 @@ class EventBus:
             self._wakeup.clear()
             await self.dispatch()
 
+    def committed(self, events: Iterable[OutboxEvent]) -> None:
+        """Events the caller just committed (fast path): dispatched without re-reading the DB when
+        they continue the sequence; otherwise dispatch() reads them back in order."""
+        for event in events:
+            self._known[event.seq] = event
+        self._wakeup.set()
+
     async def dispatch(self) -> None:
         while True:
-            batch = await self.read_since(self._last_dispatched, limit=500)
+            batch = []
+            while self._last_dispatched + 1 + len(batch) in self._known:
+                batch.append(self._known.pop(self._last_dispatched + 1 + len(batch)))
+            if not batch:
+                self._known = {k: v for k, v in self._known.items() if k > self._last_dispatched}
+                batch = await self.read_since(self._last_dispatched, limit=500)
             if not batch:
                 return
             for event in batch:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select
 
 from app.core import invoices as rules
 from app.core.errors import InvoiceNotFound, StoreHasNoWallet, ValidationError
@@ -18,9 +18,10 @@ from app.core.ids import new_invoice_id
 from app.core.money import is_fiat, normalize_currency, parse_price, price_to_sat
 from app.core.records import Invoice, Page
 from app.core.statuses import ExceptionStatus, InvoiceStatus
-from app.db.mapping import to_invoice, to_payment
+from app.db.mapping import column_values, to_invoice, to_payment
 from app.db.models import InvoiceRow, PaymentRow
-from app.services.events import add_events
+from app.db.fastpath import compiled_insert
+from app.services.events import EventBus, OutboxEvent, add_events, insert_events_sync
 from app.services.rates import RateService
 from app.services.stores import StoreService
 from app.services.wallets import WalletService
@@ -81,9 +82,10 @@ def _metadata(value: Any) -> dict[str, Any]:
 
 
 class InvoiceService:
-    def __init__(self, writer: Writer, stores: StoreService, wallets: WalletService, rates: RateService,
-                 *, on_created: Callable[[Invoice], None] | None = None) -> None:
+    def __init__(self, writer: Writer, bus: EventBus, stores: StoreService, wallets: WalletService,
+                 rates: RateService, *, on_created: Callable[[Invoice], None] | None = None) -> None:
         self._writer = writer
+        self._bus = bus
         self._stores = stores
         self._wallets = wallets
         self._rates = rates
@@ -126,12 +128,18 @@ class InvoiceService:
             exception_status=str(state.exception_status), amount_paid_sat=0, amount_confirmed_sat=0,
             created_at=now, expires_at=expires_at, monitoring_until=terms.monitoring_until, monitored=True,
         )
-        async with self._writer.transaction() as session:
-            row.derivation_index, row.address = await self._wallets.allocate_address(session, row.wallet_id, row.id)
-            session.add(row)
-            add_events(session, [InvoiceCreated(
-                invoice_id=row.id, store_id=row.store_id, amount_due_sat=amount_due_sat, created_at=now,
-                expires_at=expires_at, price=amount, currency=code)], now=now)
+        created = InvoiceCreated(invoice_id=row.id, store_id=row.store_id, amount_due_sat=amount_due_sat,
+                                 created_at=now, expires_at=expires_at, price=amount, currency=code)
+        desc = await self._wallets.descriptor(row.wallet_id)
+
+        def write(conn: Any) -> list[OutboxEvent]:  # the hot path (bench P1): one thread hop
+            row.derivation_index, row.address = self._wallets.allocate_address_sync(conn, desc, row.wallet_id,
+                                                                                    row.id, now=now)
+            compiled = compiled_insert(InvoiceRow.__table__)
+            conn.execute(compiled.sql, compiled.params(column_values(row)))
+            return insert_events_sync(conn, [created], now=now)
+
+        self._bus.committed(await self._writer.run_sync(write))
         invoice = to_invoice(row)
         if self._on_created is not None:
             self._on_created(invoice)
@@ -191,7 +199,7 @@ class InvoiceService:
             old = to_invoice(row)
             new_state = rules.mark(old.state, status, now=now)
             write_state(row, new_state, monitored=rules.is_monitored(old.terms, new_state, now))
-            add_events(session, diff_events(row.id, row.store_id, old.state, new_state, (), ()), now=now)
+            await add_events(session, diff_events(row.id, row.store_id, old.state, new_state, (), ()), now=now)
         return await self.get(invoice_id)
 
 

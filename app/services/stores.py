@@ -80,6 +80,7 @@ def _clean(changes: Mapping[str, Any]) -> dict[str, Any]:
 class StoreService:
     def __init__(self, writer: Writer) -> None:
         self._writer = writer
+        self._cache: dict[str, Store] = {}  # invoice creation reads the store on every call
 
     async def create(self, name: str, *, default_currency: str = "USD", wallet_ids: Sequence[str] = (),
                      **settings: Any) -> Store:
@@ -107,6 +108,7 @@ class StoreService:
                 setattr(row, key, value)
             if wallet_list is not None:
                 await self._set_wallets(session, store_id, wallet_list)
+        self._cache.pop(store_id, None)
         return await self.get(store_id)
 
     @staticmethod
@@ -119,11 +121,15 @@ class StoreService:
             session.add(StoreWalletRow(store_id=store_id, wallet_id=wallet_id, position=position))
 
     async def get(self, store_id: str) -> Store:
+        cached = self._cache.get(store_id)
+        if cached is not None:
+            return cached
         async with self._writer.read() as session:
             row = await session.get(StoreRow, store_id, options=[selectinload(StoreRow.wallets)])
             if row is None:
                 raise StoreNotFound(f"Store {store_id} not found.")
-            return to_store(row, [w.wallet_id for w in row.wallets])
+            store = self._cache[store_id] = to_store(row, [w.wallet_id for w in row.wallets])
+            return store
 
     async def list(self, *, include_archived: bool = False) -> list[Store]:
         query = select(StoreRow).options(selectinload(StoreRow.wallets)).order_by(StoreRow.created_at)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from app.chain.keys import WalletDescriptor, derive_address, derive_addresses, parse_wallet_keys
 from app.core.errors import Conflict, ValidationError, WalletNotFound
 from app.core.ids import new_id
 from app.core.records import Wallet
+from app.db.fastpath import compiled_insert
 from app.db.mapping import to_wallet
 from app.db.models import AddressRow, WalletRow
 from app.services.writer import Writer
@@ -95,27 +96,34 @@ class WalletService:
                 desc = self._descriptors[wallet_id] = _descriptor(row, self._network)
         return desc
 
-    async def allocate_address(self, session: object, wallet_id: str, invoice_id: str) -> tuple[int, str]:
-        """Take the next derivation index inside the caller's transaction. Never reuses an index."""
-        desc = await self.descriptor(wallet_id)
-        result = await session.execute(  # type: ignore[attr-defined]
-            update(WalletRow).where(WalletRow.id == wallet_id)
-            .values(next_index=WalletRow.next_index + 1).returning(WalletRow.next_index)
-        )
-        index = result.scalar_one() - 1
+    def allocate_address_sync(self, conn: Any, desc: WalletDescriptor, wallet_id: str, invoice_id: str, *,
+                              now: datetime) -> tuple[int, str]:
+        """Take the next derivation index inside the caller's transaction (Writer.run_sync).
+        An index is never given twice, not even after the invoice expires."""
+        found = conn.execute("UPDATE wallets SET next_index = next_index + 1 WHERE id = ? RETURNING next_index",
+                             (wallet_id,)).fetchone()
+        if found is None:
+            raise WalletNotFound(f"Wallet {wallet_id} not found.")
+        index = found[0] - 1
         address = derive_address(desc, index)
-        session.add(AddressRow(wallet_id=wallet_id, derivation_index=index, address=address,  # type: ignore[attr-defined]
-                               invoice_id=invoice_id, allocated_at=datetime.now(UTC)))
+        compiled = compiled_insert(AddressRow.__table__)
+        conn.execute(compiled.sql, compiled.params({"wallet_id": wallet_id, "derivation_index": index,
+                                                    "address": address, "invoice_id": invoice_id,
+                                                    "allocated_at": now}))
         return index, address
 
-    async def open_all(self) -> None:
-        """At start: open every wallet in the chain adapter and watch every address handed out."""
+    async def open_all(self, *, watch_ahead: int = 0) -> dict[str, int]:
+        """At start: open every wallet in the chain adapter and watch every address handed out
+        (plus `watch_ahead` more). Returns the highest watched index per wallet."""
+        watched: dict[str, int] = {}
         if self._chain is None:
-            return
+            return watched
         async with self._writer.read() as session:
             rows = (await session.scalars(select(WalletRow))).all()
         for row in rows:
             desc = self._descriptors.setdefault(row.id, _descriptor(row, self._network))
             await self._chain.open_wallet(row.id, desc)
-            if row.next_index > 0:
-                await self._chain.watch(row.id, row.next_index - 1)
+            watched[row.id] = row.next_index - 1 + watch_ahead
+            if watched[row.id] >= 0:
+                await self._chain.watch(row.id, watched[row.id])
+        return watched

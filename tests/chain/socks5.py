@@ -10,7 +10,10 @@ import struct
 
 
 class Socks5Server:
-    def __init__(self) -> None:
+    """``hosts`` maps names the proxy resolves itself (like Tor does for .onion) to loopback."""
+
+    def __init__(self, hosts: dict[str, str] | None = None) -> None:
+        self.hosts = {"127.0.0.1": "127.0.0.1", "localhost": "127.0.0.1", **(hosts or {})}
         self.port = 0
         self.connections: list[tuple[str, int]] = []
         self._server: asyncio.base_events.Server | None = None
@@ -56,10 +59,11 @@ class Socks5Server:
         else:
             host = str(ipaddress.IPv6Address(await reader.readexactly(16)))
         (port,) = struct.unpack("!H", await reader.readexactly(2))
-        if cmd != 1 or host not in ("127.0.0.1", "localhost"):
+        target = self.hosts.get(host)
+        if cmd != 1 or target != "127.0.0.1":
             writer.write(b"\x05\x02\x00\x01" + b"\x00" * 6)  # not allowed: loopback only
             return
-        up_reader, up_writer = await asyncio.open_connection(host, port)
+        up_reader, up_writer = await asyncio.open_connection(target, port)
         self.connections.append((host, port))
         writer.write(b"\x05\x00\x00\x01" + socket.inet_aton("127.0.0.1") + struct.pack("!H", port))
         try:

@@ -122,6 +122,10 @@ async def _stop_electrum(daemon: Any, loop: asyncio.AbstractEventLoop, stopping_
     finally:
         loop.call_soon_threadsafe(stopping_fut.set_result, 1)
         await asyncio.to_thread(thread.join, ELECTRUM_STOP_TIMEOUT_S)
+        # Electrum keeps process-wide state bound to its (now stopped) loop: reset it so the next
+        # test can start a fresh daemon in the same process.
         import electrum.network
+        from electrum import util
 
-        electrum.network._INSTANCE = None  # Network is a process singleton; allow the next test's daemon
+        electrum.network._INSTANCE = None
+        util.callback_mgr.asyncio_loop = None

@@ -125,4 +125,4 @@ async def test_datadir_keeps_chain_and_mempool_across_restarts(tmp_path: Path) -
         assert pending in second.ledger.mempool and second.fee_rate_sat_vb == 5
         await second.mine(1)
         assert second.ledger.chain.find_tx(pending) is not None
-    assert not list(tmp_path.glob("*.tmp"))
+    assert not [name for name in os.listdir(tmp_path) if name.endswith(".tmp")]

@@ -21,7 +21,6 @@ def verified(wallet: Any, txid: str) -> Any:
 
 
 async def test_watch_only_wallet_follows_the_devnet(electrum_env: ElectrumEnv) -> None:
-    from electrum import util
 
     devnet = electrum_env.devnet
     _vprv, vpub = test_keystore_vpub()

@@ -1,0 +1,165 @@
+"""Electrum callbacks -> RedWaves chain events. Everything here runs on Electrum's loop thread.
+
+Event mapping:
+
+* server history of an address changed (our hook on ``AddressSynchronizer.receive_history_callback``,
+  which Electrum's Synchronizer calls with the server's new history) -> that address
+* ``adb_added_tx`` / ``adb_added_verified_tx`` / ``adb_removed_verified_tx`` -> every watched
+  address the transaction pays
+* those addresses are re-read after a short coalescing delay; :class:`AddressesChanged` names the
+  ones whose COMPLETE view's outputs differ from what was last emitted. Incomplete views are kept
+  and re-checked on the next Electrum event (``adb_set_up_to_date`` at the latest).
+* ``blockchain_updated`` -> :class:`TipChanged` when our header tip moves
+* ``status`` / ``network_updated`` / sync changes -> :class:`ConnectionChanged` when
+  (connected, server, synced, error) changes
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from electrum.wallet import Abstract_Wallet
+
+from app.chain import wallets as wallet_files
+from app.chain.callbacks import CallbackHub
+from app.chain.keys import WalletDescriptor
+from app.chain.models import AddressesChanged, ChainEvent, ChainState, ConnectionChanged, TipChanged
+from app.chain.runtime import ElectrumRuntime
+
+FLUSH_DELAY_S = 0.02
+OFFLINE = ChainState(connected=False, server=None, tip_height=None, synced=False, pending_requests=0,
+                     error=None)
+ELECTRUM_EVENTS = ("adb_added_tx", "adb_added_verified_tx", "adb_removed_verified_tx", "adb_set_up_to_date",
+                   "blockchain_updated", "network_updated", "status")
+
+
+@dataclass
+class TrackedWallet:
+    """Per-wallet bookkeeping; every field but ``wallet``/``desc`` is touched on Electrum's thread only."""
+
+    wallet: Abstract_Wallet
+    desc: WalletDescriptor
+    emitted: dict[str, tuple] = field(default_factory=dict)  # address -> outputs last emitted
+    dirty: set[str] = field(default_factory=set)
+    retry: set[str] = field(default_factory=set)  # seen incomplete; re-check on next flush
+
+
+class EventTracker:
+    """Keeps what was last emitted per address and turns Electrum callbacks into ChainEvents."""
+
+    def __init__(self, runtime: ElectrumRuntime, hub: CallbackHub, deliver: Callable[[ChainEvent], None]) -> None:
+        self._runtime = runtime
+        self._hub = hub
+        self._deliver = deliver
+        self.wallets: dict[str, TrackedWallet] = {}  # read from any thread; written on Electrum's
+        self._by_adb: dict[int, str] = {}
+        self._flush_handle: asyncio.TimerHandle | None = None
+        self.state = OFFLINE  # immutable snapshot, replaced on Electrum's thread, read anywhere
+        self._state_key: tuple | None = None
+        self._tip: int | None = None
+
+    def register(self) -> None:
+        handlers = {"adb_added_tx": self._on_tx_event, "adb_added_verified_tx": self._on_tx_event,
+                    "adb_removed_verified_tx": self._on_tx_event, "adb_set_up_to_date": self._on_sync_event}
+        for event in ELECTRUM_EVENTS:
+            self._hub.register(event, handlers.get(event, self._on_chain_event))
+
+    def clear(self) -> None:
+        self.wallets.clear()
+        self._by_adb.clear()
+        self.state = OFFLINE
+
+    def attach(self, wallet_id: str, wallet: Abstract_Wallet, desc: WalletDescriptor) -> None:
+        """On Electrum's thread: hook, baseline, start syncing."""
+        entry = TrackedWallet(wallet=wallet, desc=desc)
+        for address in wallet.adb.db.get_history():
+            if wallet.adb.db.get_addr_history(address):
+                entry.emitted[address] = wallet_files.address_view(wallet, address).outputs
+        adb = wallet.adb
+        original = adb.receive_history_callback
+        changed = self._hub.wrap("receive_history", lambda addr: self._mark(wallet_id, {addr}))
+
+        def receive_history_callback(addr: str, hist: Any, tx_fees: Any) -> None:
+            original(addr, hist, tx_fees)
+            changed(addr)
+
+        adb.receive_history_callback = receive_history_callback
+        self.wallets[wallet_id] = entry
+        self._by_adb[id(adb)] = wallet_id
+        wallet.start_network(self._runtime.daemon.network)
+        self._runtime.daemon.add_wallet(wallet)
+
+    def _on_tx_event(self, adb: Any, txid: str) -> None:
+        wallet_id = self._by_adb.get(id(adb))
+        if wallet_id is None:
+            return
+        self._mark(wallet_id, wallet_files.addresses_of_tx(self.wallets[wallet_id].wallet, txid))
+
+    def _on_sync_event(self, adb: Any) -> None:
+        wallet_id = self._by_adb.get(id(adb))
+        if wallet_id is not None and self.wallets[wallet_id].retry:
+            self._schedule_flush()
+        self.check_state()
+
+    def _on_chain_event(self, *args: Any) -> None:
+        self.check_state()
+
+    def _mark(self, wallet_id: str, addresses: set[str]) -> None:
+        entry = self.wallets.get(wallet_id)
+        if entry is None or not addresses:
+            return
+        entry.dirty |= addresses
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        if self._flush_handle is None and self._runtime.loop is not None:
+            self._flush_handle = self._runtime.loop.call_later(FLUSH_DELAY_S, self._hub.wrap("flush", self._flush))
+
+    def _flush(self) -> None:
+        self._flush_handle = None
+        for wallet_id, entry in list(self.wallets.items()):
+            candidates = entry.dirty | entry.retry
+            entry.dirty = set()
+            changed = set()
+            for address in candidates:
+                view = wallet_files.address_view(entry.wallet, address)
+                if not view.complete:
+                    entry.retry.add(address)
+                    continue
+                entry.retry.discard(address)
+                if entry.emitted.get(address, ()) != view.outputs:
+                    entry.emitted[address] = view.outputs
+                    changed.add(address)
+            if changed:
+                self._deliver(AddressesChanged(addresses=frozenset(changed), wallet_id=wallet_id))
+        self.check_state()
+
+    def check_state(self) -> None:
+        daemon = self._runtime.daemon
+        if daemon is None or daemon.network is None:
+            return
+        network = daemon.network
+        server = network.default_server
+        height = network.get_local_height()
+        tip = height if height > 0 else None
+        adbs = [e.wallet.adb for e in self.wallets.values()]
+        pending = 0
+        for adb in adbs:
+            sent, answered = adb.get_history_sync_state_details()
+            pending += max(0, sent - answered)
+        connected = network.is_connected()
+        state = ChainState(connected=connected, server=str(server) if server else None, tip_height=tip,
+                           synced=connected and all(adb.is_up_to_date() for adb in adbs),
+                           pending_requests=pending, error=self._hub.last_failure)
+        self.state = state
+        if tip is not None and tip != self._tip:
+            self._tip = tip
+            self._deliver(TipChanged(height=tip))
+        key = (state.connected, state.server, state.synced, state.error)
+        if key != self._state_key:
+            self._state_key = key
+            self._deliver(ConnectionChanged(state=state))
+

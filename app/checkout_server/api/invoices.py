@@ -1,0 +1,128 @@
+"""Invoices: create, get, list with filters and paging, mark; payments per invoice and recent."""
+
+from __future__ import annotations
+
+from app.checkout_server.api.errors import Unauthorized
+from app.checkout_server.api.operations import Call, Operation
+from app.checkout_server.api.schemas.invoices import (
+    AllInvoicesQuery,
+    InvoiceFilterQuery,
+    InvoiceIn,
+    InvoiceListQuery,
+    InvoiceOut,
+    InvoicePage,
+    InvoicePaymentOut,
+    MarkIn,
+    PaymentList,
+    PaymentOut,
+    RecentPayments,
+    RecentPaymentsQuery,
+)
+from app.core.errors import ValidationError
+from app.core.records import Invoice, Page
+from app.core.statuses import InvoiceStatus
+from app.services.apikeys import Scope
+from app.services.invoices import InvoiceFilter
+
+ANONYMOUS_SETTING = "anyone_can_create_invoice"
+
+
+def invoice_filter(query: InvoiceFilterQuery, *, store_id: str | None,
+                   store_ids: tuple[str, ...] | None) -> InvoiceFilter:
+    statuses = None
+    if query.status:
+        statuses = query.status.split(",")
+        bad = [s for s in statuses if s not in InvoiceStatus.__members__.values()]
+        if bad:
+            raise ValidationError(f"Unknown invoice status '{bad[0]}'.", code="invalid_status", field="status")
+    return InvoiceFilter(store_id=store_id, store_ids=store_ids, status=statuses, created_from=query.created_from,
+                         created_to=query.created_to, text=query.text, order_id=query.order_id)
+
+
+def _page(page: Page) -> InvoicePage:
+    return InvoicePage(items=[InvoiceOut.of(i) for i in page.items], total=page.total, offset=page.offset,
+                       limit=page.limit)
+
+
+async def create_invoice(call: Call) -> InvoiceOut:
+    store = await call.store()
+    if call.key is None and store.checkout.get(ANONYMOUS_SETTING) is not True:
+        raise Unauthorized("Send an API key with the invoices:create scope.", code="missing_api_key")
+    body: InvoiceIn = call.body
+    if (body.price is None) == (body.amount_sat is None) or (body.amount_sat is not None and body.currency):
+        raise ValidationError("Give either 'price' (and optionally 'currency') or 'amount_sat'.",
+                              code="invalid_price", field="price")
+    price, currency = (body.price, body.currency) if body.price is not None else (str(body.amount_sat), "SAT")
+    invoice = await call.services.invoices.create(
+        store.id, price=price, currency=currency, order_id=body.order_id, description=body.description,
+        buyer_email=body.buyer_email, metadata=body.metadata, redirect_url=body.redirect_url,
+        notification_url=body.notification_url, items=body.items, expiry_s=body.expiry_s)
+    return InvoiceOut.of(invoice)
+
+
+async def list_store_invoices(call: Call) -> InvoicePage:
+    store = await call.store()
+    query: InvoiceListQuery = call.query
+    flt = invoice_filter(query, store_id=store.id, store_ids=None)
+    return _page(await call.services.invoices.list(flt, offset=query.offset, limit=query.limit))
+
+
+async def list_invoices(call: Call) -> InvoicePage:
+    query: AllInvoicesQuery = call.query
+    if query.store_id:
+        call.check_store(query.store_id)
+    flt = invoice_filter(query, store_id=query.store_id, store_ids=call.store_ids)
+    return _page(await call.services.invoices.list(flt, offset=query.offset, limit=query.limit))
+
+
+async def _invoice(call: Call) -> Invoice:
+    invoice = await call.services.invoices.get(call.param("invoice_id"))
+    call.check_store(invoice.store_id)
+    return invoice
+
+
+async def get_invoice(call: Call) -> InvoiceOut:
+    return InvoiceOut.of(await _invoice(call))
+
+
+async def mark_invoice(call: Call) -> InvoiceOut:
+    invoice = await _invoice(call)
+    body: MarkIn = call.body
+    return InvoiceOut.of(await call.services.invoices.mark(invoice.id, body.status))
+
+
+async def invoice_payments(call: Call) -> PaymentList:
+    return PaymentList(items=[PaymentOut.of(p) for p in (await _invoice(call)).payments])
+
+
+async def recent_payments(call: Call) -> RecentPayments:
+    query: RecentPaymentsQuery = call.query
+    store_ids = call.store_ids
+    if query.store_id:
+        call.check_store(query.store_id)
+        store_ids = (query.store_id,)
+    page = await call.feature("payment_history").recent(store_ids=store_ids, offset=query.offset, limit=query.limit)
+    return RecentPayments(items=[InvoicePaymentOut.of_entry(e) for e in page.items], total=page.total,
+                          offset=page.offset, limit=page.limit)
+
+
+def operations() -> list[Operation]:
+    tag = "invoices"
+    return [
+        Operation("POST", "/stores/{store_id}/invoices", create_invoice, "Create an invoice", tag,
+                  Scope.INVOICES_CREATE, InvoiceOut, body=InvoiceIn, status=201, anonymous=True,
+                  description="Without a key only when the store's `checkout.anyone_can_create_invoice` is "
+                              "true; such calls are rate-limited per client address."),
+        Operation("GET", "/stores/{store_id}/invoices", list_store_invoices, "List a store's invoices", tag,
+                  Scope.INVOICES_READ, InvoicePage, query=InvoiceListQuery),
+        Operation("GET", "/invoices", list_invoices, "List invoices of every store the key may see", tag,
+                  Scope.INVOICES_READ, InvoicePage, query=AllInvoicesQuery),
+        Operation("GET", "/invoices/{invoice_id}", get_invoice, "Get an invoice", tag, Scope.INVOICES_READ,
+                  InvoiceOut),
+        Operation("POST", "/invoices/{invoice_id}/mark", mark_invoice, "Mark complete, invalid or refunded", tag,
+                  Scope.INVOICES_WRITE, InvoiceOut, body=MarkIn),
+        Operation("GET", "/invoices/{invoice_id}/payments", invoice_payments, "Payments of an invoice", tag,
+                  Scope.INVOICES_READ, PaymentList),
+        Operation("GET", "/payments", recent_payments, "Recent payments, newest first", tag, Scope.INVOICES_READ,
+                  RecentPayments, query=RecentPaymentsQuery),
+    ]

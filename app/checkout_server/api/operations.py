@@ -1,0 +1,195 @@
+"""One declarative table of API operations: it builds the aiohttp handlers AND the OpenAPI document.
+
+Each `Operation` names its pydantic models (query, body, response). The bound handler authenticates,
+checks the scope, validates the query and the body with those models, calls the feature function with
+a `Call`, and serialises the returned model. So what the OpenAPI document says is what the server does.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pydantic
+from aiohttp import web
+
+from app.checkout_server.api.errors import BadRequest, Forbidden, PayloadTooLarge, from_pydantic
+from app.checkout_server.api.keys import API_LIMITS, feature
+from app.checkout_server.errors import json_error
+from app.checkout_server.keys import SERVICES
+from app.core.errors import ValidationError
+from app.core.records import Store
+from app.services.apikeys import ApiKey, Scope
+
+PREFIX = "/api/v1"
+AUTHENTICATED = "authenticated"  # any valid key, whatever its scopes
+Handler = Callable[["Call"], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str  # below PREFIX, OpenAPI/aiohttp template syntax: /stores/{store_id}
+    handler: Handler
+    summary: str
+    tag: str
+    scope: Scope | str | None  # None: no key needed; AUTHENTICATED: any valid key
+    response: type[pydantic.BaseModel] | None = None
+    body: type[pydantic.BaseModel] | None = None
+    query: type[pydantic.BaseModel] | None = None
+    status: int = 200
+    anonymous: bool = False  # may run without a key (rate-limited), e.g. invoice creation
+    raw_body: int = 0  # > 0: the body is raw bytes up to this size (uploads), not JSON
+    extra_content: dict[str, dict[str, Any]] = field(default_factory=dict)  # non-JSON responses for docs
+    description: str = ""
+
+    @property
+    def full_path(self) -> str:
+        return PREFIX + self.path
+
+    @property
+    def operation_id(self) -> str:
+        return self.handler.__name__.lstrip("_")
+
+
+@dataclass
+class Call:
+    request: web.Request
+    key: ApiKey | None
+    query: Any = None
+    body: Any = None
+
+    @property
+    def services(self) -> Any:
+        return self.request.app[SERVICES]
+
+    def feature(self, name: str) -> Any:
+        return feature(self.services, name)
+
+    def param(self, name: str) -> str:
+        return self.request.match_info[name]
+
+    def check_store(self, store_id: str) -> None:
+        if self.key is not None and not self.key.can_access_store(store_id):
+            raise Forbidden("This API key is restricted to other stores.", code="store_forbidden")
+
+    async def store(self, store_id: str | None = None) -> Store:
+        store_id = store_id or self.param("store_id")
+        self.check_store(store_id)
+        return await self.services.stores.get(store_id)
+
+    @property
+    def store_ids(self) -> tuple[str, ...] | None:
+        return self.key.store_ids if self.key is not None else None
+
+    def require_unrestricted(self) -> None:
+        if self.key is not None and self.key.store_ids is not None:
+            raise Forbidden("This needs an API key that is not restricted to some stores.",
+                            code="store_forbidden")
+
+
+def _client(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+def _too_many(wait_s: float, message: str) -> web.Response:
+    response = json_error(429, "rate_limited", message)
+    response.headers["Retry-After"] = str(max(1, math.ceil(wait_s)))
+    return response
+
+
+def _unauthorized(code: str, message: str) -> web.Response:
+    response = json_error(401, code, message)
+    response.headers["WWW-Authenticate"] = 'Bearer realm="redwaves"'
+    return response
+
+
+async def authorize(request: web.Request, op: Operation) -> ApiKey | None | web.Response:
+    """The caller's key; or a 401/403/429 response. None for open or anonymous operations."""
+    if op.scope is None:
+        return None
+    limits = request.app[API_LIMITS]
+    header = request.headers.get("Authorization", "")
+    if not header and op.anonymous:
+        wait = limits.anonymous_invoices.consume(_client(request))
+        return _too_many(wait, "Too many invoices from this address; try again later.") if wait else None
+    if not header:
+        return _unauthorized("missing_api_key", "Send an API key: 'Authorization: Bearer <key>'.")
+    wait = limits.failed_auth.retry_after(_client(request))
+    if wait:
+        return _too_many(wait, "Too many failed authentication attempts; try again later.")
+    scheme, _, token = header.partition(" ")
+    key = None
+    if scheme.lower() == "bearer" and token.strip():
+        key = await feature(request.app[SERVICES], "apikeys").authenticate(token.strip())
+    if key is None:
+        limits.failed_auth.consume(_client(request))
+        return _unauthorized("invalid_api_key", "The API key is not valid (unknown, malformed or revoked).")
+    if op.scope != AUTHENTICATED and not key.has_scope(Scope(op.scope)):
+        return json_error(403, "insufficient_scope", f"This API key lacks the '{op.scope}' scope.")
+    return key
+
+
+def _query(op: Operation, request: web.Request) -> Any:
+    values = dict(request.query)
+    if op.query is None:
+        if values:
+            name = sorted(values)[0]
+            raise ValidationError(f"Unknown field '{name}'.", code="unknown_field", field=name)
+        return None
+    try:
+        return op.query.model_validate(values)
+    except pydantic.ValidationError as exc:
+        raise from_pydantic(exc) from None
+
+
+async def _raw_body(request: web.Request, limit: int) -> bytes:
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"The body is larger than {limit} bytes.", field="body")
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.read(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The body is larger than {limit} bytes.", field="body")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _body(op: Operation, request: web.Request) -> Any:
+    if op.raw_body:
+        return await _raw_body(request, op.raw_body)
+    if op.body is None:
+        return None
+    raw = await _raw_body(request, request.app[API_LIMITS].max_json_bytes)
+    if not raw.strip():
+        raise BadRequest("Send a JSON object as the request body.", code="invalid_json")
+    try:
+        return op.body.model_validate_json(raw)
+    except pydantic.ValidationError as exc:
+        raise from_pydantic(exc) from None
+
+
+def render(op: Operation, result: Any) -> web.StreamResponse:
+    if isinstance(result, web.StreamResponse):
+        return result
+    if op.status == 204 or op.response is None:
+        return web.Response(status=204)
+    model = result if isinstance(result, op.response) else op.response.model_validate(result)
+    return web.Response(body=model.model_dump_json(), status=op.status, content_type="application/json")
+
+
+def bind(op: Operation) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        key = await authorize(request, op)
+        if isinstance(key, web.StreamResponse):
+            return key
+        call = Call(request, key)
+        call.query = _query(op, request)
+        call.body = await _body(op, request)
+        return render(op, await op.handler(call))
+
+    handler.__name__ = op.operation_id
+    return handler

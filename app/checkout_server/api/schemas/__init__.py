@@ -1,0 +1,1 @@
+"""Pydantic models of the API: request models forbid unknown fields; they also generate OpenAPI."""

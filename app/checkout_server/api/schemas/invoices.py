@@ -1,0 +1,159 @@
+"""Invoices and payments. The invoice shape equals the `invoice` object of webhook bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, Field
+
+from app.checkout_server.api.schemas.common import (
+    DecimalString,
+    JsonObject,
+    Paging,
+    Percent,
+    QueryModel,
+    RequestModel,
+    ResponseModel,
+    SatAmount,
+)
+from app.core.payments import Payment
+from app.core.records import Invoice
+from app.core.statuses import ExceptionStatus, InvoiceStatus, PaymentState
+from app.services.payment_history import InvoicePayment
+from app.services.webhook_payloads import invoice_snapshot, payment_snapshot
+
+Url = Annotated[str, Field(max_length=2000, pattern=r"^https?://[^\s<>\"']+$")]
+
+
+class InvoiceIn(RequestModel):
+    price: DecimalString | None = Field(default=None, description="Give `price` (+ `currency`) or `amount_sat`.")
+    currency: str | None = Field(default=None, max_length=4, pattern=r"^[A-Za-z]{3,4}$",
+                                 description="Default: the store's currency. BTC and SAT are allowed.")
+    amount_sat: int | None = Field(default=None, ge=1, le=21_000_000 * 100_000_000)
+    order_id: str | None = Field(default=None, max_length=200)
+    description: str = Field(default="", max_length=2000)
+    buyer_email: str | None = Field(default=None, max_length=320)
+    metadata: JsonObject | None = None
+    redirect_url: Url | None = None
+    notification_url: Url | None = None
+    items: list[JsonObject] = Field(default_factory=list, max_length=100)
+    expiry_s: int | None = Field(default=None, ge=60, le=7 * 86400)
+
+
+class MarkIn(RequestModel):
+    status: Literal["complete", "invalid", "refunded"]
+
+
+class InvoiceFilterQuery(QueryModel):
+    status: str | None = Field(default=None, max_length=200, pattern=r"^[a-z_]+(,[a-z_]+)*$",
+                               description="Comma-separated statuses, e.g. `paid,complete`.")
+    created_from: AwareDatetime | None = None
+    created_to: AwareDatetime | None = None
+    order_id: str | None = Field(default=None, max_length=200)
+    text: str | None = Field(default=None, max_length=200, description="Searches id, order id, description, "
+                                                                       "address, buyer email.")
+
+
+class InvoiceListQuery(InvoiceFilterQuery, Paging):
+    pass
+
+
+class AllInvoicesQuery(InvoiceListQuery):
+    store_id: str | None = Field(default=None, max_length=64)
+
+
+class ExportQuery(InvoiceFilterQuery):
+    store_id: str | None = Field(default=None, max_length=64)
+    format: Literal["json", "csv"] = "json"
+
+
+class PaymentOut(ResponseModel):
+    txid: str
+    vout: int
+    amount_sat: SatAmount
+    state: PaymentState
+    confirmations: int
+    height: int
+    first_seen_at: datetime
+    accounted: bool = Field(description="Counts towards the invoice (false once replaced/reorged out).")
+    rbf: bool
+
+    @classmethod
+    def of(cls, payment: Payment) -> PaymentOut:
+        return cls.model_validate(payment_snapshot(payment))
+
+
+class InvoiceOut(ResponseModel):
+    id: str
+    store_id: str
+    wallet_id: str
+    status: InvoiceStatus
+    exception_status: ExceptionStatus
+    address: str
+    payment_uri: str
+    amount_due_sat: SatAmount
+    amount_paid_sat: SatAmount
+    amount_confirmed_sat: SatAmount
+    remaining_sat: SatAmount
+    price: DecimalString
+    currency: str
+    rate: DecimalString | None = Field(description="Fiat per BTC locked at creation (null for BTC/SAT).")
+    rate_source: str | None
+    order_id: str | None
+    description: str
+    buyer_email: str | None
+    metadata: JsonObject
+    items: list[JsonObject]
+    redirect_url: str | None
+    notification_url: str | None
+    speed_policy: int
+    underpaid_tolerance_pct: Percent
+    created_at: datetime
+    expires_at: datetime
+    monitoring_until: datetime
+    paid_at: datetime | None
+    confirmed_at: datetime | None
+    completed_at: datetime | None
+    payments: list[PaymentOut]
+
+    @classmethod
+    def of(cls, invoice: Invoice) -> InvoiceOut:
+        return cls.model_validate(invoice_snapshot(invoice))
+
+
+class InvoicePage(ResponseModel):
+    items: list[InvoiceOut]
+    total: int
+    offset: int
+    limit: int
+
+
+class InvoiceExport(ResponseModel):
+    items: list[InvoiceOut]
+    total: int
+
+
+class PaymentList(ResponseModel):
+    items: list[PaymentOut]
+
+
+class InvoicePaymentOut(PaymentOut):
+    invoice_id: str
+    store_id: str
+
+    @classmethod
+    def of_entry(cls, entry: InvoicePayment) -> InvoicePaymentOut:
+        data: dict[str, Any] = payment_snapshot(entry.payment)
+        return cls.model_validate({**data, "invoice_id": entry.invoice_id, "store_id": entry.store_id})
+
+
+class RecentPayments(ResponseModel):
+    items: list[InvoicePaymentOut]
+    total: int
+    offset: int
+    limit: int
+
+
+class RecentPaymentsQuery(Paging):
+    store_id: str | None = Field(default=None, max_length=64)

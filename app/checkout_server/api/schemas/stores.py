@@ -1,0 +1,152 @@
+"""Stores and wallets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field
+
+from app.checkout_server.api.schemas.common import (
+    Id,
+    JsonObject,
+    Name,
+    Percent,
+    RequestModel,
+    ResponseModel,
+    SatAmount,
+    optional,
+)
+from app.core.records import Store, Wallet
+
+Currency = Annotated[str, Field(min_length=3, max_length=4, pattern=r"^[A-Za-z]{3,4}$", examples=["USD"])]
+SpeedPolicy = Annotated[int, Field(ge=0, le=6, description="Confirmations needed before 'complete'.")]
+ExpiryS = Annotated[int, Field(ge=60, le=7 * 86400)]
+MonitoringS = Annotated[int, Field(ge=0, le=30 * 86400)]
+RateSource = Annotated[str, Field(min_length=1, max_length=40, description="One of server info `rate_sources`.")]
+
+
+class StoreUpdate(RequestModel):
+    name: Name = optional()
+    default_currency: Currency = optional()
+    wallet_ids: list[Id] = optional(max_length=20)
+    speed_policy: SpeedPolicy = optional()
+    expiry_s: ExpiryS = optional()
+    monitoring_s: MonitoringS = optional()
+    underpaid_tolerance_pct: Percent = optional()
+    rate_source: RateSource = optional()
+    rate_spread_pct: Percent = optional()
+    checkout: JsonObject = optional(description="Checkout page options; `anyone_can_create_invoice: true` "
+                                                "lets clients without a key create invoices (rate-limited).")
+    notifications: JsonObject = optional()
+    email: JsonObject = optional()
+    archived: bool = optional()
+
+
+class StoreIn(StoreUpdate):
+    name: Name
+
+
+class StoreOut(ResponseModel):
+    id: str
+    name: str
+    default_currency: str
+    wallet_ids: list[str]
+    speed_policy: int
+    expiry_s: int
+    monitoring_s: int
+    underpaid_tolerance_pct: Percent
+    rate_source: str
+    rate_spread_pct: Percent
+    checkout: JsonObject
+    notifications: JsonObject
+    email: JsonObject
+    archived: bool
+    created_at: datetime | None
+
+    @classmethod
+    def of(cls, store: Store) -> StoreOut:
+        return cls(id=store.id, name=store.name, default_currency=store.default_currency,
+                   wallet_ids=list(store.wallet_ids), speed_policy=store.speed_policy, expiry_s=store.expiry_s,
+                   monitoring_s=store.monitoring_s, underpaid_tolerance_pct=format(store.underpaid_tolerance_pct, "f"),
+                   rate_source=store.rate_source, rate_spread_pct=format(store.rate_spread_pct, "f"),
+                   checkout=store.checkout, notifications=store.notifications, email=store.email,
+                   archived=store.archived, created_at=store.created_at)
+
+
+class StoreList(ResponseModel):
+    items: list[StoreOut]
+
+
+class WalletIn(RequestModel):
+    name: Name
+    keys: str = Field(min_length=1, max_length=5000, description="An xpub/ypub/zpub (or tpub/vpub...) "
+                      "or a descriptor-like key set; never a private key.")
+    threshold: int | None = Field(default=None, ge=1, le=15, description="Multisig only.")
+    script_type: str | None = Field(default=None, max_length=32)
+    gap_limit: int = Field(default=20, ge=1, le=10_000)
+
+
+class WalletPreviewIn(RequestModel):
+    keys: str = Field(min_length=1, max_length=5000)
+    threshold: int | None = Field(default=None, ge=1, le=15)
+    script_type: str | None = Field(default=None, max_length=32)
+    count: int = Field(default=5, ge=1, le=20)
+
+
+class AddressPreview(ResponseModel):
+    addresses: list[str]
+
+
+class WalletOut(ResponseModel):
+    id: str
+    name: str
+    kind: str
+    script_type: str
+    fingerprint: str
+    key_hint: str
+    next_index: int = Field(description="Receive addresses handed out so far.")
+    gap_limit: int
+    gap_exposure: int = Field(description="How far handed-out addresses exceed the gap limit.")
+    threshold: int | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, wallet: Wallet) -> WalletOut:
+        return cls(id=wallet.id, name=wallet.name, kind=wallet.kind, script_type=wallet.script_type,
+                   fingerprint=wallet.fingerprint, key_hint=wallet.key_hint, next_index=wallet.next_index,
+                   gap_limit=wallet.gap_limit, gap_exposure=wallet.gap_exposure, threshold=wallet.threshold,
+                   created_at=wallet.created_at)
+
+
+class WalletList(ResponseModel):
+    items: list[WalletOut]
+
+
+class WalletBalance(ResponseModel):
+    wallet_id: str
+    confirmed_sat: SatAmount
+    unconfirmed_sat: int = Field(description="Satoshis; negative while an outgoing payment is unconfirmed.")
+
+
+class AddressUseOut(ResponseModel):
+    derivation_index: int
+    address: str
+    invoice_id: str | None
+    allocated_at: datetime
+    used: bool
+    received_sat: SatAmount
+
+
+class AddressUsageOut(ResponseModel):
+    wallet_id: str
+    next_index: int
+    gap_limit: int
+    used_count: int
+    max_unused_run: int = Field(description="Longest run of unused handed-out addresses: the gap limit a "
+                                            "restore elsewhere needs.")
+    gap_exposure: int = Field(description="max_unused_run beyond gap_limit (0 = a restore sees everything).")
+    items: list[AddressUseOut]
+    total: int
+    offset: int
+    limit: int

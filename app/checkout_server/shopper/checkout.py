@@ -1,0 +1,138 @@
+"""The invoice checkout page, its status (JSON and websocket), QR image and receipt."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+
+from app.checkout_server.keys import SERVICES
+from app.checkout_server.shopper.formats import datetime_text
+from app.checkout_server.shopper.invoice_view import (
+    REDIRECT_STATUSES,
+    invoice_context,
+    receipt_rows,
+    status_payload,
+)
+from app.checkout_server.shopper.keys import FRAMEABLE, HUB, PAGE_CACHE
+from app.checkout_server.shopper.live import drain
+from app.checkout_server.shopper.pages import html_response, keep_query, render, render_bytes, translator
+from app.checkout_server.shopper.qr import qr_data_uri, qr_svg
+from app.core.records import Invoice, Store
+
+logger = logging.getLogger(__name__)
+
+REFRESH_S = 10  # JS-off pages reload themselves this often while the invoice is open
+REDIRECT_DELAY_S = 5
+
+
+def devnet_enabled(request: web.Request) -> bool:
+    services = request.app[SERVICES]
+    return getattr(services, "devnet", None) is not None
+
+
+async def load(request: web.Request) -> tuple[Invoice, Store]:
+    services = request.app[SERVICES]
+    invoice = await services.invoices.get(request.match_info["invoice_id"])
+    store = await services.stores.get(invoice.store_id)
+    return invoice, store
+
+
+def logo_url(store: Store) -> str | None:
+    return f"/s/{store.id}/logo" if store.checkout.get("logo") else None
+
+
+async def invoice_page(request: web.Request) -> web.Response:
+    modal = request.query.get("view") == "modal"
+    if modal:
+        request[FRAMEABLE] = True
+    tr = translator(request)
+    invoice_id = request.match_info["invoice_id"]
+    cache = request.app[PAGE_CACHE]
+    query = keep_query(request)
+    key = ("invoice", invoice_id, tr.code, query, devnet_enabled(request))
+    body = cache.get(invoice_id, key)
+    if body is None:
+        generation = cache.generation(invoice_id)
+        invoice, store = await load(request)
+        body = render_bytes(request, "invoice.html", _page_context(request, invoice, store, modal, query))
+        cache.put(invoice_id, key, body, generation)
+    return html_response(body, tr.code)
+
+
+def _page_context(request: web.Request, invoice: Invoice, store: Store, modal: bool, query: str) -> dict:
+    tr = translator(request)
+    context = invoice_context(invoice, store, tr)
+    redirect = invoice.redirect_url if invoice.status in REDIRECT_STATUSES and not modal else None
+    context.update({
+        "modal": modal,
+        "query": query,
+        "logo_url": logo_url(store),
+        "qr": qr_data_uri(context["payment_uri"]) if context["payable"] else None,
+        "refresh_s": REFRESH_S if context["is_open"] and not redirect else None,
+        "redirect_url": redirect,
+        "redirect_delay_s": REDIRECT_DELAY_S,
+        "devnet": devnet_enabled(request) and context["is_open"],
+        "scripts": ("checkout.js",),
+    })
+    return context
+
+
+async def invoice_status(request: web.Request) -> web.Response:
+    invoice, store = await load(request)
+    payload = status_payload(invoice, translator(request), label=store.name)
+    return web.json_response(payload, headers={"Cache-Control": "no-store"})
+
+
+async def invoice_qr(request: web.Request) -> web.Response:
+    invoice, store = await load(request)
+    return web.Response(body=qr_svg(invoice.payment_uri(label=store.name[:100])), content_type="image/svg+xml",
+                        headers={"Cache-Control": "no-store"})
+
+
+async def receipt_page(request: web.Request) -> web.Response:
+    invoice, store = await load(request)
+    tr = translator(request)
+    context = invoice_context(invoice, store, tr)
+    context.update({"payments": receipt_rows(invoice, tr), "logo_url": logo_url(store), "query": keep_query(request),
+                    "created_text": datetime_text(invoice.created_at, tr.locale),
+                    "refresh_s": REFRESH_S if context["is_open"] else None})
+    return render(request, "receipt.html", context)
+
+
+async def invoice_ws(request: web.Request) -> web.StreamResponse:
+    """Sends the status JSON on connect and after every committed event for the invoice."""
+    services = request.app[SERVICES]
+    hub = request.app[HUB]
+    invoice, store = await load(request)  # unknown id: 404 before any upgrade
+    if hub.full:
+        raise web.HTTPServiceUnavailable(reason="Too many live connections; the page falls back to polling.")
+    tr = translator(request)
+    ws = web.WebSocketResponse(heartbeat=25.0, max_msg_size=4096)
+    await ws.prepare(request)
+    queue = hub.watch(invoice.id, ws)
+    try:
+        invoice = await services.invoices.get(invoice.id)  # re-read after subscribing: no event missed
+        await ws.send_json(status_payload(invoice, tr, label=store.name))
+        pump = asyncio.create_task(_pump(ws, queue, services, invoice.id, tr, store.name), name="checkout-ws-pump")
+        try:
+            async for _message in ws:
+                pass  # the client has nothing to say; reading keeps close frames and pings flowing
+        finally:
+            pump.cancel()
+            await asyncio.gather(pump, return_exceptions=True)
+    finally:
+        hub.unwatch(invoice.id, ws, queue)
+    return ws
+
+
+async def _pump(ws: web.WebSocketResponse, queue: asyncio.Queue[str], services: object, invoice_id: str,
+                tr: object, label: str) -> None:
+    while not ws.closed:
+        await drain(queue)
+        invoice = await services.invoices.get(invoice_id)  # type: ignore[attr-defined]
+        try:
+            await ws.send_json(status_payload(invoice, tr, label=label))  # type: ignore[arg-type]
+        except ConnectionResetError:
+            return

@@ -1,0 +1,125 @@
+"""Rendering shopper pages: language, template context, friendly HTML errors (never a traceback)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from app.checkout_server.keys import SERVICES
+from app.checkout_server.shopper.i18n import LANGUAGE_NAMES, LOCALES, Translator, explicit_language, negotiate
+from app.checkout_server.shopper.keys import ASSETS, CATALOGS, JINJA, TRANSLATOR
+from app.core.errors import UserFacingError
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+JSON_ROUTES = frozenset({"shopper.invoice_status", "shopper.invoice_ws", "shopper.static", "shopper.modal_js",
+                         "shopper.qr", "shopper.product_image", "shopper.store_logo"})
+
+
+def translator(request: web.Request) -> Translator:
+    cached = request.get(TRANSLATOR)
+    if cached is None:
+        code = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
+        cached = request[TRANSLATOR] = request.app[CATALOGS].get(code)
+    return cached
+
+
+def keep_query(request: web.Request, **extra: str) -> str:
+    """The query string links on a page carry along: an explicit ?lang= and the modal view."""
+    params: dict[str, str] = {}
+    lang = explicit_language(request.query.get("lang"))
+    if lang:
+        params["lang"] = lang
+    if request.query.get("view") == "modal":
+        params["view"] = "modal"
+    params.update(extra)
+    return f"?{urlencode(params)}" if params else ""
+
+
+def base_context(request: web.Request) -> dict[str, Any]:
+    tr = translator(request)
+    services = request.app[SERVICES]
+    assets = request.app[ASSETS]
+    path = request.path
+    other = {k: v for k, v in request.query.items() if k != "lang"}
+    languages = [(code, LANGUAGE_NAMES[code], f"{path}?{urlencode({**other, 'lang': code})}") for code in LOCALES]
+    network = getattr(getattr(services, "settings", None), "network", "mainnet")
+    return {"_": tr.gettext, "ngettext": tr.ngettext, "lang": tr.code, "languages": languages,
+            "static": assets.url, "network": network, "modal": False, "refresh_s": None,
+            "redirect_url": None, "scripts": (), "body_class": ""}
+
+
+def render(request: web.Request, template: str, context: Mapping[str, Any], *, status: int = 200,
+           headers: Mapping[str, str] | None = None) -> web.Response:
+    body = render_bytes(request, template, context)
+    return html_response(body, translator(request).code, status=status, headers=headers)
+
+
+def render_bytes(request: web.Request, template: str, context: Mapping[str, Any]) -> bytes:
+    merged = {**base_context(request), **context}
+    return aiohttp_jinja2.render_string(template, request, merged, app_key=JINJA).encode("utf-8")
+
+
+def html_response(body: bytes, lang: str, *, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
+    response = web.Response(body=body, status=status, content_type="text/html", charset="utf-8",
+                            headers={"Cache-Control": "no-store", "Content-Language": lang,
+                                     "Vary": "Accept-Language", **(headers or {})})
+    return response
+
+
+def error_page(request: web.Request, status: int, message: str | None = None, *,
+               headers: Mapping[str, str] | None = None) -> web.Response:
+    _ = translator(request).gettext
+    titles = {
+        400: _("That request did not look right"),
+        404: _("Page not found"),
+        405: _("That request did not look right"),
+        413: _("That request is too large"),
+        422: _("Please check your order"),
+        429: _("Too many requests"),
+    }
+    default_messages = {
+        404: _("This page does not exist. Check the link, or ask the shop for a new one."),
+        429: _("You have created many invoices in a short time. Please wait a minute and try again."),
+    }
+    title = titles.get(status, _("Something went wrong"))
+    text = message or default_messages.get(status) or _("Please try again in a moment.")
+    return render(request, "error.html", {"title": title, "message": text, "status": status},
+                  status=status, headers=headers)
+
+
+def _wants_html(request: web.Request) -> bool:
+    route = request.match_info.route
+    name = getattr(route, "name", None) or ""
+    if name.startswith("shopper."):
+        return name not in JSON_ROUTES
+    if request.match_info.http_exception is not None:  # no route matched at all
+        return "text/html" in request.headers.get("Accept", "")
+    return False
+
+
+@web.middleware
+async def html_error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Friendly HTML error pages for shopper pages; JSON routes fall through to errors.py."""
+    if not _wants_html(request):
+        return await handler(request)
+    try:
+        return await handler(request)
+    except UserFacingError as exc:
+        status = exc.http_status if 400 <= exc.http_status < 500 else 503
+        message = None if status == 404 else str(exc)
+        return error_page(request, status, message)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return error_page(request, exc.status, headers={k: v for k, v in exc.headers.items()
+                                                        if k in ("Allow", "Retry-After")})
+    except Exception:
+        logger.exception("unhandled error on %s %s", request.method, request.path)
+        return error_page(request, 500)

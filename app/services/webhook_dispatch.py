@@ -1,0 +1,295 @@
+"""At-least-once webhook delivery from the engine's outbox.
+
+Two tasks:
+- the *consumer* reads committed outbox events after its durable cursor (``event_cursors`` row
+  ``webhooks``) and writes one ``webhook_deliveries`` row per matching webhook, in the SAME transaction
+  that advances the cursor: a crash never loses an event nor skips a delivery;
+- the *sender* POSTs due deliveries, signed with the webhook's current secret, and records the outcome.
+  Network errors, timeouts, 5xx, 408 and 429 are retried with exponential backoff; other answers end
+  the delivery (2xx delivered, anything else failed), as does the last allowed attempt.
+
+Pending rows are in the database, so they survive a restart. Outbound HTTP goes through one
+aiohttp ClientSession whose connector comes from an injectable factory (Tor-only mode passes a SOCKS
+connector).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+import aiohttp
+from sqlalchemy import func, select
+
+from app import __version__
+from app.core.errors import NotFound
+from app.core.ids import new_id
+from app.core.records import Invoice
+from app.db.models import EventCursorRow, WebhookDeliveryRow, WebhookRow
+from app.secrets import SecretStore
+from app.services.events import EventBus, OutboxEvent
+from app.services.invoices import InvoiceService
+from app.services.webhook_payloads import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, delivery_body, sign
+from app.services.writer import Writer
+
+logger = logging.getLogger(__name__)
+
+CONSUMER = "webhooks"
+BATCH = 200
+RETRYABLE_STATUS = frozenset({408, 429})
+ConnectorFactory = Callable[[], aiohttp.BaseConnector]
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+def secret_name(webhook_id: str) -> str:
+    return f"webhook:{webhook_id}"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 10
+    base_delay_s: float = 10.0
+    max_delay_s: float = 3600.0
+    timeout_s: float = 10.0
+    poll_s: float = 30.0  # safety net: look for due work even without a wake-up
+    concurrency: int = 4
+
+    def delay_after(self, attempts: int) -> timedelta:
+        return timedelta(seconds=min(self.max_delay_s, self.base_delay_s * 2 ** max(0, attempts - 1)))
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    status_code: int | None
+    error: str | None
+
+    @property
+    def delivered(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+    @property
+    def retryable(self) -> bool:
+        code = self.status_code
+        return code is None or code >= 500 or code in RETRYABLE_STATUS
+
+
+class WebhookDispatcher:
+    def __init__(self, writer: Writer, events: EventBus, secrets_store: SecretStore, invoices: InvoiceService, *,
+                 policy: RetryPolicy | None = None, connector_factory: ConnectorFactory | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._writer = writer
+        self._events = events
+        self._secrets = secrets_store
+        self._invoices = invoices
+        self.policy = policy or RetryPolicy()
+        self._connector_factory = connector_factory or (lambda: aiohttp.TCPConnector(limit=20))
+        self._clock = clock
+        self._consume_wake = asyncio.Event()
+        self._send_wake = asyncio.Event()
+        self._session: aiohttp.ClientSession | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._unsubscribe: Callable[[], None] | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    async def start(self) -> None:
+        timeout = aiohttp.ClientTimeout(total=self.policy.timeout_s, sock_connect=min(5.0, self.policy.timeout_s))
+        self._session = aiohttp.ClientSession(connector=self._connector_factory(), timeout=timeout,
+                                              headers={"User-Agent": f"RedWaves/{__version__}"})
+        self._unsubscribe = self._events.subscribe(lambda _event: self._consume_wake.set())
+        self._consume_wake.set()
+        self._send_wake.set()
+        self._tasks = [asyncio.create_task(self._consume_loop(), name="webhook-consumer"),
+                       asyncio.create_task(self._send_loop(), name="webhook-sender")]
+
+    async def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def wake(self) -> None:
+        self._send_wake.set()
+
+    async def _sleep(self, event: asyncio.Event, timeout_s: float) -> None:
+        try:
+            await asyncio.wait_for(event.wait(), timeout=max(0.0, timeout_s))
+        except TimeoutError:
+            pass
+
+    # -- consumer: outbox -> delivery rows -------------------------------------------------------
+    async def _consume_loop(self) -> None:
+        while True:
+            self._consume_wake.clear()
+            try:
+                while await self.consume_once():
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("webhook consumer failed; retrying")
+                await asyncio.sleep(1.0)
+                self._consume_wake.set()
+            await self._sleep(self._consume_wake, self.policy.poll_s)
+
+    async def consume_once(self) -> int:
+        """Turn the next batch of outbox events into delivery rows; returns how many events were read."""
+        cursor = await self._events.get_cursor(CONSUMER)
+        batch = await self._events.read_since(cursor, limit=BATCH)
+        if not batch:
+            return 0
+        hooks = await self._enabled_hooks()
+        invoices: dict[str, Invoice | None] = {}
+        rows: list[WebhookDeliveryRow] = []
+        for event in batch:
+            for hook in hooks.get(event.store_id or "", ()):
+                if (hook.event_types and event.type not in hook.event_types) or event.created_at < hook.created_at:
+                    continue
+                invoice = await self._invoice(invoices, event.invoice_id)
+                rows.append(self._delivery_row(hook.id, event, invoice))
+        async with self._writer.transaction() as session:
+            for row in rows:
+                exists = await session.scalar(select(WebhookDeliveryRow.id).where(
+                    WebhookDeliveryRow.webhook_id == row.webhook_id, WebhookDeliveryRow.event_seq == row.event_seq))
+                if not exists:
+                    session.add(row)
+            cursor_row = await session.get(EventCursorRow, CONSUMER)
+            if cursor_row is None:
+                session.add(EventCursorRow(consumer=CONSUMER, last_seq=batch[-1].seq))
+            else:
+                cursor_row.last_seq = max(cursor_row.last_seq, batch[-1].seq)
+        if rows:
+            self._send_wake.set()
+        return len(batch)
+
+    async def _enabled_hooks(self) -> dict[str, list[WebhookRow]]:
+        async with self._writer.read() as session:
+            rows = (await session.scalars(select(WebhookRow).where(WebhookRow.enabled.is_(True)))).all()
+        by_store: dict[str, list[WebhookRow]] = defaultdict(list)
+        for row in rows:
+            by_store[row.store_id].append(row)
+        return by_store
+
+    async def _invoice(self, cache: dict[str, Invoice | None], invoice_id: str | None) -> Invoice | None:
+        if invoice_id is None:
+            return None
+        if invoice_id not in cache:
+            try:
+                cache[invoice_id] = await self._invoices.get(invoice_id)
+            except NotFound:
+                cache[invoice_id] = None
+        return cache[invoice_id]
+
+    def _delivery_row(self, webhook_id: str, event: OutboxEvent, invoice: Invoice | None) -> WebhookDeliveryRow:
+        delivery_id = new_id("whd")
+        now = self._clock()
+        body = delivery_body(delivery_id=delivery_id, event_seq=event.seq, event_type=event.type,
+                             timestamp=event.created_at, store_id=event.store_id or "", event=event.payload,
+                             invoice=invoice)
+        return WebhookDeliveryRow(id=delivery_id, webhook_id=webhook_id, event_seq=event.seq, event_type=event.type,
+                                  body=body, status=str(DeliveryStatus.PENDING), attempts=0, next_attempt_at=now,
+                                  created_at=now)
+
+    # -- sender: due rows -> HTTP ----------------------------------------------------------------
+    async def _send_loop(self) -> None:
+        while True:
+            self._send_wake.clear()
+            try:
+                delay = await self.send_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("webhook sender failed; retrying")
+                delay = 1.0
+            await self._sleep(self._send_wake, min(delay, self.policy.poll_s))
+
+    async def send_due(self) -> float:
+        """Attempt every due delivery; returns seconds until the next one is due."""
+        while True:
+            now = self._clock()
+            query = (select(WebhookDeliveryRow.id)
+                     .where(WebhookDeliveryRow.status == str(DeliveryStatus.PENDING),
+                            WebhookDeliveryRow.next_attempt_at <= now)
+                     .order_by(WebhookDeliveryRow.next_attempt_at).limit(self.policy.concurrency * 5))
+            async with self._writer.read() as session:
+                due = list((await session.scalars(query)).all())
+            if not due:
+                break
+            limit = asyncio.Semaphore(self.policy.concurrency)
+
+            async def attempt(delivery_id: str) -> None:
+                async with limit:
+                    await self._attempt(delivery_id)
+
+            await asyncio.gather(*(attempt(d) for d in due))
+        async with self._writer.read() as session:
+            next_at = await session.scalar(select(func.min(WebhookDeliveryRow.next_attempt_at))
+                                           .where(WebhookDeliveryRow.status == str(DeliveryStatus.PENDING)))
+        if next_at is None:
+            return self.policy.poll_s
+        return max(0.0, (next_at - self._clock()).total_seconds())
+
+    async def _attempt(self, delivery_id: str) -> None:
+        async with self._writer.read() as session:
+            row = await session.get(WebhookDeliveryRow, delivery_id)
+            hook = await session.get(WebhookRow, row.webhook_id) if row is not None else None
+        if row is None or hook is None or row.status != DeliveryStatus.PENDING:
+            return
+        if not hook.enabled:
+            await self._record(delivery_id, _Outcome(None, "webhook disabled"), give_up=True)
+            return
+        secret = await asyncio.to_thread(self._secrets.get, secret_name(hook.id))
+        if secret is None:
+            await self._record(delivery_id, _Outcome(None, "webhook secret missing from keyring"), give_up=True)
+            return
+        outcome = await self._post(hook.url, row, secret.reveal())
+        await self._record(delivery_id, outcome, give_up=not outcome.retryable)
+
+    async def _post(self, url: str, row: WebhookDeliveryRow, secret: str) -> _Outcome:
+        assert self._session is not None, "start() the dispatcher first"
+        body = row.body.encode()
+        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body),
+                   DELIVERY_HEADER: row.id, EVENT_HEADER: row.event_type}
+        try:
+            async with self._session.post(url, data=body, headers=headers, allow_redirects=False) as response:
+                await response.content.read(64 * 1024)
+                return _Outcome(response.status, None if response.status < 300 else f"HTTP {response.status}")
+        except TimeoutError:
+            return _Outcome(None, f"timed out after {self.policy.timeout_s:g} s")
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            return _Outcome(None, f"{type(exc).__name__}: {exc}"[:500])
+
+    async def _record(self, delivery_id: str, outcome: _Outcome, *, give_up: bool) -> None:
+        now = self._clock()
+        async with self._writer.transaction() as session:
+            row = await session.get(WebhookDeliveryRow, delivery_id)
+            if row is None or row.status != DeliveryStatus.PENDING:
+                return
+            row.attempts += 1
+            row.last_status_code = outcome.status_code
+            row.last_error = outcome.error
+            if outcome.delivered:
+                row.status, row.delivered_at, row.next_attempt_at = str(DeliveryStatus.DELIVERED), now, None
+            elif give_up or row.attempts >= self.policy.max_attempts:
+                row.status, row.next_attempt_at = str(DeliveryStatus.FAILED), None
+            else:
+                row.next_attempt_at = now + self.policy.delay_after(row.attempts)
+            status, attempts = row.status, row.attempts
+        logger.info("webhook delivery %s attempt %d: %s -> %s", delivery_id, attempts,
+                    outcome.status_code or outcome.error, status)
+

@@ -1,0 +1,233 @@
+"""Webhooks per store: URL, event types, a secret kept in keyring (never in the DB), a delivery log.
+
+Delivery itself (outbox consumer, HTTP, retries) is `app.services.webhook_dispatch.WebhookDispatcher`,
+owned by this service: `start()`/`stop()` run it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+
+from app.core.errors import Conflict, NotFound, StoreNotFound, ValidationError
+from app.core.events import EVENT_TYPES
+from app.core.ids import new_id
+from app.core.records import Page
+from app.db.models import StoreRow, WebhookDeliveryRow, WebhookRow
+from app.secrets import Secret, SecretStore
+from app.services.events import EventBus
+from app.services.invoices import InvoiceService
+from app.services.webhook_dispatch import (
+    ConnectorFactory,
+    DeliveryStatus,
+    RetryPolicy,
+    WebhookDispatcher,
+    secret_name,
+)
+from app.services.writer import Writer
+
+logger = logging.getLogger(__name__)
+
+MIN_SECRET_CHARS = 16
+EDITABLE = ("url", "event_types", "enabled", "secret")
+
+
+class WebhookNotFound(NotFound):
+    code = "webhook_not_found"
+
+
+class DeliveryNotFound(NotFound):
+    code = "delivery_not_found"
+
+
+@dataclass(frozen=True)
+class Webhook:
+    id: str
+    store_id: str
+    url: str
+    event_types: tuple[str, ...]  # empty: every event type
+    enabled: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class SavedWebhook:
+    """A webhook plus its secret, returned only when the secret was just set (show it once)."""
+
+    webhook: Webhook
+    secret: Secret | None
+
+
+@dataclass(frozen=True)
+class WebhookDelivery:
+    id: str
+    webhook_id: str
+    event_seq: int
+    event_type: str
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+    body: str
+
+
+def _to_webhook(row: WebhookRow) -> Webhook:
+    return Webhook(row.id, row.store_id, row.url, tuple(row.event_types), row.enabled, row.created_at)
+
+
+def _to_delivery(row: WebhookDeliveryRow) -> WebhookDelivery:
+    return WebhookDelivery(row.id, row.webhook_id, row.event_seq, row.event_type, DeliveryStatus(row.status),
+                           row.attempts, row.next_attempt_at, row.last_status_code, row.last_error,
+                           row.created_at, row.delivered_at, row.body)
+
+
+def _url(value: Any) -> str:
+    text = str(value or "").strip()
+    parts = urlsplit(text) if len(text) <= 2000 else None
+    try:
+        ok = parts is not None and parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # a port that is not a number
+        ok = False
+    if not ok or any(c.isspace() for c in text):
+        raise ValidationError("The webhook URL must be an http(s) URL.", code="invalid_url", field="url")
+    return text
+
+
+def _event_types(value: Iterable[str]) -> list[str]:
+    types = list(dict.fromkeys(str(v) for v in value))
+    unknown = [t for t in types if t not in EVENT_TYPES]
+    if unknown:
+        raise ValidationError(f"Unknown event type '{unknown[0]}'.", code="invalid_event_type", field="event_types")
+    return types
+
+
+def _secret(value: str | None) -> Secret:
+    text = (value or "").strip()
+    if not text:
+        return Secret(secrets.token_urlsafe(32))
+    if not MIN_SECRET_CHARS <= len(text) <= 200:
+        raise ValidationError(f"A webhook secret has {MIN_SECRET_CHARS} to 200 characters.",
+                              code="invalid_secret", field="secret")
+    return Secret(text)
+
+
+def _clean(changes: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        field = sorted(unknown)[0]
+        raise ValidationError(f"Unknown webhook field '{field}'.", code="unknown_field", field=field)
+    out: dict[str, Any] = {}
+    if "url" in changes:
+        out["url"] = _url(changes["url"])
+    if "event_types" in changes:
+        out["event_types"] = _event_types(changes["event_types"] or ())
+    if "enabled" in changes:
+        out["enabled"] = bool(changes["enabled"])
+    return out
+
+
+class WebhookService:
+    def __init__(self, writer: Writer, events: EventBus, secrets_store: SecretStore, invoices: InvoiceService, *,
+                 policy: RetryPolicy | None = None, connector_factory: ConnectorFactory | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._writer = writer
+        self._secrets = secrets_store
+        self._clock = clock
+        self.dispatcher = WebhookDispatcher(writer, events, secrets_store, invoices, policy=policy,
+                                            connector_factory=connector_factory, clock=clock)
+
+    async def start(self) -> None:
+        await self.dispatcher.start()
+
+    async def stop(self) -> None:
+        await self.dispatcher.stop()
+
+    # -- webhooks --------------------------------------------------------------------------------
+    async def create(self, store_id: str, url: str, *, event_types: Iterable[str] = (), secret: str | None = None,
+                     enabled: bool = True) -> SavedWebhook:
+        values = _clean({"url": url, "event_types": list(event_types), "enabled": enabled})
+        the_secret = _secret(secret)
+        row = WebhookRow(id=new_id("whk"), store_id=store_id, flavor="redwaves", created_at=self._clock(), **values)
+        async with self._writer.transaction() as session:
+            if await session.get(StoreRow, store_id) is None:
+                raise StoreNotFound(f"Store {store_id} not found.")
+            await asyncio.to_thread(self._secrets.set, secret_name(row.id), the_secret.reveal())
+            session.add(row)
+        logger.info("webhook %s created for store %s", row.id, store_id)
+        return SavedWebhook(_to_webhook(row), the_secret)
+
+    async def update(self, webhook_id: str, changes: Mapping[str, Any]) -> SavedWebhook:
+        values = _clean(changes)
+        new_secret = _secret(changes["secret"]) if "secret" in changes else None
+        async with self._writer.transaction() as session:
+            row = await session.get(WebhookRow, webhook_id)
+            if row is None:
+                raise WebhookNotFound("Webhook not found.")
+            for key, value in values.items():
+                setattr(row, key, value)
+            if new_secret is not None:
+                await asyncio.to_thread(self._secrets.set, secret_name(webhook_id), new_secret.reveal())
+        return SavedWebhook(_to_webhook(row), new_secret)
+
+    async def delete(self, webhook_id: str) -> None:
+        async with self._writer.transaction() as session:
+            row = await session.get(WebhookRow, webhook_id)
+            if row is None:
+                raise WebhookNotFound("Webhook not found.")
+            await session.delete(row)
+        await asyncio.to_thread(self._secrets.delete, secret_name(webhook_id))
+        logger.info("webhook %s deleted", webhook_id)
+
+    async def get(self, webhook_id: str) -> Webhook:
+        async with self._writer.read() as session:
+            row = await session.get(WebhookRow, webhook_id)
+        if row is None:
+            raise WebhookNotFound("Webhook not found.")
+        return _to_webhook(row)
+
+    async def list(self, store_id: str) -> list[Webhook]:
+        query = select(WebhookRow).where(WebhookRow.store_id == store_id).order_by(WebhookRow.created_at)
+        async with self._writer.read() as session:
+            return [_to_webhook(r) for r in (await session.scalars(query)).all()]
+
+    # -- delivery log ----------------------------------------------------------------------------
+    async def deliveries(self, webhook_id: str, *, offset: int = 0, limit: int = 50) -> Page:
+        await self.get(webhook_id)
+        query = select(WebhookDeliveryRow).where(WebhookDeliveryRow.webhook_id == webhook_id)
+        async with self._writer.read() as session:
+            total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            rows = (await session.scalars(query.order_by(WebhookDeliveryRow.event_seq.desc())
+                                          .offset(offset).limit(limit))).all()
+        return Page(items=tuple(_to_delivery(r) for r in rows), total=total, offset=offset, limit=limit)
+
+    async def delivery(self, delivery_id: str) -> WebhookDelivery:
+        async with self._writer.read() as session:
+            row = await session.get(WebhookDeliveryRow, delivery_id)
+        if row is None:
+            raise DeliveryNotFound("Delivery not found.")
+        return _to_delivery(row)
+
+    async def redeliver(self, delivery_id: str) -> WebhookDelivery:
+        """Send the same body (same delivery id) again, with a fresh attempt budget."""
+        async with self._writer.transaction() as session:
+            row = await session.get(WebhookDeliveryRow, delivery_id)
+            if row is None:
+                raise DeliveryNotFound("Delivery not found.")
+            if row.status == DeliveryStatus.PENDING and row.attempts == 0:
+                raise Conflict("This delivery is already queued.", code="delivery_pending")
+            row.status = str(DeliveryStatus.PENDING)
+            row.attempts = 0
+            row.next_attempt_at = self._clock()
+        self.dispatcher.wake()
+        return _to_delivery(row)

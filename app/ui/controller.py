@@ -1,0 +1,274 @@
+"""GuiController: owns the window, the tray, the runtime and every task, from start to quit.
+
+Order: window + tray show at once (loading state) -> Runtime.start() awaited on the qasync loop ->
+views built, first data loaded asynchronously -> wizard if there is no wallet/store -> ... ->
+Quit: bridge, tasks, Runtime.stop(), tray.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QSettings
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from app.core.records import Store, Wallet
+from app.instance_lock import AlreadyRunning
+from app.ui.about_view import AboutView
+from app.ui.bridge import EventBridge
+from app.ui.context import UiContext
+from app.ui.dashboard import Dashboard
+from app.ui.errors import CrashReporter
+from app.ui.icons import app_icon
+from app.ui.invoices_view import InvoiceListView
+from app.ui.main_window import MainWindow
+from app.ui.new_invoice_dialog import NewInvoiceDialog
+from app.ui.notifications import PaymentNotifier
+from app.ui.pos import open_pos
+from app.ui.products_view import ProductsView
+from app.ui.settings_view import SettingsView
+from app.ui.stores_view import StoresView
+from app.ui.tasks import TaskOwner
+from app.ui.tray import TrayNotifier
+from app.ui.wallets_view import WalletsView
+from app.ui.wizard import FirstRunWizard
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_START_FAILED = 1
+EXIT_ALREADY_RUNNING = 3
+RuntimeFactory = Callable[[Any], Any]
+
+
+def gui_settings(settings: Any) -> QSettings:
+    """Window geometry and GUI preferences, in an ini file under the network's data dir."""
+    settings.network_dir.mkdir(parents=True, exist_ok=True)
+    return QSettings(str(settings.network_dir / "gui.ini"), QSettings.Format.IniFormat)
+
+
+class GuiController(QObject):
+    def __init__(self, settings: Any, runtime_factory: RuntimeFactory, *, pos_store: str | None = None,
+                 crash_dialogs: bool = True) -> None:
+        super().__init__()
+        self.settings = settings
+        self.pos_store = pos_store
+        self.qsettings = gui_settings(settings)
+        icon = app_icon()
+        self.window = MainWindow(self.qsettings, minimize_to_tray=settings.gui_minimize_to_tray, icon=icon)
+        self.tray = TrayNotifier(icon, self)
+        self.window.tray_available = self.tray.available
+        self.reporter = CrashReporter(settings.log_dir, self.window, dialogs=crash_dialogs)
+        self.runtime = runtime_factory(settings)
+        self.tasks = TaskOwner("gui")
+        self.ctx: UiContext | None = None
+        self.bridge: EventBridge | None = None
+        self.views: dict[str, QWidget] = {}
+        self.wizard: FirstRunWizard | None = None
+        self.stores: list[Store] = []
+        self.wallets: list[Wallet] = []
+        self.startup_error: QMessageBox | None = None
+        self._quit: asyncio.Event | None = None
+        self._attached: asyncio.Event | None = None
+        self._stopped = False
+        self._connect_window()
+
+    # -- before the loop -----------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Synchronous, before qasync runs: start Electrum's loop thread if the runtime allows it."""
+        hook = getattr(self.runtime, "start_chain_loop", None)
+        if callable(hook):
+            hook()
+
+    def _connect_window(self) -> None:
+        w = self.window
+        w.quitRequested.connect(self.request_quit)
+        w.newInvoiceRequested.connect(self.new_invoice)
+        w.refreshRequested.connect(self.refresh_all)
+        w.searchRequested.connect(self._on_window_search_requested)
+        w.posRequested.connect(lambda: self.open_pos(self.pos_store))
+        self.tray.showRequested.connect(w.bring_to_front)
+        self.tray.quitRequested.connect(self.request_quit)
+        self.tray.posRequested.connect(lambda: self.open_pos(self.pos_store))
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def run(self) -> int:
+        self._quit = asyncio.Event()
+        self._attached = asyncio.Event()
+        self.reporter.install(asyncio.get_running_loop())
+        self.window.show()
+        self.tray.show()
+        self.window.show_loading(f"Starting RedWaves on {self.settings.network}: database, chain connection, "
+                                 "checkout server…")
+        try:
+            try:
+                await self.runtime.start()
+            except AlreadyRunning as exc:
+                return await self._fail(f"RedWaves is already running (PID {exc.pid or 'unknown'}).\n\n"
+                                        f"Only one RedWaves may use {self.settings.network_dir} at a time. "
+                                        "Switch to the running window (look in the system tray), or quit it first.",
+                                        EXIT_ALREADY_RUNNING)
+            except Exception as exc:  # a listener that cannot bind, a broken database...
+                logger.exception("start failed")
+                return await self._fail(f"RedWaves could not start:\n\n{exc}", EXIT_START_FAILED)
+            self.attach()
+            await self._quit.wait()
+            return EXIT_OK
+        finally:
+            await self.shutdown()
+
+    async def _fail(self, message: str, code: int) -> int:
+        self.window.show_startup_error(message)
+        box = QMessageBox(QMessageBox.Icon.Critical, "RedWaves", message, QMessageBox.StandardButton.Ok, self.window)
+        box.setObjectName("startupError")
+        done = asyncio.get_running_loop().create_future()
+        box.finished.connect(lambda _r: done.done() or done.set_result(None))
+        self.startup_error = box
+        box.open()
+        quit_wait = asyncio.ensure_future(self._quit.wait()) if self._quit else None
+        waits = [done] + ([quit_wait] if quit_wait else [])
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        if quit_wait is not None:
+            quit_wait.cancel()
+        box.close()
+        return code
+
+    def request_quit(self) -> None:
+        logger.info("quit requested")
+        self.window.quitting = True
+        if self._quit is not None:
+            self._quit.set()
+
+    async def shutdown(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        if self.bridge is not None:
+            self.bridge.stop()
+        await self.tasks.stop()
+        self.window.save_geometry()
+        try:
+            await self.runtime.stop()
+        finally:
+            self.tray.hide()
+            self.window.quitting = True
+            self.window.close()
+            self.reporter.uninstall()
+
+    async def wait_attached(self, timeout_s: float = 30.0) -> None:
+        assert self._attached is not None
+        await asyncio.wait_for(self._attached.wait(), timeout_s)
+
+    # -- views ---------------------------------------------------------------------------------
+
+    def attach(self) -> None:
+        services = self.runtime.services
+        chain = getattr(services, "chain", None)
+        self.bridge = EventBridge(services.events, chain.state if chain is not None else None, self)
+        self.ctx = UiContext(services=services, settings=self.settings, tasks=self.tasks, bridge=self.bridge,
+                             tray=self.tray, qsettings=self.qsettings, urls=lambda: self.runtime.urls,
+                             open_pos=self.open_pos, parent=self.window)
+        ctx = self.ctx
+        self.views = {
+            "Dashboard": Dashboard(ctx), "Invoices": InvoiceListView(ctx), "Stores": StoresView(ctx),
+            "Wallets": WalletsView(ctx), "Products": ProductsView(ctx), "Settings": SettingsView(ctx),
+            "About": AboutView(ctx),
+        }
+        self.window.add_views(self.views)
+        self.notifier = PaymentNotifier(self.bridge, self.tray, self.qsettings, self)
+        self._connect_views()
+        self.bridge.chainStateChanged.connect(self._on_bridge_chain_state_changed)
+        self.bridge.start()
+        self.refresh_all()
+        ctx.run(self._first_run_check(), name="first-run-check")
+        assert self._attached is not None
+        self._attached.set()
+
+    def _connect_views(self) -> None:
+        dash: Dashboard = self.views["Dashboard"]  # type: ignore[assignment]
+        invoices: InvoiceListView = self.views["Invoices"]  # type: ignore[assignment]
+        dash.newInvoiceRequested.connect(self.new_invoice)
+        dash.posRequested.connect(lambda: self.open_pos(self.pos_store))
+        dash.invoiceActivated.connect(self.show_invoice)
+        invoices.newInvoiceRequested.connect(self.new_invoice)
+        stores: StoresView = self.views["Stores"]  # type: ignore[assignment]
+        stores.storesChanged.connect(self._on_stores_changed)
+        wallets: WalletsView = self.views["Wallets"]  # type: ignore[assignment]
+        wallets.walletsChanged.connect(self.refresh_all)
+
+    async def _first_run_check(self) -> tuple[list[Wallet], list[Store]]:
+        services = self.runtime.services
+        wallets, stores = await services.wallets.list(), await services.stores.list()
+        self.wallets, self.stores = wallets, stores
+        if not wallets or not stores:
+            self.open_wizard(wallets)
+        elif self.pos_store is not None:
+            self.open_pos(self.pos_store)
+        return wallets, stores
+
+    def open_wizard(self, wallets: list[Wallet]) -> FirstRunWizard:
+        assert self.ctx is not None
+        self.wizard = FirstRunWizard(self.ctx, wallets, self.window)
+        self.wizard.finishedSetup.connect(self._on_wizard_finished_setup)
+        self.wizard.open()
+        return self.wizard
+
+    def _on_wizard_finished_setup(self, store: Store) -> None:
+        self.window.show_view("Dashboard")
+        self.refresh_all()
+
+    def _on_stores_changed(self, stores: list[Store]) -> None:
+        self.stores = stores
+        invoices: InvoiceListView = self.views["Invoices"]  # type: ignore[assignment]
+        invoices.set_stores(stores)
+
+    def refresh_all(self) -> None:
+        if self.ctx is None:
+            return
+        for view in self.views.values():
+            reload = getattr(view, "reload", None)
+            if callable(reload):
+                reload()
+        invoices: InvoiceListView = self.views["Invoices"]  # type: ignore[assignment]
+        invoices.apply_filters()
+
+    def _on_window_search_requested(self) -> None:
+        if "Invoices" in self.views:
+            self.window.show_view("Invoices")
+            self.views["Invoices"].focus_search()  # type: ignore[attr-defined]
+
+    def _on_bridge_chain_state_changed(self, state: Any) -> None:
+        if state is None:
+            return
+        text = "connected" if state.connected else "offline"
+        if state.connected and not state.synced:
+            text = "synchronizing"
+        tip = f" · block {state.tip_height:,}" if state.tip_height is not None else ""
+        self.window.chain_label.setText(f"{self.settings.network} · chain {text}{tip}")
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def new_invoice(self, store_id: str | None = None) -> NewInvoiceDialog | None:
+        if self.ctx is None:
+            return None
+        dialog = NewInvoiceDialog(self.ctx, self.stores, store_id=store_id, parent=self.window)
+        dialog.invoiceCreated.connect(lambda inv: self.views["Invoices"].model.add_created(inv.id))  # type: ignore[attr-defined]
+        dialog.open()
+        self.new_invoice_dialog = dialog
+        return dialog
+
+    def show_invoice(self, invoice_id: str) -> None:
+        invoices: InvoiceListView = self.views["Invoices"]  # type: ignore[assignment]
+        self.window.show_view("Invoices")
+        if not invoices.select_invoice(invoice_id):
+            invoices.detail.show_invoice(invoice_id)
+
+    def open_pos(self, store_id: str | None = None) -> QWidget | None:
+        if self.ctx is None:
+            return None
+        return open_pos(self.ctx, store_id or (self.stores[0].id if self.stores else None), self.window)

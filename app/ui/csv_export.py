@@ -1,0 +1,49 @@
+"""Export the invoices matching a filter to CSV, page by page, writing off the GUI thread."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from app.core.money import format_btc
+from app.core.records import Invoice, Page
+from app.ui.queries import InvoiceQuery
+
+HEADER = ("id", "store_id", "created_at", "status", "exception_status", "price", "currency", "rate",
+          "amount_due_btc", "amount_paid_btc", "amount_confirmed_btc", "address", "order_id", "description",
+          "buyer_email", "paid_at", "completed_at")
+EXPORT_PAGE = 1000
+
+
+def _row(inv: Invoice) -> tuple[str, ...]:
+    def iso(value: object) -> str:
+        return value.isoformat() if value is not None else ""  # type: ignore[attr-defined]
+
+    return (inv.id, inv.store_id, iso(inv.created_at), str(inv.status), str(inv.exception_status), str(inv.price),
+            inv.currency, str(inv.rate or ""), format_btc(inv.amount_due_sat), format_btc(inv.amount_paid_sat),
+            format_btc(inv.amount_confirmed_sat), inv.address, inv.order_id or "", inv.description,
+            inv.buyer_email or "", iso(inv.paid_at), iso(inv.completed_at))
+
+
+def _write(path: Path, rows: list[tuple[str, ...]], *, first: bool) -> None:
+    with path.open("w" if first else "a", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        if first:
+            writer.writerow(HEADER)
+        writer.writerows(rows)
+
+
+async def export_csv(fetch: Callable[[InvoiceQuery, int, int], Awaitable[Page]], query: InvoiceQuery,
+                     path: Path) -> int:
+    """Returns the number of invoices written."""
+    offset = written = 0
+    while True:
+        page = await fetch(query, offset, EXPORT_PAGE)
+        rows = [_row(inv) for inv in page.items]
+        await asyncio.to_thread(_write, path, rows, first=offset == 0)
+        written += len(rows)
+        offset += len(page.items)
+        if not page.items or offset >= page.total:
+            return written

@@ -1,0 +1,215 @@
+"""Dashboard: sales today / 7 / 30 days (fiat and BTC) with a chart, open invoices, recent payments,
+and the chain connection with sync progress. Reloads (debounced) when the bridge reports activity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.records import Invoice, Page
+from app.ui import formatting
+from app.ui.chart import Bar, SalesChart
+from app.ui.context import UiContext
+from app.ui.invoice_table_model import status_text
+from app.ui.queries import InvoiceQuery
+from app.ui.sales import SOLD, SalesSummary, Totals, load_sales
+
+RELOAD_DEBOUNCE_MS = 1500
+OPEN = ("pending", "paid", "confirmed")
+
+
+def card(title: str, value: QLabel, sub: QLabel) -> QFrame:
+    frame = QFrame()
+    frame.setProperty("role", "card")
+    layout = QVBoxLayout(frame)
+    caption = QLabel(title)
+    caption.setProperty("role", "muted")
+    value.setProperty("role", "big")
+    sub.setProperty("role", "muted")
+    for widget in (caption, value, sub):
+        layout.addWidget(widget)
+    return frame
+
+
+def _fiat_text(totals: Totals) -> str:
+    if not totals.fiat:
+        return formatting.btc(totals.sat) if totals.sat else "—"
+    return "  ".join(formatting.fiat(amount, code) for code, amount in sorted(totals.fiat.items()))
+
+
+class SyncStatusWidget(QFrame):
+    """Chain connection, tip height and a progress bar while the wallets catch up."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setProperty("role", "card")
+        self.headline = QLabel("Chain: starting…", objectName="chainHeadline")
+        self.headline.setProperty("role", "h2")
+        self.detail = QLabel(objectName="chainDetail", wordWrap=True)
+        self.detail.setProperty("role", "muted")
+        self.progress = QProgressBar(objectName="syncProgress", textVisible=True)
+        self.progress.hide()
+        self._max_pending = 0
+        layout = QVBoxLayout(self)
+        for widget in (self.headline, self.detail, self.progress):
+            layout.addWidget(widget)
+
+    def set_state(self, state: Any) -> None:
+        if state is None:
+            self.headline.setText("Chain: not available")
+            return
+        pending = getattr(state, "pending_requests", 0) or 0
+        if not state.connected:
+            self.headline.setText("● Offline — not connected to an Electrum server")
+            self.headline.setStyleSheet("color: #D32F2F;")
+        elif not state.synced:
+            self.headline.setText("● Connected, synchronizing…")
+            self.headline.setStyleSheet("color: #B26A00;")
+        else:
+            self.headline.setText("● Connected and up to date")
+            self.headline.setStyleSheet("color: #2E7D32;")
+        tip = f"block {state.tip_height:,}" if state.tip_height is not None else "no headers yet"
+        error = f" · {state.error}" if getattr(state, "error", None) else ""
+        self.detail.setText(f"{state.server or 'choosing a server'} · {tip}{error}")
+        if state.connected and not state.synced:
+            self._max_pending = max(self._max_pending, pending)
+            self.progress.setRange(0, max(self._max_pending, 1) if pending else 0)
+            self.progress.setValue(self._max_pending - pending)
+            self.progress.setFormat(f"{pending} wallet requests outstanding" if pending else "waiting for server")
+            self.progress.show()
+        else:
+            self._max_pending = 0
+            self.progress.hide()
+
+
+class Dashboard(QWidget):
+    newInvoiceRequested = Signal()  # noqa: N815
+    posRequested = Signal()  # noqa: N815
+    invoiceActivated = Signal(str)  # noqa: N815
+    loaded = Signal()
+
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self.summary: SalesSummary | None = None
+        self.values = {k: QLabel("…", objectName=f"sales_{k}") for k in ("today", "week", "month", "open")}
+        self.subs = {k: QLabel(objectName=f"sales_{k}_sub") for k in self.values}
+        self.chart = SalesChart()
+        self.recent = QListWidget(objectName="recentPayments")
+        self.recent.itemActivated.connect(self._on_recent_item_activated)
+        self.sync = SyncStatusWidget()
+        self._reload_timer = QTimer(self, singleShot=True, interval=RELOAD_DEBOUNCE_MS)
+        self._reload_timer.timeout.connect(self.reload)
+        self._layout()
+        bridge = ctx.bridge
+        for signal in (bridge.paymentReceived, bridge.statusChanged):
+            signal.connect(self._on_bridge_activity)
+        bridge.invoiceCreated.connect(self._on_bridge_activity)
+        bridge.chainStateChanged.connect(self.sync.set_state)
+        if ctx.chain is None:
+            self.sync.set_state(None)
+
+    def _layout(self) -> None:
+        title = QLabel("Dashboard")
+        title.setProperty("role", "h1")
+        new_button = QPushButton("New invoice", objectName="dashboardNewInvoice")
+        new_button.clicked.connect(self.newInvoiceRequested.emit)
+        pos_button = QPushButton("Point of sale", objectName="posButton")
+        pos_button.clicked.connect(self.posRequested.emit)
+        head = QHBoxLayout()
+        head.addWidget(title, 1)
+        head.addWidget(pos_button)
+        head.addWidget(new_button)
+        cards = QGridLayout()
+        for col, (key, caption) in enumerate((("today", "Today"), ("week", "Last 7 days"),
+                                              ("month", "Last 30 days"), ("open", "Open invoices"))):
+            cards.addWidget(card(caption, self.values[key], self.subs[key]), 0, col)
+        recent_box = QVBoxLayout()
+        caption = QLabel("Recent payments")
+        caption.setProperty("role", "h2")
+        recent_box.addWidget(caption)
+        recent_box.addWidget(self.recent)
+        lower = QHBoxLayout()
+        chart_frame = QFrame()
+        chart_frame.setProperty("role", "card")
+        QVBoxLayout(chart_frame).addWidget(self.chart)
+        lower.addWidget(chart_frame, 3)
+        lower.addLayout(recent_box, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(head)
+        layout.addWidget(self.sync)
+        layout.addLayout(cards)
+        layout.addLayout(lower, 1)
+
+    # -- loading -------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        self._ctx.run(self._load(), self._on_loaded, name="dashboard")
+
+    async def _load(self) -> tuple[SalesSummary, Page, Page]:
+        invoices = self._ctx.services.invoices
+        open_page = await invoices.list(InvoiceQuery(status=OPEN), offset=0, limit=1)
+        recent = await invoices.list(InvoiceQuery(status=SOLD), offset=0, limit=8)
+        summary = await load_sales(invoices, days=30)
+        return summary, open_page, recent
+
+    def _on_loaded(self, result: tuple[SalesSummary, Page, Page]) -> None:
+        summary, open_page, recent = result
+        self.summary = summary
+        for key, days in (("today", 1), ("week", 7), ("month", 30)):
+            totals = summary.totals(days)
+            self.values[key].setText(_fiat_text(totals))
+            self.subs[key].setText(f"{formatting.btc(totals.sat)} · {totals.count} sale{'s' * (totals.count != 1)}")
+        self.values["open"].setText(f"{open_page.total:,}")
+        self.subs["open"].setText("waiting, paid or confirming")
+        self._show_chart(summary)
+        self._show_recent(list(recent.items))
+        self.loaded.emit()
+
+    def _show_chart(self, summary: SalesSummary) -> None:
+        codes = sorted({c for d in summary.days for c in d.fiat})
+        code = codes[0] if len(codes) == 1 else None
+        bars = []
+        for day in summary.days:
+            if code:
+                value = day.fiat.get(code, 0)
+                caption = formatting.fiat(day.fiat.get(code, 0), code) if day.fiat.get(code) else "no sales"
+            else:
+                value, caption = day.sat, formatting.btc(day.sat)
+            bars.append(Bar(day.day.strftime("%m-%d"), value, caption))  # type: ignore[arg-type]
+        note = " (partial: too many invoices to count here)" if summary.truncated else ""
+        self.chart.set_bars(bars, f"Sales per day, last 30 days ({code or 'BTC'}){note}")
+
+    def _show_recent(self, invoices: list[Invoice]) -> None:
+        self.recent.clear()
+        if not invoices:
+            self.recent.addItem(QListWidgetItem("No payments yet. Create an invoice with Ctrl+N."))
+            return
+        for inv in invoices:
+            text = (f"{formatting.fiat(inv.price, inv.currency)}  ·  {formatting.btc(inv.amount_paid_sat)}\n"
+                    f"{inv.id} · {status_text(inv)} · {formatting.relative(inv.paid_at or inv.created_at)}")
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, inv.id)
+            self.recent.addItem(item)
+
+    def _on_bridge_activity(self, *_args: object) -> None:
+        if not self._reload_timer.isActive():
+            self._reload_timer.start()
+
+    def _on_recent_item_activated(self, item: QListWidgetItem) -> None:
+        invoice_id = item.data(Qt.ItemDataRole.UserRole)
+        if invoice_id:
+            self.invoiceActivated.emit(invoice_id)

@@ -1,0 +1,219 @@
+"""InvoiceListView: filters + search, the lazily loaded table, the detail panel, CSV export."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+
+from PySide6.QtCore import QDate, QItemSelection, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.records import Store
+from app.core.statuses import InvoiceStatus
+from app.ui.context import UiContext
+from app.ui.csv_export import export_csv
+from app.ui.dialogs import inform
+from app.ui.invoice_detail import InvoiceDetailPanel
+from app.ui.invoice_table_model import COL_DESCRIPTION, InvoiceTableModel
+from app.ui.queries import InvoiceQuery
+from app.ui.theme import STATUS_LABELS
+
+logger = logging.getLogger(__name__)
+
+SEARCH_DEBOUNCE_MS = 300
+
+
+class InvoiceListView(QWidget):
+    newInvoiceRequested = Signal()  # noqa: N815
+
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        invoices = ctx.services.invoices
+        self.model = InvoiceTableModel(lambda q, offset, limit: invoices.list(q, offset=offset, limit=limit),
+                                       invoices.get, ctx.tasks, parent=self)
+        self.detail = InvoiceDetailPanel(ctx)
+        self._build_filters()
+        self.table = self._build_table()
+        self._count = QLabel(objectName="invoiceCount")
+        self._count.setProperty("role", "muted")
+        self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DEBOUNCE_MS)
+        self._search_timer.timeout.connect(self.apply_filters)
+        self._wire()
+        self._layout()
+
+    def _build_filters(self) -> None:
+        self.store_combo = QComboBox(objectName="storeFilter")
+        self.store_combo.addItem("All stores", None)
+        self.status_combo = QComboBox(objectName="statusFilter")
+        self.status_combo.addItem("Any status", None)
+        self.status_combo.addItem("Open (waiting, paid, confirming)", ("pending", "paid", "confirmed"))
+        for status in InvoiceStatus:
+            self.status_combo.addItem(STATUS_LABELS[status], (str(status),))
+        self.use_dates = QCheckBox("From", objectName="useDates")
+        today = QDate.currentDate()
+        self.date_from = QDateEdit(today.addDays(-30), calendarPopup=True, objectName="dateFrom")
+        self.date_to = QDateEdit(today, calendarPopup=True, objectName="dateTo")
+        for edit in (self.date_from, self.date_to):
+            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setEnabled(False)
+        self.search = QLineEdit(objectName="invoiceSearch", clearButtonEnabled=True)
+        self.search.setPlaceholderText("Search id, order, description, address, email  (Ctrl+F)")
+        self.new_button = QPushButton("New invoice", objectName="newInvoice")
+        self.new_button.setToolTip("Ctrl+N")
+        self.export_button = QPushButton("Export CSV…", objectName="exportCsv")
+
+    def _build_table(self) -> QTableView:
+        table = QTableView(objectName="invoiceTable")
+        table.setModel(self.model)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.setAlternatingRowColors(True)
+        table.setShowGrid(False)
+        table.setWordWrap(False)
+        table.verticalHeader().hide()
+        table.verticalHeader().setDefaultSectionSize(26)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(COL_DESCRIPTION, QHeaderView.ResizeMode.Stretch)
+        for col, width in enumerate((120, 130, 110, 160, 90, 130, 170, 120)):
+            table.setColumnWidth(col, width)
+        return table
+
+    def _wire(self) -> None:
+        self.store_combo.currentIndexChanged.connect(self._on_filter_changed)
+        self.status_combo.currentIndexChanged.connect(self._on_filter_changed)
+        self.use_dates.toggled.connect(self._on_use_dates_toggled)
+        self.date_from.dateChanged.connect(self._on_filter_changed)
+        self.date_to.dateChanged.connect(self._on_filter_changed)
+        self.search.textChanged.connect(self._on_search_text_changed)
+        self.search.returnPressed.connect(self.apply_filters)
+        self.new_button.clicked.connect(self.newInvoiceRequested.emit)
+        self.export_button.clicked.connect(self._on_export_button_clicked)
+        self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
+        self.model.pageLoaded.connect(self._on_model_page_loaded)
+        self.model.rowsRefreshed.connect(self.detail.refresh_if_shown)
+        bridge = self._ctx.bridge
+        bridge.invoicesChanged.connect(self.model.refresh_ids)
+        bridge.invoiceCreated.connect(self.model.add_created)
+
+    def _layout(self) -> None:
+        bar = QHBoxLayout()
+        for widget in (self.store_combo, self.status_combo, self.use_dates, self.date_from, QLabel("to"),
+                       self.date_to):
+            bar.addWidget(widget)
+        bar.addWidget(self.search, 1)
+        bar.addWidget(self.export_button)
+        bar.addWidget(self.new_button)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.table)
+        left_layout.addWidget(self._count)
+        splitter = QSplitter(Qt.Orientation.Horizontal, objectName="invoiceSplitter")
+        splitter.addWidget(left)
+        splitter.addWidget(self.detail)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        self.splitter = splitter
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(splitter, 1)
+
+    # -- filters -------------------------------------------------------------------------------
+
+    def set_stores(self, stores: list[Store]) -> None:
+        current = self.store_combo.currentData()
+        self.store_combo.blockSignals(True)
+        self.store_combo.clear()
+        self.store_combo.addItem("All stores", None)
+        for store in stores:
+            self.store_combo.addItem(store.name, store.id)
+        index = self.store_combo.findData(current)
+        self.store_combo.setCurrentIndex(max(index, 0))
+        self.store_combo.blockSignals(False)
+        self.model.set_store_names({s.id: s.name for s in stores})
+
+    def current_query(self) -> InvoiceQuery:
+        created_from = created_to = None
+        if self.use_dates.isChecked():
+            local = datetime.now().astimezone().tzinfo
+            start = datetime.combine(self.date_from.date().toPython(), time.min, tzinfo=local)
+            end = datetime.combine(self.date_to.date().toPython(), time.min, tzinfo=local) + timedelta(days=1)
+            created_from, created_to = start.astimezone(UTC), end.astimezone(UTC)
+        status = self.status_combo.currentData()
+        return InvoiceQuery(store_id=self.store_combo.currentData(), status=tuple(status) if status else None,
+                            created_from=created_from, created_to=created_to,
+                            text=self.search.text().strip() or None)
+
+    def apply_filters(self) -> None:
+        self.detail.clear()
+        self.model.set_query(self.current_query())
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def _on_filter_changed(self, *_args: object) -> None:
+        self.apply_filters()
+
+    def _on_use_dates_toggled(self, on: bool) -> None:
+        self.date_from.setEnabled(on)
+        self.date_to.setEnabled(on)
+        self.apply_filters()
+
+    def _on_search_text_changed(self, _text: str) -> None:
+        self._search_timer.start()
+
+    def _on_model_page_loaded(self, loaded: int, total: int) -> None:
+        self._count.setText(f"{total:,} invoices" + (f" · {loaded:,} loaded" if loaded < total else ""))
+
+    def _on_table_selection_changed(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+        rows = {i.row() for i in selected.indexes()}
+        invoice = self.model.invoice_at(min(rows)) if rows else None
+        self.detail.show_invoice(invoice.id if invoice else None)
+
+    def select_invoice(self, invoice_id: str) -> bool:
+        row = self.model.row_of(invoice_id)
+        if row is None:
+            return False
+        self.table.selectRow(row)
+        self.table.scrollTo(self.model.index(row, 0))
+        return True
+
+    # -- export --------------------------------------------------------------------------------
+
+    def _on_export_button_clicked(self) -> None:
+        dialog = QFileDialog(self, "Export invoices to CSV", str(Path.home() / "invoices.csv"), "CSV files (*.csv)")
+        dialog.setObjectName("exportDialog")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("csv")
+        dialog.fileSelected.connect(lambda path: self.export_to(Path(path)))
+        dialog.open()
+
+    def export_to(self, path: Path) -> None:
+        invoices = self._ctx.services.invoices
+        self.export_button.setEnabled(False)
+
+        def done(count: int) -> None:
+            self.export_button.setEnabled(True)
+            inform(self, "Export finished", f"{count:,} invoices written to {path}.")
+
+        self._ctx.run(export_csv(lambda q, o, n: invoices.list(q, offset=o, limit=n), self.current_query(), path),
+                      done, name="export-csv", parent=self)

@@ -1,0 +1,77 @@
+"""``run_gui(settings, pos_store=None) -> int``: the window's entry point (called by app.__main__).
+
+Order matters (docs/gui.md, /work/shared/SETUP.md):
+1. Electrum's loop thread starts first (``Runtime.start_chain_loop()`` when the runtime offers it).
+2. A qasync ``QEventLoop`` becomes the asyncio loop of the GUI thread. We set it with
+   ``asyncio.set_event_loop`` and do NOT install qasync's event-loop policy, so a loop Electrum creates
+   later in its own thread is still a plain asyncio loop.
+3. The window shows at once (loading state); ``Runtime.start()`` runs as a coroutine on that loop.
+4. Quit -> ``Runtime.stop()`` (bounded) -> exit code. AlreadyRunning -> dialog naming the PID, exit 3.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import qasync
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from app.ui.controller import GuiController
+from app.ui.theme import apply_theme, follow_system
+
+logger = logging.getLogger(__name__)
+
+RuntimeFactory = Callable[[Any], Any]
+
+
+def default_runtime_factory() -> RuntimeFactory:
+    """The headless app's Runtime. Resolved at call time: app.ui must not depend on app.runtime at import
+    (it pulls in the database layer); the composition root may pass ``runtime_factory`` instead."""
+    return importlib.import_module("app.runtime").Runtime  # type: ignore[no-any-return]
+
+
+def make_application(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("RedWaves")
+    app.setOrganizationName("RedWaves")
+    app.setQuitOnLastWindowClosed(False)  # the tray keeps the server running; Quit is explicit
+    apply_theme(app)
+    follow_system(app)
+    return app
+
+
+def _install_signal_handlers(controller: GuiController) -> QTimer:
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_a: controller.request_quit())
+    # Python runs signal handlers only when it gets control: wake it up regularly.
+    timer = QTimer(interval=250)
+    timer.timeout.connect(lambda: None)
+    timer.start()
+    return timer
+
+
+def run_gui(settings: Any, pos_store: str | None = None, *, runtime_factory: RuntimeFactory | None = None) -> int:
+    app = make_application()
+    controller = GuiController(settings, runtime_factory or default_runtime_factory(), pos_store=pos_store)
+    controller.prepare()  # Electrum's loop thread, before the Qt loop takes over
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    wake = _install_signal_handlers(controller)
+    try:
+        with loop:
+            code = loop.run_until_complete(controller.run())
+    finally:
+        wake.stop()
+        asyncio.set_event_loop(None)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_DFL)
+    logger.info("GUI exited with code %s", code)
+    return code

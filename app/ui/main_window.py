@@ -1,0 +1,191 @@
+"""MainWindow: navigation, a loading state while the runtime starts, shortcuts, geometry, tray close.
+
+Views are built only once services exist (``attach``); until then the window shows what is starting.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QProgressBar,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+logger = logging.getLogger(__name__)
+
+NAV = ("Dashboard", "Invoices", "Stores", "Wallets", "Products", "Settings", "About")
+
+
+class LoadingPage(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = QLabel("RedWaves", alignment=Qt.AlignmentFlag.AlignCenter)
+        self.title.setProperty("role", "h1")
+        self.message = QLabel("Starting…", objectName="loadingMessage", alignment=Qt.AlignmentFlag.AlignCenter,
+                              wordWrap=True)
+        self.progress = QProgressBar(objectName="loadingProgress", textVisible=False)
+        self.progress.setRange(0, 0)
+        self.progress.setMaximumWidth(320)
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        layout.addWidget(self.title)
+        layout.addWidget(self.message)
+        layout.addWidget(self.progress, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addStretch(2)
+
+
+class MainWindow(QMainWindow):
+    quitRequested = Signal()  # noqa: N815
+    newInvoiceRequested = Signal()  # noqa: N815
+    refreshRequested = Signal()  # noqa: N815
+    searchRequested = Signal()  # noqa: N815
+    posRequested = Signal()  # noqa: N815
+
+    def __init__(self, qsettings: QSettings, *, minimize_to_tray: bool = True, icon: QIcon | None = None) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("RedWaves")
+        if icon is not None:
+            self.setWindowIcon(icon)
+        self._qsettings = qsettings
+        self.minimize_to_tray = minimize_to_tray
+        self.tray_available = False
+        self.quitting = False
+        self.views: dict[str, QWidget] = {}
+        self.loading = LoadingPage()
+        self.nav = QListWidget(objectName="navigation")
+        self.nav.setFixedWidth(170)
+        self.stack = QStackedWidget(objectName="views")
+        self.nav.currentRowChanged.connect(self._on_nav_current_row_changed)
+        self.nav.hide()
+        self.stack.addWidget(self.loading)
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self.chain_label = QLabel("Chain: starting…", objectName="chainStatus")
+        self.statusBar().addPermanentWidget(self.chain_label)
+        self.actions_by_name: dict[str, QAction] = {}
+        self._build_menus()
+        self.resize(1180, 760)
+        self.restore_geometry()
+
+    # -- menus and shortcuts -------------------------------------------------------------------
+
+    def _action(self, name: str, text: str, signal: Signal, shortcut: QKeySequence | str | None = None) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        action.triggered.connect(signal.emit)
+        self.addAction(action)
+        self.actions_by_name[name] = action
+        return action
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        new = self._action("newInvoice", "&New invoice…", self.newInvoiceRequested, QKeySequence.StandardKey.New)
+        pos = self._action("pointOfSale", "&Point of sale", self.posRequested)
+        quit_ = self._action("quit", "&Quit RedWaves (stop serving)", self.quitRequested, "Ctrl+Q")
+        for action in (new, pos):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(quit_)
+        view_menu = self.menuBar().addMenu("&View")
+        view_menu.addAction(self._action("refresh", "&Refresh", self.refreshRequested, "F5"))
+        view_menu.addAction(self._action("search", "&Search invoices", self.searchRequested,
+                                         QKeySequence.StandardKey.Find))
+        view_menu.addSeparator()
+        for i, name in enumerate(NAV):
+            action = QAction(name, self)
+            action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+            action.triggered.connect(lambda _checked=False, n=name: self.show_view(n))
+            self.addAction(action)
+            view_menu.addAction(action)
+        self.set_actions_enabled(False)
+
+    def set_actions_enabled(self, on: bool) -> None:
+        for name in ("newInvoice", "pointOfSale", "refresh", "search"):
+            self.actions_by_name[name].setEnabled(on)
+
+    # -- states --------------------------------------------------------------------------------
+
+    def show_loading(self, message: str) -> None:
+        self.loading.message.setText(message)
+        self.loading.progress.show()
+        self.stack.setCurrentWidget(self.loading)
+
+    def show_startup_error(self, message: str) -> None:
+        self.loading.message.setText(message)
+        self.loading.message.setProperty("role", "error")
+        self.loading.progress.hide()
+        self.stack.setCurrentWidget(self.loading)
+
+    def add_views(self, views: dict[str, QWidget]) -> None:
+        for name in NAV:
+            if name in views:
+                self.views[name] = views[name]
+                self.stack.addWidget(views[name])
+                self.nav.addItem(name)
+        self.nav.show()
+        self.set_actions_enabled(True)
+        self.show_view(str(self._qsettings.value("window/view", "Dashboard")))
+
+    def show_view(self, name: str) -> None:
+        if name not in self.views:
+            name = "Dashboard" if "Dashboard" in self.views else next(iter(self.views), "")
+        if name:
+            self.nav.setCurrentRow(list(self.views).index(name))
+
+    def current_view_name(self) -> str | None:
+        widget = self.stack.currentWidget()
+        return next((n for n, w in self.views.items() if w is widget), None)
+
+    def _on_nav_current_row_changed(self, row: int) -> None:
+        if 0 <= row < self.nav.count():
+            name = self.nav.item(row).text()
+            self.stack.setCurrentWidget(self.views[name])
+            self._qsettings.setValue("window/view", name)
+
+    # -- geometry and closing ------------------------------------------------------------------
+
+    def restore_geometry(self) -> None:
+        geometry = self._qsettings.value("window/geometry")
+        if isinstance(geometry, QByteArray | bytes) and geometry:
+            self.restoreGeometry(QByteArray(geometry))
+        state = self._qsettings.value("window/state")
+        if isinstance(state, QByteArray | bytes) and state:
+            self.restoreState(QByteArray(state))
+
+    def save_geometry(self) -> None:
+        self._qsettings.setValue("window/geometry", self.saveGeometry())
+        self._qsettings.setValue("window/state", self.saveState())
+        self._qsettings.sync()
+
+    def bring_to_front(self) -> None:
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.save_geometry()
+        if not self.quitting and self.minimize_to_tray and self.tray_available:
+            event.ignore()
+            self.hide()
+            logger.info("window hidden to the tray; still serving")
+            return
+        event.accept()
+        if not self.quitting:
+            self.quitRequested.emit()

@@ -1,0 +1,91 @@
+"""WalletKeyForm: paste an xpub (or a descriptor), validated as you type, with the first addresses.
+
+``validate_keys`` and ``preview_addresses`` are pure key arithmetic (about 2 ms), no DB, no network:
+they run on the GUI thread, debounced.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QPlainTextEdit, QWidget
+
+from app.core.errors import UserFacingError
+
+VALIDATE_DEBOUNCE_MS = 250
+PREVIEW_COUNT = 5
+SCRIPT_NAMES = {"p2wpkh": "native segwit (bc1q…)", "p2wpkh-p2sh": "wrapped segwit (3…)", "p2pkh": "legacy (1…)",
+                "p2tr": "taproot (bc1p…)", "p2wsh": "native segwit multisig", "p2wsh-p2sh": "wrapped segwit multisig"}
+
+
+class WalletKeyForm(QWidget):
+    validityChanged = Signal(bool)  # noqa: N815
+
+    def __init__(self, wallets: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._wallets = wallets
+        self.valid = False
+        self.descriptor: Any = None
+        self.addresses: list[str] = []
+        self.name = QLineEdit("Shop wallet", objectName="walletName")
+        self.keys = QPlainTextEdit(objectName="walletKeys")
+        self.keys.setPlaceholderText("Paste your wallet's extended public key (xpub / zpub / vpub…) "
+                                     "or an output descriptor. Never a seed or private key.")
+        self.keys.setFixedHeight(70)
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self.keys.setFont(mono)
+        self.feedback = QLabel(objectName="keyFeedback", wordWrap=True)
+        self.preview = QLabel(objectName="addressPreview", wordWrap=True)
+        self.preview.setFont(QFont(mono))
+        self._timer = QTimer(self, singleShot=True, interval=VALIDATE_DEBOUNCE_MS)
+        self._timer.timeout.connect(self.validate_now)
+        self.keys.textChanged.connect(self._on_keys_text_changed)
+        layout = QFormLayout(self)
+        layout.addRow("Wallet name", self.name)
+        layout.addRow("Public key", self.keys)
+        layout.addRow("", self.feedback)
+        layout.addRow("First addresses", self.preview)
+        hint = QLabel("Compare these with the receive addresses your own wallet shows: they must match.")
+        hint.setProperty("role", "muted")
+        hint.setWordWrap(True)
+        layout.addRow("", hint)
+
+    def key_text(self) -> str:
+        return self.keys.toPlainText().strip()
+
+    def _on_keys_text_changed(self) -> None:
+        self._timer.start()
+
+    def validate_now(self) -> bool:
+        self._timer.stop()
+        text = self.key_text()
+        valid = False
+        if not text:
+            self._show("", "muted")
+            self.preview.setText("")
+        else:
+            try:
+                self.descriptor = self._wallets.validate_keys(text)
+                self.addresses = self._wallets.preview_addresses(text, PREVIEW_COUNT)
+            except UserFacingError as exc:
+                self.descriptor, self.addresses = None, []
+                self._show(f"✗ {exc.message}", "error")
+                self.preview.setText("")
+            else:
+                valid = True
+                d = self.descriptor
+                script = SCRIPT_NAMES.get(d.script_type, d.script_type)
+                self._show(f"✓ Valid {d.kind} key · {script} · fingerprint {d.fingerprint}", "ok")
+                self.preview.setText("\n".join(f"{i}: {a}" for i, a in enumerate(self.addresses)))
+        if valid != self.valid:
+            self.valid = valid
+            self.validityChanged.emit(valid)
+        return valid
+
+    def _show(self, text: str, role: str) -> None:
+        self.feedback.setText(text)
+        self.feedback.setProperty("role", role)
+        self.feedback.style().unpolish(self.feedback)
+        self.feedback.style().polish(self.feedback)

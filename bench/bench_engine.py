@@ -1,0 +1,178 @@
+"""Payment-engine benchmarks (issue: Payment engine). One command, figures printed.
+
+    .venv/bin/python bench/bench_engine.py            # P1, P2, P3 and P6
+    .venv/bin/python bench/bench_engine.py p1         # just one
+
+P1  invoice creation through the service vs Electrum 4.3.4's create_request and JSON-RPC add_request
+P2  flat growth: the last 1,000 of 50,000 invoices (10,000 open) vs the first 1,000
+P3  devnet broadcast -> InvoiceStatusChanged latency with 10,000 open invoices (p50, p99)
+P6  RSS with 10,000 open invoices watched
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+
+VPUB = ("vpub5Y6cjg78GGuNLsaPhmYsiw4gYX3HoQiRBiSwDaBXKUafCt9bNwWQiitDk5VZ5BVxYnQdwoTyXSs2JHRPAgjAvtbB"
+        "rf8ZhDYe2jWAqvZVnsc")
+
+
+def _settings(tmp: str, devnet: bool):
+    from app.config import load_settings
+
+    return load_settings({}, {"data_dir": Path(tmp), "network": "regtest", "devnet": devnet, "private_port": 0,
+                              "log_level": "warning"})
+
+
+async def _runtime(tmp: str, *, devnet: bool):
+    from app.logs import configure_logging
+    from app.runtime import Runtime
+
+    settings = _settings(tmp, devnet)
+    configure_logging(settings.log_dir, "warning")
+    runtime = Runtime(settings)
+    await runtime.start()
+    services = runtime.services
+    wallet = await services.wallets.add_wallet("bench", VPUB, gap_limit=20)
+    await services.rates.set_manual_rate("USD", Decimal("50000"))
+    store = await services.stores.create("Bench", default_currency="USD", wallet_ids=[wallet.id], speed_policy=1)
+    return runtime, store
+
+
+async def _create(services, store_id: str, n: int, concurrency: int) -> float:
+    queue = iter(range(n))
+
+    async def worker() -> None:
+        for _ in queue:
+            await services.invoices.create(store_id, price="10.00")
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return n / (time.perf_counter() - began)
+
+
+async def p1(n: int = 2000) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        runtime, store = await _runtime(tmp, devnet=False)
+        try:
+            sequential = await _create(runtime.services, store.id, n, 1)
+            concurrent = await _create(runtime.services, store.id, n, 16)
+        finally:
+            await runtime.stop()
+    baseline = json.loads(subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "electrum_baseline.py"), "300", "300"],
+        capture_output=True, text=True, check=True, timeout=600).stdout.strip().splitlines()[-1])
+    rpc = baseline["jsonrpc_add_request_per_s"]
+    return {"redwaves_sequential_per_s": round(sequential, 1), "redwaves_16_concurrent_per_s": round(concurrent, 1),
+            "electrum_create_request_per_s": baseline["create_request_per_s"],
+            "electrum_jsonrpc_add_request_per_s": rpc,
+            "ratio_vs_jsonrpc": round(sequential / rpc, 1),
+            "goal_met": sequential >= 500 and sequential >= 10 * rpc}
+
+
+async def p2(total: int = 50_000, open_target: int = 10_000, chunk: int = 1000) -> dict:
+    from sqlalchemy import update
+
+    from app.db.models import InvoiceRow
+
+    with tempfile.TemporaryDirectory() as tmp:
+        runtime, store = await _runtime(tmp, devnet=False)
+        services = runtime.services
+        rates = []
+        try:
+            for i in range(total // chunk):
+                rates.append(await _create(services, store.id, chunk, 1))
+                # keep ~open_target invoices open: settle the oldest ones as the shop would
+                created = (i + 1) * chunk
+                if created > open_target:
+                    async with services.writer.transaction() as session:
+                        await session.execute(
+                            update(InvoiceRow).where(InvoiceRow.status == "pending")
+                            .where(InvoiceRow.id.in_(
+                                __import__("sqlalchemy").select(InvoiceRow.id).where(InvoiceRow.status == "pending")
+                                .order_by(InvoiceRow.created_at).limit(created - open_target - (i * chunk - open_target
+                                                                                               if i * chunk > open_target else 0))
+                            )).values(status="complete", monitored=False))
+        finally:
+            await runtime.stop()
+    first, last = rates[0], rates[-1]
+    return {"first_1000_per_s": round(first, 1), "last_1000_per_s": round(last, 1),
+            "cost_ratio_last_vs_first": round(first / last, 2), "goal_met": first / last <= 1.5}
+
+
+async def p3_p6(open_invoices: int = 10_000, samples: int = 60) -> dict:
+    from app.core.statuses import InvoiceStatus
+
+    with tempfile.TemporaryDirectory() as tmp:
+        runtime, store = await _runtime(tmp, devnet=True)
+        services, devnet = runtime.services, runtime.devnet
+        try:
+            invoices = []
+            for _ in range(open_invoices):
+                invoices.append(await services.invoices.create(store.id, price="1.00"))
+            deadline = time.monotonic() + 300
+            while time.monotonic() < deadline:
+                state = runtime.chain.state()
+                if state.synced and state.pending_requests == 0:
+                    break
+                await asyncio.sleep(0.2)
+            await asyncio.sleep(2)
+            waiting: dict[str, asyncio.Future] = {}
+
+            def on_event(event) -> None:
+                if event.type == "invoice.status_changed" and event.payload.get("new_status") == InvoiceStatus.PAID:
+                    fut = waiting.pop(event.invoice_id, None)
+                    if fut is not None and not fut.done():
+                        fut.set_result(time.perf_counter())
+
+            services.events.subscribe(on_event)
+            latencies = []
+            for invoice in invoices[:samples]:
+                fut = asyncio.get_running_loop().create_future()
+                waiting[invoice.id] = fut
+                began = time.perf_counter()
+                await devnet.pay(invoice.address, invoice.amount_due_sat)
+                done = await asyncio.wait_for(fut, 30)
+                latencies.append((done - began) * 1000)
+            rss_mb = _rss_mb()
+        finally:
+            await runtime.stop()
+    latencies.sort()
+    p50 = statistics.median(latencies)
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    return {"P3_open_invoices": open_invoices, "P3_samples": samples, "P3_p50_ms": round(p50, 1),
+            "P3_p99_ms": round(p99, 1), "P3_goal_met": p50 < 50 and p99 < 250,
+            "P6_rss_mb": round(rss_mb, 1), "P6_goal_met": rss_mb < 300}
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def main(which: list[str]) -> None:
+    benches = {"p1": p1, "p2": p2, "p3": p3_p6}
+    for name in which or list(benches):
+        began = time.perf_counter()
+        result = await benches[name]()
+        print(json.dumps({"bench": name.upper(), **result, "seconds": round(time.perf_counter() - began, 1)}),
+              flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1:]))

@@ -1,0 +1,55 @@
+"""Helpers for end-to-end payment tests: real Electrum in-process against the devnet over TCP."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from decimal import Decimal
+
+from app.core.records import Invoice
+from app.core.statuses import InvoiceStatus
+from tests.conftest import TEST_VPUB
+
+
+async def wait_for(predicate: Callable[[], object], *, timeout_s: float = 15.0, what: str = "condition") -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while loop.time() < deadline:
+        result = predicate()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+
+
+async def wait_status(services, invoice_id: str, status: InvoiceStatus, *, timeout_s: float = 15.0) -> Invoice:
+    box: dict[str, Invoice] = {}
+
+    async def check() -> bool:
+        box["inv"] = await services.invoices.get(invoice_id)
+        return box["inv"].status == status
+
+    try:
+        await wait_for(check, timeout_s=timeout_s, what=f"{invoice_id} -> {status}")
+    except AssertionError:
+        inv = box.get("inv")
+        raise AssertionError(f"invoice is {inv.status if inv else '?'}/{inv.exception_status if inv else '?'}, "
+                             f"wanted {status}; payments={inv.payments if inv else ()}") from None
+    return box["inv"]
+
+
+async def make_store(services, *, speed_policy: int = 1, expiry_s: int = 900, monitoring_s: int = 86400,
+                     tolerance: str = "0"):
+    wallets = await services.wallets.list()
+    wallet = wallets[0] if wallets else await services.wallets.add_wallet("Shop wallet", TEST_VPUB)
+    await services.rates.set_manual_rate("USD", Decimal("50000"))
+    return await services.stores.create("Corner Shop", default_currency="USD", wallet_ids=[wallet.id],
+                                        speed_policy=speed_policy, expiry_s=expiry_s, monitoring_s=monitoring_s,
+                                        underpaid_tolerance_pct=tolerance)
+
+
+async def wait_synced(runtime, timeout_s: float = 20.0) -> None:
+    await wait_for(lambda: runtime.chain.state().synced and runtime.chain.state().connected,
+                   timeout_s=timeout_s, what="chain synced")

@@ -1,0 +1,107 @@
+"""UI test set-up: a qasync loop for async code (pytest-qt has none), and a whole GUI on regtest.
+
+- ``qloop``: a qasync QEventLoop set as the current loop; ``run(qloop, coro)`` drives a coroutine with
+  a bounded wait. Tests stay synchronous functions (pytest-asyncio does not touch them).
+- ``gui``: a GuiController with the real Runtime (SQLite, Electrum in-process, embedded devnet,
+  listeners on ports chosen by the OS), started on ``qloop``; quit and stopped after the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import qasync
+
+T = TypeVar("T")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "ui"
+
+
+def run(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T], timeout_s: float = 30.0) -> T:
+    return loop.run_until_complete(asyncio.wait_for(coro, timeout_s))
+
+
+async def wait_until(predicate: Callable[[], Any], *, timeout_s: float = 15.0, what: str = "condition") -> Any:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while loop.time() < deadline:
+        result = predicate()
+        if isinstance(result, Awaitable):
+            result = await result
+        if result:
+            return result
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+
+
+@pytest.fixture
+def qloop(qapp) -> Iterator[asyncio.AbstractEventLoop]:
+    from app.ui.theme import apply_theme
+
+    apply_theme(qapp, dark=False)
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    try:
+        yield loop
+    finally:
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.wait(pending, timeout=5))
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+def regtest_settings(data_dir: Path, **extra: Any) -> Any:
+    from app.config import load_settings
+
+    return load_settings({}, {"data_dir": data_dir, "network": "regtest", "devnet": True, "private_port": 0,
+                              "public_enabled": True, "public_port": 0, "public_host": "127.0.0.1", **extra})
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def gui(qloop, tmp_path) -> Iterator[Any]:
+    """A started GuiController (window, tray, runtime) on regtest with the embedded devnet."""
+    from app.runtime import Runtime
+    from app.ui.controller import GuiController
+
+    qloop_app = __import__("PySide6.QtWidgets", fromlist=["QApplication"]).QApplication.instance()
+    qloop_app.setQuitOnLastWindowClosed(False)  # as run_gui: the tray may outlive the window
+    controller = GuiController(regtest_settings(tmp_path / "data"), Runtime, crash_dialogs=False)
+    controller.prepare()
+    main = qloop.create_task(controller.run())
+    try:
+        run(qloop, _attached_or_failed(controller, main), 60)
+        yield controller
+    finally:
+        controller.request_quit()
+        qloop.run_until_complete(asyncio.wait_for(asyncio.shield(main), 20))
+        assert not controller.reporter.crashes, controller.reporter.crashes[0]
+
+
+async def _attached_or_failed(controller: Any, main: asyncio.Task) -> None:
+    await wait_until(lambda: main.done() or (controller._attached is not None and controller._attached.is_set()),
+                     timeout_s=60, what="runtime started")
+    if main.done():
+        raise AssertionError(f"GUI stopped during start: exit code {main.result()}")
+
+
+def screenshot(widget: Any, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    widget.grab().save(str(path))
+    return path
+
+
+__all__ = ["ARTIFACTS", "os", "regtest_settings", "run", "screenshot", "wait_until"]
