@@ -75,7 +75,7 @@ class SalesChart(QWidget):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(bar_color)
             painter.drawRoundedRect(QRectF(x + gap / 2, plot.bottom() - height, slot - gap, height), 2, 2)
-            if i % every == 0 or i == n - 1:
+            if (i % every == 0 and n - 1 - i >= every) or i == n - 1:
                 painter.setPen(muted)
                 painter.drawText(QRectF(x - slot, plot.bottom() + 2, slot * 3, fm.height() + 4),
                                  Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, bar.label)

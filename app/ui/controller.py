@@ -91,6 +91,7 @@ class GuiController(QObject):
         w.refreshRequested.connect(self.refresh_all)
         w.searchRequested.connect(self._on_window_search_requested)
         w.posRequested.connect(lambda: self.open_pos(self.pos_store))
+        w.viewShown.connect(self._on_window_view_shown)
         self.tray.showRequested.connect(w.bring_to_front)
         self.tray.quitRequested.connect(self.request_quit)
         self.tray.posRequested.connect(lambda: self.open_pos(self.pos_store))
@@ -236,6 +237,12 @@ class GuiController(QObject):
                 reload()
         invoices: InvoiceListView = self.views["Invoices"]  # type: ignore[assignment]
         invoices.apply_filters()
+
+    def _on_window_view_shown(self, name: str) -> None:
+        """Views other than the live ones (dashboard, invoices) refresh when they are shown."""
+        view = self.views.get(name)
+        if name not in ("Dashboard", "Invoices") and hasattr(view, "reload"):
+            view.reload()  # type: ignore[union-attr]
 
     def _on_window_search_requested(self) -> None:
         if "Invoices" in self.views:

@@ -10,8 +10,8 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
+    QLineEdit,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -30,7 +30,7 @@ from app.ui.theme import status_color
 
 logger = logging.getLogger(__name__)
 
-PAYMENT_COLUMNS = ("Transaction", "Amount", "Confirmations", "State")
+PAYMENT_COLUMNS = ("Transaction", "Amount", "Conf.", "State")
 
 
 class InvoiceDetailPanel(QWidget):
@@ -51,23 +51,22 @@ class InvoiceDetailPanel(QWidget):
         for label in self._fields.values():
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             label.setWordWrap(True)
-        self._address = QLabel(objectName="detailAddress")
-        self._address.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self._address.setWordWrap(True)
+        self._address = QLineEdit(objectName="detailAddress", readOnly=True)
+        self._address.setFrame(False)
         self._qr = QrLabel(200)
         self._payments = QTableWidget(0, len(PAYMENT_COLUMNS), objectName="paymentsTable")
         self._payments.setHorizontalHeaderLabels(PAYMENT_COLUMNS)
         self._payments.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self._payments.verticalHeader().hide()
-        self._payments.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self._payments.setMaximumHeight(130)
+        self._payments.horizontalHeader().setStretchLastSection(True)
+        self._payments.setMaximumHeight(110)
         self._buttons = self._make_buttons()
         self._layout()
         self._set_enabled(False)
 
     def _make_buttons(self) -> dict[str, QPushButton]:
         specs = (("copy_address", "Copy address", self._on_copy_address_clicked),
-                 ("copy_link", "Copy payment link", self._on_copy_link_clicked),
+                 ("copy_link", "Copy link", self._on_copy_link_clicked),
                  ("open_checkout", "Open checkout", self._on_open_checkout_clicked),
                  ("mark_complete", "Mark complete", self._on_mark_complete_clicked),
                  ("mark_invalid", "Mark invalid", self._on_mark_invalid_clicked))
@@ -143,7 +142,9 @@ class InvoiceDetailPanel(QWidget):
         f = self._fields
         f["price"].setText(formatting.fiat(inv.price, inv.currency))
         f["amount"].setText(formatting.btc(inv.amount_due_sat))
-        f["paid"].setText(f"{formatting.btc(inv.amount_paid_sat)} ({formatting.btc(inv.amount_confirmed_sat)} confirmed)")
+        confirmed = ("all confirmed" if inv.amount_confirmed_sat == inv.amount_paid_sat
+                     else f"{formatting.btc(inv.amount_confirmed_sat)} confirmed")
+        f["paid"].setText(formatting.btc(inv.amount_paid_sat) + (f"\n({confirmed})" if inv.amount_paid_sat else ""))
         f["remaining"].setText(formatting.btc(inv.remaining_sat))
         f["rate"].setText(f"{inv.rate:,} {inv.currency}/BTC ({inv.rate_source})" if inv.rate else "—")
         f["created"].setText(formatting.local_time(inv.created_at, seconds=True))
@@ -163,14 +164,13 @@ class InvoiceDetailPanel(QWidget):
     def _fill_payments(self, inv: Invoice) -> None:
         self._payments.setRowCount(len(inv.payments))
         for row, p in enumerate(inv.payments):
-            values = (f"{formatting.short(p.txid, 8)}:{p.vout}", formatting.btc(p.amount_sat),
+            values = (f"{p.txid[:6]}…{p.txid[-4:]}:{p.vout}", formatting.btc(p.amount_sat),
                       str(p.confirmations), str(p.state) + ("" if p.accounted else " (not counted)"))
             for col, text in enumerate(values):
                 item = QTableWidgetItem(text)
                 item.setToolTip(p.txid if col == 0 else text)
                 self._payments.setItem(row, col, item)
         self._payments.resizeColumnsToContents()
-        self._payments.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
 
     # -- actions -------------------------------------------------------------------------------
 

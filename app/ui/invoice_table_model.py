@@ -25,8 +25,9 @@ from app.ui.theme import STATUS_LABELS, status_color
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 200
-COLUMNS = ("Created", "Invoice", "Store", "Description", "Price", "Amount (BTC)", "Status", "Paid (BTC)")
-COL_CREATED, COL_ID, COL_STORE, COL_DESCRIPTION, COL_PRICE, COL_BTC, COL_STATUS, COL_PAID = range(len(COLUMNS))
+COLUMNS = ("Created", "Status", "Price", "Amount (BTC)", "Description", "Invoice", "Paid (BTC)", "Store")
+COL_CREATED, COL_STATUS, COL_PRICE, COL_BTC, COL_DESCRIPTION, COL_ID, COL_PAID, COL_STORE = range(len(COLUMNS))
+COLUMN_WIDTHS = (118, 168, 80, 122, 200, 110, 122, 110)
 InvoiceRole = Qt.ItemDataRole.UserRole + 1
 
 EXCEPTION_LABELS = {
@@ -190,6 +191,7 @@ class InvoiceTableModel(QAbstractTableModel):
         self._index = {inv.id: i for i, inv in enumerate(self._rows)}
         self._total += 1
         self.endInsertRows()
+        self.pageLoaded.emit(len(self._rows), self._total)
 
     # -- access --------------------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ from app.ui.context import UiContext
 from app.ui.csv_export import export_csv
 from app.ui.dialogs import inform
 from app.ui.invoice_detail import InvoiceDetailPanel
-from app.ui.invoice_table_model import COL_DESCRIPTION, InvoiceTableModel
+from app.ui.invoice_table_model import COL_DESCRIPTION, COLUMN_WIDTHS, InvoiceTableModel
 from app.ui.queries import InvoiceQuery
 from app.ui.theme import STATUS_LABELS
 
@@ -91,9 +91,10 @@ class InvoiceListView(QWidget):
         table.verticalHeader().setDefaultSectionSize(26)
         header = table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(COL_DESCRIPTION, QHeaderView.ResizeMode.Stretch)
-        for col, width in enumerate((120, 130, 110, 160, 90, 130, 170, 120)):
+        header.setStretchLastSection(True)
+        for col, width in enumerate(COLUMN_WIDTHS):
             table.setColumnWidth(col, width)
+        header.setSectionResizeMode(COL_DESCRIPTION, QHeaderView.ResizeMode.Interactive)
         return table
 
     def _wire(self) -> None:
@@ -131,6 +132,7 @@ class InvoiceListView(QWidget):
         splitter.addWidget(self.detail)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
+        splitter.setSizes([640, 360])
         self.splitter = splitter
         layout = QVBoxLayout(self)
         layout.addLayout(bar)

@@ -49,6 +49,7 @@ class MainWindow(QMainWindow):
     refreshRequested = Signal()  # noqa: N815
     searchRequested = Signal()  # noqa: N815
     posRequested = Signal()  # noqa: N815
+    viewShown = Signal(str)  # noqa: N815
 
     def __init__(self, qsettings: QSettings, *, minimize_to_tray: bool = True, icon: QIcon | None = None) -> None:
         super().__init__()
@@ -158,6 +159,7 @@ class MainWindow(QMainWindow):
             name = self.nav.item(row).text()
             self.stack.setCurrentWidget(self.views[name])
             self._qsettings.setValue("window/view", name)
+            self.viewShown.emit(name)
 
     # -- geometry and closing ------------------------------------------------------------------
 

@@ -59,7 +59,8 @@ class NetworkPage(QWidget):
         self.urls.setOpenExternalLinks(True)
         form = QFormLayout(self)
         form.addRow("Network", QLabel(f"<b>{s.network}</b>" + (" (embedded devnet)" if s.devnet else "")))
-        form.addRow("Electrum server", QLabel(s.electrum_server or "automatic (Electrum chooses)"))
+        server = "the embedded devnet" if s.devnet else s.electrum_server or "automatic (Electrum chooses)"
+        form.addRow("Electrum server", QLabel(server))
         form.addRow("Only this server", QLabel("yes" if s.electrum_oneserver else "no"))
         form.addRow("Proxy", QLabel(s.electrum_proxy or "none"))
         form.addRow("Chain", self.chain)

@@ -69,8 +69,12 @@ class TaskOwner:
         while self._tasks and loop.time() < deadline:
             await asyncio.wait(set(self._tasks), timeout=max(0.01, deadline - loop.time()))
 
-    async def stop(self) -> None:
+    async def stop(self, grace_s: float = 3.0) -> None:
+        """Refuse new tasks, let running ones finish (short DB reads: cancelling one mid-query would
+        leak its SQLite connection), then cancel what is left."""
         self._stopped = True
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=grace_s)
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()

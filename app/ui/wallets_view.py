@@ -137,7 +137,7 @@ class WalletsView(QWidget):
                 balance_text = formatting.btc(confirmed) + (f" (+{formatting.btc(unconfirmed)} unconfirmed)"
                                                             if unconfirmed else "")
             values = (w.name, f"{w.kind} · {SCRIPT_NAMES.get(w.script_type, w.script_type)}", w.fingerprint,
-                      f"{w.key_hint}…", str(w.next_index), str(w.gap_limit), balance_text)
+                      w.key_hint, str(w.next_index), str(w.gap_limit), balance_text)
             for col, text in enumerate(values):
                 self.table.setItem(row, col, QTableWidgetItem(text))
         self.warning.setText(gap_warning(wallets))

@@ -80,6 +80,7 @@ class WalletPage(QWizardPage):
             self.use_existing.toggled.connect(self._on_use_existing_toggled)
             self.form.setEnabled(False)
         layout.addWidget(self.form)
+        layout.addStretch(1)
         self.form.validityChanged.connect(lambda _valid: self.completeChanged.emit())
 
     def _on_use_existing_toggled(self, on: bool) -> None:

@@ -97,7 +97,7 @@ async def test_receiver_down_then_up_gets_it_and_give_up_after_n(tmp_path):
     services = await stack.start()
     receiver = Receiver(port=port)
     try:
-        webhooks = feature(services, "webhooks") if "webhooks" in services.extras else None
+        webhooks = services.extras["webhooks"]
         store = await shop(services)
         saved = await webhooks.create(store.id, receiver.url, event_types=["invoice.created"])
         receiver.secret = saved.secret.reveal()
@@ -107,6 +107,7 @@ async def test_receiver_down_then_up_gets_it_and_give_up_after_n(tmp_path):
         await receiver.start()
         await wait_for(lambda: receiver.received, what="delivery once the receiver is up")
         assert receiver.received[0]["valid"]
+        await wait_for(lambda: _with_status(webhooks, saved.webhook.id, "delivered"), what="recorded")
     finally:
         await receiver.stop()
         await stack.stop()

@@ -60,7 +60,7 @@ def test_amounts_and_dates_per_locale():
     assert "мар" in datetime_text(moment, ru)
 
 
-def test_every_status_has_wording_in_every_language(shop):
+async def test_every_status_has_wording_in_every_language(shop):
     catalogs = Catalogs()
     english = {status: status_texts(replace(shop.invoice, status=status), catalogs.get("en")) for status in InvoiceStatus}
     for code in ("de", "es", "ru"):

@@ -53,3 +53,22 @@ async def make_store(services, *, speed_policy: int = 1, expiry_s: int = 900, mo
 async def wait_synced(runtime, timeout_s: float = 20.0) -> None:
     await wait_for(lambda: runtime.chain.state().synced and runtime.chain.state().connected,
                    timeout_s=timeout_s, what="chain synced")
+
+
+async def time_travel(services, invoice_id: str, seconds: float) -> None:
+    """Let `seconds` pass for one invoice: every timestamp it and its payments carry moves back."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from app.db.models import InvoiceRow, PaymentRow
+
+    delta = timedelta(seconds=seconds)
+    async with services.writer.transaction() as session:
+        row = await session.get(InvoiceRow, invoice_id)
+        for name in ("created_at", "expires_at", "monitoring_until", "paid_at", "confirmed_at", "completed_at"):
+            if getattr(row, name) is not None:
+                setattr(row, name, getattr(row, name) - delta)
+        for payment in (await session.scalars(select(PaymentRow).where(PaymentRow.invoice_id == invoice_id))).all():
+            payment.first_seen_at -= delta
+    services.engine.request_full_sweep()

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
 
 from tests.conftest import TEST_VPUB
 from tests.ui.conftest import wait_until
@@ -17,13 +16,13 @@ from tests.ui.conftest import wait_until
 
 def _shot(widget: Any, artifacts: Path | None, name: str) -> None:
     if artifacts is not None:
-        QApplication.processEvents()
         widget.grab().save(str(artifacts / f"{name}.png"))
 
 
 async def settle(seconds: float = 0.15) -> None:
+    """Let Qt paint and deliver events. Never QApplication.processEvents() inside a coroutine: the
+    nested loop would run other asyncio tasks while this one is executing."""
     await asyncio.sleep(seconds)
-    QApplication.processEvents()
 
 
 async def run_first_day(controller: Any, artifacts: Path | None = None) -> dict[str, Any]:
