@@ -133,6 +133,8 @@ class Settings:
     electrum_oneserver: bool = _setting(False, _to_bool, "connect to electrum_server only")
     electrum_proxy: str | None = _setting(None, _proxy, "SOCKS proxy for Electrum, socks5:host:port")
     devnet: bool = _setting(False, _to_bool, "run an embedded devnet chain (regtest only)")
+    rates_url: str | None = _setting(
+        None, _optional_str, "exchange-rate URL answering like CoinGecko's simple/price (source name 'http')")
     gui_minimize_to_tray: bool = _setting(True, _to_bool, "closing the window keeps serving from the tray")
 
     @property

@@ -105,6 +105,10 @@ class Runtime:
 
     def _build_services(self) -> Any:
         services = build_services(self.settings, self.db, self.chain)
+        if self.settings.rates_url:
+            from app.net.rates import HttpRateSource
+
+            services.rates.add_source(HttpRateSource(self.settings.rates_url, name="http"))
         services.devnet = self.devnet
         self.services = services
         return _ServicesComponent(services)

@@ -63,6 +63,15 @@ class Watch:
         assert not self.problems, self.problems
 
 
+async def wait_js(target, expression: str, timeout_s: float = WAIT_MS / 1000) -> None:
+    """Poll a JS expression (Playwright's wait_for_function evaluates strings, which our CSP forbids)."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not await target.evaluate(f"() => Boolean({expression})"):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        await asyncio.sleep(0.1)
+
+
 async def _context(browser, width: int, **kwargs):
     context = await browser.new_context(viewport={"width": width, "height": 900 if width > 400 else 780}, **kwargs)
     await context.add_init_script(WATCH_CSP)
@@ -90,17 +99,15 @@ async def test_devnet_payment_flips_open_page_live(app_runtime, browser):
     page = await context.new_page()
     watch.attach(page)
     await page.goto(f"{public}/i/{shop.invoice.id}")
-    await page.wait_for_function("document.querySelector('#countdown').textContent.includes(':')")
+    await wait_js(page, "document.querySelector('#countdown').textContent.includes(':')")
     await asyncio.sleep(0.3)  # websocket connected
     await services.devnet.pay(shop.invoice.address, shop.invoice.remaining_sat)
-    await page.wait_for_function("document.getElementById('status-title').textContent === 'Payment received'",
-                                 timeout=WAIT_MS)
+    await wait_js(page, "document.getElementById('status-title').textContent === 'Payment received'")
     assert await page.is_hidden("#pay")
     assert "Payment received" in await page.text_content("#status-live")  # announced
     await _shot(page, "paid-1280")
     await page.click("text=Mine a block")  # the devnet-only form; no JS needed
-    await page.wait_for_function("document.getElementById('status-title').textContent === 'Payment complete'",
-                                 timeout=WAIT_MS)
+    await wait_js(page, "document.getElementById('status-title').textContent === 'Payment complete'")
     await page.goto(f"{public}/i/{shop.invoice.id}/receipt")
     assert "Confirmed" in await page.text_content("table.payments")
     await _shot(page, "receipt-1280")
@@ -157,6 +164,7 @@ window.addEventListener("message", function (e) {{ window.events.push(e.data); }
 
     app = web.Application()
     app.router.add_get("/", index)
+    app.router.add_get("/favicon.ico", lambda request: web.Response(status=204))
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -177,17 +185,16 @@ async def test_modal_on_third_party_page_reports_paid(app_runtime, browser):
             watch.attach(page)
             await page.goto(url)
             await page.evaluate("id => redwaves.showInvoice(id)", shop.invoice.id)
-            await page.wait_for_function("window.events.includes('enter')", timeout=WAIT_MS)
+            await wait_js(page, "window.events.includes('enter')")
             frame = page.frame(name="redwaves")
             await frame.wait_for_selector("#close-modal:not([hidden])")
             await _shot(page, f"modal-{width}")
             if width == 1280:
                 await services.devnet.pay(shop.invoice.address, shop.invoice.remaining_sat)
-                await page.wait_for_function(
-                    "window.events.some(e => e && e.status === 'paid' && e.invoiceId === %s)"
-                    % json.dumps(shop.invoice.id), timeout=WAIT_MS)
+                await wait_js(page, "window.events.some(e => e && e.status === 'paid' && e.invoiceId === %s)"
+                              % json.dumps(shop.invoice.id))
                 await frame.click("#close-modal")
-                await page.wait_for_function("window.events.includes('leave')")
+                await wait_js(page, "window.events.includes('leave')")
                 assert page.frame(name="redwaves") is None
             await watch.check(page)
             await context.close()
