@@ -36,6 +36,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_dir, settings.log_level)
     if args.command == "serve":
         return asyncio.run(serve(settings))
+    if args.command in ("backup", "restore"):
+        from app.backup_cli import run_backup_command
+
+        return run_backup_command(args, settings)
+    if args.command == "install-desktop":
+        from app.desktop_install import install_desktop
+
+        return install_desktop()
     if not has_display():
         print("redwaves: no display found, so the window cannot open.\n"
               "Run headless instead:  redwaves serve   (or ./run on a machine without a display)\n"

@@ -54,6 +54,21 @@ def build_parser() -> argparse.ArgumentParser:
     _devnet_flag(pos)
     pos.add_argument("--store", required=True, help="store id")
 
+    backup = sub.add_parser("backup", help="write an encrypted backup (works while RedWaves runs)")
+    _common(backup, suppress=True)
+    backup.add_argument("--out", type=Path, required=True, help="backup file to write")
+    backup.add_argument("--passphrase-file", type=Path, default=None,
+                        help="read the passphrase from this file (else $REDWAVES_BACKUP_PASSPHRASE, else a prompt)")
+
+    restore = sub.add_parser("restore", help="restore an encrypted backup into an empty data directory")
+    _common(restore, suppress=True)
+    restore.add_argument("file", type=Path, help="backup file")
+    restore.add_argument("--passphrase-file", type=Path, default=None, help="as for backup")
+
+    desktop = sub.add_parser("install-desktop", help="install the .desktop entry, icons and AppStream metadata "
+                                                     "for the current user")
+    _common(desktop, suppress=True)
+
     from app.devnet.cli import add_parser as add_devnet_parser
 
     add_devnet_parser(sub)

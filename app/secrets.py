@@ -24,9 +24,29 @@ class Secret(str):
         return "***"
 
 
+_INDEX = "__index__"
+
+
 class SecretStore:
+    """Keyring entries for one network. An index entry lists the names, so backups can find them."""
+
     def __init__(self, network: str, *, app: str = "redwaves") -> None:
         self._service = f"{app}/{network}"
+
+    def names(self) -> list[str]:
+        import json
+
+        import keyring
+
+        raw = keyring.get_password(self._service, _INDEX)
+        return sorted(json.loads(raw)) if raw else []
+
+    def _set_index(self, names: set[str]) -> None:
+        import json
+
+        import keyring
+
+        keyring.set_password(self._service, _INDEX, json.dumps(sorted(names)))
 
     def get(self, name: str) -> Secret | None:
         import keyring
@@ -38,6 +58,9 @@ class SecretStore:
         import keyring
 
         keyring.set_password(self._service, name, value.reveal() if isinstance(value, Secret) else value)
+        names = set(self.names())
+        if name not in names:
+            self._set_index(names | {name})
         logger.debug("secret %s stored in keyring", name)
 
     def delete(self, name: str) -> None:
@@ -48,3 +71,6 @@ class SecretStore:
             keyring.delete_password(self._service, name)
         except PasswordDeleteError:
             logger.debug("secret %s was not in keyring", name)
+        names = set(self.names())
+        if name in names:
+            self._set_index(names - {name})

@@ -33,7 +33,8 @@ class ChainState:
     connected: bool
     server: str | None
     tip_height: int | None  # our header chain's tip; None before any header is known
-    synced: bool  # connected and every open wallet is up to date (histories, txs, SPV proofs)
+    synced: bool  # connected, and every open wallet caught up (histories, txs, proofs) since the last
+    #               (re)connect or open_wallet; per-address freshness is AddressView.complete
     pending_requests: int  # wallet sync requests sent but not answered yet
     error: str | None  # last adapter-level failure, for the status bar; None when healthy
 

@@ -60,6 +60,7 @@ class EventTracker:
         self.state = OFFLINE  # immutable snapshot, replaced on Electrum's thread, read anywhere
         self._state_key: tuple | None = None
         self._tip: int | None = None
+        self._caught_up = False  # every wallet fully synced since the last (re)connect / open
 
     def register(self) -> None:
         handlers = {"adb_added_tx": self._on_tx_event, "adb_added_verified_tx": self._on_tx_event,
@@ -74,6 +75,7 @@ class EventTracker:
 
     def attach(self, wallet_id: str, wallet: Abstract_Wallet, desc: WalletDescriptor) -> None:
         """On Electrum's thread: hook, baseline, start syncing."""
+        self._caught_up = False
         entry = TrackedWallet(wallet=wallet, desc=desc)
         for address in wallet.adb.db.get_history():
             if wallet.adb.db.get_addr_history(address):
@@ -151,8 +153,14 @@ class EventTracker:
             sent, answered = adb.get_history_sync_state_details()
             pending += max(0, sent - answered)
         connected = network.is_connected()
+        # "synced" is sticky: it drops on disconnect or a newly opened wallet, not for the brief
+        # not-up-to-date spell Electrum goes through on every payment (history, tx, proof).
+        if not connected:
+            self._caught_up = False
+        elif all(adb.is_up_to_date() for adb in adbs):
+            self._caught_up = True
         state = ChainState(connected=connected, server=str(server) if server else None, tip_height=tip,
-                           synced=connected and all(adb.is_up_to_date() for adb in adbs),
+                           synced=connected and self._caught_up,
                            pending_requests=pending, error=self._hub.last_failure)
         self.state = state
         if tip is not None and tip != self._tip:

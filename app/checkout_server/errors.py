@@ -1,7 +1,7 @@
 """One error middleware: UserFacingError -> JSON 4xx with a stable code; anything else -> logged 500.
 
-Never a traceback to the client. HTML pages get a friendly page instead of JSON (handlers that
-render HTML set `request["wants_html"] = True`).
+Never a traceback to the client. Shopper pages render their own friendly HTML errors
+(app/checkout_server/shopper/pages.py); everything else gets JSON.
 """
 
 from __future__ import annotations

@@ -63,8 +63,8 @@ class ProductService:
 
     async def create(self, store_id: str, *, name: str, price: Any, **fields: Any) -> Product:
         values = await self._clean(store_id, {"name": name, "price": price, **fields})
-        row = ProductRow(id=new_id("prd"), store_id=store_id, created_at=datetime.now(UTC), description="",
-                         category="", archived=False, **values)
+        defaults = {"description": "", "category": "", "archived": False}
+        row = ProductRow(id=new_id("prd"), store_id=store_id, created_at=datetime.now(UTC), **{**defaults, **values})
         async with self._writer.transaction() as session:
             session.add(row)
         return to_product(row)

@@ -162,9 +162,12 @@ window.addEventListener("message", function (e) {{ window.events.push(e.data); }
     async def index(request):
         return web.Response(text=page, content_type="text/html")
 
+    async def no_icon(request):
+        return web.Response(status=204)
+
     app = web.Application()
     app.router.add_get("/", index)
-    app.router.add_get("/favicon.ico", lambda request: web.Response(status=204))
+    app.router.add_get("/favicon.ico", no_icon)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -191,8 +194,8 @@ async def test_modal_on_third_party_page_reports_paid(app_runtime, browser):
             await _shot(page, f"modal-{width}")
             if width == 1280:
                 await services.devnet.pay(shop.invoice.address, shop.invoice.remaining_sat)
-                await wait_js(page, "window.events.some(e => e && e.status === 'paid' && e.invoiceId === %s)"
-                              % json.dumps(shop.invoice.id))
+                invoice_js = json.dumps(shop.invoice.id)
+                await wait_js(page, f"window.events.some(e => e && e.status === 'paid' && e.invoiceId === {invoice_js})")
                 await frame.click("#close-modal")
                 await wait_js(page, "window.events.includes('leave')")
                 assert page.frame(name="redwaves") is None

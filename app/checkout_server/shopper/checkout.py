@@ -52,12 +52,12 @@ async def invoice_page(request: web.Request) -> web.Response:
     cache = request.app[PAGE_CACHE]
     query = keep_query(request)
     key = ("invoice", invoice_id, tr.code, query, devnet_enabled(request))
-    body = cache.get(invoice_id, key)
-    if body is None:
-        generation = cache.generation(invoice_id)
+
+    async def render() -> bytes:
         invoice, store = await load(request)
-        body = render_bytes(request, "invoice.html", _page_context(request, invoice, store, modal, query))
-        cache.put(invoice_id, key, body, generation)
+        return render_bytes(request, "invoice.html", _page_context(request, invoice, store, modal, query))
+
+    body = await cache.get_or_render(invoice_id, key, render)
     return html_response(body, tr.code)
 
 

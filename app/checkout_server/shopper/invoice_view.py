@@ -6,7 +6,14 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from app.checkout_server.shopper.formats import btc_amount, btc_text, datetime_text, fiat_text, price_text, relative_text
+from app.checkout_server.shopper.formats import (
+    btc_amount,
+    btc_text,
+    datetime_text,
+    fiat_text,
+    price_text,
+    relative_text,
+)
 from app.checkout_server.shopper.i18n import Translator
 from app.core.money import format_btc
 from app.core.records import Invoice, Store

@@ -7,19 +7,53 @@ and again; rendering it from the database each time would cap throughput. Entrie
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 
 
 class PageCache:
-    def __init__(self, *, ttl_s: float = 2.0, max_entries: int = 1024,
+    def __init__(self, *, ttl_s: float = 5.0, max_entries: int = 1024,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl_s = ttl_s
         self._max = max_entries
         self._clock = clock
         self._entries: OrderedDict[Hashable, tuple[float, int, bytes]] = OrderedDict()
         self._generation: dict[str, int] = {}
+        self._inflight: dict[Hashable, asyncio.Future[bytes]] = {}
+
+    async def get_or_render(self, invoice_id: str, key: Hashable, render: Callable[[], Awaitable[bytes]]) -> bytes:
+        """The cached page, or one render shared by every request that asks meanwhile (no stampede
+        when an entry expires under load). A render's exception reaches all of its waiters."""
+        body = self.get(invoice_id, key)
+        if body is not None:
+            return body
+        pending = self._inflight.get(key)
+        if pending is not None:
+            try:
+                return await asyncio.shield(pending)
+            except asyncio.CancelledError:
+                if not pending.cancelled():
+                    raise  # this request itself was cancelled
+                return await render()  # the leading request went away: render for ourselves
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        generation = self.generation(invoice_id)
+        try:
+            body = await render()
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: no "never retrieved" warning when nobody else waited
+            raise
+        finally:
+            del self._inflight[key]
+        future.set_result(body)
+        self.put(invoice_id, key, body, generation)
+        return body
 
     def generation(self, invoice_id: str) -> int:
         return self._generation.get(invoice_id, 0)

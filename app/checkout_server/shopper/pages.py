@@ -47,7 +47,7 @@ def base_context(request: web.Request) -> dict[str, Any]:
     services = request.app[SERVICES]
     assets = request.app[ASSETS]
     path = request.path
-    other = {k: v for k, v in request.query.items() if k != "lang"}
+    other = {"view": "modal"} if request.query.get("view") == "modal" else {}  # never echo other params
     languages = [(code, LANGUAGE_NAMES[code], f"{path}?{urlencode({**other, 'lang': code})}") for code in LOCALES]
     network = getattr(getattr(services, "settings", None), "network", "mainnet")
     return {"_": tr.gettext, "ngettext": tr.ngettext, "lang": tr.code, "languages": languages,
