@@ -14,7 +14,7 @@ def install_desktop(home: Path | None = None) -> int:
     data = Path(os.environ.get("XDG_DATA_HOME", home / ".local" / "share"))
     targets = {
         RESOURCES / "redwaves.desktop": data / "applications" / "redwaves.desktop",
-        RESOURCES / "icons" / "redwaves.svg": data / "icons" / "hicolor" / "scalable" / "apps" / "redwaves.svg",
+        RESOURCES / "redwaves.svg": data / "icons" / "hicolor" / "scalable" / "apps" / "redwaves.svg",
         RESOURCES / "org.redwaves.RedWaves.metainfo.xml": data / "metainfo" / "org.redwaves.RedWaves.metainfo.xml",
     }
     for source, target in targets.items():

@@ -67,6 +67,8 @@ class WalletDescriptor:
 
     def __post_init__(self) -> None:
         if not self.watch_keys:
+            if self.kind == "seed":
+                raise ValueError("a seed descriptor needs its account xpub in watch_keys; use parse_wallet_keys")
             object.__setattr__(self, "watch_keys", self.keys)
 
     def __repr__(self) -> str:

@@ -29,7 +29,7 @@ from app.chain.keys import WalletDescriptor
 from app.chain.models import AddressesChanged, ChainEvent, ChainState, ConnectionChanged, TipChanged
 from app.chain.runtime import ElectrumRuntime
 
-FLUSH_DELAY_S = 0.02
+FLUSH_DELAY_S = 0.01  # coalescing window for address events (a burst becomes one event)
 OFFLINE = ChainState(connected=False, server=None, tip_height=None, synced=False, pending_requests=0,
                      error=None)
 ELECTRUM_EVENTS = ("adb_added_tx", "adb_added_verified_tx", "adb_removed_verified_tx", "adb_set_up_to_date",
@@ -91,6 +91,7 @@ class EventTracker:
         adb.receive_history_callback = receive_history_callback
         self.wallets[wallet_id] = entry
         self._by_adb[id(adb)] = wallet_id
+        wallet_files.throttle_saves(wallet)
         wallet.start_network(self._runtime.daemon.network)
         self._runtime.daemon.add_wallet(wallet)
 

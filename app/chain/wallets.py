@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from pathlib import Path
+from typing import Any
 
 from electrum import keystore
 from electrum.bitcoin import address_to_scripthash
@@ -89,6 +91,52 @@ def load_wallet(path: Path, desc: WalletDescriptor, *, config, password: str | N
     if stored is None and sorted(wallet.get_master_public_keys()) != sorted(desc.watch_keys):
         raise WalletMismatch(f"wallet file {path.name} belongs to other keys")
     return wallet
+
+
+# -- saving --------------------------------------------------------------------------------------
+
+SAVE_INTERVAL_S = 30.0
+
+
+def throttle_saves(wallet: Abstract_Wallet, interval_s: float = SAVE_INTERVAL_S) -> None:
+    """Coalesce Electrum's wallet-file writes to at most one per `interval_s`, plus one at stop.
+
+    Electrum rewrites the whole wallet file every time the wallet becomes up to date, i.e. after
+    every payment; with thousands of watched addresses that blocks Electrum's loop for hundreds of
+    milliseconds per payment (bench P3). For RedWaves the file is only a cache: SQLite holds the
+    record and the history is re-fetched from the server after a crash, so fewer saves lose nothing.
+    Saves run on Electrum's (non-daemon) loop thread, as Electrum requires.
+    """
+    original_save, original_stop = wallet.save_db, wallet.stop
+    state: dict[str, Any] = {"last": time.monotonic(), "timer": None, "final": False}
+
+    def save_now() -> None:
+        state["timer"] = None
+        state["last"] = time.monotonic()
+        original_save()
+
+    def save_db() -> None:
+        elapsed = time.monotonic() - state["last"]
+        if state["final"] or elapsed >= interval_s:
+            save_now()
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not on Electrum's loop (e.g. a worker thread): save right away
+            save_now()
+            return
+        if state["timer"] is None:
+            state["timer"] = loop.call_later(interval_s - elapsed, save_now)
+
+    async def stop() -> Any:
+        state["final"] = True
+        if state["timer"] is not None:
+            state["timer"].cancel()
+            state["timer"] = None
+        return await original_stop()
+
+    wallet.save_db = save_db  # type: ignore[method-assign]
+    wallet.stop = stop  # type: ignore[method-assign]
 
 
 # -- receive addresses ---------------------------------------------------------------------------

@@ -20,6 +20,7 @@ class TorError(NetError):
     ONION_FAILED = "tor_onion_failed"
     DIED = "tor_died"
     REQUIRED = "tor_required"
+    SOCKS_FAILED = "tor_socks_failed"
 
     code = LAUNCH_FAILED
 

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 import aiosmtplib
 
-from app.core.errors import UserFacingError
+from app.net.notify import DeliveryFailed
 from app.secrets import Secret
 
 logger = logging.getLogger(__name__)
@@ -29,11 +29,10 @@ class SmtpMode(StrEnum):
 DEFAULT_PORTS = {SmtpMode.STARTTLS: 587, SmtpMode.TLS: 465, SmtpMode.PLAIN: 25}
 
 
-class SmtpError(UserFacingError):
+class SmtpError(DeliveryFailed):
     """Sending failed. ``code`` is stable; ``retryable`` says whether trying again later may help."""
 
     code = "smtp_error"
-    http_status = 502
     CONNECTION_REFUSED = "smtp_connection_refused"
     TIMEOUT = "smtp_timeout"
     TLS_FAILED = "smtp_tls_failed"
@@ -41,8 +40,7 @@ class SmtpError(UserFacingError):
     REJECTED = "smtp_rejected"
 
     def __init__(self, message: str, *, code: str, retryable: bool) -> None:
-        super().__init__(message, code=code)
-        self.retryable = retryable
+        super().__init__(message, code=code, retryable=retryable)
 
 
 @dataclass(frozen=True)
@@ -100,6 +98,11 @@ async def _connect(client: aiosmtplib.SMTP, settings: SmtpSettings, where: str) 
 
 
 async def _starttls(client: aiosmtplib.SMTP, tls_context: ssl.SSLContext | None, where: str) -> None:
+    try:
+        await client.ehlo()  # learn the extensions the server offers
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        raise SmtpError(f"The mail server {where} did not greet properly: is it an SMTP server?",
+                        code=SmtpError.CONNECTION_REFUSED, retryable=True) from exc
     if not client.supports_extension("starttls"):
         raise SmtpError(f"The mail server {where} does not offer STARTTLS: choose TLS or plain mode.",
                         code=SmtpError.TLS_FAILED, retryable=True)

@@ -126,9 +126,12 @@ class WebhookDispatcher:
     def wake(self) -> None:
         self._send_wake.set()
 
-    async def _sleep(self, event: asyncio.Event, timeout_s: float) -> None:
+    @staticmethod
+    async def _sleep(event: asyncio.Event, timeout_s: float) -> None:
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel racing with the event.
         try:
-            await asyncio.wait_for(event.wait(), timeout=max(0.0, timeout_s))
+            async with asyncio.timeout(max(0.0, timeout_s)):
+                await event.wait()
         except TimeoutError:
             pass
 

@@ -74,6 +74,7 @@ class GuiController(QObject):
         self._quit: asyncio.Event | None = None
         self._attached: asyncio.Event | None = None
         self._stopped = False
+        self.alongside_result: Any = None
         self._connect_window()
 
     # -- before the loop -----------------------------------------------------------------------

@@ -3,6 +3,7 @@ and the chain connection with sync progress. Reloads (debounced) when the bridge
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -25,7 +26,7 @@ from app.ui.chart import Bar, SalesChart
 from app.ui.context import UiContext
 from app.ui.invoice_table_model import status_text
 from app.ui.queries import InvoiceQuery
-from app.ui.sales import SOLD, SalesSummary, Totals, load_sales
+from app.ui.sales import SOLD, SalesSummary, Totals, load_sales, merge_recent
 
 RELOAD_DEBOUNCE_MS = 1500
 OPEN = ("pending", "paid", "confirmed")
@@ -105,6 +106,7 @@ class Dashboard(QWidget):
         super().__init__(parent)
         self._ctx = ctx
         self.summary: SalesSummary | None = None
+        self.counts_loaded = False
         self.values = {k: QLabel("…", objectName=f"sales_{k}") for k in ("today", "week", "month", "open")}
         self.subs = {k: QLabel(objectName=f"sales_{k}_sub") for k in self.values}
         self.chart = SalesChart()
@@ -112,7 +114,9 @@ class Dashboard(QWidget):
         self.recent.itemActivated.connect(self._on_recent_item_activated)
         self.sync = SyncStatusWidget()
         self._reload_timer = QTimer(self, singleShot=True, interval=RELOAD_DEBOUNCE_MS)
-        self._reload_timer.timeout.connect(self.reload)
+        self._reload_timer.timeout.connect(lambda: self.reload(full=False))
+        self._loading = False
+        self._again: str | None = None
         self._layout()
         bridge = ctx.bridge
         for signal in (bridge.paymentReceived, bridge.statusChanged):
@@ -156,27 +160,51 @@ class Dashboard(QWidget):
 
     # -- loading -------------------------------------------------------------------------------
 
-    def reload(self) -> None:
-        self._ctx.run(self._load(), self._on_loaded, name="dashboard")
+    def reload(self, *, full: bool = True) -> None:
+        """Counts and recent payments first (fast), then the sales figures. Full: recount 30 days;
+        otherwise (live activity) only today and yesterday are recounted and merged."""
+        self._ctx.run(self._load_counts(), self._on_counts_loaded, name="dashboard-counts")
+        if self._loading:
+            self._again = self._again if self._again == "full" else ("full" if full else "recent")
+            return
+        self._loading = True
+        self._ctx.run(self._load_sales(full), self._on_sales_loaded, name="dashboard-sales",
+                      on_user_error=lambda e: self._done_loading())
 
-    async def _load(self) -> tuple[SalesSummary, Page, Page]:
+    async def _load_counts(self) -> tuple[Page, Page]:
         invoices = self._ctx.services.invoices
         open_page = await invoices.list(InvoiceQuery(status=OPEN), offset=0, limit=1)
         recent = await invoices.list(InvoiceQuery(status=SOLD), offset=0, limit=8)
-        summary = await load_sales(invoices, days=30)
-        return summary, open_page, recent
+        return open_page, recent
 
-    def _on_loaded(self, result: tuple[SalesSummary, Page, Page]) -> None:
-        summary, open_page, recent = result
+    async def _load_sales(self, full: bool) -> SalesSummary:
+        invoices = self._ctx.services.invoices
+        history = self.summary
+        if full or history is None or history.days[-1].day != date.today():
+            return await load_sales(invoices, days=30)
+        return merge_recent(history, await load_sales(invoices, days=2))
+
+    def _done_loading(self) -> None:
+        self._loading = False
+        again, self._again = self._again, None
+        if again:
+            self.reload(full=again == "full")
+
+    def _on_counts_loaded(self, result: tuple[Page, Page]) -> None:
+        open_page, recent = result
+        self.values["open"].setText(f"{open_page.total:,}")
+        self.subs["open"].setText("waiting, paid or confirming")
+        self._show_recent(list(recent.items))
+        self.counts_loaded = True
+
+    def _on_sales_loaded(self, summary: SalesSummary) -> None:
         self.summary = summary
+        self._done_loading()
         for key, days in (("today", 1), ("week", 7), ("month", 30)):
             totals = summary.totals(days)
             self.values[key].setText(_fiat_text(totals))
             self.subs[key].setText(f"{formatting.btc(totals.sat)} · {totals.count} sale{'s' * (totals.count != 1)}")
-        self.values["open"].setText(f"{open_page.total:,}")
-        self.subs["open"].setText("waiting, paid or confirming")
         self._show_chart(summary)
-        self._show_recent(list(recent.items))
         self.loaded.emit()
 
     def _show_chart(self, summary: SalesSummary) -> None:

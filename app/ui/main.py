@@ -16,7 +16,7 @@ import importlib
 import logging
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import qasync
@@ -48,30 +48,54 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def _install_signal_handlers(controller: GuiController) -> QTimer:
-    for sig in (signal.SIGINT, signal.SIGTERM):
+def _install_signal_handlers(controller: GuiController) -> tuple[QTimer, dict[int, Any]]:
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
         signal.signal(sig, lambda *_a: controller.request_quit())
     # Python runs signal handlers only when it gets control: wake it up regularly.
     timer = QTimer(interval=250)
     timer.timeout.connect(lambda: None)
     timer.start()
-    return timer
+    return timer, previous
 
 
 def run_gui(settings: Any, pos_store: str | None = None, *, runtime_factory: RuntimeFactory | None = None) -> int:
-    app = make_application()
+    make_application()
     controller = GuiController(settings, runtime_factory or default_runtime_factory(), pos_store=pos_store)
+    return run_controller(controller)
+
+
+def run_controller(controller: GuiController,
+                   alongside: Callable[[GuiController], Coroutine[Any, Any, Any]] | None = None) -> int:
+    """Electrum's loop first, then the qasync loop runs the controller until Quit.
+
+    ``alongside`` (tests, demos) runs as a second task on the same loop; it is awaited (or cancelled)
+    before the loop closes.
+    """
+    app = QApplication.instance()
     controller.prepare()  # Electrum's loop thread, before the Qt loop takes over
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    wake = _install_signal_handlers(controller)
+    wake, previous = _install_signal_handlers(controller)
+
+    async def main() -> int:
+        extra = asyncio.ensure_future(alongside(controller)) if alongside is not None else None
+        try:
+            return await controller.run()
+        finally:
+            if extra is not None:
+                if not extra.done():
+                    extra.cancel()
+                await asyncio.wait([extra])
+                controller.alongside_result = extra
+
     try:
         with loop:
-            code = loop.run_until_complete(controller.run())
+            code = loop.run_until_complete(main())
     finally:
         wake.stop()
         asyncio.set_event_loop(None)
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, signal.SIG_DFL)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     logger.info("GUI exited with code %s", code)
     return code

@@ -18,8 +18,8 @@ from app.core.statuses import InvoiceStatus
 from app.ui.queries import InvoiceQuery
 
 SOLD = (str(InvoiceStatus.PAID), str(InvoiceStatus.CONFIRMED), str(InvoiceStatus.COMPLETE))
-PAGE = 500
-MAX_PAGES = 40
+PAGE = 100  # ORM rows are built on the GUI loop: small pages keep each step short
+MAX_PAGES = 200
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,14 @@ async def load_sales(invoices: Any, *, days: int = 30, store_id: str | None = No
         offset += len(page.items)
         if not page.items or offset >= page.total:
             break
-        await asyncio.sleep(0)  # let the GUI breathe between pages
+        await asyncio.sleep(0.005)  # let the GUI breathe between pages
     else:
         truncated = True
     return SalesSummary(summarize(found, days, today).days, truncated)
+
+
+def merge_recent(history: SalesSummary, recent: SalesSummary) -> SalesSummary:
+    """Replace the last days of ``history`` by a fresh ``recent`` summary (same calendar)."""
+    fresh = {d.day: d for d in recent.days}
+    days = tuple(fresh.get(d.day, d) for d in history.days)
+    return SalesSummary(days, history.truncated)

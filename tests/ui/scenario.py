@@ -84,7 +84,15 @@ async def run_first_day(controller: Any, artifacts: Path | None = None) -> dict[
         inv = view.model.invoice_at(row) if row is not None else None
         return inv is not None and inv.status == InvoiceStatus.PAID
 
-    await wait_until(row_status, timeout_s=20, what="row shows paid")
+    try:
+        await wait_until(row_status, timeout_s=20, what="row shows paid")
+    except AssertionError:
+        stored = await runtime.services.invoices.get(invoice.id)
+        row = view.model.row_of(invoice.id)
+        raise AssertionError(f"row shows {view.model.invoice_at(row).status if row is not None else None}, "
+                             f"service says {stored.status} payments={stored.payments}, "
+                             f"bridge received {controller.bridge.received} events, "
+                             f"chain={runtime.chain.state()}") from None
     row = view.model.row_of(invoice.id)
     result["row_status_text"] = view.model.index(row, COL_STATUS).data(Qt.ItemDataRole.DisplayRole)
     await wait_until(lambda: any(invoice.id in n.message for n in controller.tray.notifications), timeout_s=5,

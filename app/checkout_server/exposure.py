@@ -1,0 +1,146 @@
+"""How shoppers reach the public listener: real client address behind a reverse proxy, Onion-Location.
+
+A feature module (``routes()`` is empty, ``setup(app)`` installs the behaviour). Its inputs come from
+``services.extras["exposure"]``, an ``Exposure`` built by the composition root; without one, no proxy
+is trusted and no Onion-Location is sent.
+
+- Reverse proxy: X-Forwarded-For / X-Forwarded-Proto are honoured only when the TCP peer is a
+  configured trusted proxy. The request handlers see the real client in ``request.remote`` (the
+  request is cloned) and ``request[CLIENT_IP]`` (a RequestKey named "client_ip");
+  ``client_address(request)`` reads it.
+- Onion-Location: HTML pages (GET/HEAD, not /api) carry ``Onion-Location: http://<onion>/<path>``
+  while the onion service is up, except when the request already came over the onion.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from app.checkout_server.keys import SERVICES
+from app.net.errors import InvalidTrustedProxy
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+CLIENT_IP: web.RequestKey[str] = web.RequestKey("client_ip", str)  # request[CLIENT_IP]
+EXTRAS_KEY = "exposure"
+
+
+def parse_trusted_proxies(values: Iterable[str]) -> tuple[Network, ...]:
+    """'127.0.0.1', '10.0.0.0/8', '::1' ... -> networks; InvalidTrustedProxy (with a code) on garbage."""
+    networks = []
+    for value in values:
+        text = value.strip()
+        if not text:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(text, strict=False))
+        except ValueError:
+            raise InvalidTrustedProxy(f"{text!r} is not an IP address or network (like 10.0.0.0/8).",
+                                      field="trusted_proxies") from None
+    return tuple(networks)
+
+
+@dataclass(frozen=True)
+class Exposure:
+    trusted_proxies: tuple[Network, ...] = ()
+    onion_url: Callable[[], str | None] = field(default=lambda: None)  # e.g. lambda: tor.onion_url if tor.onion_up
+
+    def trusts(self, address: str | None) -> bool:
+        ip = _ip(address)
+        return ip is not None and any(ip in network for network in self.trusted_proxies)
+
+
+def _ip(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    if not text:
+        return None
+    text = text.strip()
+    if text.startswith("[") and "]" in text:  # "[2001:db8::1]:1234"
+        text = text[1:text.index("]")]
+    elif text.count(":") == 1:  # "192.0.2.1:1234"
+        text = text.split(":")[0]
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    return ip.ipv4_mapped or ip if isinstance(ip, ipaddress.IPv6Address) else ip
+
+
+def _exposure(app: web.Application) -> Exposure:
+    services = app.get(SERVICES)
+    extras = getattr(services, "extras", None)
+    found = extras.get(EXTRAS_KEY) if isinstance(extras, dict) else None
+    return found if isinstance(found, Exposure) else Exposure()
+
+
+def forwarded_client(peer: str | None, forwarded_for: str, exposure: Exposure) -> str | None:
+    """The client address: walk X-Forwarded-For from the right, skipping trusted proxies."""
+    if not exposure.trusts(peer):
+        return peer
+    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+    client = peer
+    for hop in reversed(hops):
+        ip = _ip(hop)
+        if ip is None:
+            break  # garbage from an untrusted party: stop at the last address we could trust
+        client = str(ip)
+        if not exposure.trusts(client):
+            break
+    return client
+
+
+def client_address(request: web.Request) -> str:
+    """The real client's IP (behind a trusted reverse proxy too); "unknown" if the transport has none."""
+    return request.get(CLIENT_IP) or request.remote or "unknown"
+
+
+@web.middleware
+async def forwarded_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    exposure = _exposure(request.app)
+    peer = request.remote
+    changes: dict[str, str] = {}
+    if exposure.trusts(peer):
+        client = forwarded_client(peer, ",".join(request.headers.getall("X-Forwarded-For", [])), exposure)
+        if client and client != peer:
+            changes["remote"] = client
+        proto = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+        if proto in ("http", "https") and proto != request.scheme:
+            changes["scheme"] = proto
+    if changes:
+        request = request.clone(**changes)
+    request[CLIENT_IP] = request.remote or "unknown"
+    return await handler(request)
+
+
+def _is_page(request: web.Request, response: web.StreamResponse) -> bool:
+    return (request.method in ("GET", "HEAD") and not request.path.startswith("/api")
+            and response.content_type == "text/html" and 200 <= response.status < 400)
+
+
+async def add_onion_location(request: web.Request, response: web.StreamResponse) -> None:
+    if not _is_page(request, response):
+        return
+    onion_url = _exposure(request.app).onion_url()
+    host = (request.host or "").split(":")[0].rstrip(".").lower()
+    if onion_url and not host.endswith(".onion"):
+        response.headers["Onion-Location"] = onion_url.rstrip("/") + request.path_qs
+
+
+def routes() -> list:
+    return []
+
+
+def setup(app: web.Application) -> None:
+    """Install the forwarded-header middleware right after the error middleware (before any other)."""
+    from app.checkout_server.errors import error_middleware
+
+    middlewares = list(app.middlewares)
+    position = middlewares.index(error_middleware) + 1 if error_middleware in middlewares else 0
+    app.middlewares.insert(position, forwarded_middleware)
+    app.on_response_prepare.append(add_onion_location)

@@ -1,0 +1,242 @@
+"""Dialogs and widgets with qtbot (offscreen), on fakes or pure key validation."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from app.core.errors import InvalidAmount
+from app.services.wallets import WalletService
+from app.ui.chart import Bar, SalesChart
+from app.ui.errors import CrashReporter, show_error
+from app.ui.main_window import MainWindow
+from app.ui.new_invoice_dialog import NewInvoiceDialog
+from app.ui.qr import qr_image, qr_matrix
+from app.ui.wallet_form import WalletKeyForm
+from tests.conftest import TEST_VPUB
+from tests.ui.conftest import run, screenshot, wait_until
+from tests.ui.fakes import FakeServices, fake_context, make_invoice
+
+pytestmark = pytest.mark.gui
+
+MAINNET_XPUB = ("xpub6CUGRUonZSQ4TWtTMmzXdrXDtypWKiKrhko4egpiMZbpiaQL2jkwSB1icqYh2cfDfVxdx4df189oLKnC5fSwqPfgyP3hoo"
+                "xujYzAu3fDVmz")
+
+
+@pytest.fixture
+def key_form(qtbot):
+    form = WalletKeyForm(WalletService(None, "regtest", None))  # type: ignore[arg-type]
+    qtbot.addWidget(form)
+    return form
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("hello", "Not a wallet key."),
+    (TEST_VPUB[:-3] + "abc", "checksum is wrong"),
+    (MAINNET_XPUB, "This key is for mainnet, but RedWaves runs on regtest."),
+])
+def test_bad_key_shows_the_specific_message(key_form, text, message):
+    key_form.keys.setPlainText(text)
+    assert key_form.validate_now() is False
+    assert message in key_form.feedback.text()
+    assert key_form.preview.text() == ""
+
+
+def test_good_key_previews_first_addresses_as_you_type(key_form, qtbot):
+    with qtbot.waitSignal(key_form.validityChanged, timeout=2000) as blocker:
+        key_form.keys.setPlainText(TEST_VPUB)  # debounced validation, no button
+    assert blocker.args == [True]
+    assert "fingerprint 09db44270b656db2" in key_form.feedback.text()
+    assert key_form.addresses[0] == "bcrt1q6rz28mcfaxtmd6v789l9rrlrusdprr9pz3cppk"
+    assert key_form.preview.text().count("bcrt1q") == 5
+
+
+def test_new_invoice_dialog_shows_field_error_then_qr(qloop, qtbot, tmp_path):
+    from app.core.records import Store
+
+    ctx = fake_context(tmp_path)
+    store = Store("sto_a", "Corner Shop", "EUR", 1, 900, 86400, 0, "manual", 0, ("wal_1",))  # type: ignore[arg-type]
+    dialog = NewInvoiceDialog(ctx, [store])
+    qtbot.addWidget(dialog)
+    assert [dialog.currency.itemText(i) for i in range(dialog.currency.count())] == ["EUR", "BTC", "SAT"]
+    dialog.amount.setText("twelve")
+    dialog.create_button.click()
+    run(qloop, wait_until(lambda: dialog.error.text(), what="error shown"))
+    assert dialog.error.text() == InvalidAmount("Enter a price like 12.50.").message
+    dialog.amount.setText("12.50")
+    dialog.create_button.click()
+    run(qloop, wait_until(lambda: dialog.invoice, what="created"))
+    assert dialog.qr.text_value.startswith("bitcoin:bcrt1q") and "amount=0.00020000" in dialog.qr.text_value
+    assert dialog.pay_amount.text() == "0.00020000 BTC"
+    screenshot(dialog, "unit-new-invoice-qr")
+
+
+def test_new_invoice_dialog_follows_payment_live(qloop, qtbot, tmp_path):
+    from app.core.records import Store
+    from app.core.statuses import InvoiceStatus
+
+    services = FakeServices()
+    ctx = fake_context(tmp_path, services)
+    store = Store("sto_a", "Shop", "USD", 1, 900, 86400, 0, "manual", 0, ("wal_1",))  # type: ignore[arg-type]
+    dialog = NewInvoiceDialog(ctx, [store])
+    qtbot.addWidget(dialog)
+    dialog.amount.setText("10")
+    dialog.create_button.click()
+    invoice = run(qloop, wait_until(lambda: dialog.invoice, what="created"))
+    services.invoices.set_status(invoice.id, InvoiceStatus.PAID)
+    ctx.bridge.invoicesChanged.emit([invoice.id])
+    run(qloop, wait_until(lambda: "Paid" in dialog.pay_status.text(), what="paid shown"))
+
+
+def test_show_error_is_non_blocking_and_names_the_message(qtbot):
+    box = show_error(None, InvalidAmount("Amount must be greater than zero"))
+    qtbot.addWidget(box)
+    assert box.isVisible() and box.text() == "Amount must be greater than zero"
+    box.close()
+
+
+def test_crash_reporter_logs_and_records_task_failures(qloop, tmp_path):
+    reporter = CrashReporter(tmp_path, dialogs=False)
+    reporter.install(qloop)
+    try:
+        async def boom() -> None:
+            raise RuntimeError("unexpected")
+
+        task = qloop.create_task(boom())
+        run(qloop, asyncio.wait([task]))
+        del task
+        import gc
+
+        gc.collect()
+        run(qloop, asyncio.sleep(0.01))
+        reporter._loop_handler(qloop, {"message": "x", "exception": RuntimeError("unexpected")})
+        assert any("RuntimeError: unexpected" in c for c in reporter.crashes)
+    finally:
+        reporter.uninstall()
+
+
+def test_close_minimizes_to_tray_and_quit_is_explicit(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    window = MainWindow(QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    window.tray_available = True
+    window.show()
+    quits: list[bool] = []
+    window.quitRequested.connect(lambda: quits.append(True))
+    window.close()
+    assert not window.isVisible() and quits == []  # still serving from the tray
+    window.actions_by_name["quit"].trigger()
+    assert quits == [True]
+    window.tray_available = False  # no tray: closing must quit, or the app would be unreachable
+    window.show()
+    window.close()
+    assert quits == [True, True]
+
+
+def test_shortcuts(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+    from PySide6.QtGui import QKeySequence
+
+    window = MainWindow(QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    actions = window.actions_by_name
+    assert actions["newInvoice"].shortcut() == QKeySequence("Ctrl+N")
+    assert actions["search"].shortcut() == QKeySequence("Ctrl+F")
+    assert actions["refresh"].shortcut() == QKeySequence("F5")
+    window.set_actions_enabled(True)
+    with qtbot.waitSignal(window.newInvoiceRequested, timeout=1000):
+        actions["newInvoice"].trigger()
+
+
+def test_geometry_persists(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    ini = str(tmp_path / "gui.ini")
+    first = MainWindow(QSettings(ini, QSettings.Format.IniFormat))
+    qtbot.addWidget(first)
+    first.resize(700, 520)  # within the offscreen screen (800x600)
+    first.save_geometry()
+    second = MainWindow(QSettings(ini, QSettings.Format.IniFormat))
+    qtbot.addWidget(second)
+    assert (second.width(), second.height()) == (700, 520)
+
+
+def test_qr_image_is_scannable_size():
+    matrix = qr_matrix("bitcoin:bcrt1q6rz28mcfaxtmd6v789l9rrlrusdprr9pz3cppk?amount=0.00025")
+    image = qr_image("bitcoin:bcrt1q6rz28mcfaxtmd6v789l9rrlrusdprr9pz3cppk?amount=0.00025", 300)
+    assert image.width() == image.height() >= len(matrix) * 3
+    assert image.pixelColor(0, 0).name() == "#ffffff"  # quiet zone
+
+
+def test_chart_draws_bars(qtbot):
+    from decimal import Decimal
+
+    chart = SalesChart()
+    qtbot.addWidget(chart)
+    chart.resize(500, 220)
+    chart.set_bars([Bar(f"03-{d:02d}", Decimal(d % 7), f"${d % 7}") for d in range(1, 31)], "Sales")
+    assert chart.bar_at(chart.width() - 14).label == "03-30"
+    assert not chart.grab().isNull()
+
+
+def test_pos_hook_says_not_available(qtbot, tmp_path):
+    from PySide6.QtWidgets import QWidget
+
+    from app.ui.pos import open_pos
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    assert open_pos(fake_context(tmp_path), "sto_a", parent) is None
+    boxes = [w for w in parent.findChildren(QMessageBox) if w.isVisible()]
+    assert any("not available" in b.text() for b in boxes)
+    for b in boxes:
+        b.close()
+
+
+def test_bridge_coalesces_a_burst(qloop, qtbot, tmp_path):
+    from app.ui.tray import TrayNotifier
+
+    ctx = fake_context(tmp_path)
+    from app.ui.notifications import PaymentNotifier
+
+    notifier = PaymentNotifier(ctx.bridge, ctx.tray, ctx.qsettings)
+    assert isinstance(ctx.tray, TrayNotifier) and notifier.enabled
+    ctx.bridge.start()
+    batches: list[list[str]] = []
+    ctx.bridge.invoicesChanged.connect(batches.append)
+
+    class Ev:
+        def __init__(self, n: int) -> None:
+            self.type, self.invoice_id, self.store_id = "payment.received", make_invoice(n).id, "sto_a"
+            self.payload = {"amount_sat": 1000}
+
+    for n in range(100):
+        ctx.services.events.publish(Ev(n))
+    run(qloop, wait_until(lambda: batches and ctx.tray.notifications, timeout_s=3, what="flush"))
+    assert len(batches) == 1 and len(batches[0]) == 100
+    assert [n.title for n in ctx.tray.notifications] == ["Payments received"]
+    assert "100 payments" in ctx.tray.notifications[0].message
+
+
+def test_artifacts_dir_is_gitignored():
+    gitignore = (Path(__file__).resolve().parents[2] / ".gitignore").read_text()
+    assert "/tests/artifacts/" in gitignore
+
+
+def test_status_roles_follow_palette(qtbot):
+    from PySide6.QtGui import QColor, QPalette
+
+    from app.core.statuses import InvoiceStatus
+    from app.ui.theme import status_color
+
+    dark = QPalette()
+    dark.setColor(QPalette.ColorRole.Window, QColor("#202020"))
+    light = QPalette()
+    light.setColor(QPalette.ColorRole.Window, QColor("#f0f0f0"))
+    assert status_color(InvoiceStatus.PAID, dark) != status_color(InvoiceStatus.PAID, light)
+    assert Qt.ItemDataRole.ForegroundRole  # roles exist in this Qt
