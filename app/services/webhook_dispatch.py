@@ -234,18 +234,17 @@ class WebhookDispatcher:
             if not due:
                 break
             limit = asyncio.Semaphore(self.policy.concurrency)
-
-            async def attempt(delivery_id: str) -> None:
-                async with limit:
-                    await self._attempt(delivery_id)
-
-            await asyncio.gather(*(attempt(d) for d in due))
+            await asyncio.gather(*(self._attempt_limited(d, limit) for d in due))
         async with self._writer.read() as session:
             next_at = await session.scalar(select(func.min(WebhookDeliveryRow.next_attempt_at))
                                            .where(WebhookDeliveryRow.status == str(DeliveryStatus.PENDING)))
         if next_at is None:
             return self.policy.poll_s
         return max(0.0, (next_at - self._clock()).total_seconds())
+
+    async def _attempt_limited(self, delivery_id: str, limit: asyncio.Semaphore) -> None:
+        async with limit:
+            await self._attempt(delivery_id)
 
     async def _attempt(self, delivery_id: str) -> None:
         async with self._writer.read() as session:

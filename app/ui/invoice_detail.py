@@ -148,10 +148,12 @@ class InvoiceDetailPanel(QWidget):
         f["remaining"].setText(formatting.btc(inv.remaining_sat))
         f["rate"].setText(f"{inv.rate:,} {inv.currency}/BTC ({inv.rate_source})" if inv.rate else "—")
         f["created"].setText(formatting.local_time(inv.created_at, seconds=True))
-        f["expires"].setText(f"{formatting.local_time(inv.expires_at)} ({formatting.relative(inv.expires_at)})")
+        f["expires"].setText(f"{formatting.local_time(inv.expires_at)} ({formatting.relative(inv.expires_at)})"
+                             if inv.status == InvoiceStatus.PENDING else formatting.local_time(inv.expires_at))
         f["order"].setText(" · ".join(p for p in (inv.order_id, inv.description) if p) or "—")
         f["email"].setText(inv.buyer_email or "—")
         self._address.setText(inv.address)
+        self._address.setCursorPosition(0)
         open_ = inv.status not in FINAL_STATUSES
         self._qr.set_payload(inv.payment_uri() if open_ and inv.status != InvoiceStatus.EXPIRED else inv.address)
         self._fill_payments(inv)

@@ -184,7 +184,8 @@ class InvoiceListView(QWidget):
         self._search_timer.start()
 
     def _on_model_page_loaded(self, loaded: int, total: int) -> None:
-        self._count.setText(f"{total:,} invoices" + (f" · {loaded:,} loaded" if loaded < total else ""))
+        noun = "invoice" if total == 1 else "invoices"
+        self._count.setText(f"{total:,} {noun}" + (f" · {loaded:,} loaded (scroll for more)" if loaded < total else ""))
 
     def _on_table_selection_changed(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
         rows = {i.row() for i in selected.indexes()}

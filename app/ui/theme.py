@@ -88,7 +88,8 @@ def system_prefers_dark(app: QApplication) -> bool:
 
 def apply_theme(app: QApplication, *, dark: bool | None = None) -> bool:
     """Fusion style with a light or dark palette; follows the system unless ``dark`` is given."""
-    app.setStyle("Fusion")
+    if app.style().name().lower() != "fusion":  # replacing a live style under existing widgets can crash
+        app.setStyle("Fusion")
     dark = system_prefers_dark(app) if dark is None else dark
     app.setPalette(_dark_palette() if dark else _light_palette(app.style().standardPalette()))
     app.setStyleSheet(_STYLESHEET)

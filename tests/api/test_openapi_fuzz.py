@@ -75,3 +75,4 @@ async def test_schemathesis_finds_no_server_errors(client, services, admin_key):
     base_url = str(client.make_url("")).rstrip("/")
     failures = await asyncio.to_thread(_fuzz, doc, base_url, auth(admin_key), real_ids)
     assert not failures, "\n\n".join(failures)
+

@@ -38,11 +38,16 @@ async def wait_until(predicate: Callable[[], Any], *, timeout_s: float = 15.0, w
     raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
 
 
-@pytest.fixture
-def qloop(qapp) -> Iterator[asyncio.AbstractEventLoop]:
+@pytest.fixture(scope="session", autouse=True)
+def _theme(qapp) -> None:
+    """Once per session, like the app (re-styling a QApplication full of dying widgets can crash)."""
     from app.ui.theme import apply_theme
 
     apply_theme(qapp, dark=False)
+
+
+@pytest.fixture
+def qloop(qapp) -> Iterator[asyncio.AbstractEventLoop]:
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
     try:

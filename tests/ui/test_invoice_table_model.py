@@ -20,8 +20,8 @@ def _model(invoices: FakeInvoices, page_size: int = 200) -> InvoiceTableModel:
                              page_size=page_size)
 
 
-def _load(qloop, model: InvoiceTableModel, query: InvoiceQuery = InvoiceQuery()) -> None:
-    model.set_query(query)
+def _load(qloop, model: InvoiceTableModel, query: InvoiceQuery | None = None) -> None:
+    model.set_query(query or InvoiceQuery())
     run(qloop, wait_until(lambda: not model.loading, what="first page"))
 
 

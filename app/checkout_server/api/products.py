@@ -5,7 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from app.checkout_server.api.operations import Call, Operation
-from app.checkout_server.api.schemas.products import ProductIn, ProductList, ProductOut, ProductQuery, ProductUpdate
+from app.checkout_server.api.schemas.products import (
+    ProductIn,
+    ProductList,
+    ProductOut,
+    ProductQuery,
+    ProductUpdate,
+)
 from app.core.errors import ProductNotFound
 from app.core.records import Product
 from app.services.apikeys import Scope

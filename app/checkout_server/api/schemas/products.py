@@ -6,7 +6,14 @@ from datetime import datetime
 
 from pydantic import Field
 
-from app.checkout_server.api.schemas.common import DecimalString, Name, QueryModel, RequestModel, ResponseModel, optional
+from app.checkout_server.api.schemas.common import (
+    DecimalString,
+    Name,
+    QueryModel,
+    RequestModel,
+    ResponseModel,
+    optional,
+)
 from app.core.records import Product
 
 
