@@ -133,6 +133,9 @@ class Settings:
     electrum_oneserver: bool = _setting(False, _to_bool, "connect to electrum_server only")
     electrum_proxy: str | None = _setting(None, _proxy, "SOCKS proxy for Electrum, socks5:host:port")
     devnet: bool = _setting(False, _to_bool, "run an embedded devnet chain (regtest only)")
+    rate_providers: str = _setting("coingecko,kraken,bitstamp", str,
+                                   "exchange-rate providers tried in order by the 'auto' source")
+    rate_max_age_s: int = _setting(300, _to_int, "how long a fetched exchange rate may be used (seconds)")
     rates_url: str | None = _setting(
         None, _optional_str, "exchange-rate URL answering like CoinGecko's simple/price (source name 'http')")
     gui_minimize_to_tray: bool = _setting(True, _to_bool, "closing the window keeps serving from the tray")
@@ -251,3 +254,10 @@ def load_settings(
 def _check_consistency(settings: Settings) -> None:
     if settings.devnet and settings.network != "regtest":
         raise ConfigError("devnet", "the embedded devnet exists only with --network regtest")
+    from app.net.rate_providers import PROVIDERS
+
+    unknown = [p.strip() for p in settings.rate_providers.split(",") if p.strip() and p.strip() not in PROVIDERS]
+    if unknown:
+        raise ConfigError("rate_providers", f"unknown provider {unknown[0]!r}; known: {', '.join(sorted(PROVIDERS))}")
+    if not 1 <= settings.rate_max_age_s <= 86400:
+        raise ConfigError("rate_max_age_s", "expected 1 to 86400 seconds")

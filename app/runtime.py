@@ -104,14 +104,14 @@ class Runtime:
             self.services.engine.on_chain_event(event)
 
     def _build_services(self) -> Any:
-        services = build_services(self.settings, self.db, self.chain)
-        if self.settings.rates_url:
-            from app.net.rates import HttpRateSource
-
-            services.rates.add_source(HttpRateSource(self.settings.rates_url, name="http"))
+        services = build_services(self.settings, self.db, self.chain, invoice_url=self._invoice_url)
         services.devnet = self.devnet
         self.services = services
-        return _ServicesComponent(services)
+        return services
+
+    def _invoice_url(self, invoice_id: str) -> str | None:
+        base = self.urls.get("public") or self.urls.get("private")
+        return f"{base}/i/{invoice_id}" if base else None
 
     def _build_listeners(self) -> Any:
         from app.checkout_server.listeners import private_listener, public_listener
@@ -122,22 +122,6 @@ class Runtime:
         if s.public_enabled:
             self.listeners.append(public_listener(self.services, s.public_host, s.public_port))
         return _Group(self.listeners)
-
-
-class _ServicesComponent:
-    """Starts the event bus, loads rates, then the engine; stops the engine first."""
-
-    def __init__(self, services: Services) -> None:
-        self._services = services
-
-    async def start(self) -> None:
-        await self._services.rates.load()
-        await self._services.events.start()
-        await self._services.engine.start()
-
-    async def stop(self) -> None:
-        await self._services.engine.stop()
-        await self._services.events.stop()
 
 
 class _Group:

@@ -35,7 +35,8 @@ class TorUnavailable(TorError, aiohttp.ClientConnectionError):
 class TorConnector(ProxyConnector):
     """SOCKS5 with remote DNS; proxy failures surface as TorUnavailable (an aiohttp.ClientError)."""
 
-    async def _connect_via_proxy(self, host: str, port: int, ssl: Any = None, timeout: float | None = None) -> Any:
+    async def _connect_via_proxy(self, host: str, port: int, ssl: Any = None,
+                                 timeout: float | None = None) -> Any:  # noqa: ASYNC109 (aiohttp-socks' signature)
         try:
             return await super()._connect_via_proxy(host, port, ssl=ssl, timeout=timeout)
         except (python_socks.ProxyError, python_socks.ProxyConnectionError, python_socks.ProxyTimeoutError) as exc:

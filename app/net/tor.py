@@ -57,7 +57,7 @@ class TorOptions:
     socks_port: int = 0  # launch: 0 = a free port, chosen once
     control_port: int = 0  # launch: 0 = a free port, chosen once
     control_address: str = "127.0.0.1:9051"  # attach: host:port or unix:/path
-    control_password: str | None = None  # attach: HashedControlPassword's password; None = cookie
+    control_password: str | None = field(default=None, repr=False)  # attach: a Secret from the keyring; None = cookie
     socks_address: str | None = None  # attach: tor's SOCKS host:port; None = ask tor (fallback 127.0.0.1:9050)
     onion_port: int = 80  # the port shoppers use on the .onion address
     extra_config: Mapping[str, str] = field(default_factory=dict)  # e.g. {"DisableNetwork": "1"} offline
@@ -109,6 +109,7 @@ class TorService:
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._alive_since = 0.0
+        self._onion_error: TorError | None = None
 
     # ---- what the rest of the app reads -------------------------------------------------------
 
@@ -196,11 +197,12 @@ class TorService:
         """Point the onion service at the listener on ``host``:``port`` (now, and after every restart)."""
         self._ports = {self.options.onion_port: _onion_target(host, port)}
         async with self._lock:
-            if self._handle is not None:
-                if self._service_id is not None:
-                    await asyncio.to_thread(tor_control.remove_onion, self._handle, self._service_id)
-                    self._service_id = None
-                await self._add_onion()
+            if self._handle is None:
+                return  # tor is not up: the next (re)start publishes it
+            if self._service_id is not None:
+                await asyncio.to_thread(tor_control.remove_onion, self._handle, self._service_id)
+                self._service_id = None
+            await self._add_onion()  # a failure is reported as status, never raised into the Lifecycle
 
     async def current_onions(self) -> list[str]:
         """Service ids tor lists for our control connection (GETINFO onions/current); [] when tor is down."""
@@ -262,7 +264,9 @@ class TorService:
     async def _connect(self) -> TorHandle:
         o = self.options
         if o.mode == "attach":
-            call = lambda: tor_control.attach(o.control_address, o.control_password)  # noqa: E731
+            password = o.control_password
+            password = password.reveal() if hasattr(password, "reveal") else password
+            call = lambda: tor_control.attach(o.control_address, password)  # noqa: E731
         else:
             if o.data_dir is None:
                 raise TorError("No data directory for tor.", code=TorError.LAUNCH_FAILED)
@@ -274,19 +278,28 @@ class TorService:
         return await _bounded_thread(call, o.launch_timeout_s, on_late=tor_control.close)
 
     async def _add_onion(self) -> None:
+        """Create the onion; a failure (e.g. a rejected key) is a status, tor itself keeps running."""
         assert self._handle is not None and self._ports is not None
-        key = await asyncio.to_thread(self._secrets.get, self._key_name)
-        secret = key.reveal() if hasattr(key, "reveal") else key
-        service_id, new_key = await asyncio.to_thread(tor_control.add_onion, self._handle, self._ports, secret)
+        try:
+            key = await asyncio.to_thread(self._secrets.get, self._key_name)
+            secret = key.reveal() if hasattr(key, "reveal") else key
+            service_id, new_key = await asyncio.to_thread(tor_control.add_onion, self._handle, self._ports, secret)
+        except TorError as exc:
+            self._onion_error = exc
+            self._update(state=TorState.ERROR, error_code=exc.code, error_message=str(exc), onion_address=None)
+            return
         if new_key is not None and not secret:
             await asyncio.to_thread(self._secrets.set, self._key_name, new_key)
             logger.info("new onion service key stored in the keyring")
-        self._service_id = service_id
+        self._service_id, self._onion_error = service_id, None
         self._update(onion_address=f"{service_id}.onion")
 
     async def _poll_bootstrap(self) -> None:
         assert self._handle is not None
         percent = await asyncio.to_thread(tor_control.bootstrap_percent, self._handle)
+        if self._onion_error is not None:  # tor runs, but the onion does not: stay in error
+            self._update(bootstrap_percent=percent)
+            return
         state = TorState.READY if percent >= 100 else TorState.BOOTSTRAPPING
         self._update(state=state, bootstrap_percent=percent, error_code=None, error_message=None)
 
@@ -301,7 +314,7 @@ class TorService:
         await self._poll_bootstrap()
 
     async def _close_handle(self) -> None:
-        handle, self._handle, self._service_id = self._handle, None, None
+        handle, self._handle, self._service_id, self._onion_error = self._handle, None, None, None
         if handle is not None:
             await asyncio.to_thread(tor_control.close, handle)
 
@@ -345,11 +358,20 @@ class TorService:
 
 async def _bounded_thread(call: Callable[[], TorHandle], timeout_s: float,
                           on_late: Callable[[TorHandle], None]) -> TorHandle:
-    """Run a blocking call in a thread, waiting at most ``timeout_s``; a late result is cleaned up."""
+    """Run a blocking call in a thread, waiting at most ``timeout_s``; a late or abandoned result is cleaned up."""
     future = asyncio.get_running_loop().run_in_executor(None, call)
-    done, _ = await asyncio.wait({future}, timeout=timeout_s)
-    if not done:
-        future.add_done_callback(lambda f: on_late(f.result()) if not f.cancelled() and not f.exception() else None)
+
+    def clean_up(done: asyncio.Future[TorHandle]) -> None:
+        if not done.cancelled() and done.exception() is None:
+            on_late(done.result())
+
+    try:
+        finished, _ = await asyncio.wait({future}, timeout=timeout_s)
+    except asyncio.CancelledError:  # stop() during a launch: don't leak the tor it is starting
+        future.add_done_callback(clean_up)
+        raise
+    if not finished:
+        future.add_done_callback(clean_up)
         raise TorError(f"Tor did not start within {timeout_s:.0f} s.", code=TorError.LAUNCH_FAILED)
     return future.result()
 

@@ -9,6 +9,7 @@ import logging
 import os
 import re
 import shutil
+import socket
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 _PROGRESS = re.compile(r"PROGRESS=(\d+)")
 STOP_WAIT_S = 3.0
+PROBE_TIMEOUT_S = 5.0
 
 
 @dataclass
@@ -86,8 +88,10 @@ def _connect(address: str, password: str | None) -> stem.control.Controller:
             controller = stem.control.Controller.from_socket_file(address.removeprefix("unix:"))
         else:
             host, _, port = address.rpartition(":")
-            controller = stem.control.Controller.from_port(host.strip("[]") or "127.0.0.1", int(port))
-    except (stem.SocketError, ValueError) as exc:
+            host = host.strip("[]") or "127.0.0.1"
+            socket.create_connection((host, int(port)), timeout=PROBE_TIMEOUT_S).close()  # stem leaks on failure
+            controller = stem.control.Controller.from_port(host, int(port))
+    except (stem.SocketError, OSError, ValueError) as exc:
         raise TorError(f"Cannot reach tor's control port at {address}: {exc}", code=TorError.CONTROL_UNREACHABLE,
                        field="tor_control") from None
     try:

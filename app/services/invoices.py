@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import func, or_, select
 
 from app.core import invoices as rules
 from app.core.errors import InvoiceNotFound, StoreHasNoWallet, ValidationError
@@ -18,9 +18,9 @@ from app.core.ids import new_invoice_id
 from app.core.money import is_fiat, normalize_currency, parse_price, price_to_sat
 from app.core.records import Invoice, Page
 from app.core.statuses import ExceptionStatus, InvoiceStatus
+from app.db.fastpath import compiled_insert
 from app.db.mapping import column_values, to_invoice, to_payment
 from app.db.models import InvoiceRow, PaymentRow
-from app.db.fastpath import compiled_insert
 from app.services.events import EventBus, OutboxEvent, add_events, insert_events_sync
 from app.services.rates import RateService
 from app.services.stores import StoreService

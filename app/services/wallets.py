@@ -6,7 +6,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 
 from app.chain.keys import WalletDescriptor, derive_address, derive_addresses, parse_wallet_keys
 from app.core.errors import Conflict, ValidationError, WalletNotFound

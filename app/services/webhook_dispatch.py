@@ -8,6 +8,10 @@ Two tasks:
   Network errors, timeouts, 5xx, 408 and 429 are retried with exponential backoff; other answers end
   the delivery (2xx delivered, anything else failed), as does the last allowed attempt.
 
+Each webhook has a *flavor* (``webhooks.flavor``): ``redwaves`` bodies and ``X-RedWaves-*`` headers
+(docs/api.md), or ``greenfield``: BTCPay Server's event types, bodies and ``BTCPay-Sig`` header
+(docs/greenfield.md). A greenfield hook's ``event_types`` are BTCPay event names (empty: all).
+
 Pending rows are in the database, so they survive a restart. Outbound HTTP goes through one
 aiohttp ClientSession whose connector comes from an injectable factory (Tor-only mode passes a SOCKS
 connector).
@@ -34,7 +38,16 @@ from app.db.models import EventCursorRow, WebhookDeliveryRow, WebhookRow
 from app.secrets import SecretStore
 from app.services.events import EventBus, OutboxEvent
 from app.services.invoices import InvoiceService
-from app.services.webhook_payloads import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, delivery_body, sign
+from app.services.webhook_payloads import (
+    DELIVERY_HEADER,
+    EVENT_HEADER,
+    GREENFIELD_SIGNATURE_HEADER,
+    SIGNATURE_HEADER,
+    delivery_body,
+    greenfield_body,
+    greenfield_event,
+    sign,
+)
 from app.services.writer import Writer
 
 logger = logging.getLogger(__name__)
@@ -43,6 +56,11 @@ CONSUMER = "webhooks"
 BATCH = 200
 RETRYABLE_STATUS = frozenset({408, 429})
 ConnectorFactory = Callable[[], aiohttp.BaseConnector]
+
+
+class Flavor(StrEnum):
+    REDWAVES = "redwaves"
+    GREENFIELD = "greenfield"
 
 
 class DeliveryStatus(StrEnum):
@@ -161,10 +179,13 @@ class WebhookDispatcher:
         rows: list[WebhookDeliveryRow] = []
         for event in batch:
             for hook in hooks.get(event.store_id or "", ()):
-                if (hook.event_types and event.type not in hook.event_types) or event.created_at < hook.created_at:
+                if event.created_at < hook.created_at:
                     continue
                 invoice = await self._invoice(invoices, event.invoice_id)
-                rows.append(self._delivery_row(hook.id, event, invoice))
+                row = (self._greenfield_row(hook, event, invoice) if hook.flavor == Flavor.GREENFIELD
+                       else self._redwaves_row(hook, event, invoice))
+                if row is not None:
+                    rows.append(row)
         async with self._writer.transaction() as session:
             for row in rows:
                 exists = await session.scalar(select(WebhookDeliveryRow.id).where(
@@ -198,15 +219,54 @@ class WebhookDispatcher:
                 cache[invoice_id] = None
         return cache[invoice_id]
 
-    def _delivery_row(self, webhook_id: str, event: OutboxEvent, invoice: Invoice | None) -> WebhookDeliveryRow:
+    def _redwaves_row(self, hook: WebhookRow, event: OutboxEvent, invoice: Invoice | None) -> WebhookDeliveryRow | None:
+        if hook.event_types and event.type not in hook.event_types:
+            return None
         delivery_id = new_id("whd")
-        now = self._clock()
         body = delivery_body(delivery_id=delivery_id, event_seq=event.seq, event_type=event.type,
                              timestamp=event.created_at, store_id=event.store_id or "", event=event.payload,
                              invoice=invoice)
-        return WebhookDeliveryRow(id=delivery_id, webhook_id=webhook_id, event_seq=event.seq, event_type=event.type,
+        return self._row(delivery_id, hook.id, event.seq, event.type, body)
+
+    def _greenfield_row(self, hook: WebhookRow, event: OutboxEvent,
+                        invoice: Invoice | None) -> WebhookDeliveryRow | None:
+        mapped = greenfield_event(event.type, event.payload, invoice)
+        if mapped is None or invoice is None or (hook.event_types and mapped[0] not in hook.event_types):
+            return None
+        btcpay_type, fields = mapped
+        delivery_id = new_id("whd")
+        body = greenfield_body(delivery_id=delivery_id, webhook_id=hook.id, btcpay_type=btcpay_type,
+                               timestamp=event.created_at, invoice=invoice, fields=fields)
+        return self._row(delivery_id, hook.id, event.seq, btcpay_type, body)
+
+    def _row(self, delivery_id: str, webhook_id: str, seq: int, event_type: str, body: str) -> WebhookDeliveryRow:
+        now = self._clock()
+        return WebhookDeliveryRow(id=delivery_id, webhook_id=webhook_id, event_seq=seq, event_type=event_type,
                                   body=body, status=str(DeliveryStatus.PENDING), attempts=0, next_attempt_at=now,
                                   created_at=now)
+
+    # -- flavor: how a webhook's deliveries are shaped ---------------------------------------------
+    async def set_flavor(self, webhook_id: str, flavor: Flavor, *, event_types: list[str],
+                         enabled: bool | None = None) -> None:
+        """Set a webhook's flavor and its (flavor-specific) event types; optionally enable it in the same write.
+
+        The caller validates `event_types` for the flavor (greenfield: GREENFIELD_EVENT_TYPES).
+        """
+        async with self._writer.transaction() as session:
+            row = await session.get(WebhookRow, webhook_id)
+            if row is None:
+                raise NotFound("Webhook not found.", code="webhook_not_found")
+            row.flavor = str(flavor)
+            row.event_types = list(event_types)
+            if enabled is not None:
+                row.enabled = enabled
+        self._consume_wake.set()
+
+    async def flavors(self, store_id: str) -> dict[str, Flavor]:
+        """webhook id -> flavor, for one store's webhooks."""
+        query = select(WebhookRow.id, WebhookRow.flavor).where(WebhookRow.store_id == store_id)
+        async with self._writer.read() as session:
+            return {hook_id: Flavor(flavor or Flavor.REDWAVES) for hook_id, flavor in (await session.execute(query)).all()}
 
     # -- sender: due rows -> HTTP ----------------------------------------------------------------
     async def _send_loop(self) -> None:
@@ -259,14 +319,17 @@ class WebhookDispatcher:
         if secret is None:
             await self._record(delivery_id, _Outcome(None, "webhook secret missing from keyring"), give_up=True)
             return
-        outcome = await self._post(hook.url, row, secret.reveal())
+        outcome = await self._post(hook.url, row, secret.reveal(), Flavor(hook.flavor or Flavor.REDWAVES))
         await self._record(delivery_id, outcome, give_up=not outcome.retryable)
 
-    async def _post(self, url: str, row: WebhookDeliveryRow, secret: str) -> _Outcome:
+    async def _post(self, url: str, row: WebhookDeliveryRow, secret: str, flavor: Flavor) -> _Outcome:
         assert self._session is not None, "start() the dispatcher first"
         body = row.body.encode()
-        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body),
-                   DELIVERY_HEADER: row.id, EVENT_HEADER: row.event_type}
+        if flavor == Flavor.GREENFIELD:
+            headers = {"Content-Type": "application/json", GREENFIELD_SIGNATURE_HEADER: sign(secret, body)}
+        else:
+            headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body),
+                       DELIVERY_HEADER: row.id, EVENT_HEADER: row.event_type}
         try:
             async with self._session.post(url, data=body, headers=headers, allow_redirects=False) as response:
                 await response.content.read(64 * 1024)

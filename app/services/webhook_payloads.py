@@ -1,4 +1,5 @@
 """JSON snapshots of invoices and payments: the webhook body and the REST API share this shape.
+The "greenfield" flavor (BTCPay Server-compatible bodies) is at the end.
 
 Money: satoshis as integers (`*_sat`), fiat as decimal strings, never floats. Times: ISO 8601 UTC.
 """
@@ -12,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from app.core.money import format_btc
 from app.core.payments import Payment
 from app.core.records import Invoice
 
@@ -78,3 +80,96 @@ def sign(secret: str, body: bytes) -> str:
 
 def verify(secret: str, body: bytes, header: str) -> bool:
     return hmac.compare_digest(sign(secret, body), header or "")
+
+
+# -- the "greenfield" flavor: BTCPay Server's webhook bodies (docs/greenfield.md) ----------------------------
+
+GREENFIELD_SIGNATURE_HEADER = "BTCPay-Sig"
+PAYMENT_METHOD_ID = "BTC-CHAIN"
+GREENFIELD_EVENT_TYPES = ("InvoiceCreated", "InvoiceReceivedPayment", "InvoiceProcessing", "InvoiceExpired",
+                          "InvoiceSettled", "InvoiceInvalid", "InvoicePaymentSettled")
+
+
+def unix_s(value: datetime) -> int:
+    return int(value.timestamp())
+
+
+def greenfield_metadata(invoice: Invoice) -> dict[str, Any]:
+    """BTCPay's invoice metadata: what the client sent, plus orderId/buyerEmail/itemDesc from our columns."""
+    metadata = dict(invoice.metadata)
+    for key, value in (("orderId", invoice.order_id), ("buyerEmail", invoice.buyer_email),
+                       ("itemDesc", invoice.description or None)):
+        if value is not None:
+            metadata.setdefault(key, value)
+    return metadata
+
+
+def greenfield_payment_status(payment: Payment, invoice: Invoice) -> str:
+    if not payment.accounted:
+        return "Invalid"
+    return "Settled" if payment.confirmations >= invoice.speed_policy else "Processing"
+
+
+def greenfield_payment(payment: Payment, invoice: Invoice) -> dict[str, Any]:
+    """BTCPay's `Payment` object: value in BTC as a decimal string, receivedDate in unix seconds."""
+    return {"id": f"{payment.txid}-{payment.vout}", "receivedDate": unix_s(payment.first_seen_at),
+            "value": format_btc(payment.amount_sat), "fee": "0.00000000",
+            "status": greenfield_payment_status(payment, invoice), "destination": invoice.address}
+
+
+def _status_event(event: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    old, new, exception = event.get("old_status"), event.get("new_status"), event.get("new_exception")
+    if old == new:
+        return None  # an exception-only change: BTCPay has no event for it
+    marked = exception == "marked"
+    if new in ("paid", "confirmed") and old not in ("paid", "confirmed"):
+        return "InvoiceProcessing", {"overPaid": exception == "paid_over"}
+    if new == "complete":
+        return "InvoiceSettled", {"manuallyMarked": marked}
+    if new == "expired":
+        return "InvoiceExpired", {"partiallyPaid": int(event.get("amount_paid_sat") or 0) > 0}
+    if new == "invalid":
+        return "InvoiceInvalid", {"manuallyMarked": marked}
+    return None
+
+
+def _payment_event(kind: str, event: dict[str, Any], invoice: Invoice) -> tuple[str, dict[str, Any]] | None:
+    outpoint = (event.get("txid"), event.get("vout"))
+    payment = next((p for p in invoice.payments if (p.txid, p.vout) == outpoint), None)
+    if payment is None:
+        return None
+    return kind, {"afterExpiration": payment.first_seen_at >= invoice.expires_at,
+                  "paymentMethodId": PAYMENT_METHOD_ID, "payment": greenfield_payment(payment, invoice),
+                  "overPaid": invoice.amount_paid_sat > invoice.amount_due_sat}
+
+
+def greenfield_event(event_type: str, event: dict[str, Any],
+                     invoice: Invoice | None) -> tuple[str, dict[str, Any]] | None:
+    """The BTCPay event type and its specific fields for one outbox event; None when BTCPay has no such event.
+
+    invoice.created -> InvoiceCreated; payment.received -> InvoiceReceivedPayment; payment.confirmed ->
+    InvoicePaymentSettled; invoice.status_changed -> InvoiceProcessing / InvoiceSettled / InvoiceExpired /
+    InvoiceInvalid (entering that BTCPay status); payment.state_changed and refunds -> nothing.
+    """
+    if invoice is None:
+        return None
+    if event_type == "invoice.created":
+        return "InvoiceCreated", {}
+    if event_type == "invoice.status_changed":
+        return _status_event(event)
+    if event_type == "payment.received":
+        return _payment_event("InvoiceReceivedPayment", event, invoice)
+    if event_type == "payment.confirmed":
+        return _payment_event("InvoicePaymentSettled", event, invoice)
+    return None
+
+
+def greenfield_body(*, delivery_id: str, webhook_id: str, btcpay_type: str, timestamp: datetime,
+                    invoice: Invoice, fields: dict[str, Any]) -> str:
+    """BTCPay's webhook body (WebhookInvoiceEvent and its subtypes): the exact bytes sent and signed."""
+    body: dict[str, Any] = {
+        "deliveryId": delivery_id, "webhookId": webhook_id, "originalDeliveryId": delivery_id,
+        "isRedelivery": False, "type": btcpay_type, "timestamp": unix_s(timestamp), "storeId": invoice.store_id,
+        "invoiceId": invoice.id, "metadata": greenfield_metadata(invoice), **fields,
+    }
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)

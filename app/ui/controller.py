@@ -109,7 +109,7 @@ class GuiController(QObject):
                                  "checkout server…")
         try:
             try:
-                await self.runtime.start()
+                started = await self._start_runtime()
             except AlreadyRunning as exc:
                 return await self._fail(f"RedWaves is already running (PID {exc.pid or 'unknown'}).\n\n"
                                         f"Only one RedWaves may use {self.settings.network_dir} at a time. "
@@ -118,11 +118,26 @@ class GuiController(QObject):
             except Exception as exc:  # a listener that cannot bind, a broken database...
                 logger.exception("start failed")
                 return await self._fail(f"RedWaves could not start:\n\n{exc}", EXIT_START_FAILED)
-            self.attach()
-            await self._quit.wait()
+            if started:
+                self.attach()
+                await self._quit.wait()
             return EXIT_OK
         finally:
             await self.shutdown()
+
+    async def _start_runtime(self) -> bool:
+        """Runtime.start(), unless Quit comes first (then the start is cancelled; shutdown stops what ran)."""
+        assert self._quit is not None
+        start = asyncio.ensure_future(self.runtime.start())
+        quit_wait = asyncio.ensure_future(self._quit.wait())
+        await asyncio.wait({start, quit_wait}, return_when=asyncio.FIRST_COMPLETED)
+        quit_wait.cancel()
+        if not start.done():
+            start.cancel()
+            await asyncio.wait({start})
+            return False
+        start.result()  # raises what the start raised
+        return not self._quit.is_set()
 
     async def _fail(self, message: str, code: int) -> int:
         self.window.show_startup_error(message)

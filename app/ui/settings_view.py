@@ -189,19 +189,24 @@ class TlsPage(QWidget):
 
 
 class EmailPage(QWidget):
-    FIELDS = ("host", "port", "username", "from_address", "security")
+    """Per-store SMTP settings and receipts (services.email: configure / config / send_test)."""
 
     def __init__(self, ctx: UiContext) -> None:
         super().__init__()
         self._ctx = ctx
         self.email = ctx.service("email")
+        self.store = QComboBox(objectName="emailStore")
+        self.store.currentIndexChanged.connect(lambda _i: self._load_config())
         self.host, self.username, self.sender = QLineEdit(), QLineEdit(), QLineEdit()
+        self.merchant_to = QLineEdit(placeholderText="you@shop.example (copies of receipts)")
         self.password = QLineEdit(echoMode=QLineEdit.EchoMode.Password, placeholderText="unchanged")
         self.port = QSpinBox()
         self.port.setRange(1, 65535)
         self.port.setValue(587)
-        self.security = QComboBox()
-        self.security.addItems(["starttls", "tls", "none"])
+        self.mode = QComboBox()
+        self.mode.addItems(["starttls", "tls", "plain"])
+        self.receipt_on = QComboBox()
+        self.receipt_on.addItems(["complete", "paid", "never"])
         self.test_to = QLineEdit(placeholderText="send a test email to…")
         self.status = muted("" if self.email else f"Email service: {NOT_AVAILABLE}")
         self.status.setObjectName("emailStatus")
@@ -209,8 +214,10 @@ class EmailPage(QWidget):
         save.clicked.connect(self._on_save_button_clicked)
         test.clicked.connect(self._on_test_button_clicked)
         form = QFormLayout(self)
-        for caption, widget in (("SMTP server", self.host), ("Port", self.port), ("Security", self.security),
-                                ("User name", self.username), ("Password", self.password), ("From", self.sender)):
+        for caption, widget in (("Store", self.store), ("SMTP server", self.host), ("Port", self.port),
+                                ("Security", self.mode), ("User name", self.username), ("Password", self.password),
+                                ("From", self.sender), ("Receipt to buyer when", self.receipt_on),
+                                ("Copy to", self.merchant_to)):
             widget.setEnabled(self.email is not None)
             form.addRow(caption, widget)
         row = QHBoxLayout()
@@ -224,27 +231,50 @@ class EmailPage(QWidget):
 
     def reload(self) -> None:
         if self.email is not None:
-            self._ctx.run(self.email.get_settings(), self._show, name="email", parent=self)
+            self._ctx.run(self._ctx.services.stores.list(), self._on_stores, name="email-stores", parent=self)
 
-    def _show(self, values: Any) -> None:
-        get = values.get if isinstance(values, dict) else lambda k, d=None: getattr(values, k, d)
-        self.host.setText(get("host", "") or "")
-        self.port.setValue(int(get("port", 587) or 587))
-        self.security.setCurrentText(get("security", "starttls") or "starttls")
-        self.username.setText(get("username", "") or "")
-        self.sender.setText(get("from_address", "") or "")
+    def _on_stores(self, stores: list[Any]) -> None:
+        current = self.store.currentData()
+        self.store.blockSignals(True)
+        self.store.clear()
+        for s in stores:
+            self.store.addItem(s.name, s.id)
+        self.store.setCurrentIndex(max(0, self.store.findData(current)))
+        self.store.blockSignals(False)
+        self._load_config()
+
+    def _load_config(self) -> None:
+        store_id = self.store.currentData()
+        if self.email is not None and store_id:
+            self._ctx.run(self.email.config(store_id), self._show, name="email-config", parent=self)
+
+    def _show(self, config: Any) -> None:
+        smtp = getattr(config, "smtp", None)
+        self.host.setText(smtp.host if smtp else "")
+        self.port.setValue(smtp.port if smtp else 587)
+        self.mode.setCurrentText(str(smtp.mode) if smtp else "starttls")
+        self.username.setText((smtp.username or "") if smtp else "")
+        self.sender.setText(smtp.from_address if smtp else "")
+        self.receipt_on.setCurrentText(str(getattr(config, "receipt_on", "complete")))
+        self.merchant_to.setText(", ".join(getattr(config, "merchant_to", ()) or ()))
+
+    def _values(self) -> dict[str, Any]:
+        return {"host": self.host.text().strip(), "port": self.port.value(), "mode": self.mode.currentText(),
+                "username": self.username.text().strip(), "from_address": self.sender.text().strip(),
+                "receipt_on": self.receipt_on.currentText(), "merchant_to": self.merchant_to.text()}
 
     def _on_save_button_clicked(self) -> None:
-        values = {"host": self.host.text().strip(), "port": self.port.value(), "security": self.security.currentText(),
-                  "username": self.username.text().strip(), "from_address": self.sender.text().strip()}
-        password = self.password.text() or None
-        self._ctx.run(self.email.set_settings(values, password=password),
-                      lambda _r: self.status.setText("Saved."), name="email-save", parent=self)
+        store_id = self.store.currentData()
+        if store_id:
+            self._ctx.run(self.email.configure(store_id, self._values(), password=self.password.text() or None),
+                          lambda _r: self.status.setText("Saved."), name="email-save", parent=self)
 
     def _on_test_button_clicked(self) -> None:
-        to = self.test_to.text().strip()
-        self._ctx.run(self.email.send_test(to), lambda _r: self.status.setText(f"Test email sent to {to}."),
-                      name="email-test", parent=self)
+        store_id, to = self.store.currentData(), self.test_to.text().strip()
+        if store_id:
+            self._ctx.run(self.email.send_test(store_id, to, settings=self._values(),
+                                               password=self.password.text() or None),
+                          lambda _r: self.status.setText(f"Test email sent to {to}."), name="email-test", parent=self)
 
 
 class SettingsView(QWidget):

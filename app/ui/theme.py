@@ -112,5 +112,6 @@ QLabel[role="big"] { font-size: 22px; font-weight: 600; }
 QFrame[role="card"] { border: 1px solid palette(mid); border-radius: 6px; background: palette(base); }
 QListWidget#navigation { border: none; background: palette(window); font-size: 14px; }
 QListWidget#navigation::item { padding: 9px 12px; border-radius: 4px; }
+QListWidget#recentPayments::item { padding: 6px 4px; border-bottom: 1px solid palette(midlight); }
 QListWidget#navigation::item:selected { background: palette(highlight); color: palette(highlighted-text); }
 """

@@ -19,11 +19,9 @@ from app.checkout_server.api.keys import feature
 from app.checkout_server.app import create_app
 from app.config import load_settings
 from app.db.engine import Database
-from app.secrets import SecretStore
 from app.services.container import build_services
 from app.services.webhook_dispatch import RetryPolicy
 from app.services.webhook_payloads import DELIVERY_HEADER, SIGNATURE_HEADER, verify
-from app.services.webhooks import WebhookService
 from tests.conftest import TEST_VPUB
 from tests.services.conftest import FakeChain
 
@@ -52,21 +50,19 @@ class Stack:
         set_network("regtest")
         self._db = Database(self.settings.db_path)
         await self._db.start()
-        svc = build_services(self.settings, self._db, self.chain)
+        svc = build_services(self.settings, self._db, self.chain, webhook_policy=self.policy)
         await svc.rates.load()
         await svc.events.start()
         svc.engine._tick_s = 0.05
         await svc.engine.start()
         svc.fake_chain = self.chain
-        svc.extras["webhooks"] = WebhookService(svc.writer, svc.events, SecretStore(self.settings.network),
-                                                svc.invoices, policy=self.policy)
-        await svc.extras["webhooks"].start()
+        await svc.webhooks.start()
         self.services = svc
         return svc
 
     async def stop(self) -> None:
         svc, self.services = self.services, None
-        await svc.extras["webhooks"].stop()
+        await svc.webhooks.stop()
         await svc.engine.stop()
         await svc.events.stop()
         assert self._db is not None

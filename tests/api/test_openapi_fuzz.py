@@ -61,7 +61,7 @@ def _fuzz(doc: dict[str, Any], base_url: str, headers: dict[str, str], real_ids:
 
 
 async def test_schemathesis_finds_no_server_errors(client, services, admin_key):
-    await services.extras["webhooks"].stop()  # fuzzed webhook URLs must not be called
+    await services.webhooks.stop()  # fuzzed webhook URLs must not be called
     store = await shop(services)
     for code, currency in CURRENCIES.items():
         if currency.fiat:

@@ -97,7 +97,7 @@ async def test_receiver_down_then_up_gets_it_and_give_up_after_n(tmp_path):
     services = await stack.start()
     receiver = Receiver(port=port)
     try:
-        webhooks = services.extras["webhooks"]
+        webhooks = services.webhooks
         store = await shop(services)
         saved = await webhooks.create(store.id, receiver.url, event_types=["invoice.created"])
         receiver.secret = saved.secret.reveal()
@@ -115,7 +115,7 @@ async def test_receiver_down_then_up_gets_it_and_give_up_after_n(tmp_path):
     stack = Stack(tmp_path, policy=RetryPolicy(max_attempts=3, base_delay_s=0.01, max_delay_s=0.01, timeout_s=2))
     services = await stack.start()
     try:
-        webhooks = services.extras["webhooks"]
+        webhooks = services.webhooks
         store = (await services.stores.list())[0]
         await services.invoices.create(store.id, price="1.00")
         failed = await wait_for(lambda: _with_status(webhooks, saved.webhook.id, "failed"), what="gave up")
@@ -136,7 +136,7 @@ async def test_pending_delivery_survives_restart(tmp_path):
     policy = RetryPolicy(max_attempts=10, base_delay_s=0.5, max_delay_s=0.5, timeout_s=2)
     stack = Stack(tmp_path, policy=policy)
     services = await stack.start()
-    webhooks = services.extras["webhooks"]
+    webhooks = services.webhooks
     store = await shop(services)
     saved = await webhooks.create(store.id, f"http://127.0.0.1:{port}/hook")
     invoice = await services.invoices.create(store.id, price="1.00")
@@ -150,7 +150,7 @@ async def test_pending_delivery_survives_restart(tmp_path):
         await wait_for(lambda: receiver.received, what="delivery after restart")
         body = json.loads(receiver.received[0]["body"])
         assert receiver.received[0]["valid"] and body["invoice"]["id"] == invoice.id
-        webhooks = services.extras["webhooks"]
+        webhooks = services.webhooks
         await wait_for(lambda: _with_status(webhooks, saved.webhook.id, "delivered"))
 
         # Events committed while the dispatcher is stopped are picked up from its durable cursor.
@@ -176,7 +176,7 @@ async def test_redeliver_through_api(aiohttp_client, services, admin_key, receiv
     await wait_for(lambda: receiver.received)
     base = f"/api/v1/stores/{store.id}/webhooks/{hook['id']}/deliveries"
     [delivery] = (await (await client.get(base, headers=h)).json())["items"]
-    await wait_for(lambda: _status(services.extras["webhooks"], delivery["id"], "delivered"))
+    await wait_for(lambda: _status(services.webhooks, delivery["id"], "delivered"))
     detail = await (await client.get(f"{base}/{delivery['id']}", headers=h)).json()
     assert detail["body"].encode() == receiver.received[0]["body"]
     resp = await client.post(f"{base}/{delivery['id']}/redeliver", headers=h)

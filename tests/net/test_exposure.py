@@ -11,7 +11,14 @@ import pytest
 from aiohttp import web
 
 from app.checkout_server.errors import error_middleware
-from app.checkout_server.exposure import CLIENT_IP, Exposure, client_address, forwarded_client, parse_trusted_proxies, setup
+from app.checkout_server.exposure import (
+    CLIENT_IP,
+    Exposure,
+    client_address,
+    forwarded_client,
+    parse_trusted_proxies,
+    setup,
+)
 from app.checkout_server.keys import SERVICES
 from app.checkout_server.listeners import Listener, ListenerError
 from app.net.errors import InvalidTrustedProxy, PortInUse
@@ -116,3 +123,33 @@ async def test_port_in_use_is_a_clear_error():
         with pytest.raises(ListenerError, match=f"public listener cannot bind 127.0.0.1:{port}"):
             await listener.start()
     ensure_port_free("127.0.0.1", 0)
+
+
+async def test_guarded_public_listener_reports_bad_settings_and_the_app_goes_on(tmp_path):
+    from app.lifecycle import Lifecycle
+    from app.net.guarded import Guarded
+    from app.net.tls import TlsOptions, server_tls
+
+    def tls_listener() -> Listener:
+        context, _info = server_tls(TlsOptions(enabled=True, cert_path=tmp_path / "missing.pem",
+                                               key_path=tmp_path / "missing-key.pem"))
+        return Listener(web.Application(), "127.0.0.1", 0, name="public", ssl_context=context)
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = Guarded("public listener",
+                        lambda: Listener(web.Application(), "127.0.0.1", busy.getsockname()[1], name="public"),
+                        errors=(ListenerError,))
+        bad_cert = Guarded("public listener", tls_listener)
+        private = Listener(web.Application(), "127.0.0.1", 0, name="private")
+        lifecycle = Lifecycle()
+        for name, component in (("private", private), ("public", taken), ("public tls", bad_cert)):
+            lifecycle.add(name, component)
+        await lifecycle.start()
+        try:
+            assert private.port  # the rest keeps running
+            assert taken.component is None and "cannot bind" in taken.error.message
+            assert bad_cert.error.code == "tls_cert_unreadable" and "missing.pem" in bad_cert.error.message
+        finally:
+            await lifecycle.stop()

@@ -21,7 +21,15 @@ from aiohttp_socks import ProxyConnector
 
 from app.core.errors import RateUnavailable, UserFacingError
 from app.net.errors import TorError
-from app.net.proxy import OutboundPolicy, TorUnavailable, client_session, electrum_proxy, is_onion, outbound_connector, parse_socks
+from app.net.proxy import (
+    OutboundPolicy,
+    TorUnavailable,
+    client_session,
+    electrum_proxy,
+    is_onion,
+    outbound_connector,
+    parse_socks,
+)
 from app.net.rates import HttpRateSource
 
 _CONNECTS: list[tuple[int, object]] | None = None

@@ -39,10 +39,17 @@ def tor_options(tmp_path: Path, **changes) -> TorOptions:
     return TorOptions(**values)
 
 
-async def wait_for(predicate: Callable[[], bool], timeout_s: float = 10.0) -> None:
-    async with asyncio.timeout(timeout_s):
-        while not predicate():
-            await asyncio.sleep(0.05)
+async def wait_for(tor: TorService, predicate: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    """Wait (bounded) until ``predicate()`` holds, re-checking at every status event."""
+    changed = asyncio.Event()
+    unsubscribe = tor.subscribe(lambda _status: changed.set())
+    try:
+        async with asyncio.timeout(timeout_s):
+            while not predicate():
+                changed.clear()
+                await changed.wait()
+    finally:
+        unsubscribe()
 
 
 @pytest.fixture
@@ -124,7 +131,7 @@ async def test_killed_tor_is_restarted_with_the_same_onion(tmp_path, secrets, pu
     pid, onion, socks = tor.pid, tor.onion_address, tor.socks_address
 
     os.kill(pid, signal.SIGKILL)
-    await wait_for(lambda: tor.status.restarts == 1 and tor.onion_up, timeout_s=15)
+    await wait_for(tor, lambda: tor.status.restarts == 1 and tor.onion_up, timeout_s=15)
     assert tor.onion_address == onion and tor.pid != pid and tor.socks_address == socks
     assert await tor.current_onions() == [onion.removesuffix(".onion")]
     assert TorState.ERROR in states  # subscribers saw it die
@@ -139,10 +146,8 @@ async def test_recheck_adds_a_vanished_onion_again(tmp_path, secrets, public_lis
     # simulate tor losing the service (only our own control connection may remove it)
     await asyncio.to_thread(tor_control.remove_onion, tor._handle, service_id)
     assert await tor.current_onions() == []
-    await wait_for(lambda: tor._service_id is not None and tor.onion_up, timeout_s=5)
-    await wait_for(lambda: False, timeout_s=0) if False else None
-    async with asyncio.timeout(5):
-        while await tor.current_onions() != [service_id]:
+    async with asyncio.timeout(5):  # the watchdog's re-check (every 0.3 s here) adds it back
+        while await tor.current_onions() != [service_id]:  # noqa: ASYNC110 (polls tor, no event for this)
             await asyncio.sleep(0.1)
 
 
@@ -177,17 +182,11 @@ async def test_port_in_use_is_an_error_status(tmp_path, secrets, services):
         await tor.start()
         assert tor.status.state == TorState.ERROR and tor.status.error_code == "port_in_use"
         assert str(port) in tor.status.error_message
-        # a port taken behind our back (between our check and tor's bind): tor's own failure is reported
-        tor_control_port = tor_options(tmp_path).control_port
-        assert tor_control_port == 0
-    raced = services(tor_options(tmp_path / "raced"), secrets)
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen()
-        raced._control_port = busy.getsockname()[1]  # as if the free port we picked was grabbed meanwhile
-        raced._socks = "127.0.0.1:1"
-        await raced.start()
-        assert raced.status.state == TorState.ERROR and raced.status.error_code == TorError.LAUNCH_FAILED
+    broken = services(tor_options(tmp_path / "broken", extra_config={"DisableNetwork": "1", "NoSuchOption": "1"}),
+                      secrets)
+    await broken.start()  # tor itself refuses to start: its reason is reported
+    assert broken.status.state == TorState.ERROR and broken.status.error_code == TorError.LAUNCH_FAILED
+    assert "NoSuchOption" in broken.status.error_message or "terminated" in broken.status.error_message
 
 
 class _Flag:
@@ -217,3 +216,20 @@ async def test_missing_tor_binary_does_not_stop_the_app(tmp_path, secrets, servi
     finally:
         await lifecycle.stop()
     assert tor_health(None) == {"enabled": False, "state": "disabled"}
+
+
+async def test_rejected_onion_key_is_an_error_status_not_an_exception(tmp_path, secrets, public_listener, services):
+    secrets.set(ONION_KEY_SECRET, "ED25519-V3:not-a-key")
+    tor = services(tor_options(tmp_path), secrets)
+    await tor.start()
+    await tor.publish("127.0.0.1", public_listener.port)  # does not raise
+    assert tor.status.state == TorState.ERROR and tor.status.error_code == TorError.ONION_FAILED
+    await tor.check_now()  # the re-check tries again; tor keeps running, the status stays an error
+    assert tor.status.error_code == TorError.ONION_FAILED and not tor.onion_up and tor.pid is not None
+    assert secrets.get(ONION_KEY_SECRET).reveal() == "ED25519-V3:not-a-key"  # never silently replaced
+
+
+async def test_disabled_tor_does_nothing(tmp_path, secrets, services):
+    tor = services(tor_options(tmp_path, enabled=False), secrets)
+    await tor.start()
+    assert tor.status.state == TorState.DISABLED and tor.pid is None and tor_health(tor)["state"] == "disabled"

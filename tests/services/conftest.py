@@ -14,9 +14,6 @@ from app.db.engine import Database
 from app.services.container import build_services
 
 
-from tests.conftest import TEST_VPUB as TPUB_SEED_VPUB  # noqa: E402
-
-
 @dataclass
 class ChainState:
     connected: bool = True

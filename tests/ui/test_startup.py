@@ -45,8 +45,8 @@ def test_already_running_shows_pid_and_exits_3(qapp, tmp_path):
     seen: dict[str, Any] = {}
 
     def close_dialog() -> None:
-        boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
-        boxes += [w for top in QApplication.topLevelWidgets() for w in top.findChildren(QMessageBox) if w.isVisible()]
+        boxes = [w for top in QApplication.topLevelWidgets() for w in top.findChildren(QMessageBox)
+                 if w.isVisible() and w.objectName() == "startupError" and "4242" in w.text()]
         if not boxes:
             QTimer.singleShot(50, close_dialog)
             return

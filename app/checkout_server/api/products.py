@@ -37,13 +37,7 @@ async def list_products(call: Call) -> ProductList:
 async def create_product(call: Call) -> ProductOut:
     store = await call.store()
     fields = call.body.model_dump(exclude_unset=True)
-    # ProductService.create() passes description/category/archived twice to ProductRow (TypeError):
-    # create with the rest, then apply those three as an update (reported; remove when fixed).
-    later = {k: fields.pop(k) for k in ("description", "category", "archived") if k in fields}
-    product = await call.services.products.create(store.id, **fields)
-    if later:
-        product = await call.services.products.update(product.id, later)
-    return ProductOut.of(product)
+    return ProductOut.of(await call.services.products.create(store.id, **fields))
 
 
 async def get_product(call: Call) -> ProductOut:

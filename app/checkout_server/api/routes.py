@@ -1,21 +1,18 @@
 """The API feature module: `routes()` (all private) and `setup(app)`.
 
-`setup` gives the private app its API limits, `no-store` caching for API answers, and, until the
-composition root wires them into Services, attaches the API's services (app.checkout_server.api.attach).
+`setup` gives the private app its API limits and `no-store` caching for API answers. The API's
+services (api keys, webhooks, ...) are built and started by the composition root (Services).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 from aiohttp import web
 
 from app.checkout_server.api import apikeys, exports, invoices, products, server, stores, wallets, webhooks
-from app.checkout_server.api.attach import attach_missing, detach
 from app.checkout_server.api.keys import API_LIMITS
 from app.checkout_server.api.operations import PREFIX, Operation, bind
 from app.checkout_server.api.ratelimit import ApiLimits
-from app.checkout_server.keys import IS_PUBLIC, SERVICES
+from app.checkout_server.keys import IS_PUBLIC
 from app.checkout_server.routes import Route
 
 # Fixed paths before templated ones (/invoices/export before /invoices/{invoice_id}).
@@ -31,15 +28,6 @@ def routes() -> list[Route]:
             for op in all_operations()]
 
 
-async def _api_services(app: web.Application) -> AsyncIterator[None]:
-    services = app[SERVICES]
-    added = await attach_missing(services)
-    try:
-        yield
-    finally:
-        await detach(services, added)
-
-
 async def _no_store(request: web.Request, response: web.StreamResponse) -> None:
     if request.path.startswith(PREFIX + "/"):
         response.headers.setdefault("Cache-Control", "no-store")
@@ -50,5 +38,4 @@ def setup(app: web.Application) -> None:
     if app[IS_PUBLIC]:
         return
     app[API_LIMITS] = ApiLimits()
-    app.cleanup_ctx.append(_api_services)
     app.on_response_prepare.append(_no_store)

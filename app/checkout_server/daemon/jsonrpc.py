@@ -1,0 +1,118 @@
+"""Bitcart's extended JSON-RPC 2.0: parsing, parameter conventions, responses, error translation.
+
+``params`` is a list (positional), a dict (named), or a list whose last element is a dict of named
+arguments (what the Bitcart SDK sends when it mixes both). Errors are always HTTP 200 with
+``{"jsonrpc": "2.0", "error": {"code", "message"}, "id"}``, as Bitcart's daemons answer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import web
+
+from app.chain.errors import BroadcastFailed, CannotPay, NotConnected
+from app.checkout_server.daemon import spec
+from app.core.errors import InvalidKey, UserFacingError, ValidationError
+from app.services.daemon_chain import AddressNotWatched, InvalidTxHash, TransactionNotFound
+from app.services.daemon_requests import LightningUnsupported, NotSupported, RequestNotFound
+from app.services.daemon_wallets import WalletNotLoaded
+
+logger = logging.getLogger(__name__)
+
+
+class RpcError(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class RpcRequest:
+    id: Any
+    method: str
+    args: list[Any] = field(default_factory=list)
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+class _DecimalEncoder(json.JSONEncoder):
+    def default(self, o: Any) -> Any:
+        if isinstance(o, Decimal):
+            return str(o)
+        return super().default(o)
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, cls=_DecimalEncoder)
+
+
+def ok(req_id: Any, result: Any) -> web.Response:
+    return web.json_response({"jsonrpc": "2.0", "result": result, "id": req_id}, dumps=_dumps)
+
+
+def error(req_id: Any, code: int, message: str) -> web.Response:
+    return web.json_response({"jsonrpc": "2.0", "error": {"code": code, "message": message}, "id": req_id})
+
+
+def split_params(params: Any) -> tuple[list[Any], dict[str, Any]]:
+    if params is None:
+        return [], {}
+    if isinstance(params, dict):
+        return [], dict(params)
+    if isinstance(params, list):
+        if params and isinstance(params[-1], dict):
+            return list(params[:-1]), dict(params[-1])
+        return list(params), {}
+    raise RpcError(spec.INVALID_PARAMS, "params must be a list or an object")
+
+
+def parse_request(body: bytes) -> RpcRequest:
+    """Money-safe parse: JSON numbers with a fraction become Decimal, never float."""
+    try:
+        data = json.loads(body, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError):
+        raise RpcError(spec.PARSE_ERROR, "Parse error") from None
+    if not isinstance(data, dict):
+        raise RpcError(spec.UNAUTHORIZED, "Invalid Request: expected one JSON-RPC object (no batches)")
+    req_id = data.get("id")
+    method = data.get("method")
+    if not isinstance(method, str) or not method:
+        raise RpcError(spec.PROCEDURE_NOT_FOUND, "Procedure not found")
+    args, kwargs = split_params(data.get("params", []))
+    return RpcRequest(id=req_id, method=method, args=args, kwargs=kwargs)
+
+
+# Most specific first: the first matching class decides the code.
+_CODES: tuple[tuple[type[BaseException], int], ...] = (
+    (WalletNotLoaded, spec.WALLET_NOT_LOADED),
+    (InvalidTxHash, spec.INVALID_TX_HASH),
+    (TransactionNotFound, spec.TX_NOT_FOUND),
+    (RequestNotFound, spec.REQUEST_NOT_FOUND),
+    (InvalidKey, spec.LOADING_WALLET),
+    (LightningUnsupported, spec.LIGHTNING_UNSUPPORTED),
+    (CannotPay, spec.NOT_SUPPORTED),
+    (NotSupported, spec.NOT_SUPPORTED),
+    (AddressNotWatched, spec.NOT_SUPPORTED),
+    (ValidationError, spec.INVALID_PARAMS),
+    (BroadcastFailed, spec.INTERNAL_ERROR),
+    (NotConnected, spec.INTERNAL_ERROR),
+)
+
+
+def translate(exc: BaseException) -> RpcError:
+    """Domain errors -> spec codes by class (never by message). Unexpected errors are logged and
+    reported as a generic -32603 without details."""
+    if isinstance(exc, RpcError):
+        return exc
+    for cls, code in _CODES:
+        if isinstance(exc, cls):
+            return RpcError(code, str(exc))
+    if isinstance(exc, UserFacingError):
+        return RpcError(spec.INTERNAL_ERROR, str(exc))
+    logger.error("daemon: unexpected %s", type(exc).__name__, exc_info=exc)
+    return RpcError(spec.INTERNAL_ERROR, "Internal error; it has been logged.")

@@ -1,0 +1,149 @@
+"""Greenfield invoices: create, get, list (orderId, status, textSearch, startDate, endDate, skip, take),
+payment methods of an invoice, mark Settled or Invalid."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from app.checkout_server.greenfield.auth import GfCall
+from app.checkout_server.greenfield.models import (
+    MARKS,
+    currency_in,
+    decimal_str,
+    invoice_data,
+    invoice_payment_methods,
+    statuses_for,
+)
+from app.core.errors import InvoiceNotFound, ValidationError
+from app.core.records import Invoice, Store
+from app.services.invoices import InvoiceFilter
+
+MAX_TAKE = 1000
+
+
+def checkout_link(call: GfCall, store: Store, invoice_id: str) -> str:
+    """RedWaves' checkout page: the store's public URL, else the public listener, else this request's host."""
+    email = getattr(call.services, "email", None)
+    link = email.invoice_link(store, invoice_id) if email is not None else None
+    return link or f"{call.request.url.origin()}/i/{invoice_id}"
+
+
+async def _store(call: GfCall) -> Store:
+    store_id = call.param("store_id")
+    call.check_store(store_id)
+    return await call.services.stores.get(store_id)
+
+
+async def _invoice(call: GfCall, store: Store) -> Invoice:
+    invoice = await call.services.invoices.get(call.param("invoice_id"))
+    if invoice.store_id != store.id:
+        raise InvoiceNotFound("Invoice not found.")
+    return invoice
+
+
+def _text(value: Any, field: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(f"'{field}' must be a string.", field=field)
+    return value
+
+
+def _amount(value: Any) -> str:
+    if value is None:
+        raise ValidationError("RedWaves needs an amount: top-up invoices are not supported.", field="amount")
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        raise ValidationError("'amount' must be a decimal string or a number.", field="amount")
+    return decimal_str(value) if isinstance(value, Decimal) else str(value).strip()
+
+
+def _expiry_s(checkout: dict[str, Any]) -> int | None:
+    minutes = checkout.get("expirationMinutes")
+    if minutes is None:
+        return None
+    if isinstance(minutes, bool) or not isinstance(minutes, int | Decimal):
+        raise ValidationError("'expirationMinutes' must be a number.", field="checkout.expirationMinutes")
+    return int(Decimal(minutes) * 60)
+
+
+async def create_invoice(call: GfCall) -> dict[str, Any]:
+    store = await _store(call)
+    body = await call.json()
+    metadata = body.get("metadata") or {}
+    checkout = body.get("checkout") or {}
+    if not isinstance(metadata, dict) or not isinstance(checkout, dict):
+        raise ValidationError("'metadata' and 'checkout' must be JSON objects.", field="metadata")
+    invoice = await call.services.invoices.create(
+        store.id, price=_amount(body.get("amount")), currency=currency_in(_text(body.get("currency"), "currency")),
+        order_id=_text(metadata.get("orderId"), "metadata.orderId"),
+        description=_text(metadata.get("itemDesc"), "metadata.itemDesc") or "",
+        buyer_email=_text(metadata.get("buyerEmail"), "metadata.buyerEmail"), metadata=call.plain(metadata),
+        redirect_url=_text(checkout.get("redirectURL"), "checkout.redirectURL"), expiry_s=_expiry_s(checkout))
+    return invoice_data(invoice, checkout_link(call, store, invoice.id))
+
+
+async def get_invoice(call: GfCall) -> dict[str, Any]:
+    store = await _store(call)
+    invoice = await _invoice(call, store)
+    return invoice_data(invoice, checkout_link(call, store, invoice.id))
+
+
+def _int_query(call: GfCall, name: str, default: int | None) -> int | None:
+    raw = call.request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(Decimal(raw))
+    except ArithmeticError:
+        raise ValidationError(f"'{name}' must be a number.", field=name) from None
+    if value < 0:
+        raise ValidationError(f"'{name}' must not be negative.", field=name)
+    return value
+
+
+def _filter(call: GfCall, store: Store) -> InvoiceFilter:
+    query = call.request.query
+    statuses = [s for name in query.getall("status", []) for part in name.split(",") for s in statuses_for(part)]
+    if query.getall("status", []) and not statuses:
+        raise ValidationError("Unknown invoice status.", field="status")
+    start, end = _int_query(call, "startDate", None), _int_query(call, "endDate", None)
+    return InvoiceFilter(store_id=store.id, status=statuses or None, text=query.get("textSearch") or None,
+                         created_from=datetime.fromtimestamp(start, UTC) if start is not None else None,
+                         created_to=datetime.fromtimestamp(end + 1, UTC) if end is not None else None)
+
+
+async def list_invoices(call: GfCall) -> list[dict[str, Any]]:
+    store = await _store(call)
+    skip = _int_query(call, "skip", 0) or 0
+    take = min(_int_query(call, "take", MAX_TAKE) or MAX_TAKE, MAX_TAKE)
+    base = _filter(call, store)
+    order_ids = [o for o in call.request.query.getall("orderId", []) if o]
+    invoices = call.services.invoices
+    if len(order_ids) <= 1:
+        flt = InvoiceFilter(**{**vars(base), "order_id": order_ids[0] if order_ids else None})
+        items = list((await invoices.list(flt, offset=skip, limit=take)).items)
+    else:  # several orders: one query each, merged newest first
+        found: dict[str, Invoice] = {}
+        for order_id in dict.fromkeys(order_ids):
+            page = await invoices.list(InvoiceFilter(**{**vars(base), "order_id": order_id}), limit=MAX_TAKE)
+            found.update((i.id, i) for i in page.items)
+        items = sorted(found.values(), key=lambda i: (i.created_at, i.id), reverse=True)[skip:skip + take]
+    return [invoice_data(i, checkout_link(call, store, i.id)) for i in items]
+
+
+async def invoice_methods(call: GfCall) -> list[dict[str, Any]]:
+    store = await _store(call)
+    only_accounted = call.request.query.get("onlyAccountedPayments", "true").lower() != "false"
+    return invoice_payment_methods(await _invoice(call, store), only_accounted=only_accounted)
+
+
+async def mark_invoice(call: GfCall) -> dict[str, Any]:
+    store = await _store(call)
+    invoice = await _invoice(call, store)
+    status = (await call.json()).get("status")
+    if status not in MARKS:
+        raise ValidationError("Mark an invoice 'Settled' or 'Invalid'.", field="status")
+    marked = await call.services.invoices.mark(invoice.id, MARKS[status])
+    return invoice_data(marked, checkout_link(call, store, marked.id))

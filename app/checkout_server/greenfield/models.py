@@ -1,0 +1,136 @@
+"""RedWaves records in BTCPay's shapes: statuses, InvoiceData, invoice payment methods, StoreData.
+
+Amounts are decimal strings, times unix seconds. The status table is documented in docs/greenfield.md.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from app.core import invoices as rules
+from app.core.errors import AppError
+from app.core.money import format_btc
+from app.core.records import Invoice, Store
+from app.core.statuses import ExceptionStatus, InvoiceStatus
+from app.services.webhook_payloads import PAYMENT_METHOD_ID, greenfield_metadata, greenfield_payment, unix_s
+
+STATUS: dict[InvoiceStatus, str] = {
+    InvoiceStatus.PENDING: "New",
+    InvoiceStatus.PAID: "Processing",
+    InvoiceStatus.CONFIRMED: "Processing",
+    InvoiceStatus.COMPLETE: "Settled",
+    InvoiceStatus.EXPIRED: "Expired",
+    InvoiceStatus.INVALID: "Invalid",
+    InvoiceStatus.REFUNDED: "Settled",  # BTCPay has no refunded status: a refund does not change it
+}
+ADDITIONAL_STATUS: dict[ExceptionStatus, str] = {
+    ExceptionStatus.NONE: "None",
+    ExceptionStatus.PAID_PARTIAL: "PaidPartial",
+    ExceptionStatus.PAID_OVER: "PaidOver",
+    ExceptionStatus.PAID_LATE: "PaidLate",
+    ExceptionStatus.FAILED_CONFIRM: "Invalid",
+    ExceptionStatus.MARKED: "Marked",
+}
+MARKS: dict[str, InvoiceStatus] = {"Settled": InvoiceStatus.COMPLETE, "Invalid": InvoiceStatus.INVALID}
+SPEED_POLICY = {0: "HighSpeed", 1: "MediumSpeed", 2: "LowMediumSpeed"}  # 3 and more: LowSpeed
+
+
+def statuses_for(btcpay_status: str) -> list[str]:
+    """RedWaves statuses shown as one BTCPay status (for list filters)."""
+    return [str(s) for s, name in STATUS.items() if name.lower() == btcpay_status.strip().lower()]
+
+
+def currency_out(code: str) -> str:
+    return "SATS" if code == "SAT" else code
+
+
+def currency_in(code: str | None) -> str | None:
+    return "SAT" if code and code.upper() == "SATS" else code
+
+
+def decimal_str(value: Decimal) -> str:
+    return format(value, "f")
+
+
+def speed_policy(confirmations: int) -> str:
+    return SPEED_POLICY.get(confirmations, "LowSpeed")
+
+
+def _number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _minutes(span: timedelta) -> int:
+    return int(span.total_seconds()) // 60
+
+
+def markable(invoice: Invoice) -> list[str]:
+    """The BTCPay statuses this invoice may be marked as, by the same rule as InvoiceService.mark."""
+    allowed = []
+    for name, target in MARKS.items():
+        try:
+            rules.mark(invoice.state, target, now=datetime.now(UTC))
+        except AppError:
+            continue
+        allowed.append(name)
+    return allowed
+
+
+def invoice_data(invoice: Invoice, checkout_link: str | None) -> dict[str, Any]:
+    return {
+        "id": invoice.id, "storeId": invoice.store_id, "amount": decimal_str(invoice.price),
+        "currency": currency_out(invoice.currency), "type": "Standard", "checkoutLink": checkout_link or "",
+        "createdTime": unix_s(invoice.created_at), "expirationTime": unix_s(invoice.expires_at),
+        "monitoringExpiration": unix_s(invoice.monitoring_until), "status": STATUS[invoice.status],
+        "additionalStatus": ADDITIONAL_STATUS[invoice.exception_status],
+        "availableStatusesForManualMarking": markable(invoice), "archived": False,
+        "metadata": greenfield_metadata(invoice),
+        "checkout": {
+            "speedPolicy": speed_policy(invoice.speed_policy), "paymentMethods": [PAYMENT_METHOD_ID],
+            "defaultPaymentMethod": PAYMENT_METHOD_ID,
+            "expirationMinutes": _minutes(invoice.expires_at - invoice.created_at),
+            "monitoringMinutes": _minutes(invoice.monitoring_until - invoice.expires_at),
+            "paymentTolerance": _number(invoice.underpaid_tolerance_pct),
+            "redirectURL": invoice.redirect_url, "redirectAutomatically": False,
+        },
+        "receipt": {"enabled": True, "showQR": None, "showPayments": None},
+    }
+
+
+def _rate(invoice: Invoice) -> str:
+    """Invoice currency units per BTC."""
+    if invoice.currency == "BTC":
+        return "1"
+    if invoice.currency == "SAT":
+        return "100000000"
+    return decimal_str(invoice.rate) if invoice.rate is not None else "0"
+
+
+def invoice_payment_methods(invoice: Invoice, *, only_accounted: bool = True) -> list[dict[str, Any]]:
+    paid = format_btc(invoice.amount_paid_sat)
+    due_sat = invoice.amount_due_sat - invoice.amount_paid_sat
+    due = format_btc(abs(due_sat))
+    payments = [p for p in invoice.payments if p.accounted or not only_accounted]
+    return [{
+        "paymentMethod": PAYMENT_METHOD_ID, "cryptoCode": "BTC", "destination": invoice.address,
+        "paymentLink": invoice.payment_uri(), "rate": _rate(invoice), "paymentMethodPaid": paid,
+        "totalPaid": paid, "due": due if due_sat >= 0 else f"-{due}", "amount": format_btc(invoice.amount_due_sat),
+        "networkFee": "0.00000000", "payments": [greenfield_payment(p, invoice) for p in payments],
+        "activated": True, "additionalData": {},
+    }]
+
+
+def store_data(store: Store) -> dict[str, Any]:
+    return {
+        "id": store.id, "name": store.name, "website": None, "defaultCurrency": currency_out(store.default_currency),
+        "invoiceExpiration": store.expiry_s, "monitoringExpiration": store.monitoring_s,
+        "speedPolicy": speed_policy(store.speed_policy), "paymentTolerance": _number(store.underpaid_tolerance_pct),
+        "archived": store.archived, "anyoneCanCreateInvoice": store.checkout.get("anyone_can_create_invoice") is True,
+        "defaultPaymentMethod": PAYMENT_METHOD_ID, "lazyPaymentMethods": False, "redirectAutomatically": False,
+    }
+
+
+def store_payment_methods(store: Store) -> list[dict[str, Any]]:
+    return [{"paymentMethodId": PAYMENT_METHOD_ID, "enabled": bool(store.wallet_ids)}]

@@ -1,0 +1,214 @@
+"""Bitcart/Electrum payment requests, backed by RedWaves invoices.
+
+Every ``add_request`` is a RedWaves invoice in the wallet's hidden daemon store: the same address
+allocation (never reused), the same payment engine, the same outbox events. This module only
+translates an invoice into Electrum's ``export_request`` dict and RedWaves statuses into Electrum's
+request statuses (see docs/daemon.md for the table).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from enum import IntEnum
+from typing import Any
+from urllib.parse import quote
+
+from app.core.errors import NotFound, UserFacingError, ValidationError
+from app.core.money import btc_to_sat, format_btc
+from app.core.records import Invoice
+from app.core.statuses import InvoiceStatus
+from app.services.daemon_wallets import DaemonWallet
+from app.services.invoices import InvoiceFilter, InvoiceService
+
+MIN_EXPIRY_S = 60
+MAX_EXPIRY_S = 7 * 86400  # RedWaves' longest invoice; Electrum's "never expires" (0/None) maps here
+PAGE = 1000
+
+
+class ElectrumRequestStatus(IntEnum):
+    """Electrum's request status codes (electrum/invoices.py). Ints because they are the wire format."""
+
+    UNPAID = 0
+    EXPIRED = 1
+    PAID = 3
+    UNCONFIRMED = 7
+
+
+STATUS_STR = {ElectrumRequestStatus.UNPAID: "Unpaid", ElectrumRequestStatus.EXPIRED: "Expired",
+              ElectrumRequestStatus.PAID: "Paid", ElectrumRequestStatus.UNCONFIRMED: "Unconfirmed"}
+
+_STATUS_MAP = {
+    InvoiceStatus.PENDING: ElectrumRequestStatus.UNPAID,  # also partially paid: Electrum says Unpaid too
+    InvoiceStatus.PAID: ElectrumRequestStatus.UNCONFIRMED,  # full amount seen, 0 confirmations
+    InvoiceStatus.CONFIRMED: ElectrumRequestStatus.PAID,  # >= 1 confirmation is Electrum's "Paid"
+    InvoiceStatus.COMPLETE: ElectrumRequestStatus.PAID,
+    InvoiceStatus.REFUNDED: ElectrumRequestStatus.PAID,  # it was paid; Electrum has no refunds
+    InvoiceStatus.EXPIRED: ElectrumRequestStatus.EXPIRED,
+    InvoiceStatus.INVALID: ElectrumRequestStatus.EXPIRED,  # never confirmed / marked invalid: do not ship
+}
+
+
+class RequestNotFound(NotFound):
+    code = "request_not_found"
+
+
+class NotSupported(UserFacingError):
+    code = "not_supported"
+    http_status = 501
+
+
+class LightningUnsupported(NotSupported):
+    code = "lightning_unsupported"
+
+
+def electrum_status(invoice: Invoice) -> ElectrumRequestStatus:
+    return _STATUS_MAP[invoice.status]
+
+
+def format_sent(sat: int) -> str:
+    """Bitcart's ``sent_amount``: always 8 decimal places."""
+    return format_btc(sat)
+
+
+def electrum_amount(sat: int) -> str:
+    """Electrum's ``format_satoshis``: no trailing zeros ("0.001", "1.")."""
+    text = format_btc(sat).rstrip("0")
+    return text
+
+
+def live_txids(invoice: Invoice) -> list[str]:
+    return list(dict.fromkeys(p.txid for p in invoice.payments if p.accounted))
+
+
+def confirmations(invoice: Invoice, tip_height: int | None) -> int:
+    """The least-confirmed counted payment's confirmations (Electrum's request ``confirmations``)."""
+    heights = [p.height for p in invoice.payments if p.accounted]
+    if not heights:
+        return 0
+    if tip_height is None or min(heights) <= 0:
+        return 0
+    return max(0, tip_height - min(heights) + 1)
+
+
+def request_uri(invoice: Invoice, expiry_s: int) -> str:
+    params = [f"amount={electrum_amount(invoice.amount_due_sat)}"]
+    if invoice.description:
+        params.append(f"message={quote(invoice.description[:200], safe='')}")
+    params += [f"time={int(invoice.created_at.timestamp())}", f"exp={expiry_s}"]
+    return f"bitcoin:{invoice.address}?{'&'.join(params)}"
+
+
+def export_request(invoice: Invoice, tip_height: int | None) -> dict[str, Any]:
+    """Electrum's ``Abstract_Wallet.export_request`` keys for an on-chain request."""
+    status = electrum_status(invoice)
+    expiry_s = int((invoice.expires_at - invoice.created_at).total_seconds())
+    return {
+        "is_lightning": False,
+        "request_id": invoice.id,
+        "address": invoice.address,
+        "amount_BTC": electrum_amount(invoice.amount_due_sat),
+        "amount_sat": invoice.amount_due_sat,
+        "message": invoice.description,
+        "URI": request_uri(invoice, expiry_s),
+        "status": int(status),
+        "status_str": STATUS_STR[status],
+        "expiry": expiry_s,
+        "timestamp": int(invoice.created_at.timestamp()),
+        "tx_hashes": live_txids(invoice),
+        "confirmations": confirmations(invoice, tip_height),
+    }
+
+
+def parse_amount_sat(amount: Any) -> int:
+    """Bitcart sends BTC as a decimal string (or a JSON number, parsed as Decimal)."""
+    if isinstance(amount, bool) or amount is None:
+        raise ValidationError("amount is required (RedWaves has no any-amount requests).", code="invalid_amount",
+                              field="amount")
+    try:
+        sat = btc_to_sat(Decimal(str(amount)))
+    except (InvalidOperation, ValueError, UserFacingError):
+        raise ValidationError("amount must be a BTC amount with at most 8 decimals.", code="invalid_amount",
+                              field="amount") from None
+    if sat <= 0:
+        raise ValidationError("amount must be positive.", code="invalid_amount", field="amount")
+    return sat
+
+
+def parse_expiry_s(expiry: Any) -> int:
+    if expiry is None or expiry == 0:
+        return MAX_EXPIRY_S
+    if isinstance(expiry, bool):
+        raise ValidationError("expiry must be a number of seconds.", code="invalid_expiry", field="expiry")
+    try:
+        seconds = int(Decimal(str(expiry)))
+    except (InvalidOperation, ValueError):
+        raise ValidationError("expiry must be a number of seconds.", code="invalid_expiry", field="expiry") from None
+    return min(MAX_EXPIRY_S, max(MIN_EXPIRY_S, seconds))
+
+
+@dataclass(frozen=True)
+class RequestFilter:
+    pending: bool = False
+    expired: bool = False
+    paid: bool = False
+
+    def accepts(self, status: ElectrumRequestStatus) -> bool:
+        if self.pending and status not in (ElectrumRequestStatus.UNPAID, ElectrumRequestStatus.UNCONFIRMED):
+            return False
+        if self.expired and status is not ElectrumRequestStatus.EXPIRED:
+            return False
+        return not (self.paid and status is not ElectrumRequestStatus.PAID)
+
+
+class DaemonRequests:
+    def __init__(self, invoices: InvoiceService, tip_height: Any) -> None:
+        self._invoices = invoices
+        self._tip_height = tip_height  # () -> int | None
+
+    async def add(self, wallet: DaemonWallet, amount: Any, memo: Any = "", expiry: Any = 3600, *,
+                  lightning: bool = False) -> dict[str, Any]:
+        if lightning:
+            raise LightningUnsupported("Lightning not supported in this wallet type")
+        amount_sat = parse_amount_sat(amount)
+        invoice = await self._invoices.create(
+            wallet.store_id, price=format_btc(amount_sat), currency="BTC",
+            description=str(memo or ""), expiry_s=parse_expiry_s(expiry), metadata={"source": "daemon"})
+        return export_request(invoice, self._tip_height())
+
+    async def find(self, wallet: DaemonWallet, key: Any) -> Invoice:
+        """By request id (the invoice id) or by address, within this wallet's daemon store."""
+        text = str(key or "").strip()
+        invoice = None
+        if text:
+            try:
+                invoice = await self._invoices.get(text)
+            except NotFound:
+                page = await self._invoices.list(InvoiceFilter(store_id=wallet.store_id, text=text), limit=10)
+                invoice = next((i for i in page.items if i.address == text), None)
+                invoice = await self._invoices.get(invoice.id) if invoice else None
+        if invoice is None or invoice.store_id != wallet.store_id:
+            raise RequestNotFound("Request not found")
+        return invoice
+
+    async def get(self, wallet: DaemonWallet, key: Any) -> dict[str, Any]:
+        invoice = await self.find(wallet, key)
+        return self.export_with_sent(invoice)
+
+    def export_with_sent(self, invoice: Invoice) -> dict[str, Any]:
+        result = export_request(invoice, self._tip_height())
+        result["sent_amount"] = format_sent(invoice.amount_paid_sat)
+        return result
+
+    async def list(self, wallet: DaemonWallet, flt: RequestFilter) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        offset = 0
+        while True:
+            page = await self._invoices.list(InvoiceFilter(store_id=wallet.store_id), offset=offset, limit=PAGE)
+            for summary in page.items:
+                invoice = await self._invoices.get(summary.id)  # with payments (tx_hashes)
+                if flt.accepts(electrum_status(invoice)):
+                    out.append(export_request(invoice, self._tip_height()))
+            offset += PAGE
+            if offset >= page.total:
+                return out

@@ -1,0 +1,86 @@
+"""The Bitcart-compatible daemon's service side: one object the daemon listener and the settings screen use.
+
+Built by the composition root after the other services (``build_daemon_service(services)``), started
+after the event bus, stopped before it. Transport (JSON-RPC, websockets) is in
+app/checkout_server/daemon/.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from app.secrets import Secret, SecretStore
+from app.services.daemon_chain import DaemonChain
+from app.services.daemon_events import DaemonEvents
+from app.services.daemon_requests import DaemonRequests
+from app.services.daemon_wallets import DaemonWallets
+
+logger = logging.getLogger(__name__)
+
+LOGIN_SECRET = "daemon_login"
+PASSWORD_SECRET = "daemon_password"
+DEFAULT_LOGIN = "redwaves"
+
+
+@dataclass(frozen=True)
+class DaemonCredentials:
+    login: str
+    password: Secret
+
+    def matches(self, login: str, password: str) -> bool:
+        login_ok = hmac.compare_digest(login.encode(), self.login.encode())
+        password_ok = hmac.compare_digest(password.encode(), self.password.reveal().encode())
+        return login_ok and password_ok
+
+    def __repr__(self) -> str:
+        return f"DaemonCredentials(login={self.login!r}, password=***)"
+
+
+def daemon_credentials(store: SecretStore, *, regenerate: bool = False) -> DaemonCredentials:
+    """The daemon's HTTP Basic credentials, generated on first use and kept in the keyring.
+
+    The settings screen shows them (``.password.reveal()``) so they can be pasted into a Bitcart
+    client; ``regenerate=True`` replaces the password (existing clients must be updated).
+    """
+    login = store.get(LOGIN_SECRET)
+    password = None if regenerate else store.get(PASSWORD_SECRET)
+    if login is None:
+        store.set(LOGIN_SECRET, DEFAULT_LOGIN)
+        login = Secret(DEFAULT_LOGIN)
+    if password is None:
+        password = Secret(secrets.token_urlsafe(24))
+        store.set(PASSWORD_SECRET, password)
+        logger.info("daemon credentials generated and stored in the keyring")
+    return DaemonCredentials(login=login.reveal(), password=password)
+
+
+class DaemonService:
+    def __init__(self, wallets: DaemonWallets, requests: DaemonRequests, chain: DaemonChain,
+                 events: DaemonEvents, credentials: DaemonCredentials) -> None:
+        self.wallets = wallets
+        self.requests = requests
+        self.chain = chain
+        self.events = events
+        self.credentials = credentials
+
+    async def start(self) -> None:
+        await self.events.start()
+
+    async def stop(self) -> None:
+        await self.events.stop()
+
+    def close_wallet(self, key: str) -> bool:
+        self.events.forget(key)
+        return self.wallets.close(key)
+
+
+def build_daemon_service(services: Any, credentials: DaemonCredentials, *, tip_poll_s: float = 1.0) -> DaemonService:
+    chain = DaemonChain(services.writer, services.chain, services.settings.network)
+    wallets = DaemonWallets(services.wallets, services.stores, synced=chain.synced)
+    requests = DaemonRequests(services.invoices, chain.tip_height)
+    events = DaemonEvents(services.events, wallets, services.invoices, chain.tip_height, tip_poll_s=tip_poll_s)
+    return DaemonService(wallets, requests, chain, events, credentials)

@@ -1,0 +1,83 @@
+"""The daemon listener on 127.0.0.1, port 0, inside the whole app (app_runtime: regtest + devnet)."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from dataclasses import dataclass
+
+import pytest
+
+from app.checkout_server.daemon.app import daemon_listener
+from app.checkout_server.listeners import Listener
+from app.secrets import SecretStore
+from app.services.daemon_service import (
+    DaemonCredentials,
+    DaemonService,
+    build_daemon_service,
+    daemon_credentials,
+)
+
+
+@dataclass
+class DaemonHarness:
+    runtime: object
+    daemon: DaemonService
+    listener: Listener
+    credentials: DaemonCredentials
+
+    @property
+    def url(self) -> str:
+        return self.listener.url
+
+    @property
+    def login(self) -> str:
+        return self.credentials.login
+
+    @property
+    def password(self) -> str:
+        return self.credentials.password.reveal()
+
+
+@pytest.fixture
+async def daemon_env(app_runtime):
+    services = app_runtime.services
+    credentials = daemon_credentials(SecretStore(services.settings.network))
+    daemon = build_daemon_service(services, credentials, tip_poll_s=0.1)
+    await daemon.start()
+    listener = daemon_listener(daemon, "127.0.0.1", 0)
+    await listener.start()
+    try:
+        yield DaemonHarness(app_runtime, daemon, listener, credentials)
+    finally:
+        await listener.stop()
+        await daemon.stop()
+
+
+@pytest.fixture
+async def sdk(daemon_env):
+    """The real Bitcart SDK pointed at the daemon with the test vpub; its sessions closed afterwards."""
+    from bitcart import BTC
+
+    from tests.conftest import TEST_VPUB
+
+    made = []
+
+    def make(**overrides):
+        kwargs = {"rpc_url": daemon_env.url, "rpc_user": daemon_env.login, "rpc_pass": daemon_env.password,
+                  "xpub": TEST_VPUB}
+        kwargs.update(overrides)
+        coin = BTC(**kwargs)
+        made.append(coin)
+        return coin
+
+    try:
+        yield make
+    finally:
+        for coin in made:
+            await coin.server._close()
+        # RPCProxy.__del__ schedules another close on the running loop, or creates (and leaks) a new
+        # loop if the test's loop is gone: collect the proxies while the loop still runs.
+        made.clear()
+        gc.collect()
+        await asyncio.sleep(0.01)
