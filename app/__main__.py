@@ -49,9 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
               "Run headless instead:  redwaves serve   (or ./run on a machine without a display)\n"
               "which serves the checkout pages, the API and /health and prints their URLs.", file=sys.stderr)
         return EXIT_NO_DISPLAY
+    from app.runtime import Runtime
     from app.ui.main import run_gui
 
-    return run_gui(settings, pos_store=getattr(args, "store", None))
+    return run_gui(settings, pos_store=getattr(args, "store", None), runtime_factory=Runtime)
 
 
 def has_display() -> bool:

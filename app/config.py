@@ -139,6 +139,21 @@ class Settings:
     rates_url: str | None = _setting(
         None, _optional_str, "exchange-rate URL answering like CoinGecko's simple/price (source name 'http')")
     gui_minimize_to_tray: bool = _setting(True, _to_bool, "closing the window keeps serving from the tray")
+    tor_enabled: bool = _setting(False, _to_bool, "serve the public listener as a Tor onion service")
+    tor_mode: str = _setting("launch", _choice("launch", "attach"), "launch our own tor, or attach to a running one")
+    tor_cmd: str = _setting("tor", str, "the tor binary (launch mode)")
+    tor_control: str = _setting("127.0.0.1:9051", str, "control port of an existing tor (attach mode)")
+    tor_socks: str | None = _setting(None, _optional_str, "SOCKS address of an existing tor (attach mode)")
+    tor_onion_port: int = _setting(80, _port, "port shoppers use on the .onion address")
+    tor_disable_network: bool = _setting(False, _to_bool, "start tor with DisableNetwork 1 (offline demos, tests)")
+    tor_only: bool = _setting(False, _to_bool, "every outbound connection goes through tor, none direct")
+    public_tls: bool = _setting(False, _to_bool, "HTTPS on the public listener")
+    public_tls_cert: Path | None = _setting(None, _optional_path, "certificate (PEM); empty = self-signed")
+    public_tls_key: Path | None = _setting(None, _optional_path, "private key (PEM) for public_tls_cert")
+    trusted_proxies: str = _setting("", str, "comma list of reverse-proxy addresses/networks whose "
+                                             "X-Forwarded-For/Proto are honoured")
+    daemon_enabled: bool = _setting(True, _to_bool, "serve the Bitcart-compatible daemon JSON-RPC on 127.0.0.1")
+    daemon_port: int = _setting(5000, _port, "daemon JSON-RPC port (0 = any free port)")
 
     @property
     def network_dir(self) -> Path:
@@ -259,5 +274,9 @@ def _check_consistency(settings: Settings) -> None:
     unknown = [p.strip() for p in settings.rate_providers.split(",") if p.strip() and p.strip() not in PROVIDERS]
     if unknown:
         raise ConfigError("rate_providers", f"unknown provider {unknown[0]!r}; known: {', '.join(sorted(PROVIDERS))}")
+    if settings.tor_only and not settings.tor_enabled and settings.tor_mode == "launch" and not settings.tor_socks:
+        raise ConfigError("tor_only", "needs tor: set tor_enabled (or tor_socks of an existing tor)")
+    if bool(settings.public_tls_cert) != bool(settings.public_tls_key):
+        raise ConfigError("public_tls_key", "give both public_tls_cert and public_tls_key, or neither")
     if not 1 <= settings.rate_max_age_s <= 86400:
         raise ConfigError("rate_max_age_s", "expected 1 to 86400 seconds")

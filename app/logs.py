@@ -63,5 +63,8 @@ def configure_logging(log_dir: Path | None, level: str = "info", *, console: boo
         rotating._redwaves = True  # type: ignore[attr-defined]
         root.addHandler(rotating)
     # Electrum and aiosqlite are chatty at DEBUG; keep their INFO and above.
-    for noisy in ("electrum", "aiosqlite", "asyncio", "aiorpcx", "stem", "PIL"):
+    for noisy in ("aiosqlite", "asyncio", "aiorpcx", "PIL"):
         logging.getLogger(noisy).setLevel(logging.INFO)
+    # Electrum logs addresses and txids at INFO, stem is chatty when control connections close.
+    for noisy in ("electrum", "stem"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

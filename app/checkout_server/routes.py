@@ -17,6 +17,7 @@ from aiohttp import web
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 FEATURES = (
+    "app.checkout_server.exposure",
     "app.checkout_server.health",
     "app.checkout_server.shopper.routes",
     "app.checkout_server.api.routes",

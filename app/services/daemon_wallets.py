@@ -111,15 +111,12 @@ class DaemonWallets:
 
         ChainState.synced drops only at Electrum's next callback after open_wallet, so first give it
         a moment to drop, then wait for it to come back."""
-        if self._synced is None:
+        synced = self._synced
+        if synced is None:
             return
-        loop = asyncio.get_running_loop()
-        drop_deadline = loop.time() + min(0.5, self._sync_wait_s)
-        while self._synced() and loop.time() < drop_deadline:
-            await asyncio.sleep(0.02)
-        deadline = loop.time() + self._sync_wait_s
-        while not self._synced() and loop.time() < deadline:
-            await asyncio.sleep(0.05)
+        # ChainState has no change notification to await; poll it (bounded) instead.
+        await _poll_until(lambda: not synced(), timeout_s=min(0.5, self._sync_wait_s), step_s=0.02)
+        await _poll_until(synced, timeout_s=self._sync_wait_s, step_s=0.05)
 
     async def _store_for(self, wallet_id: str, fingerprint: str) -> Store:
         for store in await self._stores.list(include_archived=True):
@@ -128,3 +125,10 @@ class DaemonWallets:
         return await self._stores.create(
             f"Daemon requests {fingerprint[:8]}", default_currency="BTC", wallet_ids=[wallet_id],
             checkout={DAEMON_MARK: True, DAEMON_WALLET: wallet_id}, archived=True, **DAEMON_STORE_SETTINGS)
+
+
+async def _poll_until(predicate: Callable[[], bool], *, timeout_s: float, step_s: float) -> None:
+    for _ in range(max(1, int(timeout_s / step_s))):
+        if predicate():
+            return
+        await asyncio.sleep(step_s)

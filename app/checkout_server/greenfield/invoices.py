@@ -3,6 +3,7 @@ payment methods of an invoice, mark Settled or Invalid."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -117,17 +118,19 @@ def _filter(call: GfCall, store: Store) -> InvoiceFilter:
 async def list_invoices(call: GfCall) -> list[dict[str, Any]]:
     store = await _store(call)
     skip = _int_query(call, "skip", 0) or 0
-    take = min(_int_query(call, "take", MAX_TAKE) or MAX_TAKE, MAX_TAKE)
+    take = min(_int_query(call, "take", MAX_TAKE) or 0, MAX_TAKE)
+    if take == 0:
+        return []
     base = _filter(call, store)
     order_ids = [o for o in call.request.query.getall("orderId", []) if o]
     invoices = call.services.invoices
     if len(order_ids) <= 1:
-        flt = InvoiceFilter(**{**vars(base), "order_id": order_ids[0] if order_ids else None})
+        flt = replace(base, order_id=order_ids[0] if order_ids else None)
         items = list((await invoices.list(flt, offset=skip, limit=take)).items)
     else:  # several orders: one query each, merged newest first
         found: dict[str, Invoice] = {}
         for order_id in dict.fromkeys(order_ids):
-            page = await invoices.list(InvoiceFilter(**{**vars(base), "order_id": order_id}), limit=MAX_TAKE)
+            page = await invoices.list(replace(base, order_id=order_id), limit=MAX_TAKE)
             found.update((i.id, i) for i in page.items)
         items = sorted(found.values(), key=lambda i: (i.created_at, i.id), reverse=True)[skip:skip + take]
     return [invoice_data(i, checkout_link(call, store, i.id)) for i in items]

@@ -1,0 +1,51 @@
+"""Greenfield server info, the current API key, stores and their payment methods."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.checkout_server.greenfield.auth import GfCall, permissions_of
+from app.checkout_server.greenfield.models import store_data, store_payment_methods
+from app.services.webhook_payloads import PAYMENT_METHOD_ID
+
+GREENFIELD_VERSION = "2.0.0"  # the BTCPay API level emulated; clients use it to pick request shapes
+
+
+async def server_info(call: GfCall) -> dict[str, Any]:
+    chain = call.services.chain
+    state = chain.state() if chain is not None else None
+    synced = bool(state is not None and state.connected and state.synced)
+    height = state.tip_height if state is not None else None
+    sync: dict[str, Any] = {"cryptoCode": "BTC", "nodeInformation": None, "syncHeight": height,
+                            "available": synced}
+    if height is not None:
+        sync["chainHeight"] = height
+    return {"version": GREENFIELD_VERSION, "supportedPaymentMethods": [PAYMENT_METHOD_ID],
+            "fullySynched": synced, "syncStatus": [sync]}
+
+
+async def current_api_key(call: GfCall) -> dict[str, Any]:
+    header = call.request.headers.get("Authorization", "")
+    return {"apiKey": header.partition(" ")[2].strip(), "label": call.key.name,
+            "permissions": permissions_of(call.key)}
+
+
+async def list_stores(call: GfCall) -> list[dict[str, Any]]:
+    stores = await call.services.stores.list(include_archived=True)
+    return [store_data(s) for s in stores if call.key.can_access_store(s.id)]
+
+
+async def get_store(call: GfCall) -> dict[str, Any]:
+    store_id = call.param("store_id")
+    call.check_store(store_id)
+    return store_data(await call.services.stores.get(store_id))
+
+
+async def store_methods(call: GfCall) -> list[dict[str, Any]]:
+    store_id = call.param("store_id")
+    call.check_store(store_id)
+    methods = store_payment_methods(await call.services.stores.get(store_id))
+    enabled = call.request.query.get("enabled")
+    if enabled is not None:
+        methods = [m for m in methods if m["enabled"] == (enabled.lower() == "true")]
+    return methods

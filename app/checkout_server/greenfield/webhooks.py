@@ -1,0 +1,149 @@
+"""Greenfield webhooks: create, list, get, update (PUT), delete, deliveries, a delivery's request, redeliver.
+
+They are RedWaves webhooks (WebhookService: secret in the keyring, delivery log, retries) with the
+"greenfield" flavor: BTCPay event names, bodies and the `BTCPay-Sig` header (WebhookDispatcher).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from app.checkout_server.greenfield.auth import GfCall
+from app.core.errors import ValidationError
+from app.services.webhook_dispatch import DeliveryStatus, Flavor
+from app.services.webhook_payloads import GREENFIELD_EVENT_TYPES, unix_s
+from app.services.webhooks import DeliveryNotFound, Webhook, WebhookDelivery, WebhookNotFound
+
+
+def webhook_data(webhook: Webhook, secret: str | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": webhook.id, "enabled": webhook.enabled, "automaticRedelivery": True, "url": webhook.url,
+        "authorizedEvents": {"everything": not webhook.event_types, "specificEvents": list(webhook.event_types)},
+    }
+    if secret is not None:
+        data["secret"] = secret
+    return data
+
+
+def delivery_data(delivery: WebhookDelivery) -> dict[str, Any]:
+    if delivery.status == DeliveryStatus.DELIVERED:
+        status = "HttpSuccess"
+    elif delivery.last_status_code is not None:
+        status = "HttpError"
+    elif delivery.status == DeliveryStatus.FAILED:
+        status = "Failed"
+    else:
+        status = "Pending"  # queued, not attempted yet (BTCPay has no such state)
+    data: dict[str, Any] = {"id": delivery.id, "timestamp": unix_s(delivery.created_at),
+                            "httpCode": delivery.last_status_code, "status": status}
+    if delivery.last_error:
+        data["errorMessage"] = delivery.last_error
+    return data
+
+
+def _events(body: dict[str, Any]) -> list[str]:
+    authorized = body.get("authorizedEvents") or {}
+    if not isinstance(authorized, dict):
+        raise ValidationError("'authorizedEvents' must be an object.", field="authorizedEvents")
+    if authorized.get("everything", True) is not False:
+        return []
+    events = authorized.get("specificEvents") or []
+    if not isinstance(events, list) or any(e not in GREENFIELD_EVENT_TYPES for e in events):
+        raise ValidationError("Unknown event type in 'specificEvents'.", field="authorizedEvents.specificEvents")
+    return list(dict.fromkeys(events))
+
+
+def _enabled(body: dict[str, Any]) -> bool:
+    enabled = body.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ValidationError("'enabled' must be true or false.", field="enabled")
+    return enabled
+
+
+async def _webhook(call: GfCall) -> Webhook:
+    store_id = call.param("store_id")
+    call.check_store(store_id)
+    await call.services.stores.get(store_id)
+    webhooks = call.feature("webhooks")
+    webhook = await webhooks.get(call.param("webhook_id"))
+    flavors = await webhooks.dispatcher.flavors(store_id)
+    if webhook.store_id != store_id or flavors.get(webhook.id) != Flavor.GREENFIELD:
+        raise WebhookNotFound("Webhook not found.")
+    return webhook
+
+
+async def _delivery(call: GfCall) -> WebhookDelivery:
+    webhook = await _webhook(call)
+    delivery = await call.feature("webhooks").delivery(call.param("delivery_id"))
+    if delivery.webhook_id != webhook.id:
+        raise DeliveryNotFound("Delivery not found.")
+    return delivery
+
+
+async def list_webhooks(call: GfCall) -> list[dict[str, Any]]:
+    store_id = call.param("store_id")
+    call.check_store(store_id)
+    await call.services.stores.get(store_id)
+    webhooks = call.feature("webhooks")
+    flavors = await webhooks.dispatcher.flavors(store_id)
+    return [webhook_data(w) for w in await webhooks.list(store_id) if flavors.get(w.id) == Flavor.GREENFIELD]
+
+
+async def create_webhook(call: GfCall) -> dict[str, Any]:
+    store_id = call.param("store_id")
+    call.check_store(store_id)
+    body = await call.json()
+    events, enabled = _events(body), _enabled(body)
+    webhooks = call.feature("webhooks")
+    # Created disabled, then flavored and enabled in one write: no RedWaves-shaped delivery slips in between.
+    saved = await webhooks.create(store_id, body.get("url"), secret=body.get("secret") or None, enabled=False)
+    await webhooks.dispatcher.set_flavor(saved.webhook.id, Flavor.GREENFIELD, event_types=events, enabled=enabled)
+    secret = saved.secret.reveal() if saved.secret is not None else None
+    return webhook_data(await webhooks.get(saved.webhook.id), secret)
+
+
+async def get_webhook(call: GfCall) -> dict[str, Any]:
+    return webhook_data(await _webhook(call))
+
+
+async def update_webhook(call: GfCall) -> dict[str, Any]:
+    webhook = await _webhook(call)
+    body = await call.json()
+    events = _events(body)
+    changes: dict[str, Any] = {"url": body.get("url", webhook.url), "enabled": _enabled(body)}
+    if body.get("secret"):
+        changes["secret"] = body["secret"]
+    webhooks = call.feature("webhooks")
+    saved = await webhooks.update(webhook.id, changes)
+    await webhooks.dispatcher.set_flavor(webhook.id, Flavor.GREENFIELD, event_types=events)
+    secret = saved.secret.reveal() if saved.secret is not None else None
+    return webhook_data(await webhooks.get(webhook.id), secret)
+
+
+async def delete_webhook(call: GfCall) -> web.Response:
+    await call.feature("webhooks").delete((await _webhook(call)).id)
+    return web.Response(status=200)
+
+
+async def list_deliveries(call: GfCall) -> list[dict[str, Any]]:
+    webhook = await _webhook(call)
+    raw = call.request.query.get("count", "")
+    count = int(raw) if raw.isdigit() else 50
+    page = await call.feature("webhooks").deliveries(webhook.id, limit=max(1, min(count, 1000)))
+    return [delivery_data(d) for d in page.items]
+
+
+async def get_delivery(call: GfCall) -> dict[str, Any]:
+    return delivery_data(await _delivery(call))
+
+
+async def delivery_request(call: GfCall) -> web.Response:
+    delivery = await _delivery(call)
+    return web.Response(text=delivery.body, content_type="application/json")
+
+
+async def redeliver(call: GfCall) -> str:
+    delivery = await _delivery(call)
+    return (await call.feature("webhooks").redeliver(delivery.id)).id  # BTCPay answers the delivery id
