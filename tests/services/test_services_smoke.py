@@ -8,8 +8,8 @@ from app.core.payments import ObservedOutput
 from app.core.statuses import InvoiceStatus, PaymentState
 
 
-async def _wait_status(services, invoice_id, status, timeout=5.0):
-    deadline = asyncio.get_running_loop().time() + timeout
+async def _wait_status(services, invoice_id, status, wait_s=5.0):
+    deadline = asyncio.get_running_loop().time() + wait_s
     while asyncio.get_running_loop().time() < deadline:
         invoice = await services.invoices.get(invoice_id)
         if invoice.status == status:
