@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from app.core.errors import Conflict, UserFacingError, ValidationError
+from app.core.errors import Conflict, ValidationError
 from app.core.money import format_btc
 from app.core.records import Invoice, Store
 from app.core.statuses import InvoiceStatus
@@ -53,11 +53,6 @@ class PinNotSet(Conflict):
 
 class PinAlreadySet(Conflict):
     code = "pin_already_set"
-
-
-class PinLocked(UserFacingError):
-    code = "pin_locked"
-    http_status = 429
 
 
 @dataclass(frozen=True)
@@ -175,7 +170,7 @@ class PinGuard:
 
     def _check(self, record: Mapping[str, Any], *, ok: bool) -> PinCheck:
         failures = int(record.get("failures", 0))
-        return PinCheck(ok=ok, attempts_left=max(0, FREE_ATTEMPTS - failures) if failures < FREE_ATTEMPTS else 0,
+        return PinCheck(ok=ok, attempts_left=max(0, FREE_ATTEMPTS - failures),
                         locked_for_s=self._locked_for(record))
 
     async def verify(self, pin: str) -> PinCheck:
@@ -313,5 +308,5 @@ def build_pos_service(services: Any) -> PosService:
 
 
 __all__ = ["FREE_ATTEMPTS", "AppSettingsPinStorage", "MemoryPinStorage", "PinAlreadySet", "PinCheck", "PinGuard",
-           "PinLocked", "PinNotSet", "PosService", "Receipt", "ReceiptLine", "build_pos_service", "build_receipt",
+           "PinNotSet", "PosService", "Receipt", "ReceiptLine", "build_pos_service", "build_receipt",
            "lockout_s"]

@@ -19,7 +19,7 @@ async def _wait_status(services, invoice_id, status, wait_s=5.0):
 
 
 async def _store(services, **kw):
-    from tests.services.conftest import TPUB_SEED_VPUB
+    from tests.conftest import TEST_VPUB as TPUB_SEED_VPUB
 
     wallet = await services.wallets.add_wallet("main", TPUB_SEED_VPUB)
     return await services.stores.create("Shop", default_currency="USD", wallet_ids=[wallet.id], **kw)
@@ -69,3 +69,23 @@ async def test_bad_input_is_rejected_without_writes(services):
     assert page.total == 0
     wallet = (await services.wallets.list())[0]
     assert wallet.next_index == 0
+
+
+async def test_sales_summary_aggregates_per_day_exactly(services):
+    from sqlalchemy import update
+
+    from app.db.models import InvoiceRow
+
+    store = await _store(services)
+    await services.rates.set_manual_rate("USD", Decimal("50000"))
+    paid = [await services.invoices.create(store.id, price=p) for p in ("0.10", "0.20", "19.99")]
+    await services.invoices.create(store.id, price="5.00")  # never paid: not a sale
+    async with services.writer.transaction() as session:
+        await session.execute(update(InvoiceRow).where(InvoiceRow.id.in_([i.id for i in paid]))
+                              .values(status="complete", amount_paid_sat=1000))
+    summary = await services.invoices.sales_summary(days=7)
+    assert len(summary.days) == 7
+    today = summary.days[-1]
+    assert today.count == 3 and today.sat == 3000
+    assert today.fiat == {"USD": Decimal("20.29")}
+    assert summary.totals(7).count == 3

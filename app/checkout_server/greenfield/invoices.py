@@ -72,8 +72,8 @@ def _expiry_s(checkout: dict[str, Any]) -> int | None:
 async def create_invoice(call: GfCall) -> dict[str, Any]:
     store = await _store(call)
     body = await call.json()
-    metadata = body.get("metadata") or {}
-    checkout = body.get("checkout") or {}
+    metadata = {} if body.get("metadata") is None else body["metadata"]
+    checkout = {} if body.get("checkout") is None else body["checkout"]
     if not isinstance(metadata, dict) or not isinstance(checkout, dict):
         raise ValidationError("'metadata' and 'checkout' must be JSON objects.", field="metadata")
     invoice = await call.services.invoices.create(
