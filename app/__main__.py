@@ -40,6 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.backup_cli import run_backup_command
 
         return run_backup_command(args, settings)
+    if args.command == "api-key":
+        from app.apikey_cli import run_apikey_command
+
+        return run_apikey_command(args, settings)
     if args.command == "install-desktop":
         from app.desktop_install import install_desktop
 

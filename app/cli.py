@@ -69,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                      "for the current user")
     _common(desktop, suppress=True)
 
+    from app.apikey_cli import add_parser as add_apikey_parser
+
+    add_apikey_parser(sub, _common)
+
     from app.devnet.cli import add_parser as add_devnet_parser
 
     add_devnet_parser(sub)

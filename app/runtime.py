@@ -99,6 +99,7 @@ class Runtime:
         self.tor: Any = None
         self.listeners: list[Any] = []
         self.public_guard: Any = None  # Guarded public listener: .error says why it is not serving
+        self.daemon_guard: Any = None
         self.onion_target: Any = None
         self.certificate: Any = None  # CertificateInfo of the public TLS certificate
         self._tor_socks_port = _free_port() if settings.tor_enabled and settings.tor_mode == "launch" else None
@@ -194,6 +195,8 @@ class Runtime:
     def _on_chain_event(self, event: Any) -> None:
         if self.services is not None:
             self.services.engine.on_chain_event(event)
+            if self.services.daemon is not None:
+                self.services.daemon.events.on_chain_event(event)
 
     def _build_services(self) -> Any:
         from app.checkout_server.exposure import EXTRAS_KEY, Exposure, parse_trusted_proxies
@@ -232,7 +235,11 @@ class Runtime:
             public["error"] = {"code": self.public_guard.error.code, "message": self.public_guard.error.message}
         if self.certificate is not None:
             public["tls_fingerprint_sha256"] = self.certificate.fingerprint_sha256
-        return {"public_listener": public}
+        report: dict[str, Any] = {"public_listener": public}
+        if self.daemon_guard is not None and self.daemon_guard.error is not None:
+            report["daemon_listener"] = {"error": {"code": self.daemon_guard.error.code,
+                                                   "message": self.daemon_guard.error.message}}
+        return report
 
     def _build_listeners(self) -> Any:
         from app.checkout_server.listeners import ListenerError, private_listener, public_listener
@@ -245,13 +252,19 @@ class Runtime:
         self.listeners = [private_listener(self.services, s.private_host, s.private_port)]
         components.append(self.listeners[0])
         if s.public_enabled:
-            def build_public() -> Any:
-                listener = public_listener(self.services, s.public_host, s.public_port, ssl_context=self._tls())
-                self.listeners.append(listener)
-                return listener
-
-            self.public_guard = Guarded("public listener", build_public, errors=(UserFacingError, ListenerError))
+            self.public_guard = Guarded(
+                "public listener",
+                lambda: self._add(public_listener(self.services, s.public_host, s.public_port, ssl_context=self._tls())),
+                errors=(UserFacingError, ListenerError))
             components.append(self.public_guard)
+        if self.services.daemon is not None:
+            from app.checkout_server.daemon.app import daemon_listener
+
+            self.daemon_guard = Guarded("daemon listener",
+                                        lambda: self._add(daemon_listener(self.services.daemon, "127.0.0.1",
+                                                                          s.daemon_port)),
+                                        errors=(UserFacingError, ListenerError))
+            components.append(self.daemon_guard)
         if s.tor_enabled:
             # tor gets its own plain-HTTP loopback listener serving the shopper routes only
             self.onion_target = public_listener(self.services, "127.0.0.1", 0)
@@ -259,6 +272,10 @@ class Runtime:
             self.listeners.append(self.onion_target)
             components.append(self.onion_target)
         return _Group(components)
+
+    def _add(self, listener: Any) -> Any:
+        self.listeners.append(listener)
+        return listener
 
     def _tls(self) -> Any:
         s = self.settings

@@ -36,6 +36,7 @@ async def app_runtime(tmp_path):
     settings = load_settings({}, {
         "data_dir": tmp_path / "data", "network": "regtest", "devnet": True,
         "private_port": 0, "public_enabled": True, "public_port": 0, "public_host": "127.0.0.1",
+        "daemon_port": 0,
     })
     runtime = Runtime(settings)
     await runtime.start()

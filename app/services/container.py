@@ -57,6 +57,7 @@ class Services:
     notifications: NotificationService
     tray: TrayNotifier
     chain: Any | None = None
+    daemon: Any | None = None  # the Bitcart-compatible daemon JSON-RPC (settings.daemon_enabled)
     devnet: Any | None = None  # scenario controls, only with --network regtest --devnet
     extras: dict[str, Any] = field(default_factory=dict)
     health_sources: list[Callable[[], dict[str, Any]]] = field(default_factory=list)
@@ -68,7 +69,9 @@ class Services:
 
     async def start(self) -> None:
         await self.rates.load()
-        for component in (self.events, self.engine, self.webhooks, self.notifications):
+        for component in (self.events, self.engine, self.webhooks, self.notifications, self.daemon):
+            if component is None:
+                continue
             await component.start()
             self._started.append(component)
 
@@ -127,7 +130,7 @@ def build_services(settings: Settings, db: Database, chain: ChainPort | None, *,
         webhook_kwargs["policy"] = webhook_policy
     if connector_factory is not None:
         webhook_kwargs["connector_factory"] = connector_factory
-    return Services(
+    services = Services(
         settings=settings, db=db, writer=writer, secrets=secrets, events=events, wallets=wallets, stores=stores,
         products=products, invoices=invoices, rates=rates, engine=engine, apikeys=ApiKeyService(writer),
         webhooks=WebhookService(writer, events, secrets, invoices, **webhook_kwargs),
@@ -135,6 +138,11 @@ def build_services(settings: Settings, db: Database, chain: ChainPort | None, *,
         address_usage=AddressUsageService(writer), payment_history=PaymentHistoryService(writer),
         email=email, notifications=notifications, tray=tray, chain=chain,
     )
+    if settings.daemon_enabled:
+        from app.services.daemon_service import build_daemon_service, daemon_credentials
+
+        services.daemon = build_daemon_service(services, daemon_credentials(secrets))
+    return services
 
 
 def _add_rate_sources(rates: RateService, settings: Settings, connector_factory: Callable[[], Any] | None) -> None:

@@ -17,15 +17,16 @@ from tests.api.conftest import Stack
 GREENFIELD = "app.checkout_server.greenfield.routes"
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def mounted(monkeypatch):
-    """Mount the feature even before its line is in routes.FEATURES (no-op once it is)."""
+    """Mount the feature even before its line is in routes.FEATURES (no-op once it is). Autouse, so it runs
+    before any app (including `app_runtime`'s listeners) is built."""
     if GREENFIELD not in feature_table.FEATURES:
         monkeypatch.setattr(feature_table, "FEATURES", (*feature_table.FEATURES, GREENFIELD))
 
 
 @pytest.fixture
-async def services(tmp_path, mounted):
+async def services(tmp_path):
     stack = Stack(tmp_path)
     await stack.start()
     try:

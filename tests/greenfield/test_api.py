@@ -167,7 +167,7 @@ async def test_unknown_ids_are_404_problems(client, services):
         assert problem["code"].endswith("not-found"), (path, problem)
 
 
-async def test_checkout_redirect_is_public(aiohttp_client, services, mounted):
+async def test_checkout_redirect_is_public(aiohttp_client, services):
     from app.checkout_server.app import create_app
 
     store = await shop(services)

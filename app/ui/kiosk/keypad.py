@@ -6,6 +6,7 @@ decimal point is ever needed. "Add" puts the amount in the cart as a custom line
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from PySide6.QtCore import Signal
@@ -27,6 +28,7 @@ class AmountKeypad(QWidget):
         self.setObjectName("amountKeypad")
         self.currency = currency
         self._digits = ""
+        self.display_format: Callable[[Decimal], str] | None = None  # e.g. percentages
         self.display = label(name="amountDisplay", role="display")
         self.display.setMinimumHeight(56)
         grid = QGridLayout()
@@ -81,6 +83,7 @@ class AmountKeypad(QWidget):
     def _refresh(self) -> None:
         places = fiat_minor_units(self.currency)
         shown = self.amount.quantize(Decimal(1).scaleb(-places)) if places else self.amount
-        self.display.setText(formatting.fiat(shown, self.currency))
+        fmt = self.display_format or (lambda v: formatting.fiat(v, self.currency))
+        self.display.setText(fmt(shown))
         self.add_key.setEnabled(self.amount > 0)
         self.changed.emit(self.amount)

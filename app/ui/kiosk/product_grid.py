@@ -149,6 +149,10 @@ class ProductGrid(QWidget):
             tile.setFixedSize(side, int(side * 1.05))
             tile.setIconSize(QSize(int(side * 0.55), int(side * 0.55)))
             self.grid.addWidget(tile, i // columns, i % columns)
+        for c in range(self.grid.columnCount()):
+            self.grid.setColumnStretch(c, 0)
+        for r in range(self.grid.rowCount()):
+            self.grid.setRowStretch(r, 0)
         self.grid.setRowStretch(self.grid.rowCount(), 1)
         self.grid.setColumnStretch(columns, 1)
 

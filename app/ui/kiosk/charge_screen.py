@@ -1,0 +1,177 @@
+"""ChargeScreen: a big QR for the shopper's wallet, the amount in BTC and in the store currency, a
+countdown to expiry, and what is still due after a partial payment.
+
+It only shows an invoice; the window follows the invoice (bridge events and a slow poll) and calls
+``show_invoice`` with each new snapshot. "Cancel" asks once more, then emits ``cancelRequested``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from app.core.records import Invoice
+from app.core.statuses import InvoiceStatus
+from app.ui import formatting
+from app.ui.kiosk.style import set_role
+from app.ui.kiosk.widgets import button, label
+from app.ui.qr import qr_image
+
+PAID = {InvoiceStatus.PAID, InvoiceStatus.CONFIRMED, InvoiceStatus.COMPLETE}
+
+
+def countdown_text(expires_at: datetime, now: datetime | None = None) -> str:
+    left = int((expires_at - (now or datetime.now(UTC))).total_seconds())
+    if left <= 0:
+        return "Expired"
+    return f"Expires in {left // 60}:{left % 60:02d}"
+
+
+class KioskQr(QLabel):
+    """A QR that fills its (square) size, re-rendered crisp whenever the size changes."""
+
+    def __init__(self) -> None:
+        super().__init__(objectName="chargeQr", alignment=Qt.AlignmentFlag.AlignCenter)
+        self.payload = ""
+        self.setMinimumSize(120, 120)
+        self.setStyleSheet("background: white;")
+
+    def set_payload(self, text: str) -> None:
+        self.payload = text
+        self._render()
+
+    def resizeEvent(self, event: object) -> None:  # noqa: N802
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        self._render()
+
+    def _render(self) -> None:
+        side = min(self.width(), self.height())
+        if self.payload and side > 0:
+            self.setPixmap(QPixmap.fromImage(qr_image(self.payload, side)))
+        else:
+            self.clear()
+
+
+class ChargeScreen(QWidget):
+    cancelRequested = Signal(str)  # invoice id  # noqa: N815
+    newSaleRequested = Signal()  # noqa: N815
+    paid = Signal(object)  # Invoice
+
+    def __init__(self, store_name: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("chargeScreen")
+        self.store_name = store_name
+        self.invoice: Invoice | None = None
+        self.qr = KioskQr()
+        self.title = label("Scan to pay", name="chargeTitle", role="title", center=True)
+        self.btc = label(name="chargeBtc", role="big", center=True, wrap=True)
+        self.fiat = label(name="chargeFiat", role="title", center=True)
+        self.countdown = label(name="countdown", role="muted", center=True)
+        self.status = label(name="chargeStatus", center=True, wrap=True)
+        self.network = label("Waiting for network: the payment will show as soon as the connection is back.",
+                             name="chargeNetwork", role="warn", center=True, wrap=True)
+        self.network.hide()
+        self.cancel_button = button("Cancel sale", name="cancelInvoice", role="danger",
+                                    on_click=self._on_cancel_button_clicked)
+        self.confirm_box = QWidget()
+        confirm = QHBoxLayout(self.confirm_box)
+        confirm.setContentsMargins(0, 0, 0, 0)
+        self.confirm_yes = button("Yes, cancel it", name="confirmCancel", role="danger",
+                                  on_click=self._on_confirm_yes_clicked)
+        self.confirm_no = button("Keep waiting", name="keepWaiting", on_click=lambda: self._confirming(False))
+        confirm.addWidget(self.confirm_yes)
+        confirm.addWidget(self.confirm_no)
+        self.new_sale_button = button("New sale", name="newSale", role="primary", on_click=self.newSaleRequested.emit)
+        self.new_sale_button.hide()
+        side = QVBoxLayout()
+        side.addStretch(1)
+        for w in (self.title, self.btc, self.fiat, self.countdown, self.status, self.network):
+            side.addWidget(w)
+        side.addStretch(1)
+        side.addWidget(self.cancel_button)
+        side.addWidget(self.confirm_box)
+        side.addWidget(self.new_sale_button)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.qr, 5, Qt.AlignmentFlag.AlignCenter)
+        layout.addLayout(side, 4)
+        self._confirming(False)
+        self._timer = QTimer(self, interval=1000)
+        self._timer.timeout.connect(self._tick)
+
+    # -- what the window calls -------------------------------------------------------------------
+
+    def show_invoice(self, invoice: Invoice) -> None:
+        first = self.invoice is None or self.invoice.id != invoice.id
+        self.invoice = invoice
+        if first:
+            self._confirming(False)
+            self.cancel_button.show()
+            self.new_sale_button.hide()
+        self.qr.set_payload(invoice.payment_uri(label=self.store_name))
+        self.fiat.setText(formatting.fiat(invoice.price, invoice.currency))
+        partial = invoice.status == InvoiceStatus.PENDING and invoice.amount_paid_sat > 0
+        if partial:
+            self.title.setText("Partly paid: scan again for the rest")
+            self.btc.setText(f"{formatting.btc(invoice.remaining_sat)} remaining")
+            self.status.setText(f"Received {formatting.btc(invoice.amount_paid_sat)} of "
+                                f"{formatting.btc(invoice.amount_due_sat)}.")
+            set_role(self.status, "warn")
+        else:
+            self.title.setText("Scan to pay")
+            self.btc.setText(formatting.btc(invoice.amount_due_sat))
+            self.status.setText("Waiting for payment…")
+            set_role(self.status, "muted")
+        if invoice.status in (InvoiceStatus.EXPIRED, InvoiceStatus.INVALID):
+            self._ended("This invoice expired." if invoice.status == InvoiceStatus.EXPIRED
+                        else "This invoice was cancelled.")
+        self._tick()
+        if invoice.status in PAID:
+            self._timer.stop()
+            self.paid.emit(invoice)
+        elif invoice.status == InvoiceStatus.PENDING:
+            self._timer.start()
+
+    def set_network(self, online: bool) -> None:
+        self.network.setVisible(not online)
+
+    def stop(self) -> None:
+        self._timer.stop()
+        self.invoice = None
+
+    def resize_qr(self, side: int) -> None:
+        self.qr.setFixedSize(side, side)
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        if self.invoice is not None:
+            text = countdown_text(self.invoice.expires_at)
+            self.countdown.setText(text)
+            if text == "Expired" and self.invoice.status == InvoiceStatus.PENDING:
+                self._ended("Time is up for this invoice.")
+
+    def _ended(self, message: str) -> None:
+        self._timer.stop()
+        self.status.setText(message)
+        set_role(self.status, "error")
+        self.qr.setEnabled(False)
+        self.cancel_button.hide()
+        self.confirm_box.hide()
+        self.new_sale_button.show()
+
+    def _confirming(self, on: bool) -> None:
+        self.confirm_yes.setEnabled(True)
+        self.cancel_button.setVisible(not on)
+        self.confirm_box.setVisible(on)
+        self.qr.setEnabled(True)
+
+    def _on_cancel_button_clicked(self) -> None:
+        self._confirming(True)
+
+    def _on_confirm_yes_clicked(self) -> None:
+        if self.invoice is not None:
+            self.confirm_yes.setEnabled(False)
+            self.cancelRequested.emit(self.invoice.id)
