@@ -152,6 +152,9 @@ class Settings:
     public_tls_key: Path | None = _setting(None, _optional_path, "private key (PEM) for public_tls_cert")
     trusted_proxies: str = _setting("", str, "comma list of reverse-proxy addresses/networks whose "
                                              "X-Forwarded-For/Proto are honoured")
+    backup_dir: Path | None = _setting(None, _optional_path, "directory for scheduled encrypted backups (empty = off)")
+    backup_keep: int = _setting(7, _to_int, "how many scheduled backups to keep")
+    backup_interval_s: int = _setting(86400, _to_int, "seconds between scheduled backups")
     daemon_enabled: bool = _setting(True, _to_bool, "serve the Bitcart-compatible daemon JSON-RPC on 127.0.0.1")
     daemon_port: int = _setting(5000, _port, "daemon JSON-RPC port (0 = any free port)")
 
@@ -278,5 +281,7 @@ def _check_consistency(settings: Settings) -> None:
         raise ConfigError("tor_only", "needs tor: set tor_enabled (or tor_socks of an existing tor)")
     if bool(settings.public_tls_cert) != bool(settings.public_tls_key):
         raise ConfigError("public_tls_key", "give both public_tls_cert and public_tls_key, or neither")
+    if settings.backup_keep < 1 or settings.backup_interval_s < 60:
+        raise ConfigError("backup_keep", "keep at least 1 backup, at most one every 60 s")
     if not 1 <= settings.rate_max_age_s <= 86400:
         raise ConfigError("rate_max_age_s", "expected 1 to 86400 seconds")

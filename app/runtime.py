@@ -140,6 +140,8 @@ class Runtime:
         lc.add("chain", _Deferred(self._start_chain))
         lc.add("services", _Deferred(self._build_services))
         lc.add("listeners", _Deferred(self._build_listeners))
+        if s.backup_dir is not None:
+            lc.add("backups", _Deferred(self._build_backups))
         if s.tor_enabled:
             lc.add("onion", _Onion(self))
         await lc.start()
@@ -272,6 +274,27 @@ class Runtime:
             self.listeners.append(self.onion_target)
             components.append(self.onion_target)
         return _Group(components)
+
+    def backup_service(self) -> Any:
+        from app.config import default_config_path
+        from app.secrets import SecretStore
+        from app.services.backup import BackupService
+
+        s = self.settings
+        return BackupService(network=s.network, network_dir=s.network_dir, db_path=s.db_path,
+                             electrum_dir=s.electrum_dir, config_path=default_config_path(s.data_dir),
+                             secrets=SecretStore(s.network))
+
+    def _build_backups(self) -> Any:
+        from app.secrets import SecretStore
+        from app.services.backup import BackupScheduler
+
+        s = self.settings
+        assert s.backup_dir is not None and self.services is not None
+        scheduler = BackupScheduler(self.backup_service(), SecretStore(s.network), s.backup_dir, keep=s.backup_keep,
+                                    interval_s=s.backup_interval_s)
+        self.services.extras["backups"] = scheduler
+        return scheduler
 
     def _add(self, listener: Any) -> Any:
         self.listeners.append(listener)

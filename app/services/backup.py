@@ -19,6 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -213,3 +214,73 @@ def prune(directory: Path, keep: int) -> list[Path]:
     for path in removed:
         path.unlink(missing_ok=True)
     return removed
+
+
+PASSPHRASE_SECRET = "backup_passphrase"
+
+
+class BackupScheduler:
+    """Daily (configurable) encrypted backups into a directory, keeping the newest `keep`.
+
+    The passphrase is the keyring secret `backup_passphrase` (set from the GUI or API); without it
+    no scheduled backup is written and `last_error` says why.
+    """
+
+    def __init__(self, service: BackupService, secrets: SecretStore, directory: Path, *, keep: int = 7,
+                 interval_s: float = 86400.0) -> None:
+        self._service = service
+        self._secrets = secrets
+        self._directory = directory
+        self._keep = keep
+        self._interval_s = interval_s
+        self._task: Any = None
+        self.last_backup: BackupInfo | None = None
+        self.last_error: str | None = None
+
+    async def start(self) -> None:
+        import asyncio
+
+        self._task = asyncio.create_task(self._run(), name="backup-scheduler")
+
+    async def stop(self) -> None:
+        import asyncio
+
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    def _due_in_s(self) -> float:
+        newest = max(self._directory.glob("redwaves-*.rwbackup"), default=None, key=lambda p: p.stat().st_mtime)
+        if newest is None:
+            return 0.0
+        age = datetime.now(UTC).timestamp() - newest.stat().st_mtime
+        return max(0.0, self._interval_s - age)
+
+    async def _run(self) -> None:
+        import asyncio
+
+        while True:
+            await asyncio.sleep(self._due_in_s())
+            await self.backup_now()
+            await asyncio.sleep(min(self._interval_s, 3600.0))
+
+    async def backup_now(self) -> BackupInfo | None:
+        import asyncio
+
+        passphrase = self._secrets.get(PASSPHRASE_SECRET)
+        if passphrase is None:
+            self.last_error = "Scheduled backups need a passphrase (Settings > Backups)."
+            logger.warning("scheduled backup skipped: no passphrase in the keyring")
+            return None
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        path = self._directory / f"redwaves-{stamp}.rwbackup"
+        try:
+            self.last_backup = await asyncio.to_thread(self._service.create, path, passphrase.reveal())
+        except (OSError, UserFacingError) as exc:
+            self.last_error = str(exc)
+            logger.error("scheduled backup failed: %s", exc)
+            return None
+        self.last_error = None
+        await asyncio.to_thread(prune, self._directory, self._keep)
+        return self.last_backup

@@ -122,3 +122,27 @@ def test_cli_backup_and_restore_round_trip(tmp_path):
     ok = run("restore", str(tmp_path / "b.rwbackup"), "--passphrase-file", str(pass_file), data_dir=tmp_path / "c")
     assert ok.returncode == 0, ok.stderr
     assert (tmp_path / "c" / "regtest" / "redwaves.sqlite3").exists()
+
+
+async def test_scheduled_backups_keep_the_newest(tmp_path):
+    from app.db.migrate import upgrade_to_head
+    from app.services.backup import PASSPHRASE_SECRET, BackupScheduler
+
+    settings = load_settings({}, {"data_dir": tmp_path, "network": "regtest"})
+    upgrade_to_head(settings.db_path)
+    service = BackupService(network="regtest", network_dir=settings.network_dir, db_path=settings.db_path,
+                            electrum_dir=settings.electrum_dir, config_path=None, secrets=SecretStore("regtest"))
+    secrets = SecretStore("regtest")
+    secrets.delete(PASSPHRASE_SECRET)
+    scheduler = BackupScheduler(service, secrets, tmp_path / "backups", keep=2, interval_s=3600)
+    assert await scheduler.backup_now() is None and "passphrase" in scheduler.last_error
+    secrets.set(PASSPHRASE_SECRET, PASS)
+    made = []
+    for _ in range(3):
+        info = await scheduler.backup_now()
+        made.append(info.path)
+        await asyncio.sleep(1.1)  # names carry the second
+    remaining = sorted((tmp_path / "backups").glob("*.rwbackup"))
+    assert remaining == sorted(made[1:])
+    assert scheduler._due_in_s() > 3500
+    secrets.delete(PASSPHRASE_SECRET)
