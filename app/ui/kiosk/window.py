@@ -1,0 +1,402 @@
+"""KioskWindow: the fullscreen point of sale for one store.
+
+Screens (one QStackedWidget): loading -> [set PIN] -> sale (keypad / products + cart) -> adjust (tip,
+discount) -> charge (QR, countdown) -> paid -> email receipt; the PIN page guards leaving.
+The window talks to the services only through owned tasks (``ctx.run``) and follows its invoice
+through the bridge (plus a slow poll, so a missed event never strands the shopper).
+Nothing here reaches settings, keys or other stores: it knows one store id and the POS service.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QResizeEvent
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
+
+from app.core.errors import UserFacingError
+from app.core.records import Invoice, Product, Store
+from app.ui.context import UiContext
+from app.ui.kiosk.adjust_screen import AdjustScreen
+from app.ui.kiosk.cart_model import Adjustment, Cart
+from app.ui.kiosk.charge_screen import ChargeScreen
+from app.ui.kiosk.email_screen import EmailScreen
+from app.ui.kiosk.lock import AdminGuard
+from app.ui.kiosk.paid_screen import PaidScreen
+from app.ui.kiosk.pin_dialog import PinDialog
+from app.ui.kiosk.receipt import ReceiptPrinter
+from app.ui.kiosk.sale_screen import SaleScreen
+from app.ui.kiosk.style import px, scale_for, set_role, stylesheet
+from app.ui.kiosk.widgets import button, label
+
+logger = logging.getLogger(__name__)
+POS_SERVICE_MODULE = "app.services.pos"
+
+
+@dataclass
+class KioskOptions:
+    pdf_dir: Path | None = None  # receipts go here as PDF when there is no printer
+    use_system_printer: bool = True
+    auto_return_s: int = 30
+    sound: bool = True
+    poll_ms: int = 3000
+
+
+def pos_service(ctx: UiContext) -> Any:
+    """The POS service (PIN, receipts). Built from the Services object when the composition root did
+    not register one; resolved at run time like ``app.runtime`` in main.py (app.ui must not depend on
+    app.services at import)."""
+    found = ctx.service("pos")
+    if found is None:
+        found = importlib.import_module(POS_SERVICE_MODULE).build_pos_service(ctx.services)
+    return found
+
+
+class KioskWindow(QWidget):
+    closed = Signal()
+
+    def __init__(self, ctx: UiContext, store_id: str | None, options: KioskOptions | None = None) -> None:
+        super().__init__()
+        self.setObjectName("kiosk")
+        self.setWindowTitle("RedWaves point of sale")
+        self.ctx, self.store_id = ctx, store_id
+        self.options = options or KioskOptions()
+        self.pos = pos_service(ctx)
+        self.store: Store | None = None
+        self.cart: Cart | None = None
+        self.email_ready = False
+        self.following: str | None = None
+        self.unlocked = False
+        self._scale = 0.0
+        self._return_to: QWidget | None = None
+        self.guard = AdminGuard(ctx.parent, lambda: self.request_unlock("admin"))
+        self.printer = ReceiptPrinter(self.options.pdf_dir or Path(ctx.settings.network_dir) / "receipts",
+                                      use_system_printer=self.options.use_system_printer)
+        self._build_chrome()
+        self._poll = QTimer(self, interval=self.options.poll_ms)
+        self._poll.timeout.connect(self._refresh_invoice)
+        ctx.bridge.invoicesChanged.connect(self._on_bridge_invoices_changed)
+        ctx.bridge.chainStateChanged.connect(self._on_bridge_chain_state_changed)
+        self._on_bridge_chain_state_changed(ctx.bridge.last_chain_state)
+        self.setStyleSheet(stylesheet(1.0))
+
+    # -- chrome and screens ----------------------------------------------------------------------
+
+    def _build_chrome(self) -> None:
+        self.store_label = label("Point of sale", name="kioskStore", role="title")
+        self.network = label(name="kioskNetwork")
+        self.exit_button = button("🔒 Exit", name="kioskExit", on_click=lambda: self.request_unlock("exit"))
+        self.exit_button.setMaximumWidth(220)
+        bar = QFrame(objectName="topBar")
+        top = QHBoxLayout(bar)
+        top.setContentsMargins(8, 2, 8, 2)
+        top.addWidget(self.store_label, 1)
+        top.addWidget(self.network)
+        top.addWidget(self.exit_button)
+        self.loading = label("Opening the point of sale…", name="kioskLoading", role="title", center=True, wrap=True)
+        self.pin = PinDialog(self.pos.pin, self.ctx.run)
+        self.pin.unlocked.connect(self._on_pin_unlocked)
+        self.pin.pinSet.connect(self._on_pin_pin_set)
+        self.pin.cancelled.connect(self._on_pin_cancelled)
+        self.stack = QStackedWidget(objectName="kioskScreens")
+        self.stack.addWidget(self.loading)
+        self.stack.addWidget(self.pin)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(bar)
+        layout.addWidget(self.stack, 1)
+
+    def _build_store_screens(self, store: Store, products: list[Product]) -> None:
+        self.cart = Cart(store.default_currency)
+        images = self.ctx.service("product_images")
+        self.sale = SaleScreen(self.cart, images.path if images is not None else None)
+        self.sale.set_products(products)
+        self.sale.cart_view.chargeRequested.connect(self._on_sale_charge_requested)
+        self.sale.cart_view.tipRequested.connect(lambda: self._open_adjust("tip"))
+        self.sale.cart_view.discountRequested.connect(lambda: self._open_adjust("discount"))
+        self.adjust = AdjustScreen(store.default_currency)
+        self.adjust.applied.connect(self._on_adjust_applied)
+        self.adjust.cancelled.connect(lambda: self.show_screen(self.sale))
+        self.charge = ChargeScreen(store.name)
+        self.charge.paid.connect(self._on_charge_paid)
+        self.charge.cancelRequested.connect(self._on_charge_cancel_requested)
+        self.charge.newSaleRequested.connect(self._back_to_sale)
+        self.paid = PaidScreen(auto_return_s=self.options.auto_return_s, sound=self.options.sound)
+        self.paid.done.connect(self._back_to_sale)
+        self.paid.emailRequested.connect(self._on_paid_email_requested)
+        self.paid.printRequested.connect(self._on_paid_print_requested)
+        self.email = EmailScreen()
+        self.email.sendRequested.connect(self._on_email_send_requested)
+        self.email.back.connect(self._on_email_back)
+        for screen in (self.sale, self.adjust, self.charge, self.paid, self.email):
+            self.stack.addWidget(screen)
+        self._scale = 0.0
+        self._apply_scale()
+
+    def show_screen(self, screen: QWidget) -> None:
+        """Switch screens; while the PIN page is up, remember where to go back instead."""
+        if self.stack.currentWidget() is self.pin and screen is not self.pin:
+            self._return_to = screen
+            return
+        self.stack.setCurrentWidget(screen)
+
+    @property
+    def current(self) -> QWidget:
+        return self.stack.currentWidget()
+
+    # -- start -----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.guard.engage()
+        if not self.store_id:
+            self._on_load_error(UserFacingError("Create a store first, then open the point of sale."))
+            return
+        self.ctx.run(self._load(self.store_id), self._on_loaded, name="kiosk-load", on_user_error=self._on_load_error)
+
+    async def _load(self, store_id: str) -> tuple[Store, list[Product], bool, bool]:
+        services = self.ctx.services
+        store = await services.stores.get(store_id)
+        products = await services.products.list(store_id)
+        return store, list(products), await self.pos.pin.is_set(), await self.pos.email_ready(store_id)
+
+    def _on_loaded(self, result: tuple[Store, list[Product], bool, bool]) -> None:
+        store, products, pin_set, self.email_ready = result
+        self.store = store
+        self.store_label.setText(store.name)
+        self._build_store_screens(store, products)
+        if pin_set:
+            self.show_screen(self.sale)
+        else:
+            self.pin.ask_new()
+            self.stack.setCurrentWidget(self.pin)
+            self._return_to = self.sale
+
+    def _on_load_error(self, error: UserFacingError) -> None:
+        self.loading.setText(f"The point of sale cannot open: {error.message}")
+        set_role(self.loading, "error")
+
+    # -- selling ---------------------------------------------------------------------------------
+
+    def _open_adjust(self, kind: str) -> None:
+        assert self.cart is not None
+        self.adjust.open_for(kind, self.cart)
+        self.show_screen(self.adjust)
+
+    def _on_adjust_applied(self, kind: str, adjustment: Adjustment | None) -> None:
+        assert self.cart is not None
+        setattr(self.cart, kind, adjustment)
+        self.sale.refresh()
+        self.show_screen(self.sale)
+
+    def _on_sale_charge_requested(self) -> None:
+        cart = self.cart
+        if cart is None or cart.total <= 0 or self.store is None:
+            return
+        self.sale.cart_view.set_busy(True)
+        coro = self.ctx.services.invoices.create(
+            self.store.id, price=str(cart.total), currency=cart.currency, description=cart.description(),
+            items=cart.items(), metadata=cart.metadata())
+        self.ctx.run(coro, self._on_invoice_created, name="kiosk-charge", on_user_error=self._on_charge_error)
+
+    def _on_charge_error(self, error: UserFacingError) -> None:
+        self.sale.refresh()
+        self.sale.cart_view.show_error(error.message)
+
+    def _on_invoice_created(self, invoice: Invoice) -> None:
+        logger.info("kiosk invoice %s for %s %s", invoice.id, invoice.price, invoice.currency)
+        self.sale.refresh()
+        self.following = invoice.id
+        self.charge.show_invoice(invoice)
+        self._apply_scale(force=True)
+        self.show_screen(self.charge)
+        self._poll.start()
+
+    def _on_bridge_invoices_changed(self, ids: list[str]) -> None:
+        if self.following is not None and self.following in ids:
+            self._refresh_invoice()
+
+    def _refresh_invoice(self) -> None:
+        if self.following is not None:
+            self.ctx.run(self.ctx.services.invoices.get(self.following), self._on_invoice_refreshed,
+                         name="kiosk-follow", on_user_error=lambda e: logger.info("follow: %s", e.message))
+
+    def _on_invoice_refreshed(self, invoice: Invoice) -> None:
+        if invoice.id == self.following:
+            self.charge.show_invoice(invoice)
+
+    def _on_charge_paid(self, invoice: Invoice) -> None:
+        self._stop_following()
+        assert self.cart is not None
+        self.cart.clear()
+        self.sale.refresh()
+        self.paid.show_paid(invoice, email_ready=self.email_ready)
+        self.show_screen(self.paid)
+
+    def _on_charge_cancel_requested(self, invoice_id: str) -> None:
+        self.ctx.run(self.ctx.services.invoices.mark(invoice_id, "invalid"), self._on_cancelled,
+                     name="kiosk-cancel", on_user_error=self._on_cancel_error)
+
+    def _on_cancelled(self, invoice: Invoice) -> None:
+        logger.info("kiosk invoice %s cancelled (%s)", invoice.id, invoice.status)
+        self._stop_following()
+        self._back_to_sale()
+        self.sale.cart_view.show_error("Sale cancelled: that invoice can no longer be paid.")
+
+    def _on_cancel_error(self, error: UserFacingError) -> None:
+        self.charge.status.setText(error.message)
+        self.charge.reset_cancel()
+        self._refresh_invoice()
+
+    def _stop_following(self) -> None:
+        self.following = None
+        self._poll.stop()
+        self.charge.stop()
+
+    def _back_to_sale(self) -> None:
+        self._stop_following()
+        self.show_screen(self.sale)
+
+    # -- receipts --------------------------------------------------------------------------------
+
+    def _on_paid_email_requested(self) -> None:
+        self.email.start()
+        self.show_screen(self.email)
+
+    def _on_email_back(self) -> None:
+        self.paid.resume()
+        self.show_screen(self.paid)
+
+    def _on_email_send_requested(self, address: str) -> None:
+        invoice = self.paid.invoice
+        if invoice is None:
+            return
+
+        def failed(error: UserFacingError) -> None:
+            self.email.set_busy(False)
+            self.email.show_error(error.message)
+
+        self.ctx.run(self.pos.send_receipt(invoice.id, address), self._on_email_sent, name="kiosk-email",
+                     on_user_error=failed)
+
+    def _on_email_sent(self, address: str) -> None:
+        self.paid.show_message(f"Receipt sent to {address}.")
+        self._on_email_back()
+
+    def _on_paid_print_requested(self) -> None:
+        invoice = self.paid.invoice
+        if invoice is not None:
+            self.ctx.run(self.pos.receipt(invoice.id), self._on_receipt_ready, name="kiosk-receipt",
+                         on_user_error=lambda e: self.paid.show_message(e.message, error=True))
+
+    def _on_receipt_ready(self, receipt: Any) -> None:
+        try:
+            pdf = self.printer.print_receipt(receipt)
+        except OSError as exc:
+            self.paid.show_message(f"Could not print the receipt: {exc}", error=True)
+            return
+        self.last_receipt_pdf = pdf
+        self.paid.show_message(f"Receipt saved as {pdf.name}." if pdf else "Receipt printed.")
+
+    # -- network ---------------------------------------------------------------------------------
+
+    def _on_bridge_chain_state_changed(self, state: Any) -> None:
+        online = state is not None and bool(getattr(state, "connected", False))
+        syncing = online and not getattr(state, "synced", True)
+        text = "● Online" if online and not syncing else ("● Syncing…" if online else "● Waiting for network")
+        self.network.setText(text)
+        set_role(self.network, "net-ok" if online and not syncing else "net-wait")
+        self.online = online
+        charge = getattr(self, "charge", None)
+        if charge is not None:
+            charge.set_network(online)
+
+    # -- lock ------------------------------------------------------------------------------------
+
+    def request_unlock(self, reason: str = "exit") -> None:
+        if self.unlocked or self.current is self.pin:
+            return
+        self._return_to = self.current
+        if self.store is None:  # never loaded: nothing to protect unless a PIN exists
+            self.ctx.run(self.pos.pin.is_set(), lambda is_set: self._ask_pin(reason) if is_set else self.leave(),
+                         name="kiosk-pin-set")
+            return
+        self._ask_pin(reason)
+
+    def _ask_pin(self, reason: str) -> None:
+        prompt = "Merchant PIN to open RedWaves" if reason == "admin" else "Merchant PIN to leave the kiosk"
+        self.pin.ask(reason, prompt)
+        self.stack.setCurrentWidget(self.pin)
+
+    def _on_pin_unlocked(self, _reason: str) -> None:
+        self.leave()
+
+    def _on_pin_pin_set(self) -> None:
+        self._leave_pin()
+
+    def _on_pin_cancelled(self) -> None:
+        if self.pin.mode == "set":  # no PIN chosen: the kiosk does not open
+            self.leave()
+            return
+        self._leave_pin()
+
+    def _leave_pin(self) -> None:
+        target, self._return_to = self._return_to, None
+        self.stack.setCurrentWidget(target if target is not None and target is not self.pin else self.loading)
+
+    def leave(self) -> None:
+        """Close the kiosk (after the PIN) and give the admin window back."""
+        self.unlocked = True
+        self._stop_following() if hasattr(self, "charge") else self._poll.stop()
+        if hasattr(self, "paid"):
+            self.paid.pause()
+        self.guard.release()
+        admin = self.ctx.parent
+        self.close()
+        if admin is not None:
+            admin.showNormal()
+            admin.raise_()
+            admin.activateWindow()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if not self.unlocked:
+            event.ignore()
+            self.request_unlock("exit")
+            return
+        for signal, slot in ((self.ctx.bridge.invoicesChanged, self._on_bridge_invoices_changed),
+                             (self.ctx.bridge.chainStateChanged, self._on_bridge_chain_state_changed)):
+            try:
+                signal.disconnect(slot)
+            except (RuntimeError, TypeError):
+                logger.debug("kiosk: bridge signal already disconnected")
+        event.accept()
+        self.closed.emit()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Escape:
+            self.request_unlock("exit")
+            return
+        super().keyPressEvent(event)
+
+    # -- size ------------------------------------------------------------------------------------
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._apply_scale()
+
+    def _apply_scale(self, *, force: bool = False) -> None:
+        scale = scale_for(self.width(), self.height())
+        if scale != self._scale or force:
+            if scale != self._scale:
+                self.setStyleSheet(stylesheet(scale))
+            self._scale = scale
+            if hasattr(self, "sale"):
+                self.sale.apply_scale(scale)
+        if hasattr(self, "charge"):
+            side = int(min(self.height() - px(70, scale), self.width() * 0.5))
+            self.charge.resize_qr(max(160, side))
