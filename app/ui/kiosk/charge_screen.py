@@ -137,6 +137,9 @@ class ChargeScreen(QWidget):
     def set_network(self, online: bool) -> None:
         self.network.setVisible(not online)
 
+    def reset_cancel(self) -> None:
+        self._confirming(False)
+
     def stop(self) -> None:
         self._timer.stop()
         self.invoice = None

@@ -256,7 +256,8 @@ class KioskWindow(QWidget):
     def _stop_following(self) -> None:
         self.following = None
         self._poll.stop()
-        self.charge.stop()
+        if hasattr(self, "charge"):
+            self.charge.stop()
 
     def _back_to_sale(self) -> None:
         self._stop_following()
@@ -352,7 +353,7 @@ class KioskWindow(QWidget):
     def leave(self) -> None:
         """Close the kiosk (after the PIN) and give the admin window back."""
         self.unlocked = True
-        self._stop_following() if hasattr(self, "charge") else self._poll.stop()
+        self._stop_following()
         if hasattr(self, "paid"):
             self.paid.pause()
         self.guard.release()
