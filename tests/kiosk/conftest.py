@@ -162,7 +162,8 @@ def make_context(tmp_path: Path, services: Any, settings: Any, parent: Any = Non
 
 
 @pytest.fixture
-def kiosk_env(qloop, tmp_path) -> Iterator[KioskEnv]:
+def kiosk_env(qloop, qapp, tmp_path) -> Iterator[KioskEnv]:
+    qapp.setQuitOnLastWindowClosed(False)  # as run_gui: closing the kiosk must not stop the loop
     clock = Clock()
     services = KioskServices(clock)
     ctx = make_context(tmp_path, services, FakeSettings(tmp_path))
@@ -189,11 +190,12 @@ def open_test_kiosk(ctx: Any, store_id: str | None, size: tuple[int, int], **opt
 
 
 @pytest.fixture
-def runtime_env(qloop, tmp_path) -> Iterator[Any]:
+def runtime_env(qloop, qapp, tmp_path) -> Iterator[Any]:
     """The real app (SQLite, Electrum in-process, embedded devnet) started on the qasync loop, with a
     UiContext around it: what the kiosk gets inside the GUI."""
     from app.runtime import Runtime
 
+    qapp.setQuitOnLastWindowClosed(False)
     runtime = Runtime(regtest_settings(tmp_path / "data"))
     runtime.start_chain_loop()
     try:
