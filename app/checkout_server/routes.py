@@ -21,6 +21,7 @@ FEATURES = (
     "app.checkout_server.health",
     "app.checkout_server.shopper.routes",
     "app.checkout_server.api.routes",
+    "app.checkout_server.greenfield.routes",
 )
 
 

@@ -100,7 +100,7 @@ class AppSettingsPinStorage:
 
 
 def check_pin_format(pin: str) -> str:
-    if not isinstance(pin, str) or not pin.isdigit() or not MIN_PIN_LEN <= len(pin) <= MAX_PIN_LEN:
+    if not isinstance(pin, str) or not (pin.isascii() and pin.isdigit()) or not MIN_PIN_LEN <= len(pin) <= MAX_PIN_LEN:
         raise ValidationError(f"The PIN is {MIN_PIN_LEN} to {MAX_PIN_LEN} digits.", code="invalid_pin", field="pin")
     return pin
 
@@ -182,7 +182,7 @@ class PinGuard:
                 return self._check(record, ok=False)
             params = {k: int(record.get(k, SCRYPT[k])) for k in SCRYPT}
             given = await asyncio.to_thread(_scrypt, str(pin), bytes.fromhex(record["salt"]), params) \
-                if isinstance(pin, str) and pin.isdigit() else b""
+                if isinstance(pin, str) and pin.isascii() and pin.isdigit() else b""
             if given and hmac.compare_digest(given, bytes.fromhex(record["hash"])):
                 record = {**record, "failures": 0, "locked_until": None}
                 await self._storage.save(record)

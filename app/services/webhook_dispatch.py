@@ -219,7 +219,8 @@ class WebhookDispatcher:
                 cache[invoice_id] = None
         return cache[invoice_id]
 
-    def _redwaves_row(self, hook: WebhookRow, event: OutboxEvent, invoice: Invoice | None) -> WebhookDeliveryRow | None:
+    def _redwaves_row(self, hook: WebhookRow, event: OutboxEvent,
+                      invoice: Invoice | None) -> WebhookDeliveryRow | None:
         if hook.event_types and event.type not in hook.event_types:
             return None
         delivery_id = new_id("whd")
@@ -266,7 +267,8 @@ class WebhookDispatcher:
         """webhook id -> flavor, for one store's webhooks."""
         query = select(WebhookRow.id, WebhookRow.flavor).where(WebhookRow.store_id == store_id)
         async with self._writer.read() as session:
-            return {hook_id: Flavor(flavor or Flavor.REDWAVES) for hook_id, flavor in (await session.execute(query)).all()}
+            rows = (await session.execute(query)).all()
+        return {hook_id: Flavor(flavor or Flavor.REDWAVES) for hook_id, flavor in rows}
 
     # -- sender: due rows -> HTTP ----------------------------------------------------------------
     async def _send_loop(self) -> None:

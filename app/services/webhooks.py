@@ -155,10 +155,14 @@ class WebhookService:
 
     # -- webhooks --------------------------------------------------------------------------------
     async def create(self, store_id: str, url: str, *, event_types: Iterable[str] = (), secret: str | None = None,
-                     enabled: bool = True) -> SavedWebhook:
-        values = _clean({"url": url, "event_types": list(event_types), "enabled": enabled})
+                     enabled: bool = True, flavor: str = "redwaves") -> SavedWebhook:
+        """`flavor="greenfield"` hooks carry BTCPay event names, validated by the caller (Greenfield API)."""
+        foreign_events = flavor != "redwaves"
+        values = _clean({"url": url, "event_types": [] if foreign_events else list(event_types), "enabled": enabled})
+        if foreign_events:
+            values["event_types"] = list(event_types)
         the_secret = _secret(secret)
-        row = WebhookRow(id=new_id("whk"), store_id=store_id, flavor="redwaves", created_at=self._clock(), **values)
+        row = WebhookRow(id=new_id("whk"), store_id=store_id, flavor=flavor, created_at=self._clock(), **values)
         async with self._writer.transaction() as session:
             if await session.get(StoreRow, store_id) is None:
                 raise StoreNotFound(f"Store {store_id} not found.")

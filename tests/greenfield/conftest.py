@@ -10,19 +10,10 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from app.checkout_server import routes as feature_table
 from app.checkout_server.app import create_app
 from tests.api.conftest import Stack
 
 GREENFIELD = "app.checkout_server.greenfield.routes"
-
-
-@pytest.fixture(autouse=True)
-def mounted(monkeypatch):
-    """Mount the feature even before its line is in routes.FEATURES (no-op once it is). Autouse, so it runs
-    before any app (including `app_runtime`'s listeners) is built."""
-    if GREENFIELD not in feature_table.FEATURES:
-        monkeypatch.setattr(feature_table, "FEATURES", (*feature_table.FEATURES, GREENFIELD))
 
 
 @pytest.fixture

@@ -77,7 +77,8 @@ async def create_invoice(call: GfCall) -> dict[str, Any]:
     if not isinstance(metadata, dict) or not isinstance(checkout, dict):
         raise ValidationError("'metadata' and 'checkout' must be JSON objects.", field="metadata")
     invoice = await call.services.invoices.create(
-        store.id, price=_amount(body.get("amount")), currency=currency_in(_text(body.get("currency"), "currency")),
+        store.id, price=_amount(body.get("amount")),
+        currency=currency_in(_text(body.get("currency"), "currency")),
         order_id=_text(metadata.get("orderId"), "metadata.orderId"),
         description=_text(metadata.get("itemDesc"), "metadata.itemDesc") or "",
         buyer_email=_text(metadata.get("buyerEmail"), "metadata.buyerEmail"), metadata=call.plain(metadata),

@@ -124,10 +124,11 @@ def invoice_payment_methods(invoice: Invoice, *, only_accounted: bool = True) ->
 
 def store_data(store: Store) -> dict[str, Any]:
     return {
-        "id": store.id, "name": store.name, "website": None, "defaultCurrency": currency_out(store.default_currency),
-        "invoiceExpiration": store.expiry_s, "monitoringExpiration": store.monitoring_s,
-        "speedPolicy": speed_policy(store.speed_policy), "paymentTolerance": _number(store.underpaid_tolerance_pct),
-        "archived": store.archived, "anyoneCanCreateInvoice": store.checkout.get("anyone_can_create_invoice") is True,
+        "id": store.id, "name": store.name, "website": None,
+        "defaultCurrency": currency_out(store.default_currency), "invoiceExpiration": store.expiry_s,
+        "monitoringExpiration": store.monitoring_s, "speedPolicy": speed_policy(store.speed_policy),
+        "paymentTolerance": _number(store.underpaid_tolerance_pct), "archived": store.archived,
+        "anyoneCanCreateInvoice": store.checkout.get("anyone_can_create_invoice") is True,
         "defaultPaymentMethod": PAYMENT_METHOD_ID, "lazyPaymentMethods": False, "redirectAutomatically": False,
     }
 

@@ -97,9 +97,8 @@ async def create_webhook(call: GfCall) -> dict[str, Any]:
     body = await call.json()
     events, enabled = _events(body), _enabled(body)
     webhooks = call.feature("webhooks")
-    # Created disabled, then flavored and enabled in one write: no RedWaves-shaped delivery slips in between.
-    saved = await webhooks.create(store_id, body.get("url"), secret=body.get("secret") or None, enabled=False)
-    await webhooks.dispatcher.set_flavor(saved.webhook.id, Flavor.GREENFIELD, event_types=events, enabled=enabled)
+    saved = await webhooks.create(store_id, body.get("url"), secret=body.get("secret") or None, enabled=enabled,
+                                  event_types=events, flavor=Flavor.GREENFIELD)
     secret = saved.secret.reveal() if saved.secret is not None else None
     return webhook_data(await webhooks.get(saved.webhook.id), secret)
 

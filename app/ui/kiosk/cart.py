@@ -36,24 +36,25 @@ class CartLineRow(QWidget):
         plus = button("+", name="plus", role="key", on_click=lambda: view.qtyChanged.emit(key, 1))
         for b in (minus, plus):
             b.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-        self.name = label(name, name="lineName", wrap=True)
+        self.name = label(name, name="lineName", role="line", wrap=True)
+        self.total = label(total, name="lineTotal", role="muted")
         self.qty = label(str(qty), name="lineQty", role="title", center=True)
-        self.total = label(total, name="lineTotal")
-        self.total.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        text = QVBoxLayout()
+        text.setSpacing(0)
+        text.addWidget(self.name)
+        text.addWidget(self.total)
         row = QHBoxLayout(self)
-        row.setContentsMargins(2, 2, 2, 2)
-        row.addWidget(self.name, 1)
+        row.setContentsMargins(4, 2, 2, 2)
+        row.addLayout(text, 1)
         row.addWidget(minus)
         row.addWidget(self.qty)
         row.addWidget(plus)
-        row.addWidget(self.total)
         self._buttons = (minus, plus)
 
     def size_buttons(self, side: int) -> None:
         for b in self._buttons:
             b.setFixedSize(side, side)
         self.qty.setMinimumWidth(side // 2 + 8)
-        self.total.setMinimumWidth(side * 2)
 
 
 class CartView(QFrame):
@@ -76,7 +77,8 @@ class CartView(QFrame):
         self.lines.setContentsMargins(0, 0, 0, 0)
         self.lines.addWidget(self.empty)
         self.lines.addStretch(1)
-        scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame, objectName="cartLines")
+        self.lines_box.setObjectName("cartLinesBox")
         scroll.setWidget(self.lines_box)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         touch_scroll(scroll)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from app.core.records import Invoice
 from app.core.statuses import InvoiceStatus
@@ -37,7 +37,7 @@ class KioskQr(QLabel):
         super().__init__(objectName="chargeQr", alignment=Qt.AlignmentFlag.AlignCenter)
         self.payload = ""
         self.setMinimumSize(120, 120)
-        self.setStyleSheet("background: white;")
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)  # never grows the window
 
     def set_payload(self, text: str) -> None:
         self.payload = text
@@ -95,7 +95,7 @@ class ChargeScreen(QWidget):
         side.addWidget(self.confirm_box)
         side.addWidget(self.new_sale_button)
         layout = QHBoxLayout(self)
-        layout.addWidget(self.qr, 5, Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.qr, 5)
         layout.addLayout(side, 4)
         self._confirming(False)
         self._timer = QTimer(self, interval=1000)
@@ -143,9 +143,6 @@ class ChargeScreen(QWidget):
     def stop(self) -> None:
         self._timer.stop()
         self.invoice = None
-
-    def resize_qr(self, side: int) -> None:
-        self.qr.setFixedSize(side, side)
 
     # -- internals -------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QSizePolicy, QVBoxLayout, QWidget
 
 from app.ui.kiosk.onscreen_keyboard import OnScreenKeyboard
 from app.ui.kiosk.widgets import button, label
@@ -16,7 +16,7 @@ class EmailScreen(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("emailScreen")
-        self.title = label("Email my receipt", name="emailTitle", role="title")
+        self.title = label("Email receipt to", name="emailTitle", role="title")
         self.address = QLineEdit(objectName="emailAddress", placeholderText="you@example.com")
         self.address.setInputMethodHints(Qt.InputMethodHint.ImhEmailCharactersOnly |
                                          Qt.InputMethodHint.ImhNoAutoUppercase)
@@ -25,13 +25,14 @@ class EmailScreen(QWidget):
         self.keyboard = OnScreenKeyboard(self.address, submit_text="Send")
         self.keyboard.submitted.connect(self._on_keyboard_submitted)
         self.back_button = button("Back", name="emailBack", on_click=self.back.emit)
-        self.back_button.setMaximumWidth(200)
+        self.back_button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.error.hide()
         top = QHBoxLayout()
-        top.addWidget(self.title, 1)
+        top.addWidget(self.title)
+        top.addWidget(self.address, 1)
         top.addWidget(self.back_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.address)
         layout.addWidget(self.error)
         layout.addWidget(self.keyboard, 1)
 
@@ -51,7 +52,7 @@ class EmailScreen(QWidget):
             self.show_error("")
             self.title.setText("Sending…")
         else:
-            self.title.setText("Email my receipt")
+            self.title.setText("Email receipt to")
 
     def _on_keyboard_submitted(self) -> None:
         text = self.address.text().strip()

@@ -30,7 +30,7 @@ class AmountKeypad(QWidget):
         self._digits = ""
         self.display_format: Callable[[Decimal], str] | None = None  # e.g. percentages
         self.display = label(name="amountDisplay", role="display")
-        self.display.setMinimumHeight(56)
+        self.display.setMinimumHeight(52)
         grid = QGridLayout()
         grid.setSpacing(6)
         keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "C", "0", "⌫"]

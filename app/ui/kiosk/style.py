@@ -10,7 +10,7 @@ from __future__ import annotations
 from app.ui.theme import ACCENT
 
 BASE_W, BASE_H = 800, 480
-MIN_TOUCH_PX = 52
+MIN_TOUCH_PX = 48
 MAX_SCALE = 1.8
 OK_GREEN = "#2E7D32"
 
@@ -29,7 +29,9 @@ def stylesheet(scale: float) -> str:
         return px(v, scale)
 
     return f"""
-QWidget#kiosk {{ font-size: {s(15)}px; }}
+QWidget {{ font-size: {s(15)}px; }}
+QLabel[role="line"] {{ font-size: {s(16)}px; font-weight: 600; }}
+QScrollArea#cartLines, QWidget#cartLinesBox {{ background: palette(base); }}
 QPushButton, QToolButton {{
     min-height: {s(MIN_TOUCH_PX)}px; min-width: {s(MIN_TOUCH_PX)}px; font-size: {s(17)}px;
     border: 1px solid palette(mid); border-radius: {s(8)}px; background: palette(button); padding: 0 {s(10)}px;
@@ -39,7 +41,7 @@ QPushButton:disabled {{ color: palette(placeholder-text); }}
 QPushButton[role="key"] {{ font-size: {s(26)}px; font-weight: 600; }}
 QPushButton[role="kbd"] {{ font-size: {s(20)}px; min-width: {s(40)}px; padding: 0; }}
 QPushButton[role="primary"] {{ background: {ACCENT}; color: white; border: none; font-weight: 700;
-    font-size: {s(22)}px; min-height: {s(60)}px; }}
+    font-size: {s(22)}px; min-height: {s(56)}px; }}
 QPushButton[role="primary"]:pressed {{ background: #9E1F2A; }}
 QPushButton[role="primary"]:disabled {{ background: #D9A0A5; color: #F5E5E6; }}
 QPushButton[role="ok"] {{ background: {OK_GREEN}; color: white; border: none; font-weight: 700; }}

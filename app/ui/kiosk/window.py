@@ -31,7 +31,7 @@ from app.ui.kiosk.paid_screen import PaidScreen
 from app.ui.kiosk.pin_dialog import PinDialog
 from app.ui.kiosk.receipt import ReceiptPrinter
 from app.ui.kiosk.sale_screen import SaleScreen
-from app.ui.kiosk.style import px, scale_for, set_role, stylesheet
+from app.ui.kiosk.style import scale_for, set_role, stylesheet
 from app.ui.kiosk.widgets import button, label
 
 logger = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ class KioskWindow(QWidget):
     def _build_chrome(self) -> None:
         self.store_label = label("Point of sale", name="kioskStore", role="title")
         self.network = label(name="kioskNetwork")
-        self.exit_button = button("🔒 Exit", name="kioskExit", on_click=lambda: self.request_unlock("exit"))
+        self.exit_button = button("Exit", name="kioskExit", on_click=lambda: self.request_unlock("exit"))
         self.exit_button.setMaximumWidth(220)
         bar = QFrame(objectName="topBar")
         top = QHBoxLayout(bar)
@@ -127,6 +127,7 @@ class KioskWindow(QWidget):
         self.charge.paid.connect(self._on_charge_paid)
         self.charge.cancelRequested.connect(self._on_charge_cancel_requested)
         self.charge.newSaleRequested.connect(self._back_to_sale)
+        self.charge.set_network(self.online)
         self.paid = PaidScreen(auto_return_s=self.options.auto_return_s, sound=self.options.sound)
         self.paid.done.connect(self._back_to_sale)
         self.paid.emailRequested.connect(self._on_paid_email_requested)
@@ -213,7 +214,6 @@ class KioskWindow(QWidget):
         self.sale.refresh()
         self.following = invoice.id
         self.charge.show_invoice(invoice)
-        self._apply_scale(force=True)
         self.show_screen(self.charge)
         self._poll.start()
 
@@ -390,14 +390,10 @@ class KioskWindow(QWidget):
         super().resizeEvent(event)
         self._apply_scale()
 
-    def _apply_scale(self, *, force: bool = False) -> None:
+    def _apply_scale(self) -> None:
         scale = scale_for(self.width(), self.height())
-        if scale != self._scale or force:
-            if scale != self._scale:
-                self.setStyleSheet(stylesheet(scale))
+        if scale != self._scale:
+            self.setStyleSheet(stylesheet(scale))
             self._scale = scale
             if hasattr(self, "sale"):
                 self.sale.apply_scale(scale)
-        if hasattr(self, "charge"):
-            side = int(min(self.height() - px(70, scale), self.width() * 0.5))
-            self.charge.resize_qr(max(160, side))

@@ -1,0 +1,153 @@
+"""End to end on the real app (SQLite, Electrum in-process, embedded devnet), offscreen:
+set PIN -> keypad + product -> cart -> Charge -> QR -> devnet pays a part -> "remaining" -> devnet pays
+the rest -> Paid -> receipt printed (PDF) and emailed (aiosmtpd) -> back to the start; a second sale is
+cancelled (invalid in the database); leaving needs the PIN. Screenshots: tests/artifacts/kiosk/e2e-*."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from app.core.statuses import InvoiceStatus
+from app.db.models import AppSettingRow
+from tests.integration.helpers import make_store, wait_synced
+from tests.kiosk.conftest import SIZES, open_test_kiosk, run, settle, shot, wait_until
+
+pytestmark = [pytest.mark.gui, pytest.mark.slow]
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook name
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+async def _flow(runtime, ctx, smtp, tmp_path) -> dict:
+    services, devnet = runtime.services, runtime.devnet
+    inbox, port = smtp
+    out: dict = {}
+    await wait_synced(runtime, 30)
+    store = await make_store(services, speed_policy=1)
+    await services.email.configure(store.id, {"host": "127.0.0.1", "port": port, "mode": "plain",
+                                              "from_address": "shop@example.com"})
+    await services.products.create(store.id, name="Espresso", price="2.50", category="Coffee")
+    await services.products.create(store.id, name="Croissant", price="2.20", category="Bakery")
+
+    window = open_test_kiosk(ctx, store.id, SIZES["small"], pdf_dir=tmp_path / "receipts")
+    await wait_until(lambda: window.current is window.pin, what="set-PIN screen")
+    window.pin.enter("4321")
+    window.pin.enter("4321")
+    await wait_until(lambda: window.current is getattr(window, "sale", None), what="sale screen")
+    async with services.writer.read() as session:
+        out["pin_row"] = (await session.scalar(select(AppSettingRow).where(AppSettingRow.key == "pos_pin"))).value
+
+    next(t for t in window.sale.products.tiles if t.text().startswith("Espresso")).click()
+    window.sale.keypad_tab.click()
+    window.sale.keypad.type_text("1000")
+    window.sale.keypad.add_key.click()
+    await settle()
+    shot(window, "e2e-01-cart")
+    window.sale.cart_view.charge_button.click()
+    await wait_until(lambda: window.current is window.charge, timeout_s=15, what="charge screen")
+    invoice = window.charge.invoice
+    out["invoice"] = invoice
+    out["qr"] = window.charge.qr.payload
+    await settle(0.3)
+    shot(window, "e2e-02-charge")
+
+    first = invoice.amount_due_sat // 3
+    await devnet.pay(invoice.address, first)
+    try:
+        await wait_until(lambda: "remaining" in window.charge.btc.text(), timeout_s=20, what="partial payment shown")
+    except AssertionError:
+        stored = await services.invoices.get(invoice.id)
+        raise AssertionError(f"screen: {window.charge.btc.text()!r} {window.charge.status.text()!r}; "
+                             f"stored {stored.status} paid={stored.amount_paid_sat} "
+                             f"payments={stored.payments}; chain={runtime.chain.state()}") from None
+    out["partial"] = window.charge.btc.text()
+    out["partial_qr"] = window.charge.qr.payload
+    await settle()
+    shot(window, "e2e-03-partial")
+    await devnet.pay(invoice.address, invoice.amount_due_sat - first)
+    await wait_until(lambda: window.current is window.paid, timeout_s=20, what="paid screen")
+    await settle()
+    shot(window, "e2e-04-paid")
+    out["email_offered"] = window.paid.email_button.isVisibleTo(window.paid)
+
+    window.paid.print_button.click()
+    await wait_until(lambda: "Receipt saved" in window.paid.message.text(), timeout_s=10, what="receipt PDF")
+    out["pdf"] = window.last_receipt_pdf
+    window.paid.email_button.click()
+    assert window.current is window.email
+    window.email.keyboard.type_text("buyer@example.com")
+    await settle()
+    shot(window, "e2e-05-email")
+    window.email.keyboard.submitted.emit()
+    await wait_until(lambda: inbox.messages, timeout_s=10, what="receipt email")
+    await wait_until(lambda: window.current is window.paid, what="back on the paid screen")
+    out["mail"] = inbox.messages[0]
+    out["paid_message"] = window.paid.message.text()
+    window.paid.done_button.click()
+    assert window.current is window.sale and window.cart.count == 0
+
+    window.sale.products.tiles[1].click()
+    window.sale.cart_view.charge_button.click()
+    await wait_until(lambda: window.current is window.charge and window.charge.invoice.id != invoice.id,
+                     what="second charge")
+    second = window.charge.invoice
+    window.charge.cancel_button.click()
+    window.charge.confirm_yes.click()
+    await wait_until(lambda: window.current is window.sale, what="cancelled")
+    out["cancelled"] = await services.invoices.get(second.id)
+
+    window.exit_button.click()
+    window.pin.enter("9999")
+    await wait_until(lambda: "Wrong PIN" in window.pin.message.text(), what="wrong PIN refused")
+    out["open_after_wrong"] = window.isVisible()
+    window.pin.enter("4321")
+    await wait_until(lambda: not window.isVisible(), what="closed with the right PIN")
+    out["paid_invoice"] = await services.invoices.get(invoice.id)
+    return out
+
+
+def test_kiosk_sale_on_devnet(runtime_env, qloop, smtp, tmp_path):
+    runtime, ctx = runtime_env
+    out = run(qloop, _flow(runtime, ctx, smtp, tmp_path), 150)
+    pin = out["pin_row"]
+    assert "4321" not in str(pin) and len(pin["hash"]) == 64 and pin["failures"] == 0
+    inv = out["invoice"]
+    assert str(inv.price) == "12.50" and inv.currency == "USD"
+    assert [(i["name"], i["qty"], i["price"]) for i in inv.items] == [("Espresso", 1, "2.50"), ("Amount", 1, "10.00")]
+    assert out["qr"].startswith(f"bitcoin:{inv.address}?amount=")
+    assert "remaining" in out["partial"] and out["partial_qr"] != out["qr"]
+    assert out["email_offered"]
+    assert out["pdf"].read_bytes().startswith(b"%PDF")
+    mail = out["mail"]
+    assert mail["To"] == "buyer@example.com" and inv.id in mail.get_body(("plain",)).get_content()
+    assert "buyer@example.com" in out["paid_message"]
+    assert out["paid_invoice"].status in (InvoiceStatus.PAID, InvoiceStatus.CONFIRMED, InvoiceStatus.COMPLETE)
+    assert out["cancelled"].status == InvoiceStatus.INVALID
+    assert out["open_after_wrong"]
+
