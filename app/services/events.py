@@ -8,11 +8,13 @@ event is lost or skipped.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, insert, select
 
@@ -62,6 +64,11 @@ def insert_events_sync(conn: Any, events: Iterable[DomainEvent], *, now: datetim
     return written
 
 
+RECENT = 4096  # dispatched events kept in memory for durable consumers catching up
+SAFETY_POLL_S = 1.0  # the bus re-reads the outbox at least this often even without a wake-up
+CURSOR_FLUSH_S = 5.0  # an idle consumer's cursor is persisted at least this often
+T = TypeVar("T")
+
 Subscriber = Callable[[OutboxEvent], None]
 
 
@@ -71,10 +78,15 @@ class EventBus:
         self._subscribers: list[Subscriber] = []
         self._last_dispatched = 0
         self._known: dict[int, OutboxEvent] = {}
+        self._unseen_commit = False
+        self._recent: deque[OutboxEvent] = deque(maxlen=RECENT)  # dispatched, contiguous, immutable
+        self._cursors: dict[str, int] = {}
+        self._dirty_cursors: set[str] = set()
+        self._cursor_flushed_at: dict[str, float] = {}
         self._wakeup = asyncio.Event()
         self._changed = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
-        writer.on_commit(self._wakeup.set)
+        writer.on_commit(self._on_commit)
 
     @property
     def last_seq(self) -> int:
@@ -95,10 +107,20 @@ class EventBus:
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
         await self.dispatch()
+        await self.flush_cursors()
+
+    def _on_commit(self) -> None:
+        """An ORM transaction wrote outbox rows this bus has not seen: read them back."""
+        self._unseen_commit = True
+        self._wakeup.set()
 
     async def _run(self) -> None:
         while True:
-            await self._wakeup.wait()
+            try:
+                async with asyncio.timeout(SAFETY_POLL_S):
+                    await self._wakeup.wait()
+            except TimeoutError:
+                self._unseen_commit = True  # safety net: never miss a committed event for long
             self._wakeup.clear()
             await self.dispatch()
 
@@ -116,11 +138,15 @@ class EventBus:
                 batch.append(self._known.pop(self._last_dispatched + 1 + len(batch)))
             if not batch:
                 self._known = {k: v for k, v in self._known.items() if k > self._last_dispatched}
-                batch = await self.read_since(self._last_dispatched, limit=500)
+                if not self._unseen_commit and not self._known:
+                    return
+                self._unseen_commit = False
+                batch = await self._read_db(self._last_dispatched, limit=500)
             if not batch:
                 return
             for event in batch:
                 self._last_dispatched = event.seq
+                self._recent.append(event)
                 for callback in list(self._subscribers):
                     try:
                         callback(event)
@@ -142,22 +168,78 @@ class EventBus:
             return False
         return True
 
-    async def read_since(self, seq: int, *, limit: int = 500, types: Sequence[str] | None = None) -> list[OutboxEvent]:
+    async def read_since(self, seq: int, *, limit: int = 500, types: Sequence[str] | None = None,
+                         dispatched_only: bool = False) -> list[OutboxEvent]:
+        """Committed events after `seq`, in order. Recently dispatched events are served from memory;
+        older ones and (unless `dispatched_only`) committed-but-not-yet-dispatched ones come from the
+        outbox table. Durable consumers pass `dispatched_only`: dispatch wakes them for the rest."""
+        recent = self._recent
+        if recent and recent[0].seq <= seq + 1 and seq < self._last_dispatched:
+            start = seq + 1 - recent[0].seq
+            wanted = set(types) if types else None
+            found = [e for e in itertools.islice(recent, start, None) if wanted is None or e.type in wanted]
+            if len(found) >= limit or dispatched_only:
+                return found[:limit]
+            return found + await self._read_db(self._last_dispatched, limit=limit - len(found), types=types)
+        if dispatched_only and seq >= self._last_dispatched and self._task is not None:
+            return []
+        return await self._read_db(seq, limit=limit, types=types)
+
+    async def _read_db(self, seq: int, *, limit: int, types: Sequence[str] | None = None) -> list[OutboxEvent]:
         query = select(OutboxEventRow).where(OutboxEventRow.seq > seq).order_by(OutboxEventRow.seq).limit(limit)
         if types:
             query = query.where(OutboxEventRow.type.in_(types))
         async with self._writer.read() as session:
             return [_to_event(row) for row in (await session.scalars(query)).all()]
 
+    # -- durable consumers ------------------------------------------------------------------------
     async def get_cursor(self, consumer: str) -> int:
-        async with self._writer.read() as session:
-            row = await session.get(EventCursorRow, consumer)
-            return row.last_seq if row else 0
+        if consumer not in self._cursors:
+            async with self._writer.read() as session:
+                row = await session.get(EventCursorRow, consumer)
+                self._cursors[consumer] = row.last_seq if row else 0
+        return self._cursors[consumer]
 
     async def set_cursor(self, consumer: str, seq: int) -> None:
         async with self._writer.transaction() as session:
-            row = await session.get(EventCursorRow, consumer)
-            if row is None:
-                session.add(EventCursorRow(consumer=consumer, last_seq=seq))
-            elif seq > row.last_seq:
-                row.last_seq = seq
+            await _save_cursor(session, consumer, seq)
+        self._cursors[consumer] = max(self._cursors.get(consumer, 0), seq)
+        self._dirty_cursors.discard(consumer)
+
+    async def consume(self, consumer: str, plan: Callable[[list[OutboxEvent]], Awaitable[list[T]]],
+                      write: Callable[[Any, list[T]], Awaitable[int]], *, limit: int = 200) -> tuple[int, int]:
+        """One step of a durable consumer (webhooks, notifications): read the events after its cursor,
+        `plan` what they imply, and `write` that together with the new cursor in one transaction.
+        Returns (events read, rows written). A batch that implies nothing only moves the cursor in
+        memory (persisted within CURSOR_FLUSH_S, and at stop): re-reading such events after a crash
+        implies nothing again, so delivery stays at-least-once while idle events cost no write."""
+        cursor = await self.get_cursor(consumer)
+        batch = await self.read_since(cursor, limit=limit, dispatched_only=True)
+        if not batch:
+            return 0, 0
+        planned = await plan(batch)
+        last = batch[-1].seq
+        loop_time = asyncio.get_running_loop().time()
+        if not planned and loop_time - self._cursor_flushed_at.get(consumer, 0.0) < CURSOR_FLUSH_S:
+            self._cursors[consumer] = last
+            self._dirty_cursors.add(consumer)
+            return len(batch), 0
+        async with self._writer.transaction() as session:
+            written = await write(session, planned) if planned else 0
+            await _save_cursor(session, consumer, last)
+        self._cursors[consumer] = last
+        self._dirty_cursors.discard(consumer)
+        self._cursor_flushed_at[consumer] = loop_time
+        return len(batch), written
+
+    async def flush_cursors(self) -> None:
+        for consumer in list(self._dirty_cursors):
+            await self.set_cursor(consumer, self._cursors[consumer])
+
+
+async def _save_cursor(session: Any, consumer: str, seq: int) -> None:
+    row = await session.get(EventCursorRow, consumer)
+    if row is None:
+        session.add(EventCursorRow(consumer=consumer, last_seq=seq))
+    elif seq > row.last_seq:
+        row.last_seq = seq

@@ -26,7 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.core.errors import NotFound, UserFacingError
 from app.core.records import Invoice, Store
-from app.db.models import EventCursorRow, NotificationDeliveryRow, OutboxEventRow
+from app.db.models import NotificationDeliveryRow, OutboxEventRow
 from app.net.notify import DeliveryFailed
 from app.services import notification_rules as rules
 from app.services.email import EmailService, parse_config
@@ -159,34 +159,31 @@ class NotificationService:
     # -- consumer: outbox -> delivery rows -------------------------------------------------------
     async def consume_once(self) -> int:
         """Turn the next batch of outbox events into delivery rows; returns how many events were read."""
-        cursor = await self._events.get_cursor(CONSUMER)
-        batch = await self._events.read_since(cursor, limit=BATCH)
-        if not batch:
-            return 0
+        read, added = await self._events.consume(CONSUMER, self._plan_batch, self._write, limit=BATCH)
+        if added:
+            self._send_wake.set()
+        return read
+
+    async def _plan_batch(self, batch: list[OutboxEvent]) -> list[tuple[dict[str, Any], str | None]]:
         stores: dict[str, Store | None] = {}
         planned: list[tuple[dict[str, Any], str | None]] = []  # (row, invoice id for receipt de-dup)
         for event in batch:
             store = await self._store(stores, event.store_id)
             if store is not None:
                 planned.extend(await self._plan(store, event))
+        return planned
+
+    async def _write(self, session: Any, planned: list[tuple[dict[str, Any], str | None]]) -> int:
         now = self._clock()
-        async with self._writer.transaction() as session:
-            added = 0
-            for values, receipt_invoice in planned:
-                if receipt_invoice and await self._receipt_sent(session, receipt_invoice, values["recipient"]):
-                    continue
-                result = await session.execute(sqlite_insert(NotificationDeliveryRow).values(
-                    **values, status=str(DeliveryStatus.PENDING), attempts=0, next_attempt_at=now, created_at=now,
-                ).on_conflict_do_nothing())
-                added += result.rowcount or 0
-            cursor_row = await session.get(EventCursorRow, CONSUMER)
-            if cursor_row is None:
-                session.add(EventCursorRow(consumer=CONSUMER, last_seq=batch[-1].seq))
-            else:
-                cursor_row.last_seq = max(cursor_row.last_seq, batch[-1].seq)
-        if added:
-            self._send_wake.set()
-        return len(batch)
+        added = 0
+        for values, receipt_invoice in planned:
+            if receipt_invoice and await self._receipt_sent(session, receipt_invoice, values["recipient"]):
+                continue
+            result = await session.execute(sqlite_insert(NotificationDeliveryRow).values(
+                **values, status=str(DeliveryStatus.PENDING), attempts=0, next_attempt_at=now, created_at=now,
+            ).on_conflict_do_nothing())
+            added += result.rowcount or 0
+        return added
 
     async def _store(self, cache: dict[str, Store | None], store_id: str | None) -> Store | None:
         if store_id is None:

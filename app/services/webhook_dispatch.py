@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 import aiohttp
 from sqlalchemy import func, select
@@ -34,7 +35,7 @@ from app import __version__
 from app.core.errors import NotFound
 from app.core.ids import new_id
 from app.core.records import Invoice
-from app.db.models import EventCursorRow, WebhookDeliveryRow, WebhookRow
+from app.db.models import WebhookDeliveryRow, WebhookRow
 from app.secrets import SecretStore
 from app.services.events import EventBus, OutboxEvent
 from app.services.invoices import InvoiceService
@@ -107,6 +108,7 @@ class WebhookDispatcher:
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._writer = writer
         self._events = events
+        self._hooks_cache: dict[str, list[WebhookRow]] | None = None
         self._secrets = secrets_store
         self._invoices = invoices
         self.policy = policy or RetryPolicy()
@@ -170,10 +172,12 @@ class WebhookDispatcher:
 
     async def consume_once(self) -> int:
         """Turn the next batch of outbox events into delivery rows; returns how many events were read."""
-        cursor = await self._events.get_cursor(CONSUMER)
-        batch = await self._events.read_since(cursor, limit=BATCH)
-        if not batch:
-            return 0
+        read, written = await self._events.consume(CONSUMER, self._plan, self._write, limit=BATCH)
+        if written:
+            self._send_wake.set()
+        return read
+
+    async def _plan(self, batch: list[OutboxEvent]) -> list[WebhookDeliveryRow]:
         hooks = await self._enabled_hooks()
         invoices: dict[str, Invoice | None] = {}
         rows: list[WebhookDeliveryRow] = []
@@ -186,28 +190,32 @@ class WebhookDispatcher:
                        else self._redwaves_row(hook, event, invoice))
                 if row is not None:
                     rows.append(row)
-        async with self._writer.transaction() as session:
-            for row in rows:
-                exists = await session.scalar(select(WebhookDeliveryRow.id).where(
-                    WebhookDeliveryRow.webhook_id == row.webhook_id, WebhookDeliveryRow.event_seq == row.event_seq))
-                if not exists:
-                    session.add(row)
-            cursor_row = await session.get(EventCursorRow, CONSUMER)
-            if cursor_row is None:
-                session.add(EventCursorRow(consumer=CONSUMER, last_seq=batch[-1].seq))
-            else:
-                cursor_row.last_seq = max(cursor_row.last_seq, batch[-1].seq)
-        if rows:
-            self._send_wake.set()
-        return len(batch)
+        return rows
+
+    @staticmethod
+    async def _write(session: Any, rows: list[WebhookDeliveryRow]) -> int:
+        added = 0
+        for row in rows:
+            exists = await session.scalar(select(WebhookDeliveryRow.id).where(
+                WebhookDeliveryRow.webhook_id == row.webhook_id, WebhookDeliveryRow.event_seq == row.event_seq))
+            if not exists:
+                session.add(row)
+                added += 1
+        return added
+
+    def invalidate_hooks(self) -> None:
+        """Webhooks were created, changed or deleted: re-read them for the next batch."""
+        self._hooks_cache = None
 
     async def _enabled_hooks(self) -> dict[str, list[WebhookRow]]:
-        async with self._writer.read() as session:
-            rows = (await session.scalars(select(WebhookRow).where(WebhookRow.enabled.is_(True)))).all()
-        by_store: dict[str, list[WebhookRow]] = defaultdict(list)
-        for row in rows:
-            by_store[row.store_id].append(row)
-        return by_store
+        if self._hooks_cache is None:
+            async with self._writer.read() as session:
+                rows = (await session.scalars(select(WebhookRow).where(WebhookRow.enabled.is_(True)))).all()
+            by_store: dict[str, list[WebhookRow]] = defaultdict(list)
+            for row in rows:
+                by_store[row.store_id].append(row)
+            self._hooks_cache = by_store
+        return self._hooks_cache
 
     async def _invoice(self, cache: dict[str, Invoice | None], invoice_id: str | None) -> Invoice | None:
         if invoice_id is None:
@@ -261,6 +269,7 @@ class WebhookDispatcher:
             row.event_types = list(event_types)
             if enabled is not None:
                 row.enabled = enabled
+        self.invalidate_hooks()
         self._consume_wake.set()
 
     async def flavors(self, store_id: str) -> dict[str, Flavor]:

@@ -168,6 +168,7 @@ class WebhookService:
                 raise StoreNotFound(f"Store {store_id} not found.")
             await asyncio.to_thread(self._secrets.set, secret_name(row.id), the_secret.reveal())
             session.add(row)
+        self.dispatcher.invalidate_hooks()
         logger.info("webhook %s created for store %s", row.id, store_id)
         return SavedWebhook(_to_webhook(row), the_secret)
 
@@ -182,6 +183,7 @@ class WebhookService:
                 setattr(row, key, value)
             if new_secret is not None:
                 await asyncio.to_thread(self._secrets.set, secret_name(webhook_id), new_secret.reveal())
+        self.dispatcher.invalidate_hooks()
         return SavedWebhook(_to_webhook(row), new_secret)
 
     async def delete(self, webhook_id: str) -> None:
@@ -190,6 +192,7 @@ class WebhookService:
             if row is None:
                 raise WebhookNotFound("Webhook not found.")
             await session.delete(row)
+        self.dispatcher.invalidate_hooks()
         await asyncio.to_thread(self._secrets.delete, secret_name(webhook_id))
         logger.info("webhook %s deleted", webhook_id)
 

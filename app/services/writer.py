@@ -1,7 +1,8 @@
 """Single-writer transactions: SQLite allows one writer; we queue ours instead of retrying BUSY.
 
-Every write goes through `Writer.transaction()`: commit first, then the event bus is told that new
-outbox rows may exist (so subscribers only ever see committed facts).
+Every write goes through `Writer.transaction()` (ORM) or `Writer.run_sync()` (the hot path). Commit
+first, then publish: an ORM commit that added outbox rows tells the event bus to read them back;
+`run_sync` callers hand the events they wrote to `EventBus.committed` themselves.
 """
 
 from __future__ import annotations
@@ -55,18 +56,14 @@ class Writer:
             if not future.done():
                 batch, self._pending = self._pending, []
                 outcomes = await asyncio.to_thread(self._in_group_transaction, [w for w, _ in batch])
-                committed = False
                 for (_, fut), (ok, value) in zip(batch, outcomes, strict=True):
-                    committed = committed or ok
                     if fut.done():
                         continue
                     if ok:
                         fut.set_result(value)
                     else:
                         fut.set_exception(value)
-                if committed:
-                    for callback in self._after_commit:
-                        callback()
+        # No after-commit callbacks here: the caller publishes what it wrote (EventBus.committed).
         return await future
 
     def _in_group_transaction(self, works: list[Callable[[sqlite3.Connection], Any]]) -> list[tuple[bool, Any]]:

@@ -1,7 +1,7 @@
 """Hook for the point-of-sale kiosk (built separately in app/ui/kiosk/).
 
-The kiosk package is expected to offer ``open_kiosk(ctx, store_id) -> QWidget``; until it exists the
-button says so instead of failing.
+The kiosk package offers ``open_kiosk(ctx, store_id, parent=...) -> QWidget | None`` (docs/kiosk.md);
+when it is missing, or cannot run with the services at hand, the button says so instead of failing.
 """
 
 from __future__ import annotations
@@ -32,4 +32,4 @@ def open_pos(ctx: UiContext, store_id: str | None, parent: QWidget | None = None
         inform(parent, "Point of sale", "The point-of-sale kiosk is not available in this version yet.")
         return None
     logger.info("opening point of sale for store %s", store_id)
-    return opener(ctx, store_id)
+    return opener(ctx, store_id, parent=parent)

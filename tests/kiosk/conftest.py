@@ -19,7 +19,7 @@ from app.core.errors import InvalidTransition, StoreNotFound
 from app.core.records import Product, Store
 from app.core.statuses import InvoiceStatus
 from app.services.pos import MemoryPinStorage, PinGuard, PosService
-from tests.ui.conftest import _theme, qloop, regtest_settings, run, wait_until  # noqa: F401 - fixtures
+from tests.ui.conftest import _theme, qloop, regtest_settings, run, wait_until  # noqa: F401 - the UI fixtures, reused here
 from tests.ui.fakes import FakeEvents, FakeInvoices, FakeSettings
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "kiosk"
@@ -162,7 +162,7 @@ def make_context(tmp_path: Path, services: Any, settings: Any, parent: Any = Non
 
 
 @pytest.fixture
-def kiosk_env(qloop, qapp, tmp_path) -> Iterator[KioskEnv]:
+def kiosk_env(qloop, qapp, tmp_path) -> Iterator[KioskEnv]:  # noqa: F811 - the fixture
     qapp.setQuitOnLastWindowClosed(False)  # as run_gui: closing the kiosk must not stop the loop
     clock = Clock()
     services = KioskServices(clock)
@@ -190,7 +190,7 @@ def open_test_kiosk(ctx: Any, store_id: str | None, size: tuple[int, int], **opt
 
 
 @pytest.fixture
-def runtime_env(qloop, qapp, tmp_path) -> Iterator[Any]:
+def runtime_env(qloop, qapp, tmp_path) -> Iterator[Any]:  # noqa: F811 - the fixture
     """The real app (SQLite, Electrum in-process, embedded devnet) started on the qasync loop, with a
     UiContext around it: what the kiosk gets inside the GUI."""
     from app.runtime import Runtime

@@ -52,9 +52,9 @@ def pos_service(ctx: UiContext) -> Any:
     not register one; resolved at run time like ``app.runtime`` in main.py (app.ui must not depend on
     app.services at import)."""
     found = ctx.service("pos")
-    if found is None:
+    if found is None and getattr(ctx.services, "writer", None) is not None:
         found = importlib.import_module(POS_SERVICE_MODULE).build_pos_service(ctx.services)
-    return found
+    return found  # None: these services cannot run a point of sale
 
 
 class KioskWindow(QWidget):
