@@ -34,7 +34,7 @@ def _settings(tmp: str, devnet: bool):
     from app.config import load_settings
 
     return load_settings({}, {"data_dir": Path(tmp), "network": "regtest", "devnet": devnet, "private_port": 0,
-                              "log_level": "warning"})
+                              "daemon_port": 0, "log_level": "warning"})
 
 
 async def _runtime(tmp: str, *, devnet: bool):
@@ -87,7 +87,7 @@ async def p1(n: int = 2000) -> dict:
 
 
 async def p2(total: int = 50_000, open_target: int = 10_000, chunk: int = 1000) -> dict:
-    from sqlalchemy import update
+    from sqlalchemy import func, select, update
 
     from app.db.models import InvoiceRow
 
@@ -96,19 +96,16 @@ async def p2(total: int = 50_000, open_target: int = 10_000, chunk: int = 1000) 
         services = runtime.services
         rates = []
         try:
-            for i in range(total // chunk):
+            for _ in range(total // chunk):
                 rates.append(await _create(services, store.id, chunk, 1))
-                # keep ~open_target invoices open: settle the oldest ones as the shop would
-                created = (i + 1) * chunk
-                if created > open_target:
-                    async with services.writer.transaction() as session:
-                        await session.execute(
-                            update(InvoiceRow).where(InvoiceRow.status == "pending")
-                            .where(InvoiceRow.id.in_(
-                                __import__("sqlalchemy").select(InvoiceRow.id).where(InvoiceRow.status == "pending")
-                                .order_by(InvoiceRow.created_at).limit(created - open_target - (i * chunk - open_target
-                                                                                               if i * chunk > open_target else 0))
-                            )).values(status="complete", monitored=False))
+                # the shop settles its oldest invoices, so about `open_target` stay open
+                async with services.writer.transaction() as session:
+                    pending = await session.scalar(select(func.count()).where(InvoiceRow.status == "pending"))
+                    if pending > open_target:
+                        oldest = (select(InvoiceRow.id).where(InvoiceRow.status == "pending")
+                                  .order_by(InvoiceRow.created_at).limit(pending - open_target))
+                        await session.execute(update(InvoiceRow).where(InvoiceRow.id.in_(oldest))
+                                              .values(status="complete", monitored=False))
         finally:
             await runtime.stop()
     first, last = rates[0], rates[-1]
@@ -155,7 +152,8 @@ async def p3_p6(open_invoices: int = int(os.environ.get("P3_OPEN", "10000")), sa
             from app.config import load_settings
 
             settings = load_settings({}, {"data_dir": Path(tmp), "network": "regtest", "private_port": 0,
-                                          "electrum_server": devnet.server, "log_level": "warning"})
+                                          "electrum_server": devnet.server, "log_level": "warning",
+                                          "daemon_port": 0})
             configure_logging(settings.log_dir, "warning")
             runtime = Runtime(settings)
             await runtime.start()

@@ -25,6 +25,12 @@ from app.chain.keys import set_network
 from app.chain.models import ChainSettings
 
 logger = logging.getLogger(__name__)
+
+
+def quiet_electrum_logging() -> None:
+    """Electrum sets its logger to DEBUG when imported and logs addresses and txids at INFO: keep
+    those out of RedWaves' console and log file (privacy); its warnings and errors still show."""
+    logging.getLogger("electrum").setLevel(logging.WARNING)
 T = TypeVar("T")
 
 _NETWORK_FLAGS = {"mainnet": None, "testnet": "testnet", "signet": "signet", "regtest": "regtest"}
@@ -79,6 +85,7 @@ class ElectrumRuntime:
         if self.loop is not None:
             return
         set_network(self.settings.network)
+        quiet_electrum_logging()
         previous_policy = asyncio.get_event_loop_policy()
         self.loop, self._stopping_fut, self._thread = util.create_and_start_event_loop()
         # Electrum installs a policy whose get_event_loop() returns its loop from any thread.
