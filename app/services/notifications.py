@@ -17,7 +17,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -33,6 +33,7 @@ from app.services.email import EmailService, parse_config
 from app.services.events import EventBus, OutboxEvent
 from app.services.invoices import InvoiceService
 from app.services.notification_channels import ChannelRegistry, EmailProvider
+from app.services.retry import RetryPolicy
 from app.services.stores import StoreService
 from app.services.writer import Writer
 
@@ -51,18 +52,6 @@ class DeliveryStatus(StrEnum):
 class Kind(StrEnum):
     RECEIPT = "receipt"
     MERCHANT = "merchant"
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 10
-    base_delay_s: float = 15.0
-    max_delay_s: float = 3600.0
-    poll_s: float = 30.0  # safety net: look for due work even without a wake-up
-    concurrency: int = 4
-
-    def delay_after(self, attempts: int) -> timedelta:
-        return timedelta(seconds=min(self.max_delay_s, self.base_delay_s * 2 ** max(0, attempts - 1)))
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -39,6 +39,7 @@ from app.db.models import WebhookDeliveryRow, WebhookRow
 from app.secrets import SecretStore
 from app.services.events import EventBus, OutboxEvent
 from app.services.invoices import InvoiceService
+from app.services.retry import RetryPolicy
 from app.services.webhook_payloads import (
     DELIVERY_HEADER,
     EVENT_HEADER,
@@ -75,19 +76,6 @@ def secret_name(webhook_id: str) -> str:
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 10
-    base_delay_s: float = 10.0
-    max_delay_s: float = 3600.0
-    timeout_s: float = 10.0
-    poll_s: float = 30.0  # safety net: look for due work even without a wake-up
-    concurrency: int = 4
-
-    def delay_after(self, attempts: int) -> timedelta:
-        return timedelta(seconds=min(self.max_delay_s, self.base_delay_s * 2 ** max(0, attempts - 1)))
-
-
-@dataclass(frozen=True)
 class _Outcome:
     status_code: int | None
     error: str | None
@@ -111,7 +99,7 @@ class WebhookDispatcher:
         self._hooks_cache: dict[str, list[WebhookRow]] | None = None
         self._secrets = secrets_store
         self._invoices = invoices
-        self.policy = policy or RetryPolicy()
+        self.policy = policy or RetryPolicy(base_delay_s=10.0)
         self._connector_factory = connector_factory or (lambda: aiohttp.TCPConnector(limit=20))
         self._clock = clock
         self._consume_wake = asyncio.Event()

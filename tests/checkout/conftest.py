@@ -6,7 +6,7 @@ Browser tests use the whole app (`app_runtime` from tests/conftest.py) with the 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,42 +14,9 @@ import pytest
 
 from app.checkout_server.app import create_app
 from tests.conftest import TEST_VPUB
+from tests.services.conftest import FakeChain
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-
-
-@dataclass
-class ChainState:
-    connected: bool = True
-    synced: bool = True
-    tip_height: int | None = 200
-    server: str | None = "fake"
-    error: str | None = None
-
-
-@dataclass
-class View:
-    address: str
-    complete: bool
-    outputs: tuple
-
-
-@dataclass
-class FakeChain:
-    current: ChainState = field(default_factory=ChainState)
-    outputs: dict = field(default_factory=dict)
-
-    def state(self):
-        return self.current
-
-    async def open_wallet(self, wallet_id, desc, *, password=None):
-        return None
-
-    async def watch(self, wallet_id, up_to_index):
-        return None
-
-    async def address_views(self, wallet_id, addresses):
-        return [View(a, True, tuple(self.outputs.get(a, ()))) for a in addresses]
 
 
 class FakeDevnet:

@@ -55,7 +55,12 @@ async def _seen(runtime, out: dict, predicate, what: str) -> None:
     except AssertionError:
         out["blocks_needed"] = out.get("blocks_needed", 0) + 1
         await runtime.devnet.mine(1)
-        await wait_until(predicate, timeout_s=20, what=f"{what} (after a block)")
+        try:
+            await wait_until(predicate, timeout_s=10, what=f"{what} (after a block)")
+        except AssertionError:
+            runtime.services.engine.request_full_sweep()
+            await wait_until(predicate, timeout_s=10, what=f"{what} (after a full sweep)")
+            out["sweep_needed"] = True
 
 
 async def _flow(runtime, ctx, smtp, tmp_path) -> dict:
@@ -143,6 +148,7 @@ async def _flow(runtime, ctx, smtp, tmp_path) -> dict:
 def test_kiosk_sale_on_devnet(runtime_env, qloop, smtp, tmp_path):
     runtime, ctx = runtime_env
     out = run(qloop, _flow(runtime, ctx, smtp, tmp_path), 150)
+    print("kiosk e2e chain workarounds:", {k: out.get(k) for k in ("blocks_needed", "sweep_needed")})
     pin = out["pin_row"]
     assert "4321" not in str(pin) and len(pin["hash"]) == 64 and pin["failures"] == 0
     inv = out["invoice"]

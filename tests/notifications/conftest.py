@@ -29,7 +29,8 @@ from app.secrets import SecretStore
 from app.services.container import build_services
 from app.services.email import EmailService
 from app.services.notification_channels import ChannelRegistry, TrayNotifier
-from app.services.notifications import NotificationService, RetryPolicy
+from app.services.notifications import NotificationService
+from app.services.retry import RetryPolicy
 from tests.conftest import TEST_VPUB
 from tests.services.conftest import FakeChain
 
