@@ -213,6 +213,7 @@ class Runtime:
         services.devnet = self.devnet
         services.extras["runtime_urls"] = lambda: self.urls
         services.extras["outbound"] = self.outbound
+        services.extras["backup"] = lambda path, passphrase: self.backup_service().create(path, passphrase)
         proxies = [p.strip() for p in s.trusted_proxies.split(",") if p.strip()]
         services.extras[EXTRAS_KEY] = Exposure(parse_trusted_proxies(proxies), onion_url=self._onion_url)
         if self.tor is not None:

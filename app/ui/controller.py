@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from app.core.records import Store, Wallet
 from app.instance_lock import AlreadyRunning
 from app.ui.about_view import AboutView
+from app.ui.backup_dialog import BackupDialog
 from app.ui.bridge import EventBridge
 from app.ui.context import UiContext
 from app.ui.dashboard import Dashboard
@@ -92,6 +93,7 @@ class GuiController(QObject):
         w.refreshRequested.connect(self.refresh_all)
         w.searchRequested.connect(self._on_window_search_requested)
         w.posRequested.connect(lambda: self.open_pos(self.pos_store))
+        w.backupRequested.connect(self.back_up)
         w.viewShown.connect(self._on_window_view_shown)
         self.tray.showRequested.connect(w.bring_to_front)
         self.tray.quitRequested.connect(self.request_quit)
@@ -283,6 +285,13 @@ class GuiController(QObject):
         dialog.invoiceCreated.connect(lambda inv: self.views["Invoices"].model.add_created(inv.id))  # type: ignore[attr-defined]
         dialog.open()
         self.new_invoice_dialog = dialog
+        return dialog
+
+    def back_up(self) -> BackupDialog | None:
+        if self.ctx is None:
+            return None
+        dialog = BackupDialog(self.ctx, parent=self.window)
+        dialog.open()
         return dialog
 
     def show_invoice(self, invoice_id: str) -> None:

@@ -49,6 +49,7 @@ class MainWindow(QMainWindow):
     refreshRequested = Signal()  # noqa: N815
     searchRequested = Signal()  # noqa: N815
     posRequested = Signal()  # noqa: N815
+    backupRequested = Signal()  # noqa: N815
     viewShown = Signal(str)  # noqa: N815
 
     def __init__(self, qsettings: QSettings, *, minimize_to_tray: bool = True, icon: QIcon | None = None) -> None:
@@ -99,8 +100,9 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         new = self._action("newInvoice", "&New invoice…", self.newInvoiceRequested, QKeySequence.StandardKey.New)
         pos = self._action("pointOfSale", "&Point of sale", self.posRequested)
+        backup = self._action("backup", "&Back up…", self.backupRequested)
         quit_ = self._action("quit", "&Quit RedWaves (stop serving)", self.quitRequested, "Ctrl+Q")
-        for action in (new, pos):
+        for action in (new, pos, backup):
             file_menu.addAction(action)
         file_menu.addSeparator()
         file_menu.addAction(quit_)
@@ -118,7 +120,7 @@ class MainWindow(QMainWindow):
         self.set_actions_enabled(False)
 
     def set_actions_enabled(self, on: bool) -> None:
-        for name in ("newInvoice", "pointOfSale", "refresh", "search"):
+        for name in ("newInvoice", "pointOfSale", "backup", "refresh", "search"):
             self.actions_by_name[name].setEnabled(on)
 
     # -- states --------------------------------------------------------------------------------

@@ -69,6 +69,8 @@ async def _flow(runtime, ctx, smtp, tmp_path) -> dict:
     out: dict = {}
     await wait_synced(runtime, 30)
     store = await make_store(services, speed_policy=1)
+    await wait_until(lambda: runtime.chain.state().synced and not runtime.chain.state().pending_requests,
+                     timeout_s=30, what="the new wallet synced")  # as the merchant's first day does
     await services.email.configure(store.id, {"host": "127.0.0.1", "port": port, "mode": "plain",
                                               "from_address": "shop@example.com"})
     await services.products.create(store.id, name="Espresso", price="2.50", category="Coffee")

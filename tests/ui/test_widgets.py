@@ -240,3 +240,34 @@ def test_status_roles_follow_palette(qtbot):
     light.setColor(QPalette.ColorRole.Window, QColor("#f0f0f0"))
     assert status_color(InvoiceStatus.PAID, dark) != status_color(InvoiceStatus.PAID, light)
     assert Qt.ItemDataRole.ForegroundRole  # roles exist in this Qt
+
+
+def test_backup_dialog_checks_passphrase_then_writes_a_real_backup(qloop, qtbot, tmp_path):
+    from app.config import load_settings
+    from app.db.migrate import upgrade_to_head
+    from app.secrets import SecretStore
+    from app.services.backup import BackupService, read_backup
+    from app.ui.backup_dialog import BackupDialog
+
+    settings = load_settings({}, {"data_dir": tmp_path / "data", "network": "regtest"})
+    upgrade_to_head(settings.db_path)
+    service = BackupService(network="regtest", network_dir=settings.network_dir, db_path=settings.db_path,
+                            electrum_dir=settings.electrum_dir, config_path=None, secrets=SecretStore("regtest"))
+    ctx = fake_context(tmp_path)
+    ctx.services.extras["backup"] = service.create
+    dialog = BackupDialog(ctx)
+    qtbot.addWidget(dialog)
+    dialog.path_edit.setText(str(tmp_path / "shop.rwbackup"))
+    dialog.passphrase.setText("short")
+    dialog.repeat.setText("short")
+    dialog.buttons.accepted.emit()
+    assert "at least 8" in dialog.message.text()
+    dialog.passphrase.setText("long enough phrase")
+    dialog.repeat.setText("long enough phrase!")
+    dialog.buttons.accepted.emit()
+    assert "differ" in dialog.message.text()
+    dialog.repeat.setText("long enough phrase")
+    dialog.buttons.accepted.emit()
+    run(qloop, wait_until(lambda: dialog.result_info is not None, what="backup written"))
+    manifest, _files = read_backup(tmp_path / "shop.rwbackup", "long enough phrase")
+    assert manifest["network"] == "regtest" and "Backup written" in dialog.message.text()
