@@ -32,6 +32,7 @@ from app.services.writer import Writer
 
 logger = logging.getLogger(__name__)
 BATCH = 200
+WRITE_CHUNK = 16  # invoices changed per write transaction
 WATCH_AHEAD = 100  # receive addresses subscribed beyond the newest invoice's
 WATCH_MARGIN = 20
 
@@ -227,12 +228,15 @@ class PaymentEngine:
         if not changed:
             return
         # Write pass: recompute on fresh rows inside the transaction (a merchant mark may have landed).
-        async with self._writer.transaction() as session:
-            rows, payment_rows = await self._load(session, changed)
-            for invoice_id in changed:
-                if invoice_id in rows:
-                    await self._apply(session, rows[invoice_id], payment_rows[invoice_id],
-                                      views.get(rows[invoice_id].address), tip, now, ready)
+        # Small transactions: the loop (the GUI's, in the desktop app) gets control back between them.
+        for start in range(0, len(changed), WRITE_CHUNK):
+            chunk = changed[start:start + WRITE_CHUNK]
+            async with self._writer.transaction() as session:
+                rows, payment_rows = await self._load(session, chunk)
+                for invoice_id in chunk:
+                    if invoice_id in rows:
+                        await self._apply(session, rows[invoice_id], payment_rows[invoice_id],
+                                          views.get(rows[invoice_id].address), tip, now, ready)
 
     @staticmethod
     async def _load(session: Any, ids: Sequence[str]) -> tuple[dict[str, InvoiceRow], dict[str, list[PaymentRow]]]:

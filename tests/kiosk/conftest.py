@@ -171,12 +171,7 @@ def kiosk_env(qloop, qapp, tmp_path) -> Iterator[KioskEnv]:  # noqa: F811 - the 
     try:
         yield KioskEnv(ctx, services, clock, tmp_path)
     finally:
-        ctx.bridge.stop()
-        kiosk = ctx.extras.get("kiosk")
-        if kiosk is not None:
-            kiosk.unlocked = True
-            kiosk.close()
-        run(qloop, ctx.tasks.stop(0.5), 5)
+        _close(qloop, ctx)
 
 
 def open_test_kiosk(ctx: Any, store_id: str | None, size: tuple[int, int], **options: Any) -> Any:
@@ -198,19 +193,27 @@ def runtime_env(qloop, qapp, tmp_path) -> Iterator[Any]:  # noqa: F811 - the fix
     qapp.setQuitOnLastWindowClosed(False)
     runtime = Runtime(regtest_settings(tmp_path / "data"))
     runtime.start_chain_loop()
+    ctx = None
     try:
         run(qloop, runtime.start(), 60)
         ctx = make_context(tmp_path, runtime.services, runtime.settings)
         ctx.bridge.start()
         yield runtime, ctx
-        ctx.bridge.stop()
-        kiosk = ctx.extras.get("kiosk")
-        if kiosk is not None:
-            kiosk.unlocked = True
-            kiosk.close()
-        run(qloop, ctx.tasks.stop(1.0), 5)
     finally:
+        if ctx is not None:
+            _close(qloop, ctx)
         run(qloop, runtime.stop(), 30)
+
+
+def _close(loop: Any, ctx: Any) -> None:
+    """Close the kiosk (even after a failed test) before the loop goes: no widget outlives its loop."""
+    ctx.bridge.stop()
+    kiosk = ctx.extras.get("kiosk")
+    if kiosk is not None:
+        kiosk.unlocked = True
+        kiosk.close()
+        kiosk.deleteLater()
+    run(loop, ctx.tasks.stop(1.0), 5)
 
 
 __all__ = ["ARTIFACTS", "SIZES", "ChainState", "KioskEnv", "open_test_kiosk", "run", "settle", "shot", "wait_until"]
