@@ -214,6 +214,9 @@ class Runtime:
         services.extras["runtime_urls"] = lambda: self.urls
         services.extras["outbound"] = self.outbound
         services.extras["backup"] = lambda path, passphrase: self.backup_service().create(path, passphrase)
+        from app.services.pos import build_pos_service
+
+        services.extras["pos"] = build_pos_service(services)
         proxies = [p.strip() for p in s.trusted_proxies.split(",") if p.strip()]
         services.extras[EXTRAS_KEY] = Exposure(parse_trusted_proxies(proxies), onion_url=self._onion_url)
         if self.tor is not None:

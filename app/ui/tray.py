@@ -48,8 +48,15 @@ class TrayNotifier(QObject):
         quit_action = QAction("Quit RedWaves (stop serving)", menu)
         quit_action.triggered.connect(self.quitRequested.emit)
         menu.addAction(quit_action)
+        self.locked = False
         self._icon.setContextMenu(menu)
         self._icon.activated.connect(self._on_icon_activated)
+
+    def set_locked(self, locked: bool) -> None:
+        """While the POS kiosk runs, the tray menu offers nothing that bypasses its PIN."""
+        self.locked = locked
+        for action in self._menu.actions():
+            action.setEnabled(not locked)
 
     @property
     def visible(self) -> bool:

@@ -83,15 +83,17 @@ def test_admin_window_hidden_and_guarded(kiosk_env, qloop, qtbot):
     async def flow():
         window = await _ready(kiosk_env)
         hidden, disabled = not admin.isVisible(), not quit_action.isEnabled()
+        tray_locked = kiosk_env.ctx.tray.locked
         admin.show()  # e.g. the tray's "Show RedWaves"
         await wait_until(lambda: not admin.isVisible() and window.current is window.pin, what="re-hidden")
         prompt = window.pin.title.text()
         window.pin.enter("2468")
         await wait_until(lambda: admin.isVisible() and not window.isVisible(), what="admin back")
-        return hidden, disabled, prompt
+        return hidden, disabled, prompt, tray_locked
 
-    hidden, disabled, prompt = run(qloop, flow())
+    hidden, disabled, prompt, tray_locked = run(qloop, flow())
     assert hidden and disabled and "open RedWaves" in prompt and quit_action.isEnabled()
+    assert tray_locked and not kiosk_env.ctx.tray.locked  # the tray's Quit needs the PIN too
 
 
 def test_cancel_marks_invalid_and_keeps_the_cart(kiosk_env, qloop):

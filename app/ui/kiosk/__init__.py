@@ -29,6 +29,8 @@ def open_kiosk(ctx: Any, store_id: str | None, *, parent: Any = None, fullscreen
     window = KioskWindow(ctx, store_id, options)
     ctx.extras[KIOSK_KEY] = window  # the kiosk lives until the PIN lets the merchant out
     window.closed.connect(lambda: ctx.extras.pop(KIOSK_KEY, None) if ctx.extras.get(KIOSK_KEY) is window else None)
+    ctx.tray.set_locked(True)  # no "Quit" from the tray without the PIN
+    window.closed.connect(lambda: ctx.tray.set_locked(False))
     if fullscreen:
         window.showFullScreen()
     else:
