@@ -112,7 +112,7 @@ def build_services(settings: Settings, db: Database, chain: ChainPort | None, *,
     writer = Writer(db.sessions, db.path)
     secrets = SecretStore(settings.network)
     events = EventBus(writer)
-    wallets = WalletService(writer, settings.network, chain)  # type: ignore[arg-type]
+    wallets = WalletService(writer, settings.network, chain, secrets)  # type: ignore[arg-type]
     stores = StoreService(writer)
     products = ProductService(writer, stores)
     rates = RateService(writer)

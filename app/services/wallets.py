@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from secrets import token_urlsafe
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from app.core.records import Wallet
 from app.db.fastpath import compiled_insert
 from app.db.mapping import to_wallet
 from app.db.models import AddressRow, WalletRow
+from app.secrets import SecretStore
 from app.services.writer import Writer
 
 logger = logging.getLogger(__name__)
@@ -26,18 +28,27 @@ class WatchPort(Protocol):
 
 
 def _descriptor(row: WalletRow, network: str) -> WalletDescriptor:
+    """What the chain adapter needs to re-open a wallet. For a hot wallet the seed is not in the
+    database: it lives only in Electrum's wallet file, encrypted with a password kept in keyring."""
     return WalletDescriptor(
         network=network,
         kind=row.kind,  # type: ignore[arg-type]
         keys=tuple(row.public_keys),
         threshold=row.threshold,
         script_type=row.script_type,
+        watch_keys=tuple(row.public_keys),
     )
 
 
+def password_secret(wallet_id: str) -> str:
+    return f"wallet_password:{wallet_id}"
+
+
 class WalletService:
-    def __init__(self, writer: Writer, network: str, chain: WatchPort | None) -> None:
+    def __init__(self, writer: Writer, network: str, chain: WatchPort | None,
+                 secrets: SecretStore | None = None) -> None:
         self._writer = writer
+        self._secrets = secrets or SecretStore(network)
         self._network = network
         self._chain = chain
         self._descriptors: dict[str, WalletDescriptor] = {}
@@ -52,12 +63,18 @@ class WalletService:
 
     async def add_wallet(self, name: str, keys: str, *, threshold: int | None = None,
                          script_type: str | None = None, gap_limit: int = 20) -> Wallet:
+        desc = self.validate_keys(keys, threshold=threshold, script_type=script_type)
+        wallet = await self._insert(name, desc, gap_limit)
+        if self._chain is not None:
+            await self._chain.open_wallet(wallet.id, desc)
+        return wallet
+
+    async def _insert(self, name: str, desc: WalletDescriptor, gap_limit: int) -> Wallet:
         name = (name or "").strip()
         if not name or len(name) > 200:
             raise ValidationError("Give the wallet a name (up to 200 characters).", code="invalid_name", field="name")
         if not 1 <= gap_limit <= 10_000:
             raise ValidationError("Gap limit must be between 1 and 10000.", code="invalid_gap_limit", field="gap_limit")
-        desc = self.validate_keys(keys, threshold=threshold, script_type=script_type)
         row = WalletRow(
             id=new_id("wal"), name=name, kind=desc.kind, script_type=desc.script_type,
             public_keys=list(desc.watch_keys), threshold=desc.threshold, fingerprint=desc.fingerprint,
@@ -69,10 +86,30 @@ class WalletService:
                 raise Conflict("This wallet was already added.", code="wallet_exists", field="keys")
             session.add(row)
         self._descriptors[row.id] = desc
-        if self._chain is not None:
-            await self._chain.open_wallet(row.id, desc)
         logger.info("wallet %s added (%s, %s, fingerprint %s)", row.id, desc.kind, desc.script_type, desc.fingerprint)
         return to_wallet(row)
+
+    async def add_hot_wallet(self, name: str, seed: str, *, script_type: str | None = None,
+                             gap_limit: int = 20) -> Wallet:
+        """A wallet that can spend (Bitcart daemon's payto): the seed goes into Electrum's wallet file,
+        encrypted with a random password that is kept in keyring; the database keeps the account xpub."""
+        desc = parse_wallet_keys(seed, self._network, script_type=script_type, allow_seed=True)
+        if desc.kind != "seed":
+            raise ValidationError("A hot wallet needs a seed phrase.", code="not_a_seed", field="seed")
+        wallet = await self._insert(name, desc, gap_limit)
+        password = token_urlsafe(24)
+        self._secrets.set(password_secret(wallet.id), password)
+        if self._chain is not None:
+            await self._chain.open_wallet(wallet.id, desc, password=password)
+        return wallet
+
+    async def pay(self, wallet_id: str, outputs: list[tuple[str, int]], *, fee_rate_sat_vb: float | None = None) -> str:
+        """Sign and broadcast from a hot wallet; returns the txid."""
+        if self._chain is None:
+            raise Conflict("The chain is not running.", code="chain_unavailable")
+        password = self._secrets.get(password_secret(wallet_id))
+        return await self._chain.pay_to(wallet_id, outputs, fee_rate_sat_vb=fee_rate_sat_vb,  # type: ignore[attr-defined]
+                                        password=password.reveal() if password else None)
 
     async def get(self, wallet_id: str) -> Wallet:
         async with self._writer.read() as session:
@@ -122,7 +159,8 @@ class WalletService:
             rows = (await session.scalars(select(WalletRow))).all()
         for row in rows:
             desc = self._descriptors.setdefault(row.id, _descriptor(row, self._network))
-            await self._chain.open_wallet(row.id, desc)
+            password = self._secrets.get(password_secret(row.id)) if row.kind == "seed" else None
+            await self._chain.open_wallet(row.id, desc, password=password.reveal() if password else None)
             watched[row.id] = row.next_index - 1 + watch_ahead
             if watched[row.id] >= 0:
                 await self._chain.watch(row.id, watched[row.id])
