@@ -153,9 +153,10 @@ class Runtime:
 
     # -- builders ------------------------------------------------------------------------------
     def _build_devnet(self) -> Any:
-        from app.devnet import Devnet
+        from app.devnet.threaded import ThreadedDevnet
 
-        self.devnet = Devnet(port=self._devnet_port or 0, datadir=self.settings.network_dir / "devnet")
+        # its own thread and loop: never on the app's (GUI) loop, like a real Electrum server
+        self.devnet = ThreadedDevnet(port=self._devnet_port or 0, datadir=self.settings.network_dir / "devnet")
         return self.devnet
 
     def _build_tor(self) -> Any:

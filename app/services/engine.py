@@ -72,6 +72,7 @@ class PaymentEngine:
         self._watched_up_to: dict[str, int] = {}
         self._due_ids: set[str] = set()
         self._wake = asyncio.Event()
+        self._watch_wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.reconciled = 0
         self.changed = 0
@@ -84,6 +85,7 @@ class PaymentEngine:
         self._tasks = [
             asyncio.create_task(self._worker(), name="engine-worker"),
             asyncio.create_task(self._ticker(), name="engine-ticker"),
+            asyncio.create_task(self._watcher(), name="engine-watcher"),
         ]
 
     async def stop(self) -> None:
@@ -113,7 +115,7 @@ class PaymentEngine:
             target = index + WATCH_AHEAD
             self._watch_wanted[wallet_id] = max(self._watch_wanted.get(wallet_id, -1), target)
             self._watched_up_to[wallet_id] = target
-            self._wake.set()
+            self._watch_wake.set()
 
     def request_full_sweep(self) -> None:
         self._full_sweep = True
@@ -147,8 +149,21 @@ class PaymentEngine:
                 self._due_ids.update(ids)
                 self._wake.set()
 
+    async def _watcher(self) -> None:
+        """Asks Electrum to watch more addresses; apart from reconciliation, which never waits on it."""
+        while True:
+            await self._watch_wake.wait()
+            self._watch_wake.clear()
+            try:
+                await self._flush_watches()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("watching new addresses failed; retrying")
+                await asyncio.sleep(1.0)
+                self._watch_wake.set()
+
     async def _do_pending_work(self) -> None:
-        await self._flush_watches()
         if self._full_sweep:
             self._full_sweep = False
             self._paid_sweep = False

@@ -46,9 +46,23 @@ def _theme(qapp) -> None:
     apply_theme(qapp, dark=False)
 
 
+class _TestQEventLoop(qasync.QEventLoop):
+    """qasync's run_until_complete ends with one `processEvents()` AFTER run_forever has cleared the
+    running loop: asyncio callbacks that run there step tasks with no running loop, so an
+    asyncio.Event they first wait on binds to None and the task dies ('NoneType' object has no
+    attribute 'create_future'). The app runs one loop for its whole life, so it never meets this;
+    tests call run_until_complete many times, so the loop stays marked running in between."""
+
+    def run_forever(self):  # type: ignore[no-untyped-def]
+        try:
+            return super().run_forever()
+        finally:
+            asyncio.events._set_running_loop(self)
+
+
 @pytest.fixture
 def qloop(qapp) -> Iterator[asyncio.AbstractEventLoop]:
-    loop = qasync.QEventLoop(qapp)
+    loop = _TestQEventLoop(qapp)
     asyncio.set_event_loop(loop)
     try:
         yield loop
@@ -59,6 +73,7 @@ def qloop(qapp) -> Iterator[asyncio.AbstractEventLoop]:
         if pending:
             loop.run_until_complete(asyncio.wait(pending, timeout=5))
         loop.close()
+        asyncio.events._set_running_loop(None)  # after the last run_until_complete (see _TestQEventLoop)
         asyncio.set_event_loop(None)
 
 

@@ -92,7 +92,8 @@ async def run_first_day(controller: Any, artifacts: Path | None = None) -> dict[
         raise AssertionError(f"row shows {view.model.invoice_at(row).status if row is not None else None}, "
                              f"service says {stored.status} payments={stored.payments}, "
                              f"bridge received {controller.bridge.received} events, "
-                             f"chain={runtime.chain.state()}") from None
+                             f"chain={runtime.chain.state()}, "
+                             f"view={runtime.chain.address_view(stored.wallet_id, stored.address)}") from None
     row = view.model.row_of(invoice.id)
     result["row_status_text"] = view.model.index(row, COL_STATUS).data(Qt.ItemDataRole.DisplayRole)
     await wait_until(lambda: any(invoice.id in n.message for n in controller.tray.notifications), timeout_s=5,
