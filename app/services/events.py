@@ -237,6 +237,21 @@ class EventBus:
             await self.set_cursor(consumer, self._cursors[consumer])
 
 
+async def cached_lookup(cache: dict[str, Any], key: str | None, fetch: Callable[[str], Awaitable[Any]]) -> Any:
+    """Durable consumers look the same store/invoice up for many events of a batch: once each, and
+    None for one that no longer exists."""
+    from app.core.errors import NotFound
+
+    if key is None:
+        return None
+    if key not in cache:
+        try:
+            cache[key] = await fetch(key)
+        except NotFound:
+            cache[key] = None
+    return cache[key]
+
+
 async def _save_cursor(session: Any, consumer: str, seq: int) -> None:
     row = await session.get(EventCursorRow, consumer)
     if row is None:

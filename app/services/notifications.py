@@ -30,7 +30,7 @@ from app.db.models import NotificationDeliveryRow, OutboxEventRow
 from app.net.notify import DeliveryFailed
 from app.services import notification_rules as rules
 from app.services.email import EmailService, parse_config
-from app.services.events import EventBus, OutboxEvent
+from app.services.events import EventBus, OutboxEvent, cached_lookup
 from app.services.invoices import InvoiceService
 from app.services.notification_channels import ChannelRegistry, EmailProvider
 from app.services.retry import RetryPolicy
@@ -175,14 +175,7 @@ class NotificationService:
         return added
 
     async def _store(self, cache: dict[str, Store | None], store_id: str | None) -> Store | None:
-        if store_id is None:
-            return None
-        if store_id not in cache:
-            try:
-                cache[store_id] = await self._stores.get(store_id)
-            except NotFound:
-                cache[store_id] = None
-        return cache[store_id]
+        return await cached_lookup(cache, store_id, self._stores.get)
 
     async def _plan(self, store: Store, event: OutboxEvent) -> list[tuple[dict[str, Any], str | None]]:
         config = parse_config(store.email)

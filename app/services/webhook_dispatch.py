@@ -37,7 +37,7 @@ from app.core.ids import new_id
 from app.core.records import Invoice
 from app.db.models import WebhookDeliveryRow, WebhookRow
 from app.secrets import SecretStore
-from app.services.events import EventBus, OutboxEvent
+from app.services.events import EventBus, OutboxEvent, cached_lookup
 from app.services.invoices import InvoiceService
 from app.services.retry import RetryPolicy
 from app.services.webhook_payloads import (
@@ -206,14 +206,7 @@ class WebhookDispatcher:
         return self._hooks_cache
 
     async def _invoice(self, cache: dict[str, Invoice | None], invoice_id: str | None) -> Invoice | None:
-        if invoice_id is None:
-            return None
-        if invoice_id not in cache:
-            try:
-                cache[invoice_id] = await self._invoices.get(invoice_id)
-            except NotFound:
-                cache[invoice_id] = None
-        return cache[invoice_id]
+        return await cached_lookup(cache, invoice_id, self._invoices.get)
 
     def _redwaves_row(self, hook: WebhookRow, event: OutboxEvent,
                       invoice: Invoice | None) -> WebhookDeliveryRow | None:

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from app.ui import formatting
 from app.ui.context import UiContext
 from app.ui.dialogs import confirm
+from app.ui.store_picker import refill_stores
 
 
 def _table(columns: tuple[str, ...], name: str) -> QTableWidget:
@@ -168,13 +169,7 @@ class WebhooksPage(QWidget):
         self._ctx.run(self._ctx.services.stores.list(), self._on_stores, name="webhook-stores", parent=self)
 
     def _on_stores(self, stores: list[Any]) -> None:
-        current = self.store.currentData()
-        self.store.blockSignals(True)
-        self.store.clear()
-        for s in stores:
-            self.store.addItem(s.name, s.id)
-        self.store.setCurrentIndex(max(0, self.store.findData(current)))
-        self.store.blockSignals(False)
+        refill_stores(self.store, stores)
         self.reload_hooks()
 
     def reload_hooks(self) -> None:

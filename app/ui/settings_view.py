@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from app.ui.context import UiContext
 from app.ui.settings_integrations import ApiKeysPage, WebhooksPage
 from app.ui.store_form import currency_combo
+from app.ui.store_picker import refill_stores
 
 NOT_AVAILABLE = "Not available in this version yet."
 
@@ -234,13 +235,7 @@ class EmailPage(QWidget):
             self._ctx.run(self._ctx.services.stores.list(), self._on_stores, name="email-stores", parent=self)
 
     def _on_stores(self, stores: list[Any]) -> None:
-        current = self.store.currentData()
-        self.store.blockSignals(True)
-        self.store.clear()
-        for s in stores:
-            self.store.addItem(s.name, s.id)
-        self.store.setCurrentIndex(max(0, self.store.findData(current)))
-        self.store.blockSignals(False)
+        refill_stores(self.store, stores)
         self._load_config()
 
     def _load_config(self) -> None:
