@@ -19,7 +19,7 @@ async def test_pending_page_has_everything_to_pay_without_js(client, shop):
     html = await (await client.get(f"/i/{invoice.id}")).text()
     assert "Corner Café" in html and "Order 42" in html
     assert "0.00020000\u00a0BTC" in html and "$10.00" in html
-    assert 'src="data:image/svg+xml;base64,' in html
+    assert f'src="/i/{invoice.id}/qr.svg?sat=20000"' in html
     uri = re.search(r'id="open-wallet" href="([^"]+)"', html).group(1).replace("&amp;", "&")
     assert uri.startswith(f"bitcoin:{invoice.address}?amount=0.00020000")
     assert unquote(uri).endswith("label=Corner Café&message=Order 42")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from functools import lru_cache
 
 import qrcode
@@ -18,8 +17,3 @@ def qr_svg(data: str) -> bytes:
     qr.add_data(data)
     qr.make(fit=True)
     return qr.make_image().to_string()
-
-
-@lru_cache(maxsize=512)
-def qr_data_uri(data: str) -> str:
-    return "data:image/svg+xml;base64," + base64.b64encode(qr_svg(data)).decode("ascii")
