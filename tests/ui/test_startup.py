@@ -51,8 +51,7 @@ def test_already_running_shows_pid_and_exits_3(qapp, tmp_path):
             QTimer.singleShot(50, close_dialog)
             return
         seen["text"] = boxes[0].text()
-        seen["loading"] = [w for w in QApplication.topLevelWidgets() if w.objectName() == "mainWindow"][0]\
-            .loading.message.text()
+        seen["loading"] = boxes[0].parentWidget().loading.message.text()  # this run's window, not an older one
         boxes[0].done(0)
 
     QTimer.singleShot(50, close_dialog)
