@@ -1,4 +1,4 @@
-"""`redwaves backup` and `redwaves restore`: thin command-line faces of app.services.backup."""
+"""`redwaves backup` and `redwaves restore`: thin command-line faces of app.services.admin.backup."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def _passphrase(args: argparse.Namespace, *, confirm: bool) -> str:
 
 
 def run_backup_command(args: argparse.Namespace, settings: Settings) -> int:
-    from app.services.backup import BackupService, restore
+    from app.services.admin.backup import BackupService, restore
 
     try:
         if args.command == "backup":

@@ -1,9 +1,13 @@
-"""One owner starts components in order and stops them in reverse, within a deadline."""
+"""One owner starts components in order and stops them in reverse, within a deadline.
+
+The runtime's components, a group of listeners and the services inside `Services` all use this one
+mechanism (nested `Lifecycle`s are components too); `Deferred` builds a component at its turn."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Protocol
 
 logger = logging.getLogger(__name__)
@@ -49,3 +53,19 @@ class Lifecycle:
                 logger.error("%s did not stop within %.1f s", name, remaining)
             except Exception:
                 logger.exception("%s failed while stopping", name)
+
+
+class Deferred:
+    """A component built only when its turn comes (it needs what earlier ones started)."""
+
+    def __init__(self, build: Callable[[], Component]) -> None:
+        self._build = build
+        self._component: Component | None = None
+
+    async def start(self) -> None:
+        self._component = self._build()
+        await self._component.start()
+
+    async def stop(self) -> None:
+        if self._component is not None:
+            await self._component.stop()

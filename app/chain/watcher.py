@@ -50,10 +50,9 @@ logger = logging.getLogger(__name__)
 
 
 class ChainWatcher:
-    def __init__(self, settings: ChainSettings, *, on_event: Callable[[ChainEvent], None],
-                 loop: asyncio.AbstractEventLoop | None = None) -> None:
+    def __init__(self, settings: ChainSettings, *, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self._settings = settings
-        self._on_event = on_event
+        self._subscribers: list[Callable[[ChainEvent], None]] = []
         self._loop = loop
         self._runtime = ElectrumRuntime(settings)
         self._hub = CallbackHub()
@@ -228,13 +227,24 @@ class ChainWatcher:
         except RuntimeError:  # loop closed between the check and the call
             logger.debug("dropped %s: app loop closed", type(event).__name__)
 
+    def subscribe(self, callback: Callable[[ChainEvent], None]) -> Callable[[], None]:
+        """Call ``callback(event)`` on the app's loop for every chain event; returns the unsubscribe."""
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
     def _dispatch(self, event: ChainEvent) -> None:
         if self._stopped:
             return
-        try:
-            self._on_event(event)
-        except Exception:  # noqa: BLE001 - a subscriber bug must not kill event delivery
-            logger.exception("on_event handler failed for %s", type(event).__name__)
+        for callback in list(self._subscribers):
+            try:
+                callback(event)
+            except Exception:  # noqa: BLE001 - a subscriber bug must not kill event delivery
+                logger.exception("chain event subscriber %r failed for %s", callback, type(event).__name__)
 
     # -- helpers -------------------------------------------------------------------------------
 

@@ -1,8 +1,7 @@
 """How shoppers reach the public listener: real client address behind a reverse proxy, Onion-Location.
 
 A feature module (``routes()`` is empty, ``setup(app)`` installs the behaviour). Its inputs come from
-``services.extras["exposure"]``, an ``Exposure`` built by the composition root; without one, no proxy
-is trusted and no Onion-Location is sent.
+``services.exposure`` (app.net.exposure.Exposure), built by the composition root.
 
 - Reverse proxy: X-Forwarded-For / X-Forwarded-Proto are honoured only when the TCP peer is a
   configured trusted proxy. The request handlers see the real client in ``request.remote`` (the
@@ -14,69 +13,26 @@ is trusted and no Onion-Location is sent.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from app.checkout_server.keys import SERVICES
-from app.net.errors import InvalidTrustedProxy
+from app.net.exposure import Exposure, parse_ip
+
+if TYPE_CHECKING:
+    from app.checkout_server.routes import Route
 
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 CLIENT_IP: web.RequestKey[str] = web.RequestKey("client_ip", str)  # request[CLIENT_IP]
-EXTRAS_KEY = "exposure"
-
-
-def parse_trusted_proxies(values: Iterable[str]) -> tuple[Network, ...]:
-    """'127.0.0.1', '10.0.0.0/8', '::1' ... -> networks; InvalidTrustedProxy (with a code) on garbage."""
-    networks = []
-    for value in values:
-        text = value.strip()
-        if not text:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(text, strict=False))
-        except ValueError:
-            raise InvalidTrustedProxy(f"{text!r} is not an IP address or network (like 10.0.0.0/8).",
-                                      field="trusted_proxies") from None
-    return tuple(networks)
-
-
-@dataclass(frozen=True)
-class Exposure:
-    trusted_proxies: tuple[Network, ...] = ()
-    onion_url: Callable[[], str | None] = field(default=lambda: None)  # e.g. lambda: tor.onion_url if tor.onion_up
-
-    def trusts(self, address: str | None) -> bool:
-        ip = _ip(address)
-        return ip is not None and any(ip in network for network in self.trusted_proxies)
-
-
-def _ip(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    if not text:
-        return None
-    text = text.strip()
-    if text.startswith("[") and "]" in text:  # "[2001:db8::1]:1234"
-        text = text[1:text.index("]")]
-    elif text.count(":") == 1:  # "192.0.2.1:1234"
-        text = text.split(":")[0]
-    try:
-        ip = ipaddress.ip_address(text)
-    except ValueError:
-        return None
-    return ip.ipv4_mapped or ip if isinstance(ip, ipaddress.IPv6Address) else ip
 
 
 def _exposure(app: web.Application) -> Exposure:
-    services = app.get(SERVICES)
-    extras = getattr(services, "extras", None)
-    found = extras.get(EXTRAS_KEY) if isinstance(extras, dict) else None
-    return found if isinstance(found, Exposure) else Exposure()
+    return app[SERVICES].exposure
 
 
 def forwarded_client(peer: str | None, forwarded_for: str, exposure: Exposure) -> str | None:
@@ -86,7 +42,7 @@ def forwarded_client(peer: str | None, forwarded_for: str, exposure: Exposure) -
     hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
     client = peer
     for hop in reversed(hops):
-        ip = _ip(hop)
+        ip = parse_ip(hop)
         if ip is None:
             break  # garbage from an untrusted party: stop at the last address we could trust
         client = str(ip)
@@ -132,7 +88,7 @@ async def add_onion_location(request: web.Request, response: web.StreamResponse)
         response.headers["Onion-Location"] = onion_url.rstrip("/") + request.path_qs
 
 
-def routes() -> list:
+def routes() -> list[Route]:
     return []
 
 

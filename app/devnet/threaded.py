@@ -69,6 +69,16 @@ class ThreadedDevnet:
 
         return asyncio.run_coroutine_threadsafe(call(), self._loop).result(CALL_TIMEOUT_S)
 
+    async def pay(self, address: str, sat: int, rbf: bool = True, fee_rate: int | None = None) -> str:
+        assert self._devnet is not None, "start the devnet first"
+        txid: str = await self._call_async(self._devnet.pay, address, sat, rbf, fee_rate)
+        return txid
+
+    async def mine(self, n: int = 1, to_address: str | None = None) -> list[str]:
+        assert self._devnet is not None, "start the devnet first"
+        hashes: list[str] = await self._call_async(self._devnet.mine, n, to_address)
+        return hashes
+
     def __getattr__(self, name: str) -> Any:
         devnet = self.__dict__.get("_devnet")
         if devnet is None:

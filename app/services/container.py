@@ -1,38 +1,81 @@
 """The Services object: built once by the composition root, handed to every front end.
 
-`start()` brings the services up in order (rates, event bus, engine, webhooks, notifications) and
-`stop()` takes them down in reverse; the database and the chain are owned by the runtime.
+Every collaborator a front end uses is a typed field (no dictionary of extras): the runtime passes
+what it owns (URLs, tor, the public listener's status, outbound routing, devnet) as `Surroundings`.
+`start()` brings the services up in order (rates, event bus, engine, webhooks, notifications,
+daemon) with one `app.lifecycle.Lifecycle` and `stop()` takes them down in reverse; the database and
+the chain are owned by the runtime.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+
+import aiohttp
 
 from app import __version__
-from app.config import Settings
+from app.config import Settings, default_config_path
 from app.db.engine import Database
+from app.devnet.control import DevnetControl
+from app.lifecycle import Lifecycle
+from app.net.exposure import Exposure
+from app.net.proxy import OutboundPolicy
+from app.net.rate_providers import RateOptions, build_rate_sources
+from app.net.rates import HttpRateSource
+from app.net.tor import TorService
 from app.secrets import SecretStore
-from app.services.address_usage import AddressUsageService
-from app.services.apikeys import ApiKeyService
-from app.services.email import EmailService
-from app.services.engine import ChainPort, PaymentEngine
+from app.services.admin.apikeys import ApiKeyService
+from app.services.admin.backup import BackupScheduler, BackupService
+from app.services.admin.pos import AppSettingsPinStorage, PinGuard, PosService
+from app.services.catalog.product_images import ProductImageStore
+from app.services.catalog.products import ProductService
+from app.services.catalog.stores import StoreService
+from app.services.compat.bitcart.service import (
+    DaemonParts,
+    DaemonService,
+    build_daemon_service,
+    daemon_credentials,
+)
+from app.services.delivery.email import EmailService
+from app.services.delivery.notification_channels import ChannelRegistry, TrayNotifier
+from app.services.delivery.notifications import NotificationService
+from app.services.delivery.retry import RetryPolicy
+from app.services.delivery.webhooks import WebhookService
 from app.services.events import EventBus
-from app.services.invoices import InvoiceService
-from app.services.notification_channels import ChannelRegistry, TrayNotifier
-from app.services.notifications import NotificationService
-from app.services.payment_history import PaymentHistoryService
-from app.services.product_images import ProductImageStore
-from app.services.products import ProductService
-from app.services.rates import RateService
-from app.services.stores import StoreService
-from app.services.wallets import WalletService
-from app.services.webhooks import WebhookService
+from app.services.invoicing.engine import PaymentEngine
+from app.services.invoicing.invoices import InvoiceService
+from app.services.invoicing.payment_history import PaymentHistoryService
+from app.services.invoicing.rates import RateService
+from app.services.ports import (
+    BackupWriter,
+    ChainPort,
+    NoPublicListener,
+    PublicListenerStatus,
+    StaticUrls,
+    Urls,
+)
+from app.services.wallets.address_usage import AddressUsageService
+from app.services.wallets.wallets import WalletService
 from app.services.writer import Writer
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Surroundings:
+    """What the composition root provides around the services (listeners, tor, routing, backups).
+
+    The defaults describe a RedWaves without listeners or tor (CLI tools, most tests)."""
+
+    urls: Urls = field(default_factory=StaticUrls)
+    outbound: OutboundPolicy = field(default_factory=OutboundPolicy)
+    exposure: Exposure = field(default_factory=Exposure)
+    public: PublicListenerStatus = field(default_factory=NoPublicListener)
+    backups: BackupWriter | None = None  # None: a BackupService for the settings' data directory
+    tor: TorService | None = None
+    devnet: DevnetControl | None = None
 
 
 @dataclass
@@ -56,12 +99,19 @@ class Services:
     email: EmailService
     notifications: NotificationService
     tray: TrayNotifier
-    chain: Any | None = None
-    daemon: Any | None = None  # the Bitcart-compatible daemon JSON-RPC (settings.daemon_enabled)
-    devnet: Any | None = None  # scenario controls, only with --network regtest --devnet
-    extras: dict[str, Any] = field(default_factory=dict)
-    health_sources: list[Callable[[], dict[str, Any]]] = field(default_factory=list)
-    _started: list[Any] = field(default_factory=list)
+    pos: PosService
+    urls: Urls
+    outbound: OutboundPolicy
+    exposure: Exposure
+    public: PublicListenerStatus
+    backups: BackupWriter
+    chain: ChainPort | None = None
+    tor: TorService | None = None  # None unless tor_enabled
+    devnet: DevnetControl | None = None  # scenario controls, only with --network regtest --devnet
+    daemon: DaemonService | None = None  # the Bitcart-compatible daemon JSON-RPC (settings.daemon_enabled)
+    backup_scheduler: BackupScheduler | None = None  # set by the runtime when backup_dir is configured
+    health_sources: list[Callable[[], Mapping[str, object]]] = field(default_factory=list)
+    _lifecycle: Lifecycle = field(default_factory=lambda: Lifecycle(stop_timeout_s=5.0))
 
     @property
     def version(self) -> str:
@@ -69,91 +119,89 @@ class Services:
 
     async def start(self) -> None:
         await self.rates.load()
-        for component in (self.events, self.engine, self.webhooks, self.notifications, self.daemon):
-            if component is None:
-                continue
-            await component.start()
-            self._started.append(component)
+        lc = self._lifecycle
+        for name, component in (("event bus", self.events), ("payment engine", self.engine),
+                                ("webhooks", self.webhooks), ("notifications", self.notifications),
+                                ("daemon", self.daemon)):
+            if component is not None:
+                lc.add(name, component)
+        await lc.start()
 
     async def stop(self) -> None:
-        while self._started:
-            component = self._started.pop()
-            try:
-                await component.stop()
-            except Exception:
-                logger.exception("%s failed while stopping", type(component).__name__)
+        await self._lifecycle.stop()
         await self.writer.close()
 
-    async def health(self) -> dict[str, Any]:
+    async def health(self) -> dict[str, object]:
         try:
             db_ok = await self.db.ping()
         except Exception:
             logger.exception("health: database check failed")
             db_ok = False
-        chain: dict[str, Any] = {"connected": False, "synced": False, "tip_height": None, "server": None}
+        chain: dict[str, object] = {"connected": False, "synced": False, "tip_height": None, "server": None}
         if self.chain is not None:
             state = self.chain.state()
             chain = {"connected": state.connected, "synced": state.synced, "tip_height": state.tip_height,
-                     "server": state.server, "error": getattr(state, "error", None)}
-        report: dict[str, Any] = {"status": "ok" if db_ok else "degraded", "version": __version__,
-                                  "network": self.settings.network, "db": {"ok": db_ok}, "chain": chain}
+                     "server": state.server, "error": state.error}
+        report: dict[str, object] = {"status": "ok" if db_ok else "degraded", "version": __version__,
+                                     "network": self.settings.network, "db": {"ok": db_ok}, "chain": chain}
         for source in self.health_sources:
             report.update(source())
         return report
 
 
 def build_services(settings: Settings, db: Database, chain: ChainPort | None, *,
-                   webhook_policy: Any = None, notification_policy: Any = None,
-                   connector_factory: Callable[[], Any] | None = None,
-                   invoice_url: Callable[[str], str | None] | None = None) -> Services:
+                   surroundings: Surroundings | None = None, webhook_policy: RetryPolicy | None = None,
+                   notification_policy: RetryPolicy | None = None,
+                   connector_factory: Callable[[], aiohttp.BaseConnector] | None = None) -> Services:
     """Wire the services; the database must be started (sessions available). `connector_factory`
     builds the aiohttp connector for every outbound request (Tor-only mode passes a SOCKS one)."""
+    around = surroundings or Surroundings()
     assert db.sessions is not None, "start the database first"
     writer = Writer(db.sessions, db.path)
     secrets = SecretStore(settings.network)
     events = EventBus(writer)
-    wallets = WalletService(writer, settings.network, chain, secrets)  # type: ignore[arg-type]
+    wallets = WalletService(writer, settings.network, chain, secrets)
     stores = StoreService(writer)
     products = ProductService(writer, stores)
     rates = RateService(writer)
     _add_rate_sources(rates, settings, connector_factory)
     engine = PaymentEngine(writer, wallets, chain)
     invoices = InvoiceService(writer, events, stores, wallets, rates, on_created=engine.invoice_created)
-    email = EmailService(stores, secrets, invoice_url=invoice_url)
+    email = EmailService(stores, secrets, invoice_url=around.urls.invoice_url)
     tray = TrayNotifier()
-    channel_kwargs = {"connector_factory": connector_factory} if connector_factory else {}
     notifications = NotificationService(writer, events, stores, invoices, email,
-                                        ChannelRegistry(email, secrets, tray, **channel_kwargs),
+                                        ChannelRegistry(email, secrets, tray, connector_factory=connector_factory),
                                         policy=notification_policy)
-    webhook_kwargs: dict[str, Any] = {}
-    if webhook_policy is not None:
-        webhook_kwargs["policy"] = webhook_policy
-    if connector_factory is not None:
-        webhook_kwargs["connector_factory"] = connector_factory
     services = Services(
         settings=settings, db=db, writer=writer, secrets=secrets, events=events, wallets=wallets, stores=stores,
         products=products, invoices=invoices, rates=rates, engine=engine, apikeys=ApiKeyService(writer),
-        webhooks=WebhookService(writer, events, secrets, invoices, **webhook_kwargs),
+        webhooks=WebhookService(writer, events, secrets, invoices, policy=webhook_policy,
+                                connector_factory=connector_factory),
         product_images=ProductImageStore(settings.network_dir / "images", products),
         address_usage=AddressUsageService(writer), payment_history=PaymentHistoryService(writer),
         email=email, notifications=notifications, tray=tray, chain=chain,
+        pos=PosService(PinGuard(AppSettingsPinStorage(writer)), stores, invoices, email), urls=around.urls,
+        outbound=around.outbound, exposure=around.exposure, public=around.public,
+        backups=around.backups or backup_service(settings, secrets), tor=around.tor, devnet=around.devnet,
     )
     if settings.daemon_enabled:
-        from app.services.daemon_service import build_daemon_service, daemon_credentials
-
-        services.daemon = build_daemon_service(services, daemon_credentials(secrets))
+        parts = DaemonParts(writer=writer, events=events, wallets=wallets, stores=stores, invoices=invoices,
+                            chain=chain, network=settings.network)
+        services.daemon = build_daemon_service(parts, daemon_credentials(secrets))
     return services
 
 
-def _add_rate_sources(rates: RateService, settings: Settings, connector_factory: Callable[[], Any] | None) -> None:
-    from app.net.rate_providers import RateOptions, build_rate_sources
+def backup_service(settings: Settings, secrets: SecretStore) -> BackupService:
+    return BackupService(network=settings.network, network_dir=settings.network_dir, db_path=settings.db_path,
+                         electrum_dir=settings.electrum_dir, config_path=default_config_path(settings.data_dir),
+                         secrets=secrets)
 
+
+def _add_rate_sources(rates: RateService, settings: Settings,
+                      connector_factory: Callable[[], aiohttp.BaseConnector] | None) -> None:
     providers = tuple(p.strip() for p in settings.rate_providers.split(",") if p.strip())
-    options = RateOptions(providers=providers, max_age_s=settings.rate_max_age_s,
-                          **({"connector_factory": connector_factory} if connector_factory else {}))
+    options = RateOptions(providers=providers, max_age_s=settings.rate_max_age_s, connector_factory=connector_factory)
     for source in build_rate_sources(options):
         rates.add_source(source)
     if settings.rates_url:
-        from app.net.rates import HttpRateSource
-
         rates.add_source(HttpRateSource(settings.rates_url, name="http"))

@@ -20,8 +20,8 @@ from app.checkout_server.app import create_app
 from app.config import load_settings
 from app.db.engine import Database
 from app.services.container import build_services
-from app.services.retry import RetryPolicy
-from app.services.webhook_payloads import DELIVERY_HEADER, SIGNATURE_HEADER, verify
+from app.services.delivery.retry import RetryPolicy
+from app.services.delivery.webhook_payloads import DELIVERY_HEADER, SIGNATURE_HEADER, verify
 from tests.conftest import TEST_VPUB
 from tests.services.conftest import FakeChain
 

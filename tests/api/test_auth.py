@@ -15,7 +15,7 @@ from app.checkout_server.api.routes import all_operations
 from app.checkout_server.app import create_app
 from app.core.errors import Conflict
 from app.db.models import ApiKeyRow
-from app.services.apikeys import IMPLIED, Scope
+from app.services.admin.apikeys import IMPLIED, Scope
 from tests.api.conftest import auth, make_key, shop, wait_for
 from tests.conftest import TEST_VPUB
 

@@ -7,7 +7,7 @@ import json
 from app.checkout_server.api.keys import feature
 from app.checkout_server.app import create_app
 from app.core.payments import ObservedOutput
-from app.services.retry import RetryPolicy
+from app.services.delivery.retry import RetryPolicy
 from tests.api.conftest import Receiver, Stack, auth, shop, wait_for
 
 SECRET = "s3cret-s3cret-s3cret"

@@ -15,7 +15,7 @@ from app.core.statuses import InvoiceStatus
 from app.devnet import Devnet
 from app.runtime import Runtime
 from app.secrets import SecretStore
-from app.services.backup import BackupError, BackupService, decrypt, encrypt, restore
+from app.services.admin.backup import BackupError, BackupService, decrypt, encrypt, restore
 from tests.integration.helpers import make_store, wait_status, wait_synced
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,7 +126,7 @@ def test_cli_backup_and_restore_round_trip(tmp_path):
 
 async def test_scheduled_backups_keep_the_newest(tmp_path):
     from app.db.migrate import upgrade_to_head
-    from app.services.backup import PASSPHRASE_SECRET, BackupScheduler
+    from app.services.admin.backup import PASSPHRASE_SECRET, BackupScheduler
 
     settings = load_settings({}, {"data_dir": tmp_path, "network": "regtest"})
     upgrade_to_head(settings.db_path)

@@ -11,8 +11,9 @@ import pytest
 from app.checkout_server.daemon.app import daemon_listener
 from app.checkout_server.listeners import Listener
 from app.secrets import SecretStore
-from app.services.daemon_service import (
+from app.services.compat.bitcart.service import (
     DaemonCredentials,
+    DaemonParts,
     DaemonService,
     build_daemon_service,
     daemon_credentials,
@@ -43,7 +44,10 @@ class DaemonHarness:
 async def daemon_env(app_runtime):
     services = app_runtime.services
     credentials = daemon_credentials(SecretStore(services.settings.network))
-    daemon = build_daemon_service(services, credentials, tip_poll_s=0.1)
+    parts = DaemonParts(writer=services.writer, events=services.events, wallets=services.wallets,
+                        stores=services.stores, invoices=services.invoices, chain=services.chain,
+                        network=services.settings.network)
+    daemon = build_daemon_service(parts, credentials, tip_poll_s=0.1)
     await daemon.start()
     listener = daemon_listener(daemon, "127.0.0.1", 0)
     await listener.start()

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from app.secrets import SecretStore
-from app.services.daemon_service import daemon_credentials
+from app.services.compat.bitcart.service import daemon_credentials
 from tests.conftest import TEST_VPUB
 from tests.integration.helpers import wait_for, wait_synced
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.services.raw_transactions import MalformedTransaction, transaction_vsize
+from app.services.compat.bitcart.raw_transactions import MalformedTransaction, transaction_vsize
 from tests.daemon.test_protocol import segwit_tx_hex
 
 

@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from app.core.errors import ValidationError
-from app.services.wallets import password_secret
+from app.services.wallets.wallets import password_secret
 from tests.conftest import TEST_VPUB
 from tests.integration.helpers import wait_for, wait_synced
 

@@ -18,7 +18,7 @@ from PySide6.QtCore import QSettings
 from app.core.errors import InvalidTransition, StoreNotFound
 from app.core.records import Product, Store
 from app.core.statuses import InvoiceStatus
-from app.services.pos import MemoryPinStorage, PinGuard, PosService
+from app.services.admin.pos import MemoryPinStorage, PinGuard, PosService
 from tests.ui.conftest import _theme, qloop, regtest_settings, run, wait_until  # noqa: F401 - the UI fixtures, reused here
 from tests.ui.fakes import FakeEvents, FakeInvoices, FakeSettings
 

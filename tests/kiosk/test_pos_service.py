@@ -1,4 +1,4 @@
-"""app.services.pos without Qt: PIN hashing, rate limiting and lockout, receipts."""
+"""app.services.admin.pos without Qt: PIN hashing, rate limiting and lockout, receipts."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from app.core.errors import ValidationError
 from app.core.statuses import InvoiceStatus
-from app.services.pos import (
+from app.services.admin.pos import (
     FREE_ATTEMPTS,
     MemoryPinStorage,
     PinAlreadySet,

@@ -5,23 +5,16 @@ from __future__ import annotations
 import ipaddress
 import socket
 from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
 from aiohttp import web
 
 from app.checkout_server.errors import error_middleware
-from app.checkout_server.exposure import (
-    CLIENT_IP,
-    Exposure,
-    client_address,
-    forwarded_client,
-    parse_trusted_proxies,
-    setup,
-)
+from app.checkout_server.exposure import CLIENT_IP, client_address, forwarded_client, setup
 from app.checkout_server.keys import SERVICES
 from app.checkout_server.listeners import Listener, ListenerError
 from app.net.errors import InvalidTrustedProxy, PortInUse
+from app.net.exposure import Exposure, parse_trusted_proxies
 from app.net.lan import ensure_port_free, lan_addresses, lan_urls
 
 ONION = "http://" + "a" * 56 + ".onion"
@@ -29,7 +22,7 @@ ONION = "http://" + "a" * 56 + ".onion"
 
 @dataclass
 class FakeServices:
-    extras: dict[str, Any] = field(default_factory=dict)
+    exposure: Exposure = field(default_factory=Exposure)
 
 
 async def _whoami(request: web.Request) -> web.Response:
@@ -43,7 +36,7 @@ async def _page(request: web.Request) -> web.Response:
 
 def make_app(exposure: Exposure | None) -> web.Application:
     app = web.Application(middlewares=[error_middleware])
-    app[SERVICES] = FakeServices({"exposure": exposure} if exposure else {})
+    app[SERVICES] = FakeServices(exposure or Exposure())
     setup(app)
     app.router.add_get("/whoami", _whoami)
     app.router.add_get("/i/{id}", _page)

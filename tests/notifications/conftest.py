@@ -27,10 +27,10 @@ from app.core.payments import ObservedOutput
 from app.db.engine import Database
 from app.secrets import SecretStore
 from app.services.container import build_services
-from app.services.email import EmailService
-from app.services.notification_channels import ChannelRegistry, TrayNotifier
-from app.services.notifications import NotificationService
-from app.services.retry import RetryPolicy
+from app.services.delivery.email import EmailService
+from app.services.delivery.notification_channels import ChannelRegistry, TrayNotifier
+from app.services.delivery.notifications import NotificationService
+from app.services.delivery.retry import RetryPolicy
 from tests.conftest import TEST_VPUB
 from tests.services.conftest import FakeChain
 

@@ -6,9 +6,9 @@ import pytest
 
 from app.core.statuses import InvoiceStatus
 from app.secrets import SecretStore
-from app.services.email import EmailService
-from app.services.notification_channels import ChannelRegistry
-from app.services.notifications import NotificationService
+from app.services.delivery.email import EmailService
+from app.services.delivery.notification_channels import ChannelRegistry
+from app.services.delivery.notifications import NotificationService
 from tests.integration.helpers import make_store, wait_status, wait_synced
 from tests.notifications.conftest import FAST
 

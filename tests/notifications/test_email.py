@@ -10,7 +10,7 @@ import pytest
 from app.core.errors import ValidationError
 from app.core.statuses import InvoiceStatus
 from app.net.smtp import SmtpError
-from app.services.email import SmtpNotConfigured, password_name
+from app.services.delivery.email import SmtpNotConfigured, password_name
 from tests.notifications.conftest import (
     PASSWORD,
     USER,

@@ -11,8 +11,8 @@ from aiohttp import web
 from app.core.errors import ValidationError
 from app.core.statuses import InvoiceStatus
 from app.net.notify import AppriseProvider, DeliveryFailed, apprise_available
-from app.services.notification_channels import TrayNotifier, target_name
-from app.services.notification_rules import channels_for, receipt_due, triggers
+from app.services.delivery.notification_channels import TrayNotifier, target_name
+from app.services.delivery.notification_rules import channels_for, receipt_due, triggers
 from tests.notifications.conftest import make_store, pay, service_stack, wait_deliveries, wait_status
 
 

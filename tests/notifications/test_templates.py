@@ -9,7 +9,7 @@ import pytest
 
 from app.core.records import Invoice, Store
 from app.core.statuses import ExceptionStatus, InvoiceStatus
-from app.services.email_templates import EmailTemplateError, EmailTemplates, invoice_context
+from app.services.delivery.email_templates import EmailTemplateError, EmailTemplates, invoice_context
 
 HOSTILE_STORE = '<script>alert("store")</script>'
 HOSTILE_ITEM = '<img src=x onerror="alert(1)">'

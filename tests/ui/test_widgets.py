@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from app.core.errors import InvalidAmount
-from app.services.wallets import WalletService
+from app.services.wallets.wallets import WalletService
 from app.ui.chart import Bar, SalesChart
 from app.ui.errors import CrashReporter, show_error
 from app.ui.main_window import MainWindow
@@ -246,7 +246,7 @@ def test_backup_dialog_checks_passphrase_then_writes_a_real_backup(qloop, qtbot,
     from app.config import load_settings
     from app.db.migrate import upgrade_to_head
     from app.secrets import SecretStore
-    from app.services.backup import BackupService, read_backup
+    from app.services.admin.backup import BackupService, read_backup
     from app.ui.backup_dialog import BackupDialog
 
     settings = load_settings({}, {"data_dir": tmp_path / "data", "network": "regtest"})

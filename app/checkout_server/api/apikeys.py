@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.checkout_server.api.operations import AUTHENTICATED, Call, Operation
 from app.checkout_server.api.schemas.webhooks import ApiKeyCreated, ApiKeyIn, ApiKeyList, ApiKeyOut
-from app.services.apikeys import Scope
+from app.services.admin.apikeys import Scope
 
 
 async def create_api_key(call: Call) -> ApiKeyCreated:

@@ -13,8 +13,8 @@ from app.checkout_server.api.invoices import invoice_filter
 from app.checkout_server.api.operations import Call, Operation
 from app.checkout_server.api.schemas.invoices import ExportQuery, InvoiceExport, InvoiceOut
 from app.core.records import Invoice
-from app.services.apikeys import Scope
-from app.services.webhook_payloads import invoice_snapshot
+from app.services.admin.apikeys import Scope
+from app.services.delivery.webhook_payloads import invoice_snapshot
 
 MAX_ROWS = 100_000
 PAGE = 1000

@@ -21,8 +21,8 @@ from app.checkout_server.api.schemas.invoices import (
 from app.core.errors import ValidationError
 from app.core.records import Invoice, Page
 from app.core.statuses import InvoiceStatus
-from app.services.apikeys import Scope
-from app.services.invoices import InvoiceFilter
+from app.services.admin.apikeys import Scope
+from app.services.invoicing.invoices import InvoiceFilter
 
 ANONYMOUS_SETTING = "anyone_can_create_invoice"
 

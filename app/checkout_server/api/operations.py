@@ -21,7 +21,7 @@ from app.checkout_server.errors import json_error
 from app.checkout_server.keys import SERVICES
 from app.core.errors import ValidationError
 from app.core.records import Store
-from app.services.apikeys import ApiKey, Scope
+from app.services.admin.apikeys import ApiKey, Scope
 
 PREFIX = "/api/v1"
 AUTHENTICATED = "authenticated"  # any valid key, whatever its scopes

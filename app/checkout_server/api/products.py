@@ -14,8 +14,8 @@ from app.checkout_server.api.schemas.products import (
 )
 from app.core.errors import ProductNotFound
 from app.core.records import Product
-from app.services.apikeys import Scope
-from app.services.product_images import MAX_IMAGE_BYTES
+from app.services.admin.apikeys import Scope
+from app.services.catalog.product_images import MAX_IMAGE_BYTES
 
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
 

@@ -7,7 +7,7 @@ from aiohttp import web
 from app.checkout_server.api.operations import AUTHENTICATED, Call, Operation
 from app.checkout_server.api.schemas.webhooks import ChainInfo, Health, ServerInfo
 from app.core.events import EVENT_TYPES
-from app.services.apikeys import Scope
+from app.services.admin.apikeys import Scope
 
 
 async def server_info(call: Call) -> ServerInfo:

@@ -7,7 +7,7 @@ from typing import Any
 from app.checkout_server.api.operations import Call, Operation
 from app.checkout_server.api.schemas.stores import StoreIn, StoreList, StoreOut, StoreUpdate
 from app.core.errors import ValidationError
-from app.services.apikeys import Scope
+from app.services.admin.apikeys import Scope
 
 
 def store_changes(call: Call, model: StoreUpdate) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from app.checkout_server.api.schemas.stores import (
     WalletPreviewIn,
 )
 from app.core.errors import NotFound, WalletNotFound
-from app.services.apikeys import Scope
+from app.services.admin.apikeys import Scope
 
 
 async def _visible_wallet_ids(call: Call) -> set[str] | None:

@@ -12,8 +12,14 @@ from app.checkout_server.api.schemas.webhooks import (
     WebhookOut,
     WebhookUpdate,
 )
-from app.services.apikeys import Scope
-from app.services.webhooks import DeliveryNotFound, SavedWebhook, Webhook, WebhookDelivery, WebhookNotFound
+from app.services.admin.apikeys import Scope
+from app.services.delivery.webhooks import (
+    DeliveryNotFound,
+    SavedWebhook,
+    Webhook,
+    WebhookDelivery,
+    WebhookNotFound,
+)
 
 
 def _out(saved: SavedWebhook) -> WebhookOut:

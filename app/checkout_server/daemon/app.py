@@ -24,9 +24,9 @@ from app.checkout_server.daemon.jsonrpc import RpcError, error, ok, parse_reques
 from app.checkout_server.daemon.methods import DaemonMethods
 from app.checkout_server.listeners import Listener
 from app.core.errors import UserFacingError
-from app.services.daemon_events import Subscription
-from app.services.daemon_service import DaemonService
-from app.services.daemon_wallets import DaemonWallet, wallet_key
+from app.services.compat.bitcart.events import Subscription
+from app.services.compat.bitcart.service import DaemonService
+from app.services.compat.bitcart.wallets import DaemonWallet, wallet_key
 
 logger = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from aiohttp import web
 from app.chain.errors import BroadcastFailed, CannotPay, NotConnected
 from app.checkout_server.daemon import spec
 from app.core.errors import InvalidKey, UserFacingError, ValidationError
-from app.services.daemon_chain import AddressNotWatched, InvalidTxHash, TransactionNotFound
-from app.services.daemon_requests import LightningUnsupported, NotSupported, RequestNotFound
-from app.services.daemon_wallets import WalletNotLoaded
+from app.services.compat.bitcart.chain import AddressNotWatched, InvalidTxHash, TransactionNotFound
+from app.services.compat.bitcart.requests import LightningUnsupported, NotSupported, RequestNotFound
+from app.services.compat.bitcart.wallets import WalletNotLoaded
 
 logger = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ from typing import Any
 
 from app.checkout_server.daemon import spec
 from app.checkout_server.daemon.jsonrpc import RpcError
-from app.services.daemon_requests import NotSupported, RequestFilter
-from app.services.daemon_service import DaemonService
-from app.services.daemon_wallets import DaemonWallet, WalletNotLoaded
-from app.services.raw_transactions import transaction_vsize
+from app.services.compat.bitcart.raw_transactions import transaction_vsize
+from app.services.compat.bitcart.requests import NotSupported, RequestFilter
+from app.services.compat.bitcart.service import DaemonService
+from app.services.compat.bitcart.wallets import DaemonWallet, WalletNotLoaded
 
 Handler = Callable[..., Awaitable[Any]]
 

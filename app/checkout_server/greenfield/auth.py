@@ -20,7 +20,7 @@ from aiohttp import web
 from app.checkout_server.api.keys import API_LIMITS, feature
 from app.checkout_server.keys import SERVICES
 from app.core.errors import UserFacingError, ValidationError
-from app.services.apikeys import ApiKey, Scope
+from app.services.admin.apikeys import ApiKey, Scope
 
 PREFIX = "/greenfield/api/v1"
 ANY_KEY = "any"  # any valid key, whatever its scopes

@@ -19,7 +19,7 @@ from app.checkout_server.greenfield.models import (
 )
 from app.core.errors import InvoiceNotFound, ValidationError
 from app.core.records import Invoice, Store
-from app.services.invoices import InvoiceFilter
+from app.services.invoicing.invoices import InvoiceFilter
 
 MAX_TAKE = 1000
 

@@ -14,7 +14,12 @@ from app.core.errors import AppError
 from app.core.money import format_btc
 from app.core.records import Invoice, Store
 from app.core.statuses import ExceptionStatus, InvoiceStatus
-from app.services.webhook_payloads import PAYMENT_METHOD_ID, greenfield_metadata, greenfield_payment, unix_s
+from app.services.delivery.webhook_payloads import (
+    PAYMENT_METHOD_ID,
+    greenfield_metadata,
+    greenfield_payment,
+    unix_s,
+)
 
 STATUS: dict[InvoiceStatus, str] = {
     InvoiceStatus.PENDING: "New",

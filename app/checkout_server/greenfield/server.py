@@ -6,7 +6,7 @@ from typing import Any
 
 from app.checkout_server.greenfield.auth import GfCall, permissions_of
 from app.checkout_server.greenfield.models import store_data, store_payment_methods
-from app.services.webhook_payloads import PAYMENT_METHOD_ID
+from app.services.delivery.webhook_payloads import PAYMENT_METHOD_ID
 
 GREENFIELD_VERSION = "2.0.0"  # the BTCPay API level emulated; clients use it to pick request shapes
 

@@ -12,9 +12,9 @@ from aiohttp import web
 
 from app.checkout_server.greenfield.auth import GfCall
 from app.core.errors import ValidationError
-from app.services.webhook_dispatch import DeliveryStatus, Flavor
-from app.services.webhook_payloads import GREENFIELD_EVENT_TYPES, unix_s
-from app.services.webhooks import DeliveryNotFound, Webhook, WebhookDelivery, WebhookNotFound
+from app.services.delivery.webhook_dispatch import DeliveryStatus, Flavor
+from app.services.delivery.webhook_payloads import GREENFIELD_EVENT_TYPES, unix_s
+from app.services.delivery.webhooks import DeliveryNotFound, Webhook, WebhookDelivery, WebhookNotFound
 
 
 def webhook_data(webhook: Webhook, secret: str | None = None) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Printed receipts: a ``Receipt`` (app.services.pos) laid out for an 80 mm roll, sent to QPrinter.
+"""Printed receipts: a ``Receipt`` (app.services.admin.pos) laid out for an 80 mm roll, sent to QPrinter.
 
 The system's default printer is used when there is one; otherwise (and in tests) the receipt is
 written as a PDF under ``pdf_dir`` and the kiosk says where. Text is escaped: product and store names

@@ -35,7 +35,7 @@ from app.ui.kiosk.style import scale_for, set_role, stylesheet
 from app.ui.kiosk.widgets import button, label
 
 logger = logging.getLogger(__name__)
-POS_SERVICE_MODULE = "app.services.pos"
+POS_SERVICE_MODULE = "app.services.admin.pos"
 
 
 @dataclass

@@ -20,8 +20,8 @@ from app.checkout_server.api.schemas.common import (
 from app.core.payments import Payment
 from app.core.records import Invoice
 from app.core.statuses import ExceptionStatus, InvoiceStatus, PaymentState
-from app.services.payment_history import InvoicePayment
-from app.services.webhook_payloads import invoice_snapshot, payment_snapshot
+from app.services.delivery.webhook_payloads import invoice_snapshot, payment_snapshot
+from app.services.invoicing.payment_history import InvoicePayment
 
 Url = Annotated[str, Field(max_length=2000, pattern=r"^https?://[^\s<>\"']+$")]
 

@@ -9,9 +9,9 @@ from pydantic import Field
 
 from app.checkout_server.api.schemas.common import Id, Name, RequestModel, ResponseModel, optional
 from app.core.events import EVENT_TYPES
-from app.services.apikeys import ApiKey, Scope
-from app.services.webhook_dispatch import DeliveryStatus
-from app.services.webhooks import Webhook, WebhookDelivery
+from app.services.admin.apikeys import ApiKey, Scope
+from app.services.delivery.webhook_dispatch import DeliveryStatus
+from app.services.delivery.webhooks import Webhook, WebhookDelivery
 
 EventType = Literal[tuple(EVENT_TYPES)]  # type: ignore[valid-type]
 WebhookUrl = Field(min_length=8, max_length=2000, pattern=r"^https?://[^\s]+$")

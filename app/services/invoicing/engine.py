@@ -12,22 +12,24 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import and_, exists, or_, select
 
+from app.chain.models import AddressesChanged, AddressView, ChainEvent, ConnectionChanged, TipChanged
 from app.core import invoices as rules
 from app.core.events import diff_events
-from app.core.payments import ObservedOutput, Payment, merge_payments
+from app.core.payments import Payment, merge_payments
 from app.core.records import Invoice
 from app.core.statuses import InvoiceStatus
 from app.db.mapping import apply_payment, to_invoice, to_payment
 from app.db.models import InvoiceRow, PaymentRow
 from app.services.events import add_events
-from app.services.invoices import write_state
-from app.services.wallets import WalletService
+from app.services.invoicing.invoices import write_state
+from app.services.ports import ChainPort
+from app.services.wallets.wallets import WalletService
 from app.services.writer import Writer
 
 logger = logging.getLogger(__name__)
@@ -35,24 +37,6 @@ BATCH = 200
 WRITE_CHUNK = 16  # invoices changed per write transaction
 WATCH_AHEAD = 100  # receive addresses subscribed beyond the newest invoice's
 WATCH_MARGIN = 20
-
-
-class AddressViewPort(Protocol):
-    address: str
-    complete: bool
-    outputs: tuple[ObservedOutput, ...]
-
-
-class ChainStatePort(Protocol):
-    connected: bool
-    tip_height: int | None
-    synced: bool
-
-
-class ChainPort(Protocol):
-    def state(self) -> ChainStatePort: ...
-    async def address_views(self, wallet_id: str, addresses: Iterable[str]) -> Sequence[AddressViewPort]: ...
-    async def watch(self, wallet_id: str, up_to_index: int) -> None: ...
 
 
 class PaymentEngine:
@@ -74,6 +58,7 @@ class PaymentEngine:
         self._wake = asyncio.Event()
         self._watch_wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._unsubscribe_chain: Callable[[], None] | None = None
         self.reconciled = 0
         self.changed = 0
 
@@ -82,6 +67,8 @@ class PaymentEngine:
         self._watched_up_to = await self._wallets.open_all(watch_ahead=WATCH_AHEAD)
         self._full_sweep = True
         self._wake.set()
+        if self._chain is not None:
+            self._unsubscribe_chain = self._chain.subscribe(self.on_chain_event)
         self._tasks = [
             asyncio.create_task(self._worker(), name="engine-worker"),
             asyncio.create_task(self._ticker(), name="engine-ticker"),
@@ -89,20 +76,22 @@ class PaymentEngine:
         ]
 
     async def stop(self) -> None:
+        if self._unsubscribe_chain is not None:
+            self._unsubscribe_chain()
+            self._unsubscribe_chain = None
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
 
     # -- inputs --------------------------------------------------------------------------------
-    def on_chain_event(self, event: Any) -> None:
-        """Called on our loop by the chain adapter. Only marks work; the worker does it."""
-        kind = type(event).__name__
-        if kind == "AddressesChanged":
+    def on_chain_event(self, event: ChainEvent) -> None:
+        """Called on our loop by the chain watcher (subscribed in start()). Only marks work; the worker does it."""
+        if isinstance(event, AddressesChanged):
             self._dirty_addresses.update(event.addresses)
-        elif kind == "TipChanged":
+        elif isinstance(event, TipChanged):
             self._paid_sweep = True  # confirmations moved for every invoice with payments
-        elif kind == "ConnectionChanged":
+        elif isinstance(event, ConnectionChanged):
             self._full_sweep = True  # catch up with everything that happened while away
         self._wake.set()
 
@@ -223,7 +212,7 @@ class PaymentEngine:
 
     async def _reconcile_batch(self, batch: Sequence[Any]) -> None:
         ready, tip = self._chain_ready()
-        views: dict[str, AddressViewPort] = {}
+        views: dict[str, AddressView] = {}
         if ready:
             by_wallet: dict[str, list[str]] = defaultdict(list)
             for item in batch:
@@ -261,7 +250,7 @@ class PaymentEngine:
             payment_rows[p.invoice_id].append(p)
         return rows, payment_rows
 
-    def _plan(self, row: InvoiceRow, payment_rows: list[PaymentRow], view: AddressViewPort | None, tip: int,
+    def _plan(self, row: InvoiceRow, payment_rows: list[PaymentRow], view: AddressView | None, tip: int,
               now: datetime, ready: bool) -> tuple[Any, ...] | None:
         """What reconciliation would write for this invoice, or None if nothing changes."""
         old = to_invoice(row, [to_payment(p) for p in payment_rows])
@@ -278,7 +267,7 @@ class PaymentEngine:
         return new_state, payments, events, monitored
 
     async def _apply(self, session: Any, row: InvoiceRow, payment_rows: list[PaymentRow],
-                     view: AddressViewPort | None, tip: int, now: datetime, ready: bool) -> None:
+                     view: AddressView | None, tip: int, now: datetime, ready: bool) -> None:
         plan = self._plan(row, payment_rows, view, tip, now, ready)
         if plan is None:
             return

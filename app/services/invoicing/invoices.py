@@ -22,10 +22,10 @@ from app.core.statuses import ExceptionStatus, InvoiceStatus
 from app.db.fastpath import compiled_insert
 from app.db.mapping import column_values, to_invoice, to_payment
 from app.db.models import InvoiceRow, PaymentRow
+from app.services.catalog.stores import StoreService
 from app.services.events import EventBus, OutboxEvent, add_events, insert_events_sync
-from app.services.rates import RateService
-from app.services.stores import StoreService
-from app.services.wallets import WalletService
+from app.services.invoicing.rates import RateService
+from app.services.wallets.wallets import WalletService
 from app.services.writer import Writer
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")

@@ -16,8 +16,8 @@ from typing import Any
 
 from app.core.errors import UserFacingError, ValidationError
 from app.core.records import Store
-from app.services.stores import StoreService
-from app.services.wallets import WalletService
+from app.services.catalog.stores import StoreService
+from app.services.wallets.wallets import WalletService
 
 logger = logging.getLogger(__name__)
 

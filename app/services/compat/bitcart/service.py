@@ -11,13 +11,18 @@ import hmac
 import logging
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
 from app.secrets import Secret, SecretStore
-from app.services.daemon_chain import DaemonChain
-from app.services.daemon_events import DaemonEvents
-from app.services.daemon_requests import DaemonRequests
-from app.services.daemon_wallets import DaemonWallets
+from app.services.catalog.stores import StoreService
+from app.services.compat.bitcart.chain import DaemonChain
+from app.services.compat.bitcart.events import DaemonEvents
+from app.services.compat.bitcart.requests import DaemonRequests
+from app.services.compat.bitcart.wallets import DaemonWallets
+from app.services.events import EventBus
+from app.services.invoicing.invoices import InvoiceService
+from app.services.ports import ChainPort
+from app.services.wallets.wallets import WalletService
+from app.services.writer import Writer
 
 logger = logging.getLogger(__name__)
 
@@ -78,9 +83,24 @@ class DaemonService:
         return self.wallets.close(key)
 
 
-def build_daemon_service(services: Any, credentials: DaemonCredentials, *, tip_poll_s: float = 1.0) -> DaemonService:
-    chain = DaemonChain(services.writer, services.chain, services.settings.network)
-    wallets = DaemonWallets(services.wallets, services.stores, synced=chain.synced)
-    requests = DaemonRequests(services.invoices, chain.tip_height)
-    events = DaemonEvents(services.events, wallets, services.invoices, chain.tip_height, tip_poll_s=tip_poll_s)
+def build_daemon_service(parts: DaemonParts, credentials: DaemonCredentials, *,
+                         tip_poll_s: float = 1.0) -> DaemonService:
+    chain = DaemonChain(parts.writer, parts.chain, parts.network)
+    wallets = DaemonWallets(parts.wallets, parts.stores, synced=chain.synced)
+    requests = DaemonRequests(parts.invoices, chain.tip_height)
+    events = DaemonEvents(parts.events, wallets, parts.invoices, chain.tip_height, chain=parts.chain,
+                          tip_poll_s=tip_poll_s)
     return DaemonService(wallets, requests, chain, events, credentials)
+
+
+@dataclass(frozen=True)
+class DaemonParts:
+    """The RedWaves services the Bitcart daemon adapters sit on."""
+
+    writer: Writer
+    events: EventBus
+    wallets: WalletService
+    stores: StoreService
+    invoices: InvoiceService
+    chain: ChainPort | None
+    network: str

@@ -10,13 +10,14 @@ import asyncio
 import logging
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
+from app.chain.models import ChainEvent, TipChanged
 from app.core.errors import NotFound
-from app.services.daemon_requests import STATUS_STR, electrum_status, format_sent, live_txids
-from app.services.daemon_wallets import DaemonWallets
+from app.services.compat.bitcart.requests import STATUS_STR, electrum_status, format_sent, live_txids
+from app.services.compat.bitcart.wallets import DaemonWallets
 from app.services.events import EventBus, OutboxEvent
-from app.services.invoices import InvoiceService
+from app.services.invoicing.invoices import InvoiceService
 
 logger = logging.getLogger(__name__)
 
@@ -43,11 +44,17 @@ class Subscription:
         self._unsubscribe(self)
 
 
+class ChainEvents(Protocol):
+    def subscribe(self, callback: Callable[[ChainEvent], None]) -> Callable[[], None]: ...
+
+
 class DaemonEvents:
     def __init__(self, bus: EventBus, wallets: DaemonWallets, invoices: InvoiceService,
-                 tip_height: Callable[[], int | None], *, polling_cap: int = POLLING_CAP,
-                 tip_poll_s: float = 1.0) -> None:
+                 tip_height: Callable[[], int | None], *, chain: ChainEvents | None = None,
+                 polling_cap: int = POLLING_CAP, tip_poll_s: float = 1.0) -> None:
         self._bus = bus
+        self._chain = chain
+        self._unsubscribe_chain: Callable[[], None] | None = None
         self._wallets = wallets
         self._invoices = invoices
         self._tip_height = tip_height
@@ -66,6 +73,8 @@ class DaemonEvents:
     async def start(self) -> None:
         self._height = self._tip_height()
         self._unsubscribe_bus = self._bus.subscribe(self._on_outbox)
+        if self._chain is not None:
+            self._unsubscribe_chain = self._chain.subscribe(self.on_chain_event)
         self._tasks = [asyncio.create_task(self._translate(), name="daemon-events"),
                        asyncio.create_task(self._watch_tip(), name="daemon-tip")]
 
@@ -73,6 +82,9 @@ class DaemonEvents:
         if self._unsubscribe_bus is not None:
             self._unsubscribe_bus()
             self._unsubscribe_bus = None
+        if self._unsubscribe_chain is not None:
+            self._unsubscribe_chain()
+            self._unsubscribe_chain = None
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -93,11 +105,10 @@ class DaemonEvents:
     def forget(self, wallet_key: str) -> None:
         self._queues.pop(wallet_key, None)
 
-    def on_chain_event(self, event: Any) -> None:
-        """Optional push from Runtime._on_chain_event (TipChanged has ``height``); polling covers it too."""
-        height = getattr(event, "height", None)
-        if isinstance(height, int):
-            self._new_height(height)
+    def on_chain_event(self, event: ChainEvent) -> None:
+        """A new tip, pushed by the chain watcher (subscribed in start()); polling covers it too."""
+        if isinstance(event, TipChanged):
+            self._new_height(event.height)
 
     # -- producers -----------------------------------------------------------------------------
 

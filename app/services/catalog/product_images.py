@@ -13,7 +13,7 @@ from pathlib import Path
 
 from app.core.errors import NotFound, UserFacingError, ValidationError
 from app.core.records import Product
-from app.services.products import ProductService
+from app.services.catalog.products import ProductService
 
 logger = logging.getLogger(__name__)
 

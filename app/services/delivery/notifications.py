@@ -28,13 +28,13 @@ from app.core.errors import NotFound, UserFacingError
 from app.core.records import Invoice, Store
 from app.db.models import NotificationDeliveryRow, OutboxEventRow
 from app.net.notify import DeliveryFailed
-from app.services import notification_rules as rules
-from app.services.email import EmailService, parse_config
+from app.services.catalog.stores import StoreService
+from app.services.delivery import notification_rules as rules
+from app.services.delivery.email import EmailService, parse_config
+from app.services.delivery.notification_channels import ChannelRegistry, EmailProvider
+from app.services.delivery.retry import RetryPolicy
 from app.services.events import EventBus, OutboxEvent, cached_lookup
-from app.services.invoices import InvoiceService
-from app.services.notification_channels import ChannelRegistry, EmailProvider
-from app.services.retry import RetryPolicy
-from app.services.stores import StoreService
+from app.services.invoicing.invoices import InvoiceService
 from app.services.writer import Writer
 
 logger = logging.getLogger(__name__)

@@ -18,8 +18,8 @@ from app.core.errors import NotFound, UserFacingError, ValidationError
 from app.core.money import btc_to_sat, format_btc
 from app.core.records import Invoice
 from app.core.statuses import InvoiceStatus
-from app.services.daemon_wallets import DaemonWallet
-from app.services.invoices import InvoiceFilter, InvoiceService
+from app.services.compat.bitcart.wallets import DaemonWallet
+from app.services.invoicing.invoices import InvoiceFilter, InvoiceService
 
 MIN_EXPIRY_S = 60
 MAX_EXPIRY_S = 7 * 86400  # RedWaves' longest invoice; Electrum's "never expires" (0/None) maps here

@@ -1,6 +1,6 @@
 """Webhooks per store: URL, event types, a secret kept in keyring (never in the DB), a delivery log.
 
-Delivery itself (outbox consumer, HTTP, retries) is `app.services.webhook_dispatch.WebhookDispatcher`,
+Delivery itself (outbox consumer, HTTP, retries) is `app.services.delivery.webhook_dispatch.WebhookDispatcher`,
 owned by this service: `start()`/`stop()` run it.
 """
 
@@ -23,15 +23,15 @@ from app.core.ids import new_id
 from app.core.records import Page
 from app.db.models import StoreRow, WebhookDeliveryRow, WebhookRow
 from app.secrets import Secret, SecretStore
-from app.services.events import EventBus
-from app.services.invoices import InvoiceService
-from app.services.webhook_dispatch import (
+from app.services.delivery.webhook_dispatch import (
     ConnectorFactory,
     DeliveryStatus,
     RetryPolicy,
     WebhookDispatcher,
     secret_name,
 )
+from app.services.events import EventBus
+from app.services.invoicing.invoices import InvoiceService
 from app.services.writer import Writer
 
 logger = logging.getLogger(__name__)

@@ -34,7 +34,9 @@ from app.core.money import format_btc
 from app.core.records import Invoice, Store
 from app.core.statuses import InvoiceStatus
 from app.db.models import AppSettingRow
-from app.services.email import EmailService, check_address, parse_config
+from app.services.catalog.stores import StoreService
+from app.services.delivery.email import EmailService, check_address, parse_config
+from app.services.invoicing.invoices import InvoiceService
 
 logger = logging.getLogger(__name__)
 
@@ -268,7 +270,7 @@ def build_receipt(store: Store, invoice: Invoice) -> Receipt:
 
 
 class PosService:
-    def __init__(self, pin: PinGuard, stores: Any, invoices: Any, email: EmailService | None) -> None:
+    def __init__(self, pin: PinGuard, stores: StoreService, invoices: InvoiceService, email: EmailService | None) -> None:
         self.pin = pin
         self._stores = stores
         self._invoices = invoices
@@ -295,18 +297,6 @@ class PosService:
         return address
 
 
-def build_pos_service(services: Any) -> PosService:
-    """From the composition root's Services (kept in ``services.extras['pos']`` once built)."""
-    existing = getattr(services, "extras", {}).get("pos")
-    if existing is not None:
-        return existing  # type: ignore[no-any-return]
-    pos = PosService(PinGuard(AppSettingsPinStorage(services.writer)), services.stores, services.invoices,
-                     getattr(services, "email", None))
-    if isinstance(getattr(services, "extras", None), dict):
-        services.extras["pos"] = pos
-    return pos
-
-
 __all__ = ["FREE_ATTEMPTS", "AppSettingsPinStorage", "MemoryPinStorage", "PinAlreadySet", "PinCheck", "PinGuard",
-           "PinNotSet", "PosService", "Receipt", "ReceiptLine", "build_pos_service", "build_receipt",
+           "PinNotSet", "PosService", "Receipt", "ReceiptLine", "build_receipt",
            "lockout_s"]

@@ -23,8 +23,8 @@ from app.core.errors import UserFacingError, ValidationError
 from app.core.records import Invoice, Store
 from app.net.smtp import DEFAULT_PORTS, SmtpMode, SmtpSettings, send_email
 from app.secrets import Secret, SecretStore
-from app.services.email_templates import EmailTemplates, RenderedEmail, invoice_context
-from app.services.stores import StoreService
+from app.services.catalog.stores import StoreService
+from app.services.delivery.email_templates import EmailTemplates, RenderedEmail, invoice_context
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"',;]{1,64}@[^@\s<>\"',;]+\.[^@\s<>\"',;]{2,}$")
 _HOST_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})*$")

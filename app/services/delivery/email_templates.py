@@ -93,7 +93,7 @@ class EmailTemplates:
         key = (kind, part)
         if key not in self._defaults:
             name = _FILES[part].format(kind=kind)
-            self._defaults[key] = resources.files("app.services").joinpath("templates", "email", name).read_text(
+            self._defaults[key] = resources.files("app.services.delivery").joinpath("templates", "email", name).read_text(
                 encoding="utf-8")
         return self._defaults[key]
 

@@ -20,8 +20,8 @@ from app.chain.keys import parse_wallet_keys
 from app.core.errors import AppError, InvalidKey, NotFound, ValidationError
 from app.core.money import format_btc
 from app.db.models import AddressRow, InvoiceRow, PaymentRow
-from app.services.daemon_requests import NotSupported, electrum_amount
-from app.services.daemon_wallets import DaemonWallet
+from app.services.compat.bitcart.requests import NotSupported, electrum_amount
+from app.services.compat.bitcart.wallets import DaemonWallet
 from app.services.writer import Writer
 
 _TXID = re.compile(r"[0-9a-fA-F]{64}")

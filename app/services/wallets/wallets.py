@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from secrets import token_urlsafe
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 
@@ -17,14 +17,10 @@ from app.db.fastpath import compiled_insert
 from app.db.mapping import to_wallet
 from app.db.models import AddressRow, WalletRow
 from app.secrets import SecretStore
+from app.services.ports import ChainPort
 from app.services.writer import Writer
 
 logger = logging.getLogger(__name__)
-
-
-class WatchPort(Protocol):
-    async def open_wallet(self, wallet_id: str, desc: WalletDescriptor, *, password: str | None = None) -> None: ...
-    async def watch(self, wallet_id: str, up_to_index: int) -> None: ...
 
 
 def _descriptor(row: WalletRow, network: str) -> WalletDescriptor:
@@ -45,7 +41,7 @@ def password_secret(wallet_id: str) -> str:
 
 
 class WalletService:
-    def __init__(self, writer: Writer, network: str, chain: WatchPort | None,
+    def __init__(self, writer: Writer, network: str, chain: ChainPort | None,
                  secrets: SecretStore | None = None) -> None:
         self._writer = writer
         self._secrets = secrets or SecretStore(network)
@@ -108,7 +104,7 @@ class WalletService:
         if self._chain is None:
             raise Conflict("The chain is not running.", code="chain_unavailable")
         password = self._secrets.get(password_secret(wallet_id))
-        return await self._chain.pay_to(wallet_id, outputs, fee_rate_sat_vb=fee_rate_sat_vb,  # type: ignore[attr-defined]
+        return await self._chain.pay_to(wallet_id, outputs, fee_rate_sat_vb=fee_rate_sat_vb,
                                         password=password.reveal() if password else None)
 
     async def get(self, wallet_id: str) -> Wallet:

@@ -37,10 +37,8 @@ from app.core.ids import new_id
 from app.core.records import Invoice
 from app.db.models import WebhookDeliveryRow, WebhookRow
 from app.secrets import SecretStore
-from app.services.events import EventBus, OutboxEvent, cached_lookup
-from app.services.invoices import InvoiceService
-from app.services.retry import RetryPolicy
-from app.services.webhook_payloads import (
+from app.services.delivery.retry import RetryPolicy
+from app.services.delivery.webhook_payloads import (
     DELIVERY_HEADER,
     EVENT_HEADER,
     GREENFIELD_SIGNATURE_HEADER,
@@ -50,6 +48,8 @@ from app.services.webhook_payloads import (
     greenfield_event,
     sign,
 )
+from app.services.events import EventBus, OutboxEvent, cached_lookup
+from app.services.invoicing.invoices import InvoiceService
 from app.services.writer import Writer
 
 logger = logging.getLogger(__name__)

@@ -20,8 +20,8 @@ from app import __version__
 from app.core.records import Store
 from app.net.notify import AppriseProvider, DeliveryFailed, NotificationProvider, WebhookProvider
 from app.secrets import SecretStore
-from app.services.email import EmailService
-from app.services.email_templates import RenderedEmail
+from app.services.delivery.email import EmailService
+from app.services.delivery.email_templates import RenderedEmail
 
 logger = logging.getLogger(__name__)
 

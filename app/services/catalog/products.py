@@ -14,7 +14,7 @@ from app.core.money import parse_price
 from app.core.records import Product
 from app.db.mapping import to_product
 from app.db.models import ProductRow
-from app.services.stores import StoreService
+from app.services.catalog.stores import StoreService
 from app.services.writer import Writer
 
 EDITABLE = ("name", "description", "price", "category", "image", "stock", "archived")

@@ -1,0 +1,1 @@
+"""Administration: API keys, backups, the point of sale's PIN and receipts."""

@@ -1,0 +1,1 @@
+"""Catalog: stores, products and their images."""

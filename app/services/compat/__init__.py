@@ -1,0 +1,1 @@
+"""Compatibility adapters for other processors' clients."""

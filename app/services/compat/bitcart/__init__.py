@@ -1,0 +1,1 @@
+"""The Bitcart (Electrum daemon) adapters served by app.checkout_server.daemon."""

@@ -1,0 +1,1 @@
+"""Invoicing: invoices, exchange rates, the payment engine, payment history."""

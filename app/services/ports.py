@@ -1,0 +1,93 @@
+"""Typed seams between the composition root and the services: what the runtime hands in.
+
+The runtime (app/runtime.py) implements these; tests pass small fakes that satisfy the same
+Protocols, so a renamed method fails the type check in both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from app.chain.keys import WalletDescriptor
+from app.chain.models import AddressView, ChainEvent, ChainState
+from app.net.guarded import StartError
+from app.net.tls import CertificateInfo
+from app.services.admin.backup import BackupInfo
+
+
+class ChainPort(Protocol):
+    """What the services use of the chain; `app.chain.watcher.ChainWatcher` is the real one."""
+
+    def state(self) -> ChainState: ...
+
+    def subscribe(self, callback: Callable[[ChainEvent], None]) -> Callable[[], None]:
+        """``callback(event)`` on the app's loop for every chain event; returns the unsubscribe."""
+        ...
+
+    async def open_wallet(self, wallet_id: str, desc: WalletDescriptor, *, password: str | None = None) -> None: ...
+
+    async def watch(self, wallet_id: str, up_to_index: int) -> None: ...
+
+    async def address_views(self, wallet_id: str, addresses: Iterable[str]) -> Sequence[AddressView]: ...
+
+    async def wallet_balance(self, wallet_id: str) -> tuple[int, int]: ...
+
+    async def pay_to(self, wallet_id: str, outputs: list[tuple[str, int]], *, fee_rate_sat_vb: float | None,
+                     password: str | None) -> str: ...
+
+
+class Urls(Protocol):
+    """Where this RedWaves is reachable right now (listeners bind late; ports may be chosen by the OS)."""
+
+    def current(self) -> Mapping[str, str]:
+        """{"private": "http://127.0.0.1:8470", "public": ..., "onion": ...}: only what is serving."""
+        ...
+
+    def invoice_url(self, invoice_id: str) -> str | None:
+        """The checkout page a shopper can open (public, else onion, else private), or None."""
+        ...
+
+
+class StaticUrls:
+    """Fixed URLs (tests, tools without listeners)."""
+
+    def __init__(self, urls: Mapping[str, str] | None = None) -> None:
+        self._urls = dict(urls or {})
+
+    def current(self) -> Mapping[str, str]:
+        return dict(self._urls)
+
+    def invoice_url(self, invoice_id: str) -> str | None:
+        base = self._urls.get("public") or self._urls.get("onion") or self._urls.get("private")
+        return f"{base.rstrip('/')}/i/{invoice_id}" if base else None
+
+
+class BackupWriter(Protocol):
+    """Writes an encrypted backup while the app runs (blocking: call it through asyncio.to_thread)."""
+
+    def create(self, out_path: Path, passphrase: str) -> BackupInfo: ...
+
+
+@dataclass(frozen=True)
+class PublicStatus:
+    """The public (LAN) listener as it is now: what the Settings window and /health show."""
+
+    enabled: bool
+    url: str | None = None
+    tls: bool = False
+    certificate: CertificateInfo | None = None
+    problem: StartError | None = None  # why it is not serving (port in use, bad certificate...)
+
+
+class PublicListenerStatus(Protocol):
+    def status(self) -> PublicStatus: ...
+
+
+class NoPublicListener:
+    """For tools and tests without listeners."""
+
+    def status(self) -> PublicStatus:
+        return PublicStatus(enabled=False)

@@ -1,0 +1,1 @@
+"""Wallets: watch-only and hot wallets, address allocation and usage."""
