@@ -12,11 +12,13 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 NETWORKS = ("mainnet", "testnet", "signet", "regtest")
 ENV_PREFIX = "REDWAVES_"
 APP_NAME = "redwaves"
+
+T = TypeVar("T")
 
 
 class ConfigError(Exception):
@@ -28,7 +30,7 @@ class ConfigError(Exception):
         super().__init__(f"invalid setting '{key}'{where}: {message}")
 
 
-def _to_bool(value: Any) -> bool:
+def _to_bool(value: object) -> bool:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
@@ -39,7 +41,7 @@ def _to_bool(value: Any) -> bool:
     raise ValueError("expected true or false")
 
 
-def _to_int(value: Any) -> int:
+def _to_int(value: object) -> int:
     if isinstance(value, bool):
         raise ValueError("expected an integer")
     if isinstance(value, int):
@@ -50,14 +52,14 @@ def _to_int(value: Any) -> int:
     return int(text)
 
 
-def _port(value: Any) -> int:
+def _port(value: object) -> int:
     port = _to_int(value)
     if not 0 <= port <= 65535:
         raise ValueError("expected a port number 0-65535")
     return port
 
 
-def _host(value: Any) -> str:
+def _host(value: object) -> str:
     text = str(value).strip()
     if not text:
         raise ValueError("expected a host name or IP address")
@@ -69,8 +71,8 @@ def _host(value: Any) -> str:
     return text
 
 
-def _choice(*options: str) -> Callable[[Any], str]:
-    def convert(value: Any) -> str:
+def _choice(*options: str) -> Callable[[object], str]:
+    def convert(value: object) -> str:
         text = str(value).strip().lower()
         if text not in options:
             raise ValueError(f"expected one of {', '.join(options)}")
@@ -79,12 +81,12 @@ def _choice(*options: str) -> Callable[[Any], str]:
     return convert
 
 
-def _optional_str(value: Any) -> str | None:
+def _optional_str(value: object) -> str | None:
     text = str(value).strip()
     return text or None
 
 
-def _server(value: Any) -> str | None:
+def _server(value: object) -> str | None:
     text = _optional_str(value)
     if text is None:
         return None
@@ -94,7 +96,7 @@ def _server(value: Any) -> str | None:
     return text
 
 
-def _proxy(value: Any) -> str | None:
+def _proxy(value: object) -> str | None:
     text = _optional_str(value)
     if text is None:
         return None
@@ -104,16 +106,23 @@ def _proxy(value: Any) -> str | None:
     return text
 
 
-def _path(value: Any) -> Path:
+def _path(value: object) -> Path:
     return Path(str(value)).expanduser()
 
 
-def _optional_path(value: Any) -> Path | None:
+def _optional_path(value: object) -> Path | None:
     text = str(value).strip()
     return Path(text).expanduser() if text else None
 
 
-def _setting(default: Any, convert: Callable[[Any], Any], help_text: str) -> Any:
+def _comma_list(value: object) -> tuple[str, ...]:
+    """'a, b,,c' (or a TOML array) -> ('a', 'b', 'c'): every comma list is parsed here, once."""
+    items = value if isinstance(value, list | tuple) else str(value).split(",")
+    return tuple(text for item in items if (text := str(item).strip()))
+
+
+def _setting(default: T, convert: Callable[[object], T], help_text: str) -> T:
+    """A field whose metadata carries its converter (raw TOML / environment / CLI value -> T) and help."""
     return field(default=default, metadata={"convert": convert, "help": help_text})
 
 
@@ -133,8 +142,8 @@ class Settings:
     electrum_oneserver: bool = _setting(False, _to_bool, "connect to electrum_server only")
     electrum_proxy: str | None = _setting(None, _proxy, "SOCKS proxy for Electrum, socks5:host:port")
     devnet: bool = _setting(False, _to_bool, "run an embedded devnet chain (regtest only)")
-    rate_providers: str = _setting("coingecko,kraken,bitstamp", str,
-                                   "exchange-rate providers tried in order by the 'auto' source")
+    rate_providers: tuple[str, ...] = _setting(("coingecko", "kraken", "bitstamp"), _comma_list,
+                                               "exchange-rate providers tried in order by the 'auto' source")
     rate_max_age_s: int = _setting(300, _to_int, "how long a fetched exchange rate may be used (seconds)")
     rates_url: str | None = _setting(
         None, _optional_str, "exchange-rate URL answering like CoinGecko's simple/price (source name 'http')")
@@ -150,8 +159,8 @@ class Settings:
     public_tls: bool = _setting(False, _to_bool, "HTTPS on the public listener")
     public_tls_cert: Path | None = _setting(None, _optional_path, "certificate (PEM); empty = self-signed")
     public_tls_key: Path | None = _setting(None, _optional_path, "private key (PEM) for public_tls_cert")
-    trusted_proxies: str = _setting("", str, "comma list of reverse-proxy addresses/networks whose "
-                                             "X-Forwarded-For/Proto are honoured")
+    trusted_proxies: tuple[str, ...] = _setting((), _comma_list, "comma list of reverse-proxy addresses/networks "
+                                                                 "whose X-Forwarded-For/Proto are honoured")
     backup_dir: Path | None = _setting(None, _optional_path, "directory for scheduled encrypted backups (empty = off)")
     backup_keep: int = _setting(7, _to_int, "how many scheduled backups to keep")
     backup_interval_s: int = _setting(86400, _to_int, "seconds between scheduled backups")
@@ -194,9 +203,9 @@ def default_config_path(data_dir: Path) -> Path:
     return data_dir / "config.toml"
 
 
-def _convert_all(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
+def _convert_all(raw: Mapping[str, object], source: str) -> dict[str, object]:
     fields = {f.name: f for f in dataclasses.fields(Settings)}
-    out: dict[str, Any] = {}
+    out: dict[str, object] = {}
     for key, value in raw.items():
         if key not in fields:
             raise ConfigError(key, "unknown setting", source)
@@ -207,7 +216,7 @@ def _convert_all(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
     return out
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: Path) -> dict[str, object]:
     try:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
@@ -234,7 +243,7 @@ def _from_env(environ: Mapping[str, str]) -> dict[str, str]:
 
 def load_settings(
     environ: Mapping[str, str],
-    cli: Mapping[str, Any] | None = None,
+    cli: Mapping[str, object] | None = None,
     *,
     config_path: Path | None = None,
 ) -> Settings:
@@ -250,7 +259,7 @@ def load_settings(
     data_dir = _path(data_dir_raw) if data_dir_raw else default_data_dir()
 
     path = config_path or _optional_path(environ.get(ENV_PREFIX + "CONFIG", ""))
-    file_values: dict[str, Any] = {}
+    file_values: dict[str, object] = {}
     if path is not None:
         if not path.exists():
             raise ConfigError("config", f"config file {path} does not exist")
@@ -259,7 +268,7 @@ def load_settings(
         path = default_config_path(data_dir)
         file_values = _read_toml(path)
 
-    merged: dict[str, Any] = {"data_dir": data_dir}
+    merged: dict[str, Any] = {"data_dir": data_dir}  # Any: each value went through its field's converter
     merged.update(_convert_all({k: v for k, v in file_values.items() if k != "data_dir"}, str(path)))
     merged.update(_convert_all(env, "environment"))
     merged.update(_convert_all(cli, "command line"))
@@ -274,7 +283,7 @@ def _check_consistency(settings: Settings) -> None:
         raise ConfigError("devnet", "the embedded devnet exists only with --network regtest")
     from app.net.rate_providers import PROVIDERS
 
-    unknown = [p.strip() for p in settings.rate_providers.split(",") if p.strip() and p.strip() not in PROVIDERS]
+    unknown = [p for p in settings.rate_providers if p not in PROVIDERS]
     if unknown:
         raise ConfigError("rate_providers", f"unknown provider {unknown[0]!r}; known: {', '.join(sorted(PROVIDERS))}")
     if settings.tor_only and not settings.tor_enabled and settings.tor_mode == "launch" and not settings.tor_socks:

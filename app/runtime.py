@@ -202,7 +202,7 @@ class Runtime:
         connector_factory = self.outbound.connector_factory("https://tor-only.invalid") if s.tor_only else None
         surroundings = Surroundings(
             urls=RuntimeUrls(self), outbound=self.outbound, public=RuntimePublicListener(self),
-            exposure=Exposure(parse_trusted_proxies(s.trusted_proxies.split(",")), onion_url=self._onion_url),
+            exposure=Exposure(parse_trusted_proxies(s.trusted_proxies), onion_url=self._onion_url),
             tor=self.tor, devnet=self.devnet)
         services = build_services(s, self.db, self.chain, surroundings=surroundings,
                                   connector_factory=connector_factory)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from electrum import util
 
@@ -29,8 +28,8 @@ class CallbackHub:
         self.failures = 0
         self.last_failure: str | None = None
 
-    def register(self, event: str, fn: Callable[..., Any]) -> None:
-        def guarded(*args: Any) -> None:
+    def register(self, event: str, fn: Callable[..., object]) -> None:
+        def guarded(*args: object) -> None:
             try:
                 fn(*args)
             except Exception as exc:  # noqa: BLE001 - must never reach Electrum's task
@@ -47,10 +46,10 @@ class CallbackHub:
             util.unregister_callback(guarded)
         self._registered.clear()
 
-    def wrap(self, name: str, fn: Callable[..., Any]) -> Callable[..., None]:
+    def wrap(self, name: str, fn: Callable[..., object]) -> Callable[..., None]:
         """Guard a hook we install into an Electrum object ourselves (same rules)."""
 
-        def guarded(*args: Any) -> None:
+        def guarded(*args: object) -> None:
             try:
                 fn(*args)
             except Exception as exc:  # noqa: BLE001 - must never reach Electrum's task

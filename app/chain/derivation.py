@@ -11,10 +11,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 import coincurve
 from electrum import bitcoin
+
+
+class NetConstants(Protocol):
+    """The part of an Electrum network-constants class (``constants.BitcoinMainnet``...) read here."""
+
+    SEGWIT_HRP: str
+    BIP44_COIN_TYPE: int
+    XPUB_HEADERS_INV: Mapping[int, str]  # SLIP-132 version bytes -> xtype
+    XPRV_HEADERS_INV: Mapping[int, str]
+
 
 # -- bech32 (BIP173, witness v0 only: RedWaves never derives taproot) --------------------------
 
@@ -82,7 +93,8 @@ def ckd_pub(parent_pubkey: bytes, chaincode: bytes, index: int) -> tuple[bytes, 
 
 
 def hash160(data: bytes) -> bytes:
-    return bitcoin.hash_160(data)
+    digest: bytes = bitcoin.hash_160(data)
+    return digest
 
 
 def _multisig_script(pubkeys: Sequence[bytes], threshold: int) -> bytes:
@@ -91,23 +103,29 @@ def _multisig_script(pubkeys: Sequence[bytes], threshold: int) -> bytes:
     return bytes([0x50 + threshold]) + body + bytes([0x50 + len(keys), 0xAE])
 
 
-def singlesig_address(script_type: str, pubkey: bytes, net) -> str:
+def _p2sh(h160: bytes, net: NetConstants) -> str:
+    address: str = bitcoin.hash160_to_p2sh(h160, net=net)
+    return address
+
+
+def singlesig_address(script_type: str, pubkey: bytes, net: NetConstants) -> str:
     if script_type == "p2wpkh":
         return segwit_v0_address(net.SEGWIT_HRP, hash160(pubkey))
     if script_type == "p2wpkh-p2sh":
-        return bitcoin.hash160_to_p2sh(hash160(b"\x00\x14" + hash160(pubkey)), net=net)
+        return _p2sh(hash160(b"\x00\x14" + hash160(pubkey)), net)
     if script_type == "p2pkh":
-        return bitcoin.hash160_to_p2pkh(hash160(pubkey), net=net)
+        address: str = bitcoin.hash160_to_p2pkh(hash160(pubkey), net=net)
+        return address
     raise ValueError(f"not a single-signature script type: {script_type}")
 
 
-def multisig_address(script_type: str, pubkeys: Sequence[bytes], threshold: int, net) -> str:
+def multisig_address(script_type: str, pubkeys: Sequence[bytes], threshold: int, net: NetConstants) -> str:
     script = _multisig_script(pubkeys, threshold)
     if script_type == "p2wsh":
         return segwit_v0_address(net.SEGWIT_HRP, hashlib.sha256(script).digest())
     if script_type == "p2wsh-p2sh":
         redeem = b"\x00\x20" + hashlib.sha256(script).digest()
-        return bitcoin.hash160_to_p2sh(hash160(redeem), net=net)
+        return _p2sh(hash160(redeem), net)
     if script_type == "p2sh":
-        return bitcoin.hash160_to_p2sh(hash160(script), net=net)
+        return _p2sh(hash160(script), net)
     raise ValueError(f"not a multisig script type: {script_type}")

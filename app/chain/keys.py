@@ -28,7 +28,7 @@ from app.core.errors import InvalidKey, ValidationError
 NETWORKS = ("mainnet", "testnet", "signet", "regtest")
 SINGLESIG_TYPES = ("p2wpkh", "p2wpkh-p2sh", "p2pkh")
 MULTISIG_TYPES = ("p2wsh", "p2wsh-p2sh", "p2sh")
-_NETS = {
+_NETS: dict[str, derivation.NetConstants] = {
     "mainnet": constants.BitcoinMainnet,
     "testnet": constants.BitcoinTestnet,
     "signet": constants.BitcoinSignet,
@@ -117,7 +117,7 @@ def current_network() -> str | None:
     return _current_network
 
 
-def _net(network: str):
+def _net(network: str) -> derivation.NetConstants:
     try:
         return _NETS[network]
     except KeyError:
@@ -290,7 +290,8 @@ def _resolve_script_type(xtypes: set[str], requested: str | None, multisig: bool
 
 def _reencode(key: _PublicKey, script_type: str, network: str) -> str:
     node = key.node._replace(xtype=_XTYPE_OF[script_type])
-    return node.to_xpub(net=_net(network))
+    xpub: str = node.to_xpub(net=_net(network))
+    return xpub
 
 
 def _singlesig_descriptor(key: _PublicKey, network: str, requested: str | None) -> WalletDescriptor:

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from electrum import blockchain as electrum_blockchain
 from electrum import dns_hacks, util
@@ -21,6 +21,7 @@ from electrum import network as electrum_network
 from electrum.daemon import Daemon
 from electrum.simple_config import SimpleConfig
 
+from app.chain.errors import ChainNotRunning
 from app.chain.keys import set_network
 from app.chain.models import ChainSettings
 
@@ -31,7 +32,10 @@ def quiet_electrum_logging() -> None:
     """Electrum sets its logger to DEBUG when imported and logs addresses and txids at INFO: keep
     those out of RedWaves' console and log file (privacy); its warnings and errors still show."""
     logging.getLogger("electrum").setLevel(logging.WARNING)
+
+
 T = TypeVar("T")
+P = ParamSpec("P")
 
 _NETWORK_FLAGS = {"mainnet": None, "testnet": "testnet", "signet": "signet", "regtest": "regtest"}
 STOP_BUDGET_S = 4.0
@@ -39,7 +43,7 @@ STOP_BUDGET_S = 4.0
 
 def electrum_config(settings: ChainSettings) -> SimpleConfig:
     timeout = settings.network_timeout_s or (45 if settings.proxy else 30)
-    options: dict[str, Any] = {
+    options: dict[str, str | bool | int] = {
         "electrum_path": str(settings.datadir),
         "auto_connect": settings.server is None or not settings.oneserver,
         "oneserver": bool(settings.oneserver and settings.server),
@@ -73,7 +77,7 @@ class ElectrumRuntime:
     def __init__(self, settings: ChainSettings) -> None:
         self.settings = settings
         self.loop: asyncio.AbstractEventLoop | None = None
-        self._stopping_fut: asyncio.Future | None = None
+        self._stopping_fut: asyncio.Future[int] | None = None
         self._thread: threading.Thread | None = None
         self.config: SimpleConfig | None = None
         self.daemon: Daemon | None = None
@@ -97,7 +101,7 @@ class ElectrumRuntime:
         # The loop thread must stay non-daemon (Electrum refuses to save wallets from daemon
         # threads), so a forgotten stop() would hang interpreter exit. threading runs these
         # hooks before joining non-daemon threads (concurrent.futures uses the same hook).
-        register_atexit = getattr(threading, "_register_atexit", None)
+        register_atexit = getattr(threading, "_register_atexit", None)  # private CPython hook, may go
         if register_atexit is not None:
             register_atexit(self._stop_at_exit)
         logger.info("electrum loop thread started (network=%s)", self.settings.network)
@@ -175,6 +179,12 @@ class ElectrumRuntime:
             logger.error("electrum shutdown exceeded %.1f s", timeout_s)
             return None
 
+    def running_daemon(self) -> Daemon:
+        """The Daemon, or ChainNotRunning before start_daemon() / after stop()."""
+        if self.daemon is None or self.daemon.network is None:
+            raise ChainNotRunning("electrum daemon is not running")
+        return self.daemon
+
     # -- crossing ------------------------------------------------------------------------------
 
     def run(self, coro: Coroutine[Any, Any, T]) -> Awaitable[T]:
@@ -184,11 +194,11 @@ class ElectrumRuntime:
             raise RuntimeError("electrum runtime is not running")
         return asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
 
-    def call(self, fn: Callable[..., T], *args: Any) -> Awaitable[T]:
+    def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Awaitable[T]:
         """Run a plain function on Electrum's loop thread (for state Electrum mutates there)."""
 
         async def _call() -> T:
-            return fn(*args)
+            return fn(*args, **kwargs)
 
         return self.run(_call())
 
@@ -197,7 +207,7 @@ def _forget_dead_network(live_loop: asyncio.AbstractEventLoop | None) -> None:
     """Electrum's Network is a process singleton that is never cleared; a stopped one would make
     the next ``Daemon()`` fail with "Network is a singleton!"."""
     old = electrum_network._INSTANCE
-    if old is not None and getattr(old, "asyncio_loop", None) is not live_loop:
+    if old is not None and old.asyncio_loop is not live_loop:
         electrum_network._INSTANCE = None
 
 
@@ -208,7 +218,7 @@ def _forget_header_chains() -> None:
         electrum_blockchain.blockchains.clear()
 
 
-def _finish(fut: asyncio.Future | None) -> None:
+def _finish(fut: asyncio.Future[int] | None) -> None:
     if fut is not None and not fut.done():
         fut.set_result(1)
 

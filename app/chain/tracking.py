@@ -19,8 +19,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
+from electrum.address_synchronizer import AddressSynchronizer
 from electrum.wallet import Abstract_Wallet
 
 from app.chain import wallets as wallet_files
@@ -28,6 +28,7 @@ from app.chain.callbacks import CallbackHub
 from app.chain.keys import WalletDescriptor
 from app.chain.models import AddressesChanged, ChainEvent, ChainState, ConnectionChanged, TipChanged
 from app.chain.runtime import ElectrumRuntime
+from app.core.payments import ObservedOutput
 
 FLUSH_DELAY_S = 0.01  # coalescing window for address events (a burst becomes one event)
 OFFLINE = ChainState(connected=False, server=None, tip_height=None, synced=False, pending_requests=0,
@@ -42,7 +43,7 @@ class TrackedWallet:
 
     wallet: Abstract_Wallet
     desc: WalletDescriptor
-    emitted: dict[str, tuple] = field(default_factory=dict)  # address -> outputs last emitted
+    emitted: dict[str, tuple[ObservedOutput, ...]] = field(default_factory=dict)  # address -> outputs last emitted
     dirty: set[str] = field(default_factory=set)
     retry: set[str] = field(default_factory=set)  # seen incomplete; re-check on next flush
 
@@ -58,12 +59,12 @@ class EventTracker:
         self._by_adb: dict[int, str] = {}
         self._flush_handle: asyncio.TimerHandle | None = None
         self.state = OFFLINE  # immutable snapshot, replaced on Electrum's thread, read anywhere
-        self._state_key: tuple | None = None
+        self._state_key: tuple[bool, str | None, bool, str | None] | None = None
         self._tip: int | None = None
         self._caught_up = False  # every wallet fully synced since the last (re)connect / open
 
     def register(self) -> None:
-        handlers = {"adb_added_tx": self._on_tx_event, "adb_added_verified_tx": self._on_tx_event,
+        handlers: dict[str, Callable[..., None]] = {"adb_added_tx": self._on_tx_event, "adb_added_verified_tx": self._on_tx_event,
                     "adb_removed_verified_tx": self._on_tx_event, "adb_set_up_to_date": self._on_sync_event}
         for event in ELECTRUM_EVENTS:
             self._hub.register(event, handlers.get(event, self._on_chain_event))
@@ -84,7 +85,7 @@ class EventTracker:
         original = adb.receive_history_callback
         changed = self._hub.wrap("receive_history", lambda addr: self._mark(wallet_id, {addr}))
 
-        def receive_history_callback(addr: str, hist: Any, tx_fees: Any) -> None:
+        def receive_history_callback(addr: str, hist: list[tuple[str, int]], tx_fees: dict[str, int]) -> None:
             original(addr, hist, tx_fees)
             changed(addr)
 
@@ -92,22 +93,23 @@ class EventTracker:
         self.wallets[wallet_id] = entry
         self._by_adb[id(adb)] = wallet_id
         wallet_files.throttle_saves(wallet)
-        wallet.start_network(self._runtime.daemon.network)
-        self._runtime.daemon.add_wallet(wallet)
+        daemon = self._runtime.running_daemon()
+        wallet.start_network(daemon.network)
+        daemon.add_wallet(wallet)
 
-    def _on_tx_event(self, adb: Any, txid: str) -> None:
+    def _on_tx_event(self, adb: AddressSynchronizer, txid: str) -> None:
         wallet_id = self._by_adb.get(id(adb))
         if wallet_id is None:
             return
         self._mark(wallet_id, wallet_files.addresses_of_tx(self.wallets[wallet_id].wallet, txid))
 
-    def _on_sync_event(self, adb: Any) -> None:
+    def _on_sync_event(self, adb: AddressSynchronizer) -> None:
         wallet_id = self._by_adb.get(id(adb))
         if wallet_id is not None and self.wallets[wallet_id].retry:
             self._schedule_flush()
         self.check_state()
 
-    def _on_chain_event(self, *args: Any) -> None:
+    def _on_chain_event(self, *_args: object) -> None:
         self.check_state()
 
     def _mark(self, wallet_id: str, addresses: set[str]) -> None:

@@ -10,11 +10,12 @@ import asyncio
 import logging
 import re
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from electrum import keystore
 from electrum.bitcoin import address_to_scripthash
+from electrum.simple_config import SimpleConfig
 from electrum.storage import WalletStorage
 from electrum.transaction import Transaction
 from electrum.wallet import Abstract_Wallet, Wallet
@@ -47,7 +48,7 @@ def _keystores(desc: WalletDescriptor) -> list[keystore.KeyStore]:
     return [keystore.from_xpub(k) for k in desc.keys]
 
 
-def create_wallet(path: Path, desc: WalletDescriptor, *, config, password: str | None,
+def create_wallet(path: Path, desc: WalletDescriptor, *, config: SimpleConfig | None, password: str | None,
                   gap_limit: int) -> Abstract_Wallet:
     """Write a new Electrum wallet file for ``desc``. Hot wallets are encrypted with ``password``."""
     if desc.kind == "seed" and not password:
@@ -74,7 +75,8 @@ def create_wallet(path: Path, desc: WalletDescriptor, *, config, password: str |
     return wallet
 
 
-def load_wallet(path: Path, desc: WalletDescriptor, *, config, password: str | None) -> Abstract_Wallet:
+def load_wallet(path: Path, desc: WalletDescriptor, *, config: SimpleConfig | None,
+                password: str | None) -> Abstract_Wallet:
     storage = WalletStorage(str(path))
     if storage.is_encrypted():
         if not password:
@@ -110,16 +112,16 @@ def throttle_saves(wallet: Abstract_Wallet, interval_s: float = SAVE_INTERVAL_S)
     Saves run on Electrum's (non-daemon) loop thread, as Electrum requires.
     """
     original_save, original_stop = wallet.save_db, wallet.stop
-    state: dict[str, Any] = {"last": time.monotonic(), "timer": None, "final": False}
+    state = _SaveState(last=time.monotonic())
 
     def save_now() -> None:
-        state["timer"] = None
-        state["last"] = time.monotonic()
+        state.timer = None
+        state.last = time.monotonic()
         original_save()
 
     def save_db() -> None:
-        elapsed = time.monotonic() - state["last"]
-        if state["final"] or elapsed >= interval_s:
+        elapsed = time.monotonic() - state.last
+        if state.final or elapsed >= interval_s:
             save_now()
             return
         try:
@@ -127,18 +129,25 @@ def throttle_saves(wallet: Abstract_Wallet, interval_s: float = SAVE_INTERVAL_S)
         except RuntimeError:  # not on Electrum's loop (e.g. a worker thread): save right away
             save_now()
             return
-        if state["timer"] is None:
-            state["timer"] = loop.call_later(interval_s - elapsed, save_now)
+        if state.timer is None:
+            state.timer = loop.call_later(interval_s - elapsed, save_now)
 
-    async def stop() -> Any:
-        state["final"] = True
-        if state["timer"] is not None:
-            state["timer"].cancel()
-            state["timer"] = None
-        return await original_stop()
+    async def stop() -> None:
+        state.final = True
+        if state.timer is not None:
+            state.timer.cancel()
+            state.timer = None
+        await original_stop()
 
-    wallet.save_db = save_db  # type: ignore[method-assign]
-    wallet.stop = stop  # type: ignore[method-assign]
+    wallet.save_db = save_db
+    wallet.stop = stop
+
+
+@dataclass
+class _SaveState:
+    last: float  # time.monotonic() of the last write
+    timer: asyncio.TimerHandle | None = None
+    final: bool = False  # stop() began: every save writes now
 
 
 # -- receive addresses ---------------------------------------------------------------------------
@@ -229,7 +238,7 @@ def address_view(wallet: Abstract_Wallet, address: str) -> AddressView:
         return _address_view_locked(wallet, db, address)
 
 
-def _address_view_locked(wallet: Abstract_Wallet, db, address: str) -> AddressView:
+def _address_view_locked(wallet: Abstract_Wallet, db: WalletDB, address: str) -> AddressView:
     complete = address_is_synced(wallet, address)
     outputs: list[ObservedOutput] = []
     for txid, server_height in db.get_addr_history(address) or ():

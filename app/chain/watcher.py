@@ -174,10 +174,10 @@ class ChainWatcher:
         self._require_running()
         try:
             tx = Transaction(raw_tx_hex)
-            txid = tx.txid()
+            txid: str = tx.txid()
         except Exception as exc:  # noqa: BLE001 - electrum's parser raises many types
             raise BroadcastFailed(f"Not a valid transaction ({type(exc).__name__}).") from None
-        network = self._runtime.daemon.network
+        network = self._runtime.running_daemon().network
         if not network.is_connected():
             raise NotConnected("Not connected to a bitcoin server.")
         try:
@@ -194,7 +194,7 @@ class ChainWatcher:
         Empty until the server answered ``blockchain.estimatefee`` (Electrum asks every 60 s).
         """
         self._require_running()
-        config = self._runtime.config
+        config = self._runtime.running_daemon().config
         return await self._runtime.call(lambda: {int(k): int(v) for k, v in config.fee_estimates.items()})
 
     async def pay_to(self, wallet_id: str, outputs: list[tuple[str, int]], *, fee_rate_sat_vb: float | None,
@@ -207,7 +207,8 @@ class ChainWatcher:
         def build() -> str:
             outs = [PartialTxOutput.from_address_and_value(a, int(v)) for a, v in outputs]
             tx = wallet.create_transaction(outs, feerate=fee_rate_sat_vb, rbf=True, password=password)
-            return tx.serialize()
+            raw_tx: str = tx.serialize()
+            return raw_tx
 
         try:
             raw = await asyncio.to_thread(build)

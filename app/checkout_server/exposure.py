@@ -1,6 +1,6 @@
 """How shoppers reach the public listener: real client address behind a reverse proxy, Onion-Location.
 
-A feature module (``routes()`` is empty, ``setup(app)`` installs the behaviour). Its inputs come from
+A feature module without routes: ``setup(app)`` installs the behaviour. Its inputs come from
 ``services.exposure`` (app.net.exposure.Exposure), built by the composition root.
 
 - Reverse proxy: X-Forwarded-For / X-Forwarded-Proto are honoured only when the TCP peer is a
@@ -15,15 +15,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from app.checkout_server.keys import SERVICES
 from app.net.exposure import Exposure, parse_ip
-
-if TYPE_CHECKING:
-    from app.checkout_server.routes import Route
 
 logger = logging.getLogger(__name__)
 
@@ -60,16 +56,13 @@ def client_address(request: web.Request) -> str:
 async def forwarded_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     exposure = _exposure(request.app)
     peer = request.remote
-    changes: dict[str, str] = {}
-    if exposure.trusts(peer):
-        client = forwarded_client(peer, ",".join(request.headers.getall("X-Forwarded-For", [])), exposure)
-        if client and client != peer:
-            changes["remote"] = client
+    if peer is not None and exposure.trusts(peer):
+        forwarded_for = ",".join(request.headers.getall("X-Forwarded-For", []))
+        client = forwarded_client(peer, forwarded_for, exposure) or peer
         proto = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
-        if proto in ("http", "https") and proto != request.scheme:
-            changes["scheme"] = proto
-    if changes:
-        request = request.clone(**changes)
+        scheme = proto if proto in ("http", "https") else request.scheme
+        if client != peer or scheme != request.scheme:
+            request = request.clone(remote=client, scheme=scheme)
     request[CLIENT_IP] = request.remote or "unknown"
     return await handler(request)
 
@@ -86,10 +79,6 @@ async def add_onion_location(request: web.Request, response: web.StreamResponse)
     host = (request.host or "").split(":")[0].rstrip(".").lower()
     if onion_url and not host.endswith(".onion"):
         response.headers["Onion-Location"] = onion_url.rstrip("/") + request.path_qs
-
-
-def routes() -> list[Route]:
-    return []
 
 
 def setup(app: web.Application) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-SERVICES: web.AppKey[Any] = web.AppKey("services", object)
+if TYPE_CHECKING:  # the composition root builds Services; the server only reads it
+    from app.services.container import Services
+
+SERVICES: web.AppKey[Services] = web.AppKey("services")
 IS_PUBLIC: web.AppKey[bool] = web.AppKey("is_public", bool)

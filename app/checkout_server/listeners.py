@@ -42,8 +42,8 @@ class Listener:
             await self._runner.cleanup()
             self._runner = None
             raise ListenerError(f"{self.name} listener cannot bind {self._host}:{self._port}: {exc.strerror}") from None
-        sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
-        self.port = sockets[0].getsockname()[1] if sockets else self._port
+        addresses = self._runner.addresses  # (host, port, ...) of the one site: the real port when 0 was asked
+        self.port = int(addresses[0][1]) if addresses else self._port
         logger.info("%s listener on %s", self.name, self.url)
 
     async def stop(self) -> None:

@@ -1,49 +1,24 @@
-"""Every route declares itself public (shopper-facing) or private in this one table.
+"""The server's features, in setup order, and the one table of their routes.
 
-The public listener (LAN / onion) registers only public routes; anything else answers 404 there.
-Each feature package contributes its own list through a module with `routes() -> list[Route]` and
-an optional `setup(app: web.Application) -> None` (templates, middlewares, cleanup contexts).
+Every route declares itself public (shopper-facing) or private (app.checkout_server.feature.Route).
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from types import ModuleType
-
-from aiohttp import web
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+from app.checkout_server import exposure, health
+from app.checkout_server.api import routes as api
+from app.checkout_server.feature import Feature, Route
+from app.checkout_server.greenfield import routes as greenfield
+from app.checkout_server.shopper import routes as shopper
 
 FEATURES = (
-    "app.checkout_server.exposure",
-    "app.checkout_server.health",
-    "app.checkout_server.shopper.routes",
-    "app.checkout_server.api.routes",
-    "app.checkout_server.greenfield.routes",
+    Feature(setup=exposure.setup),  # first: the real client address for everything after it
+    Feature(health.routes),
+    Feature(shopper.routes, shopper.setup),
+    Feature(api.routes, api.setup),
+    Feature(greenfield.routes, greenfield.setup),
 )
 
 
-@dataclass(frozen=True)
-class Route:
-    method: str
-    path: str
-    handler: Handler
-    public: bool
-    name: str | None = None
-
-
-def feature_modules() -> list[ModuleType]:
-    modules = []
-    for name in FEATURES:
-        try:
-            modules.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:  # a feature package not written yet
-            if exc.name is None or not name.startswith(exc.name):
-                raise
-    return modules
-
-
 def route_table() -> list[Route]:
-    return [route for module in feature_modules() for route in module.routes()]
+    return [route for feature in FEATURES for route in feature.routes()]

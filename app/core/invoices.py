@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from typing import TypedDict
 
 from app.core.errors import InvalidTransition, ValidationError
 from app.core.money import validate_amount_sat
@@ -198,7 +199,13 @@ def _paid_late(terms: InvoiceTerms, previous: InvoiceState, counts: Tally) -> bo
     return crossed_late and not paid_on_time
 
 
-def _amounts(terms: InvoiceTerms, counts: Tally) -> dict[str, int]:
+class _Amounts(TypedDict):
+    amount_paid_sat: int
+    amount_confirmed_sat: int
+    remaining_sat: int
+
+
+def _amounts(terms: InvoiceTerms, counts: Tally) -> _Amounts:
     return {
         "amount_paid_sat": counts.paid_sat,
         "amount_confirmed_sat": counts.confirmed_sat,

@@ -4,7 +4,7 @@ front ends' client-side check of newly created invoices (same rules in both)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from app.core.records import Invoice
@@ -19,9 +19,6 @@ class InvoiceFilter:
     created_to: datetime | None = None
     text: str | None = None
     order_id: str | None = None
-
-    def with_(self, **changes: object) -> InvoiceFilter:
-        return replace(self, **changes)  # type: ignore[arg-type]
 
     def matches(self, invoice: Invoice) -> bool:
         """Client-side check for a newly created invoice (the same rules as the service's SQL)."""

@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from app.core.errors import UserFacingError
+from app.lifecycle import Component
 
 logger = logging.getLogger(__name__)
 
@@ -24,12 +24,12 @@ class StartError:
 
 
 class Guarded:
-    def __init__(self, name: str, build: Callable[[], Any], *,
+    def __init__(self, name: str, build: Callable[[], Component], *,
                  errors: tuple[type[BaseException], ...] = (UserFacingError,)) -> None:
         self.name = name
         self._build = build
         self._errors = errors
-        self.component: Any = None
+        self.component: Component | None = None
         self.error: StartError | None = None
 
     async def start(self) -> None:
@@ -37,7 +37,8 @@ class Guarded:
             component = self._build()
             await component.start()
         except self._errors as exc:
-            self.error = StartError(getattr(exc, "code", f"{self.name}_failed"), str(exc))
+            code = exc.code if isinstance(exc, UserFacingError) else f"{self.name}_failed"
+            self.error = StartError(code, str(exc))
             logger.error("%s not started (%s): %s", self.name, self.error.code, exc)
             return
         self.component, self.error = component, None

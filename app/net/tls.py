@@ -16,8 +16,13 @@ import os
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.net.errors import TlsError
+
+if TYPE_CHECKING:  # cryptography is imported lazily (only when TLS is on)
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +64,7 @@ def _read(path: Path, code: str, what: str) -> bytes:
         raise TlsError(f"Cannot read the TLS {what} {path}: {exc.strerror}.", code=code, field=f"tls_{what}") from None
 
 
-def _parse_certificate(pem: bytes, path: Path):  # -> x509.Certificate
+def _parse_certificate(pem: bytes, path: Path) -> x509.Certificate:
     from cryptography import x509
 
     try:
@@ -68,7 +73,7 @@ def _parse_certificate(pem: bytes, path: Path):  # -> x509.Certificate
         raise TlsError(f"{path} is not a PEM certificate.", code=TlsError.CERT_INVALID, field="tls_cert") from None
 
 
-def _san_hosts(cert) -> tuple[str, ...]:
+def _san_hosts(cert: x509.Certificate) -> tuple[str, ...]:
     from cryptography import x509
 
     try:
@@ -110,7 +115,7 @@ def _write_private(path: Path, data: bytes, mode: int) -> None:
     os.replace(tmp, path)
 
 
-def _new_key(key_type: str):
+def _new_key(key_type: str) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
     if key_type == "rsa":
@@ -118,7 +123,7 @@ def _new_key(key_type: str):
     return ec.generate_private_key(ec.SECP256R1())
 
 
-def _key_usage(key_type: str):
+def _key_usage(key_type: str) -> x509.KeyUsage:
     from cryptography import x509
 
     return x509.KeyUsage(digital_signature=True, key_encipherment=key_type == "rsa", content_commitment=False,

@@ -20,12 +20,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from app.net import tor_control
 from app.net.errors import NetError, TorError
 from app.net.lan import ensure_port_free, free_port
 from app.net.tor_control import TorHandle
+
+if TYPE_CHECKING:
+    from app.secrets import Secret
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +36,7 @@ ONION_KEY_SECRET = "tor_onion_key"
 
 
 class SecretsPort(Protocol):
-    def get(self, name: str) -> Any: ...
+    def get(self, name: str) -> Secret | None: ...
     def set(self, name: str, value: str) -> None: ...
 
 
@@ -57,7 +60,7 @@ class TorOptions:
     socks_port: int = 0  # launch: 0 = a free port, chosen once
     control_port: int = 0  # launch: 0 = a free port, chosen once
     control_address: str = "127.0.0.1:9051"  # attach: host:port or unix:/path
-    control_password: str | None = field(default=None, repr=False)  # attach: a Secret from the keyring; None = cookie
+    control_password: Secret | None = field(default=None, repr=False)  # attach: from the keyring; None = cookie
     socks_address: str | None = None  # attach: tor's SOCKS host:port; None = ask tor (fallback 127.0.0.1:9050)
     onion_port: int = 80  # the port shoppers use on the .onion address
     extra_config: Mapping[str, str] = field(default_factory=dict)  # e.g. {"DisableNetwork": "1"} offline
@@ -165,7 +168,8 @@ class TorService:
         code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
         code.add_data(self.onion_url)
         code.make(fit=True)
-        return code.get_matrix()
+        matrix: list[list[bool]] = code.get_matrix()  # qrcode has no types
+        return matrix
 
     def subscribe(self, callback: StatusCallback) -> Callable[[], None]:
         """Call ``callback(status)`` on the loop at every status change; returns an unsubscribe function."""
@@ -240,13 +244,10 @@ class TorService:
             except Exception:
                 logger.exception("tor status subscriber failed")
 
-    def _update(self, **changes: Any) -> None:
-        self._set(replace(self._status, **changes))
-
     async def _attempt(self, *, restart: bool = False) -> bool:
         async with self._lock:
-            self._update(state=TorState.LAUNCHING, bootstrap_percent=0, error_code=None, error_message=None,
-                         restarts=self._status.restarts + int(restart))
+            self._set(replace(self._status, state=TorState.LAUNCHING, bootstrap_percent=0, error_code=None,
+                              error_message=None, restarts=self._status.restarts + int(restart)))
             try:
                 self._handle = await self._connect()
                 if self.options.mode == "attach" and not self.options.socks_address:
@@ -256,7 +257,8 @@ class TorService:
                 await self._poll_bootstrap()
             except NetError as exc:  # TorError, or PortInUse for a merchant-chosen port
                 await self._close_handle()
-                self._update(state=TorState.ERROR, error_code=exc.code, error_message=str(exc), onion_address=None)
+                self._set(replace(self._status, state=TorState.ERROR, error_code=exc.code,
+                                  error_message=str(exc), onion_address=None))
                 return False
             self._alive_since = asyncio.get_running_loop().time()
             return True
@@ -264,16 +266,16 @@ class TorService:
     async def _connect(self) -> TorHandle:
         o = self.options
         if o.mode == "attach":
-            password = o.control_password
-            password = password.reveal() if hasattr(password, "reveal") else password
+            password = o.control_password.reveal() if o.control_password is not None else None
             call = lambda: tor_control.attach(o.control_address, password)  # noqa: E731
         else:
-            if o.data_dir is None:
+            data_dir = o.data_dir
+            if data_dir is None:
                 raise TorError("No data directory for tor.", code=TorError.LAUNCH_FAILED)
             socks_port = int(self._socks.rpartition(":")[2]) if self._socks else 0
             for port in {o.socks_port, o.control_port} - {0}:  # merchant-chosen ports: a clear error if taken
                 ensure_port_free("127.0.0.1", port)
-            call = lambda: tor_control.launch(o.tor_cmd, o.data_dir, socks_port=socks_port,  # noqa: E731
+            call = lambda: tor_control.launch(o.tor_cmd, data_dir, socks_port=socks_port,  # noqa: E731
                                               control_port=self._control_port, extra_config=o.extra_config)
         return await _bounded_thread(call, o.launch_timeout_s, on_late=tor_control.close)
 
@@ -282,26 +284,27 @@ class TorService:
         assert self._handle is not None and self._ports is not None
         try:
             key = await asyncio.to_thread(self._secrets.get, self._key_name)
-            secret = key.reveal() if hasattr(key, "reveal") else key
+            secret = key.reveal() if key is not None else None
             service_id, new_key = await asyncio.to_thread(tor_control.add_onion, self._handle, self._ports, secret)
         except TorError as exc:
             self._onion_error = exc
-            self._update(state=TorState.ERROR, error_code=exc.code, error_message=str(exc), onion_address=None)
+            self._set(replace(self._status, state=TorState.ERROR, error_code=exc.code, error_message=str(exc),
+                              onion_address=None))
             return
         if new_key is not None and not secret:
             await asyncio.to_thread(self._secrets.set, self._key_name, new_key)
             logger.info("new onion service key stored in the keyring")
         self._service_id, self._onion_error = service_id, None
-        self._update(onion_address=f"{service_id}.onion")
+        self._set(replace(self._status, onion_address=f"{service_id}.onion"))
 
     async def _poll_bootstrap(self) -> None:
         assert self._handle is not None
         percent = await asyncio.to_thread(tor_control.bootstrap_percent, self._handle)
         if self._onion_error is not None:  # tor runs, but the onion does not: stay in error
-            self._update(bootstrap_percent=percent)
+            self._set(replace(self._status, bootstrap_percent=percent))
             return
         state = TorState.READY if percent >= 100 else TorState.BOOTSTRAPPING
-        self._update(state=state, bootstrap_percent=percent, error_code=None, error_message=None)
+        self._set(replace(self._status, state=state, bootstrap_percent=percent, error_code=None, error_message=None))
 
     async def _check(self) -> None:
         if self._handle is None or not self._handle.alive():
@@ -337,8 +340,8 @@ class TorService:
             if self._handle is not None:
                 async with self._lock:
                     await self._close_handle()
-                self._update(state=TorState.ERROR, error_code=TorError.DIED, onion_address=None,
-                             error_message="Tor stopped unexpectedly; restarting it.")
+                self._set(replace(self._status, state=TorState.ERROR, error_code=TorError.DIED, onion_address=None,
+                                  error_message="Tor stopped unexpectedly; restarting it."))
             if failures:
                 await asyncio.sleep(min(o.backoff_initial_s * 2 ** (failures - 1), o.backoff_max_s))
             failures += 1
@@ -353,7 +356,7 @@ class TorService:
                 elif self._status.state != TorState.READY and self._handle is not None:
                     await self._poll_bootstrap()
         except TorError as exc:  # the controller died between alive() and the call: the next tick restarts
-            self._update(state=TorState.ERROR, error_code=exc.code, error_message=str(exc))
+            self._set(replace(self._status, state=TorState.ERROR, error_code=exc.code, error_message=str(exc)))
 
 
 async def _bounded_thread(call: Callable[[], TorHandle], timeout_s: float,
@@ -376,7 +379,7 @@ async def _bounded_thread(call: Callable[[], TorHandle], timeout_s: float,
     return future.result()
 
 
-def tor_health(tor: TorService | None) -> dict[str, Any]:
+def tor_health(tor: TorService | None) -> dict[str, object]:
     """The "tor" section of /health; the lead merges it into Services.health()."""
     if tor is None:
         return {"enabled": False, "state": TorState.DISABLED.value}

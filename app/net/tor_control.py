@@ -34,12 +34,12 @@ class TorHandle:
     """One live connection to tor: the controller, and the process when we launched it."""
 
     controller: stem.control.Controller
-    process: subprocess.Popen | None = None
+    process: subprocess.Popen[bytes] | None = None
 
     def alive(self) -> bool:
         if self.process is not None and self.process.poll() is not None:
             return False
-        return self.controller.is_alive()
+        return bool(self.controller.is_alive())
 
 
 def find_tor(tor_cmd: str) -> str:
@@ -127,7 +127,7 @@ def remove_onion(handle: TorHandle, service_id: str) -> None:
 
 def _get_info(handle: TorHandle, key: str) -> str:
     try:
-        return handle.controller.get_info(key)
+        return str(handle.controller.get_info(key))
     except (stem.ControllerError, stem.SocketError) as exc:
         raise TorError(f"Tor's control port stopped answering: {exc}", code=TorError.CONTROL_UNREACHABLE) from None
 
@@ -164,7 +164,7 @@ def close(handle: TorHandle) -> None:
         stop_process(handle.process)
 
 
-def stop_process(process: subprocess.Popen) -> None:
+def stop_process(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.terminate()
         try:

@@ -199,8 +199,8 @@ def backup_service(settings: Settings, secrets: SecretStore) -> BackupService:
 
 def _add_rate_sources(rates: RateService, settings: Settings,
                       connector_factory: Callable[[], aiohttp.BaseConnector] | None) -> None:
-    providers = tuple(p.strip() for p in settings.rate_providers.split(",") if p.strip())
-    options = RateOptions(providers=providers, max_age_s=settings.rate_max_age_s, connector_factory=connector_factory)
+    options = RateOptions(providers=settings.rate_providers, max_age_s=settings.rate_max_age_s,
+                          connector_factory=connector_factory)
     for source in build_rate_sources(options):
         rates.add_source(source)
     if settings.rates_url:

@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import sqlite3
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.events import DomainEvent
 from app.db.fastpath import compiled_insert
@@ -24,6 +26,8 @@ from app.db.models import EventCursorRow, OutboxEventRow
 from app.services.writer import Writer
 
 logger = logging.getLogger(__name__)
+
+_OUTBOX: Table = OutboxEventRow.__table__  # type: ignore[assignment]  # declarative tables are Tables
 
 
 @dataclass(frozen=True)
@@ -40,27 +44,29 @@ def _to_event(row: OutboxEventRow) -> OutboxEvent:
     return OutboxEvent(row.seq, row.type, row.invoice_id, row.store_id, dict(row.payload), row.created_at)
 
 
-async def add_events(session: Any, events: Iterable[DomainEvent], *, now: datetime | None = None) -> None:
+async def add_events(session: AsyncSession, events: Iterable[DomainEvent], *, now: datetime | None = None) -> None:
     """Write events in the caller's transaction (commit first, then publish)."""
     when = now or datetime.now(UTC)
     rows = [{"type": e.type, "invoice_id": e.invoice_id, "store_id": e.store_id, "payload": e.to_payload(),
              "created_at": when} for e in events]
     if rows:
-        await session.execute(insert(OutboxEventRow.__table__), rows)
+        await session.execute(insert(_OUTBOX), rows)
         session.info["outbox"] = True
 
 
-def insert_events_sync(conn: Any, events: Iterable[DomainEvent], *, now: datetime) -> list[OutboxEvent]:
+def insert_events_sync(conn: sqlite3.Connection, events: Iterable[DomainEvent], *, now: datetime) -> list[OutboxEvent]:
     """The same as add_events, on the writer's sqlite3 connection (Writer.run_sync). Returns the
     rows as written (with their seq) so the bus can publish them after commit without a re-read."""
-    compiled = compiled_insert(OutboxEventRow.__table__)
+    compiled = compiled_insert(_OUTBOX)
     written = []
     for e in events:
         payload = e.to_payload()
         cursor = conn.execute(compiled.sql, compiled.params({
             "type": e.type, "invoice_id": e.invoice_id, "store_id": e.store_id, "payload": payload,
             "created_at": now}))
-        written.append(OutboxEvent(cursor.lastrowid, e.type, e.invoice_id, e.store_id, payload, now))
+        seq = cursor.lastrowid
+        assert seq is not None, "an INSERT always sets lastrowid"
+        written.append(OutboxEvent(seq, e.type, e.invoice_id, e.store_id, payload, now))
     return written
 
 
@@ -68,6 +74,7 @@ RECENT = 4096  # dispatched events kept in memory for durable consumers catching
 SAFETY_POLL_S = 1.0  # the bus re-reads the outbox at least this often even without a wake-up
 CURSOR_FLUSH_S = 5.0  # an idle consumer's cursor is persisted at least this often
 T = TypeVar("T")
+V = TypeVar("V")
 
 Subscriber = Callable[[OutboxEvent], None]
 
@@ -133,7 +140,7 @@ class EventBus:
 
     async def dispatch(self) -> None:
         while True:
-            batch = []
+            batch: list[OutboxEvent] = []
             while self._last_dispatched + 1 + len(batch) in self._known:
                 batch.append(self._known.pop(self._last_dispatched + 1 + len(batch)))
             if not batch:
@@ -207,7 +214,7 @@ class EventBus:
         self._dirty_cursors.discard(consumer)
 
     async def consume(self, consumer: str, plan: Callable[[list[OutboxEvent]], Awaitable[list[T]]],
-                      write: Callable[[Any, list[T]], Awaitable[int]], *, limit: int = 200) -> tuple[int, int]:
+                      write: Callable[[AsyncSession, list[T]], Awaitable[int]], *, limit: int = 200) -> tuple[int, int]:
         """One step of a durable consumer (webhooks, notifications): read the events after its cursor,
         `plan` what they imply, and `write` that together with the new cursor in one transaction.
         Returns (events read, rows written). A batch that implies nothing only moves the cursor in
@@ -237,7 +244,7 @@ class EventBus:
             await self.set_cursor(consumer, self._cursors[consumer])
 
 
-async def cached_lookup(cache: dict[str, Any], key: str | None, fetch: Callable[[str], Awaitable[Any]]) -> Any:
+async def cached_lookup(cache: dict[str, V | None], key: str | None, fetch: Callable[[str], Awaitable[V]]) -> V | None:
     """Durable consumers look the same store/invoice up for many events of a batch: once each, and
     None for one that no longer exists."""
     from app.core.errors import NotFound
@@ -252,7 +259,7 @@ async def cached_lookup(cache: dict[str, Any], key: str | None, fetch: Callable[
     return cache[key]
 
 
-async def _save_cursor(session: Any, consumer: str, seq: int) -> None:
+async def _save_cursor(session: AsyncSession, consumer: str, seq: int) -> None:
     row = await session.get(EventCursorRow, consumer)
     if row is None:
         session.add(EventCursorRow(consumer=consumer, last_seq=seq))

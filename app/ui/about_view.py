@@ -5,12 +5,12 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from app.ui.context import UiContext
+from app.ui.context import WindowContext
 from app.ui.icons import app_icon
 
 
 class AboutView(QWidget):
-    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: WindowContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         s = ctx.settings
         logo = QLabel()

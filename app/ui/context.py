@@ -1,15 +1,16 @@
 """What every view gets: the services, the owned task runner, the bridge and a few helpers.
 
-``services`` is the headless app's ``Services`` object, typed loosely on purpose: app.ui may not
-import app.services (it pulls in SQLAlchemy; an import-linter contract forbids it, including
-TYPE_CHECKING imports). The attributes the UI uses are listed in docs/gui.md.
+``UiContext[S]`` is generic in the services it carries: the window's views take
+``UiContext[UiServices]`` (``WindowContext``), the kiosk ``UiContext[KioskServices]``, the invoice
+dialogs ``UiContext[InvoicingServices]`` (app/ui/ports.py). The composition root passes the real
+``Services``; tests pass fakes that satisfy the same Protocols.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QWidget
@@ -17,43 +18,45 @@ from PySide6.QtWidgets import QWidget
 from app.core.errors import UserFacingError
 from app.ui.bridge import EventBridge
 from app.ui.errors import show_error
+from app.ui.ports import UiServices, UiSettings
 from app.ui.tasks import TaskOwner
 from app.ui.tray import TrayNotifier
 
+if TYPE_CHECKING:
+    import asyncio
+
+    from app.ui.kiosk.window import KioskWindow
+
+S = TypeVar("S", covariant=True)
+T = TypeVar("T")
+
+
+def _no_pos(_store_id: str | None) -> None:
+    return None
+
 
 @dataclass
-class UiContext:
-    services: Any
-    settings: Any  # app.config.Settings
+class UiContext(Generic[S]):
+    services: S
+    settings: UiSettings
     tasks: TaskOwner
     bridge: EventBridge
     tray: TrayNotifier
     qsettings: QSettings
-    urls: Callable[[], Mapping[str, str]] = dict
-    open_pos: Callable[[str | None], None] = lambda _store_id: None
+    open_pos: Callable[[str | None], object] = _no_pos
     parent: QWidget | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    kiosk: KioskWindow | None = None  # the open point of sale (one at a time)
 
-    def run(self, coro: Coroutine[Any, Any, Any], on_done: Callable[[Any], None] | None = None, *,
+    def run(self, coro: Coroutine[Any, Any, T], on_done: Callable[[T], object] | None = None, *,
             name: str = "ui", parent: QWidget | None = None,
-            on_user_error: Callable[[UserFacingError], None] | None = None) -> Any:
+            on_user_error: Callable[[UserFacingError], object] | None = None) -> asyncio.Task[T] | None:
         """Run ``coro`` as an owned task; UserFacingError -> show_error on ``parent`` (or the window)."""
         where = parent or self.parent
-        return self.tasks.spawn(coro, name=name, on_done=on_done,
-                                on_user_error=on_user_error or (lambda e: show_error(where, e)))
 
-    def service(self, name: str) -> Any | None:
-        """An optional service built by another part of the app (None if it does not exist yet)."""
-        found = getattr(self.services, name, None)
-        if found is None:
-            found = getattr(self.services, "extras", {}).get(name)
-        return found
+        def shown(error: UserFacingError) -> None:
+            show_error(where, error)
 
-    def checkout_url(self, invoice_id: str) -> str | None:
-        urls = self.urls()
-        base = urls.get("public") or urls.get("private")
-        return f"{base.rstrip('/')}/i/{invoice_id}" if base else None
+        return self.tasks.spawn(coro, name=name, on_done=on_done, on_user_error=on_user_error or shown)
 
-    @property
-    def chain(self) -> Any | None:
-        return getattr(self.services, "chain", None)
+
+WindowContext = UiContext[UiServices]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSettings
 from PySide6.QtWidgets import QMessageBox, QWidget
@@ -28,6 +28,7 @@ from app.ui.invoices_view import InvoiceListView
 from app.ui.main_window import MainWindow
 from app.ui.new_invoice_dialog import NewInvoiceDialog
 from app.ui.notifications import PaymentNotifier
+from app.ui.ports import GuiRuntime, UiServices
 from app.ui.pos import open_pos
 from app.ui.products_view import ProductsView
 from app.ui.settings_view import SettingsView
@@ -37,22 +38,26 @@ from app.ui.tray import TrayNotifier
 from app.ui.wallets_view import WalletsView
 from app.ui.wizard import FirstRunWizard
 
+if TYPE_CHECKING:
+    from app.chain.models import ChainState
+    from app.config import Settings
+
 logger = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_START_FAILED = 1
 EXIT_ALREADY_RUNNING = 3
-RuntimeFactory = Callable[[Any], Any]
+RuntimeFactory = Callable[["Settings"], GuiRuntime]  # app.runtime.Runtime, passed by app.__main__
 
 
-def gui_settings(settings: Any) -> QSettings:
+def gui_settings(settings: Settings) -> QSettings:
     """Window geometry and GUI preferences, in an ini file under the network's data dir."""
     settings.network_dir.mkdir(parents=True, exist_ok=True)
     return QSettings(str(settings.network_dir / "gui.ini"), QSettings.Format.IniFormat)
 
 
 class GuiController(QObject):
-    def __init__(self, settings: Any, runtime_factory: RuntimeFactory, *, pos_store: str | None = None,
+    def __init__(self, settings: Settings, runtime_factory: RuntimeFactory, *, pos_store: str | None = None,
                  crash_dialogs: bool = True) -> None:
         super().__init__()
         self.settings = settings
@@ -65,9 +70,10 @@ class GuiController(QObject):
         self.reporter = CrashReporter(settings.log_dir, self.window, dialogs=crash_dialogs)
         self.runtime = runtime_factory(settings)
         self.tasks = TaskOwner("gui")
-        self.ctx: UiContext | None = None
+        self.ctx: UiContext[UiServices] | None = None
         self.bridge: EventBridge | None = None
         self.views: dict[str, QWidget] = {}
+        self._reloads: dict[str, Callable[[], None]] = {}  # views that reload when shown or on F5
         self.wizard: FirstRunWizard | None = None
         self.stores: list[Store] = []
         self.wallets: list[Wallet] = []
@@ -75,16 +81,14 @@ class GuiController(QObject):
         self._quit: asyncio.Event | None = None
         self._attached: asyncio.Event | None = None
         self._stopped = False
-        self.alongside_result: Any = None
+        self.alongside_result: asyncio.Future[object] | None = None  # run_controller(alongside=...)
         self._connect_window()
 
     # -- before the loop -----------------------------------------------------------------------
 
     def prepare(self) -> None:
-        """Synchronous, before qasync runs: start Electrum's loop thread if the runtime allows it."""
-        hook = getattr(self.runtime, "start_chain_loop", None)
-        if callable(hook):
-            hook()
+        """Synchronous, before qasync runs: start Electrum's loop thread."""
+        self.runtime.start_chain_loop()
 
     def _connect_window(self) -> None:
         w = self.window
@@ -185,19 +189,30 @@ class GuiController(QObject):
 
     # -- views ---------------------------------------------------------------------------------
 
-    def attach(self) -> None:
+    @property
+    def services(self) -> UiServices:
         services = self.runtime.services
-        chain = getattr(services, "chain", None)
-        self.bridge = EventBridge(services.events, chain.state if chain is not None else None, self)
+        assert services is not None, "the runtime has not started"
+        return services
+
+    def attach(self) -> None:
+        services = self.services
+        self.bridge = EventBridge(services.events, services.chain, self)
         self.ctx = UiContext(services=services, settings=self.settings, tasks=self.tasks, bridge=self.bridge,
-                             tray=self.tray, qsettings=self.qsettings, urls=lambda: self.runtime.urls,
-                             open_pos=self.open_pos, parent=self.window)
+                             tray=self.tray, qsettings=self.qsettings, open_pos=self.open_pos, parent=self.window)
         ctx = self.ctx
+        self.dashboard = Dashboard(ctx)
+        self.invoices_view = InvoiceListView(ctx)
+        self.stores_view = StoresView(ctx)
+        self.wallets_view = WalletsView(ctx)
+        products, settings = ProductsView(ctx), SettingsView(ctx)
         self.views = {
-            "Dashboard": Dashboard(ctx), "Invoices": InvoiceListView(ctx), "Stores": StoresView(ctx),
-            "Wallets": WalletsView(ctx), "Products": ProductsView(ctx), "Settings": SettingsView(ctx),
-            "About": AboutView(ctx),
+            "Dashboard": self.dashboard, "Invoices": self.invoices_view, "Stores": self.stores_view,
+            "Wallets": self.wallets_view, "Products": products, "Settings": settings, "About": AboutView(ctx),
         }
+        self._reloads = {"Dashboard": self.dashboard.reload, "Stores": self.stores_view.reload,
+                         "Wallets": self.wallets_view.reload, "Products": products.reload,
+                         "Settings": settings.reload}
         self.window.add_views(self.views)
         self.notifier = PaymentNotifier(self.bridge, self.tray, self.qsettings, self)
         self._connect_views()
@@ -209,19 +224,16 @@ class GuiController(QObject):
         self._attached.set()
 
     def _connect_views(self) -> None:
-        dash: Dashboard = self.views["Dashboard"]  # type: ignore[assignment]
-        invoices: InvoiceListView = self.views["Invoices"]  # type: ignore[assignment]
+        dash, invoices = self.dashboard, self.invoices_view
         dash.newInvoiceRequested.connect(self.new_invoice)
         dash.posRequested.connect(lambda: self.open_pos(self.pos_store))
         dash.invoiceActivated.connect(self.show_invoice)
         invoices.newInvoiceRequested.connect(self.new_invoice)
-        stores: StoresView = self.views["Stores"]  # type: ignore[assignment]
-        stores.storesChanged.connect(self._on_stores_changed)
-        wallets: WalletsView = self.views["Wallets"]  # type: ignore[assignment]
-        wallets.walletsChanged.connect(self.refresh_all)
+        self.stores_view.storesChanged.connect(self._on_stores_changed)
+        self.wallets_view.walletsChanged.connect(self.refresh_all)
 
     async def _first_run_check(self) -> tuple[list[Wallet], list[Store]]:
-        services = self.runtime.services
+        services = self.services
         wallets, stores = await services.wallets.list(), await services.stores.list()
         self.wallets, self.stores = wallets, stores
         if not wallets or not stores:
@@ -243,31 +255,27 @@ class GuiController(QObject):
 
     def _on_stores_changed(self, stores: list[Store]) -> None:
         self.stores = stores
-        invoices: InvoiceListView = self.views["Invoices"]  # type: ignore[assignment]
-        invoices.set_stores(stores)
+        self.invoices_view.set_stores(stores)
 
     def refresh_all(self) -> None:
         if self.ctx is None:
             return
-        for view in self.views.values():
-            reload = getattr(view, "reload", None)
-            if callable(reload):
-                reload()
-        invoices: InvoiceListView = self.views["Invoices"]  # type: ignore[assignment]
-        invoices.apply_filters()
+        for reload in self._reloads.values():
+            reload()
+        self.invoices_view.apply_filters()
 
     def _on_window_view_shown(self, name: str) -> None:
         """Views other than the live ones (dashboard, invoices) refresh when they are shown."""
-        view = self.views.get(name)
-        if name not in ("Dashboard", "Invoices") and hasattr(view, "reload"):
-            view.reload()  # type: ignore[union-attr]
+        reload = self._reloads.get(name)
+        if name != "Dashboard" and reload is not None:
+            reload()
 
     def _on_window_search_requested(self) -> None:
-        if "Invoices" in self.views:
+        if self.views:
             self.window.show_view("Invoices")
-            self.views["Invoices"].focus_search()  # type: ignore[attr-defined]
+            self.invoices_view.focus_search()
 
-    def _on_bridge_chain_state_changed(self, state: Any) -> None:
+    def _on_bridge_chain_state_changed(self, state: ChainState | None) -> None:
         if state is None:
             return
         text = "connected" if state.connected else "offline"
@@ -282,7 +290,7 @@ class GuiController(QObject):
         if self.ctx is None:
             return None
         dialog = NewInvoiceDialog(self.ctx, self.stores, store_id=store_id, parent=self.window)
-        dialog.invoiceCreated.connect(lambda inv: self.views["Invoices"].model.add_created(inv.id))  # type: ignore[attr-defined]
+        dialog.invoiceCreated.connect(lambda inv: self.invoices_view.model.add_created(inv.id))
         dialog.open()
         self.new_invoice_dialog = dialog
         return dialog
@@ -290,12 +298,12 @@ class GuiController(QObject):
     def back_up(self) -> BackupDialog | None:
         if self.ctx is None:
             return None
-        dialog = BackupDialog(self.ctx, parent=self.window)
+        dialog = BackupDialog(self.ctx, self.ctx.services.backups, parent=self.window)
         dialog.open()
         return dialog
 
     def show_invoice(self, invoice_id: str) -> None:
-        invoices: InvoiceListView = self.views["Invoices"]  # type: ignore[assignment]
+        invoices = self.invoices_view
         self.window.show_view("Invoices")
         if not invoices.select_invoice(invoice_id):
             invoices.detail.show_invoice(invoice_id)

@@ -23,10 +23,11 @@ from PySide6.QtWidgets import (
 from app.core.records import Invoice, Page
 from app.ui import formatting
 from app.ui.chart import Bar, SalesChart
-from app.ui.context import UiContext
+from app.ui.context import WindowContext
 from app.ui.invoice_table_model import status_text
 from app.ui.queries import InvoiceQuery
 from app.ui.sales import SOLD, SalesSummary, Totals, load_sales, merge_recent
+from app.ui.widget_names import named
 
 RELOAD_DEBOUNCE_MS = 1500
 OPEN = ("pending", "paid", "confirmed")
@@ -57,11 +58,11 @@ class SyncStatusWidget(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setProperty("role", "card")
-        self.headline = QLabel("Chain: starting…", objectName="chainHeadline")
+        self.headline = named(QLabel("Chain: starting…"), "chainHeadline")
         self.headline.setProperty("role", "h2")
-        self.detail = QLabel(objectName="chainDetail", wordWrap=True)
+        self.detail = named(QLabel(wordWrap=True), "chainDetail")
         self.detail.setProperty("role", "muted")
-        self.progress = QProgressBar(objectName="syncProgress", textVisible=True)
+        self.progress = named(QProgressBar(textVisible=True), "syncProgress")
         self.progress.hide()
         self._max_pending = 0
         layout = QVBoxLayout(self)
@@ -102,15 +103,15 @@ class Dashboard(QWidget):
     invoiceActivated = Signal(str)  # noqa: N815
     loaded = Signal()
 
-    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: WindowContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
         self.summary: SalesSummary | None = None
         self.counts_loaded = False
-        self.values = {k: QLabel("…", objectName=f"sales_{k}") for k in ("today", "week", "month", "open")}
-        self.subs = {k: QLabel(objectName=f"sales_{k}_sub") for k in self.values}
+        self.values = {k: named(QLabel("…"), f"sales_{k}") for k in ("today", "week", "month", "open")}
+        self.subs = {k: named(QLabel(), f"sales_{k}_sub") for k in self.values}
         self.chart = SalesChart()
-        self.recent = QListWidget(objectName="recentPayments")
+        self.recent = named(QListWidget(), "recentPayments")
         self.recent.itemActivated.connect(self._on_recent_item_activated)
         self.sync = SyncStatusWidget()
         self._reload_timer = QTimer(self, singleShot=True, interval=RELOAD_DEBOUNCE_MS)
@@ -129,9 +130,9 @@ class Dashboard(QWidget):
     def _layout(self) -> None:
         title = QLabel("Dashboard")
         title.setProperty("role", "h1")
-        new_button = QPushButton("New invoice", objectName="dashboardNewInvoice")
+        new_button = named(QPushButton("New invoice"), "dashboardNewInvoice")
         new_button.clicked.connect(self.newInvoiceRequested.emit)
-        pos_button = QPushButton("Point of sale", objectName="posButton")
+        pos_button = named(QPushButton("Point of sale"), "posButton")
         pos_button.clicked.connect(self.posRequested.emit)
         head = QHBoxLayout()
         head.addWidget(title, 1)

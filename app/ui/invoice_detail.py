@@ -27,6 +27,7 @@ from app.ui.dialogs import confirm
 from app.ui.invoice_table_model import status_text
 from app.ui.qr import QrLabel
 from app.ui.theme import status_color
+from app.ui.widget_names import named
 
 logger = logging.getLogger(__name__)
 
@@ -41,20 +42,20 @@ class InvoiceDetailPanel(QWidget):
         self._ctx = ctx
         self.invoice: Invoice | None = None
         self.setMinimumWidth(340)
-        self._title = QLabel("Select an invoice", objectName="detailTitle")
+        self._title = named(QLabel("Select an invoice"), "detailTitle")
         self._title.setProperty("role", "h2")
         self._title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self._status = QLabel(objectName="detailStatus")
+        self._status = named(QLabel(), "detailStatus")
         self._status.setProperty("role", "h2")
         self._fields = {name: QLabel() for name in ("price", "amount", "paid", "remaining", "created", "expires",
                                                       "order", "email", "rate")}
         for label in self._fields.values():
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             label.setWordWrap(True)
-        self._address = QLineEdit(objectName="detailAddress", readOnly=True)
+        self._address = named(QLineEdit(readOnly=True), "detailAddress")
         self._address.setFrame(False)
         self._qr = QrLabel(200)
-        self._payments = QTableWidget(0, len(PAYMENT_COLUMNS), objectName="paymentsTable")
+        self._payments = named(QTableWidget(0, len(PAYMENT_COLUMNS)), "paymentsTable")
         self._payments.setHorizontalHeaderLabels(PAYMENT_COLUMNS)
         self._payments.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self._payments.verticalHeader().hide()
@@ -72,7 +73,7 @@ class InvoiceDetailPanel(QWidget):
                  ("mark_invalid", "Mark invalid", self._on_mark_invalid_clicked))
         buttons = {}
         for key, text, slot in specs:
-            button = QPushButton(text, objectName=key)
+            button = named(QPushButton(text), key)
             button.clicked.connect(slot)
             buttons[key] = button
         return buttons

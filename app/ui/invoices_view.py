@@ -26,13 +26,14 @@ from PySide6.QtWidgets import (
 
 from app.core.records import Store
 from app.core.statuses import InvoiceStatus
-from app.ui.context import UiContext
+from app.ui.context import WindowContext
 from app.ui.csv_export import export_csv
 from app.ui.dialogs import inform
 from app.ui.invoice_detail import InvoiceDetailPanel
 from app.ui.invoice_table_model import COL_DESCRIPTION, COLUMN_WIDTHS, InvoiceTableModel
 from app.ui.queries import InvoiceQuery
 from app.ui.theme import STATUS_LABELS
+from app.ui.widget_names import named
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ SEARCH_DEBOUNCE_MS = 300
 class InvoiceListView(QWidget):
     newInvoiceRequested = Signal()  # noqa: N815
 
-    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: WindowContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
         invoices = ctx.services.invoices
@@ -51,7 +52,7 @@ class InvoiceListView(QWidget):
         self.detail = InvoiceDetailPanel(ctx)
         self._build_filters()
         self.table = self._build_table()
-        self._count = QLabel(objectName="invoiceCount")
+        self._count = named(QLabel(), "invoiceCount")
         self._count.setProperty("role", "muted")
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DEBOUNCE_MS)
         self._search_timer.timeout.connect(self.apply_filters)
@@ -59,28 +60,28 @@ class InvoiceListView(QWidget):
         self._layout()
 
     def _build_filters(self) -> None:
-        self.store_combo = QComboBox(objectName="storeFilter")
+        self.store_combo = named(QComboBox(), "storeFilter")
         self.store_combo.addItem("All stores", None)
-        self.status_combo = QComboBox(objectName="statusFilter")
+        self.status_combo = named(QComboBox(), "statusFilter")
         self.status_combo.addItem("Any status", None)
         self.status_combo.addItem("Open (waiting, paid, confirming)", ("pending", "paid", "confirmed"))
         for status in InvoiceStatus:
             self.status_combo.addItem(STATUS_LABELS[status], (str(status),))
-        self.use_dates = QCheckBox("From", objectName="useDates")
+        self.use_dates = named(QCheckBox("From"), "useDates")
         today = QDate.currentDate()
-        self.date_from = QDateEdit(today.addDays(-30), calendarPopup=True, objectName="dateFrom")
-        self.date_to = QDateEdit(today, calendarPopup=True, objectName="dateTo")
+        self.date_from = named(QDateEdit(today.addDays(-30), calendarPopup=True), "dateFrom")
+        self.date_to = named(QDateEdit(today, calendarPopup=True), "dateTo")
         for edit in (self.date_from, self.date_to):
             edit.setDisplayFormat("yyyy-MM-dd")
             edit.setEnabled(False)
-        self.search = QLineEdit(objectName="invoiceSearch", clearButtonEnabled=True)
+        self.search = named(QLineEdit(clearButtonEnabled=True), "invoiceSearch")
         self.search.setPlaceholderText("Search id, order, description, address, email  (Ctrl+F)")
-        self.new_button = QPushButton("New invoice", objectName="newInvoice")
+        self.new_button = named(QPushButton("New invoice"), "newInvoice")
         self.new_button.setToolTip("Ctrl+N")
-        self.export_button = QPushButton("Export CSV…", objectName="exportCsv")
+        self.export_button = named(QPushButton("Export CSV…"), "exportCsv")
 
     def _build_table(self) -> QTableView:
-        table = QTableView(objectName="invoiceTable")
+        table = named(QTableView(), "invoiceTable")
         table.setModel(self.model)
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -127,7 +128,7 @@ class InvoiceListView(QWidget):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.table)
         left_layout.addWidget(self._count)
-        splitter = QSplitter(Qt.Orientation.Horizontal, objectName="invoiceSplitter")
+        splitter = named(QSplitter(Qt.Orientation.Horizontal), "invoiceSplitter")
         splitter.addWidget(left)
         splitter.addWidget(self.detail)
         splitter.setStretchFactor(0, 3)

@@ -1,7 +1,7 @@
 """``run_gui(settings, pos_store=None) -> int``: the window's entry point (called by app.__main__).
 
 Order matters (docs/gui.md, /work/shared/SETUP.md):
-1. Electrum's loop thread starts first (``Runtime.start_chain_loop()`` when the runtime offers it).
+1. Electrum's loop thread starts first (``Runtime.start_chain_loop()``).
 2. A qasync ``QEventLoop`` becomes the asyncio loop of the GUI thread. We set it with
    ``asyncio.set_event_loop`` and do NOT install qasync's event-loop policy, so a loop Electrum creates
    later in its own thread is still a plain asyncio loop.
@@ -12,29 +12,25 @@ Order matters (docs/gui.md, /work/shared/SETUP.md):
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import signal
 import sys
 from collections.abc import Callable, Coroutine
-from typing import Any
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
-import qasync
+import qasync  # app/ui/__init__.py has set QT_API=pyside6 before this import
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from app.ui.controller import GuiController
+from app.ui.controller import GuiController, RuntimeFactory
 from app.ui.theme import apply_theme, follow_system
 
+if TYPE_CHECKING:
+    from app.config import Settings
+
 logger = logging.getLogger(__name__)
-
-RuntimeFactory = Callable[[Any], Any]
-
-
-def default_runtime_factory() -> RuntimeFactory:
-    """The headless app's Runtime. Resolved at call time: app.ui must not depend on app.runtime at import
-    (it pulls in the database layer); the composition root may pass ``runtime_factory`` instead."""
-    return importlib.import_module("app.runtime").Runtime  # type: ignore[no-any-return]
+SignalHandler = Callable[[int, FrameType | None], Any] | int | None  # what signal.getsignal returns
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:
@@ -48,25 +44,27 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def _install_signal_handlers(controller: GuiController) -> tuple[QTimer, dict[int, Any]]:
+def _install_signal_handlers(controller: GuiController) -> tuple[QTimer, dict[signal.Signals, SignalHandler]]:
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     for sig in previous:
         signal.signal(sig, lambda *_a: controller.request_quit())
     # Python runs signal handlers only when it gets control: wake it up regularly.
-    timer = QTimer(interval=250)
+    timer = QTimer()
+    timer.setInterval(250)
     timer.timeout.connect(lambda: None)
     timer.start()
     return timer, previous
 
 
-def run_gui(settings: Any, pos_store: str | None = None, *, runtime_factory: RuntimeFactory | None = None) -> int:
+def run_gui(settings: Settings, runtime_factory: RuntimeFactory, pos_store: str | None = None) -> int:
+    """The composition root (app.__main__) passes ``app.runtime.Runtime`` as ``runtime_factory``."""
     make_application()
-    controller = GuiController(settings, runtime_factory or default_runtime_factory(), pos_store=pos_store)
+    controller = GuiController(settings, runtime_factory, pos_store=pos_store)
     return run_controller(controller)
 
 
 def run_controller(controller: GuiController,
-                   alongside: Callable[[GuiController], Coroutine[Any, Any, Any]] | None = None) -> int:
+                   alongside: Callable[[GuiController], Coroutine[Any, Any, object]] | None = None) -> int:
     """Electrum's loop first, then the qasync loop runs the controller until Quit.
 
     ``alongside`` (tests, demos) runs as a second task on the same loop; it is awaited (or cancelled)

@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui.widget_names import named
+
 logger = logging.getLogger(__name__)
 
 NAV = ("Dashboard", "Invoices", "Stores", "Wallets", "Products", "Settings", "About")
@@ -30,9 +32,9 @@ class LoadingPage(QWidget):
         super().__init__(parent)
         self.title = QLabel("RedWaves", alignment=Qt.AlignmentFlag.AlignCenter)
         self.title.setProperty("role", "h1")
-        self.message = QLabel("Starting…", objectName="loadingMessage", alignment=Qt.AlignmentFlag.AlignCenter,
-                              wordWrap=True)
-        self.progress = QProgressBar(objectName="loadingProgress", textVisible=False)
+        self.message = named(QLabel("Starting…", alignment=Qt.AlignmentFlag.AlignCenter,
+                              wordWrap=True), "loadingMessage")
+        self.progress = named(QProgressBar(textVisible=False), "loadingProgress")
         self.progress.setRange(0, 0)
         self.progress.setMaximumWidth(320)
         layout = QVBoxLayout(self)
@@ -64,9 +66,9 @@ class MainWindow(QMainWindow):
         self.quitting = False
         self.views: dict[str, QWidget] = {}
         self.loading = LoadingPage()
-        self.nav = QListWidget(objectName="navigation")
+        self.nav = named(QListWidget(), "navigation")
         self.nav.setFixedWidth(170)
-        self.stack = QStackedWidget(objectName="views")
+        self.stack = named(QStackedWidget(), "views")
         self.nav.currentRowChanged.connect(self._on_nav_current_row_changed)
         self.nav.hide()
         self.stack.addWidget(self.loading)
@@ -76,7 +78,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.nav)
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
-        self.chain_label = QLabel("Chain: starting…", objectName="chainStatus")
+        self.chain_label = named(QLabel("Chain: starting…"), "chainStatus")
         self.statusBar().addPermanentWidget(self.chain_label)
         self.actions_by_name: dict[str, QAction] = {}
         self._build_menus()

@@ -30,6 +30,7 @@ from app.ui.context import UiContext
 from app.ui.invoice_table_model import status_text
 from app.ui.qr import QrLabel
 from app.ui.theme import status_color
+from app.ui.widget_names import named
 
 PAID_STATUSES = {InvoiceStatus.PAID, InvoiceStatus.CONFIRMED, InvoiceStatus.COMPLETE}
 FIELD_WIDGETS = {"price": "amount", "currency": "currency", "description": "description",
@@ -59,17 +60,17 @@ class NewInvoiceDialog(QDialog):
 
     def _build_form(self, stores: list[Store], store_id: str | None) -> QWidget:
         page = QWidget()
-        self.store = QComboBox(objectName="store")
+        self.store = named(QComboBox(), "store")
         for s in stores:
             self.store.addItem(s.name, s.id)
         if store_id:
             self.store.setCurrentIndex(max(0, self.store.findData(store_id)))
-        self.amount = QLineEdit(objectName="amount", placeholderText="e.g. 12.50")
-        self.currency = QComboBox(objectName="currency", editable=True)
-        self.description = QLineEdit(objectName="description", placeholderText="What is being sold (optional)")
-        self.order = QLineEdit(objectName="order", placeholderText="Your order number (optional)")
-        self.email = QLineEdit(objectName="email", placeholderText="For the receipt (optional)")
-        self.error = QLabel(objectName="error", wordWrap=True)
+        self.amount = named(QLineEdit(placeholderText="e.g. 12.50"), "amount")
+        self.currency = named(QComboBox(editable=True), "currency")
+        self.description = named(QLineEdit(placeholderText="What is being sold (optional)"), "description")
+        self.order = named(QLineEdit(placeholderText="Your order number (optional)"), "order")
+        self.email = named(QLineEdit(placeholderText="For the receipt (optional)"), "email")
+        self.error = named(QLabel(wordWrap=True), "error")
         self.error.setProperty("role", "error")
         self.store.currentIndexChanged.connect(self._on_store_current_index_changed)
         self._on_store_current_index_changed()
@@ -124,14 +125,14 @@ class NewInvoiceDialog(QDialog):
     def _build_payment_page(self) -> QWidget:
         page = QWidget()
         self.qr = QrLabel(320)
-        self.pay_amount = QLabel(objectName="payAmount", alignment=Qt.AlignmentFlag.AlignCenter)
+        self.pay_amount = named(QLabel(alignment=Qt.AlignmentFlag.AlignCenter), "payAmount")
         self.pay_amount.setProperty("role", "big")
-        self.pay_fiat = QLabel(objectName="payFiat", alignment=Qt.AlignmentFlag.AlignCenter)
-        self.pay_address = QLabel(objectName="payAddress", alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
+        self.pay_fiat = named(QLabel(alignment=Qt.AlignmentFlag.AlignCenter), "payFiat")
+        self.pay_address = named(QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "payAddress")
         self.pay_address.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.pay_status = QLabel(objectName="payStatus", alignment=Qt.AlignmentFlag.AlignCenter)
+        self.pay_status = named(QLabel(alignment=Qt.AlignmentFlag.AlignCenter), "payStatus")
         self.pay_status.setProperty("role", "h1")
-        close = QPushButton("Done", objectName="done")
+        close = named(QPushButton("Done"), "done")
         close.clicked.connect(self.accept)
         layout = QVBoxLayout(page)
         for widget in (self.qr, self.pay_amount, self.pay_fiat, self.pay_address, self.pay_status):

@@ -32,12 +32,13 @@ from PySide6.QtWidgets import (
 from app.core.errors import UserFacingError
 from app.core.records import Product, Store
 from app.ui import formatting
-from app.ui.context import UiContext
+from app.ui.context import WindowContext
+from app.ui.widget_names import named
 
 COLUMNS = ("", "Name", "Price", "Category", "Stock", "Description")
 
 
-def image_path(ctx: UiContext, image: str | None) -> Path | None:
+def image_path(ctx: WindowContext, image: str | None) -> Path | None:
     """Where services.product_images keeps a product's image (None if there is none)."""
     images = ctx.service("product_images")
     if not image or images is None:
@@ -50,7 +51,7 @@ def image_path(ctx: UiContext, image: str | None) -> Path | None:
 
 
 class ProductDialog(QDialog):
-    def __init__(self, ctx: UiContext, store: Store, product: Product | None = None,
+    def __init__(self, ctx: WindowContext, store: Store, product: Product | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("productDialog")
@@ -58,24 +59,24 @@ class ProductDialog(QDialog):
         self._ctx, self._store, self.product = ctx, store, product
         self.image_name: str | None = product.image if product else None
         self.image_data: bytes | None = None
-        self.name = QLineEdit(product.name if product else "", objectName="productName")
-        self.price = QLineEdit(str(product.price) if product else "", objectName="productPrice")
-        self.category = QLineEdit(product.category if product else "", objectName="productCategory")
-        self.description = QPlainTextEdit(product.description if product else "", objectName="productDescription")
+        self.name = named(QLineEdit(product.name if product else ""), "productName")
+        self.price = named(QLineEdit(str(product.price) if product else ""), "productPrice")
+        self.category = named(QLineEdit(product.category if product else ""), "productCategory")
+        self.description = named(QPlainTextEdit(product.description if product else ""), "productDescription")
         self.description.setFixedHeight(80)
-        self.unlimited = QCheckBox("Unlimited", objectName="unlimitedStock")
-        self.stock = QSpinBox(objectName="productStock")
+        self.unlimited = named(QCheckBox("Unlimited"), "unlimitedStock")
+        self.stock = named(QSpinBox(), "productStock")
         self.stock.setRange(0, 1_000_000)
         self.unlimited.toggled.connect(lambda on: self.stock.setEnabled(not on))
         self.unlimited.setChecked(product is None or product.stock is None)
         self.stock.setValue(product.stock or 0 if product else 0)
-        self.image = QLabel("No image", objectName="productImage")
+        self.image = named(QLabel("No image"), "productImage")
         self.image.setFixedSize(96, 96)
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        choose = QPushButton("Choose image…", objectName="chooseImage")
+        choose = named(QPushButton("Choose image…"), "chooseImage")
         choose.clicked.connect(self._on_choose_button_clicked)
         choose.setEnabled(ctx.service("product_images") is not None)
-        self.error = QLabel(objectName="error", wordWrap=True)
+        self.error = named(QLabel(wordWrap=True), "error")
         self.error.setProperty("role", "error")
         self._show_image()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
@@ -147,14 +148,14 @@ class ProductDialog(QDialog):
 
 
 class ProductsView(QWidget):
-    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: WindowContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
         self.stores: list[Store] = []
         self.products: list[Product] = []
-        self.store_combo = QComboBox(objectName="productStore")
+        self.store_combo = named(QComboBox(), "productStore")
         self.store_combo.currentIndexChanged.connect(self._on_store_combo_current_index_changed)
-        self.table = QTableWidget(0, len(COLUMNS), objectName="productTable")
+        self.table = named(QTableWidget(0, len(COLUMNS)), "productTable")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -173,7 +174,7 @@ class ProductsView(QWidget):
         for text, name, slot in (("Add product…", "addProduct", self._on_add_button_clicked),
                                  ("Edit…", "editProduct", self._on_edit_button_clicked),
                                  ("Archive", "archiveProduct", self._on_archive_button_clicked)):
-            button = QPushButton(text, objectName=name)
+            button = named(QPushButton(text), name)
             button.clicked.connect(slot)
             head.addWidget(button)
         layout = QVBoxLayout(self)

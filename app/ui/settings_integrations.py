@@ -27,13 +27,14 @@ from PySide6.QtWidgets import (
 )
 
 from app.ui import formatting
-from app.ui.context import UiContext
+from app.ui.context import WindowContext
 from app.ui.dialogs import confirm
 from app.ui.store_picker import refill_stores
+from app.ui.widget_names import named
 
 
 def _table(columns: tuple[str, ...], name: str) -> QTableWidget:
-    table = QTableWidget(0, len(columns), objectName=name)
+    table = named(QTableWidget(0, len(columns)), name)
     table.setHorizontalHeaderLabels(columns)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -59,7 +60,7 @@ class SecretShownOnceDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("secretDialog")
         self.setWindowTitle(title)
-        self.secret = QLineEdit(secret, readOnly=True, objectName="secret")
+        self.secret = named(QLineEdit(secret, readOnly=True), "secret")
         copy = QPushButton("Copy")
         copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(secret))
         row = QHBoxLayout()
@@ -80,17 +81,17 @@ class ApiKeysPage(QWidget):
               ("Create and read invoices", ("invoices:create", "invoices:read")),
               ("Read only", ("invoices:read", "stores:read", "products:read", "wallets:read")))
 
-    def __init__(self, ctx: UiContext) -> None:
+    def __init__(self, ctx: WindowContext) -> None:
         super().__init__()
         self._ctx = ctx
         self.service = ctx.service("apikeys")
         self.keys: list[Any] = []
         self.table = _table(self.COLUMNS, "apiKeyTable")
-        self.name = QLineEdit(objectName="apiKeyName", placeholderText="What the key is for, e.g. 'WooCommerce'")
-        self.scope = QComboBox(objectName="apiKeyScope")
+        self.name = named(QLineEdit(placeholderText="What the key is for, e.g. 'WooCommerce'"), "apiKeyName")
+        self.scope = named(QComboBox(), "apiKeyScope")
         for text, scopes in self.SCOPES:
             self.scope.addItem(text, scopes)
-        create, revoke = QPushButton("Create key", objectName="createKey"), QPushButton("Revoke", objectName="revokeKey")
+        create, revoke = named(QPushButton("Create key"), "createKey"), named(QPushButton("Revoke"), "revokeKey")
         create.clicked.connect(self._on_create_button_clicked)
         revoke.clicked.connect(self._on_revoke_button_clicked)
         row = QHBoxLayout()
@@ -138,17 +139,17 @@ class WebhooksPage(QWidget):
     COLUMNS = ("URL", "Events", "Enabled", "Created")
     DELIVERY_COLUMNS = ("When", "Event", "Status", "HTTP", "Attempts", "Next attempt", "Error")
 
-    def __init__(self, ctx: UiContext) -> None:
+    def __init__(self, ctx: WindowContext) -> None:
         super().__init__()
         self._ctx = ctx
         self.service = ctx.service("webhooks")
         self.hooks: list[Any] = []
         self.table = _table(self.COLUMNS, "webhookTable")
         self.deliveries = _table(self.DELIVERY_COLUMNS, "deliveryTable")
-        self.store = QComboBox(objectName="webhookStore")
+        self.store = named(QComboBox(), "webhookStore")
         self.store.currentIndexChanged.connect(lambda _i: self.reload_hooks())
-        self.url = QLineEdit(objectName="webhookUrl", placeholderText="https://example.com/redwaves-webhook")
-        add, delete = QPushButton("Add webhook", objectName="addWebhook"), QPushButton("Delete", objectName="deleteWebhook")
+        self.url = named(QLineEdit(placeholderText="https://example.com/redwaves-webhook"), "webhookUrl")
+        add, delete = named(QPushButton("Add webhook"), "addWebhook"), named(QPushButton("Delete"), "deleteWebhook")
         add.clicked.connect(self._on_add_button_clicked)
         delete.clicked.connect(self._on_delete_button_clicked)
         self.table.currentCellChanged.connect(lambda row, *_: self._load_deliveries(row))

@@ -24,10 +24,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.ui.context import UiContext
+from app.ui.context import WindowContext
 from app.ui.settings_integrations import ApiKeysPage, WebhooksPage
 from app.ui.store_form import currency_combo
 from app.ui.store_picker import refill_stores
+from app.ui.widget_names import named
 
 NOT_AVAILABLE = "Not available in this version yet."
 
@@ -50,12 +51,12 @@ def unavailable(what: str) -> QWidget:
 
 
 class NetworkPage(QWidget):
-    def __init__(self, ctx: UiContext) -> None:
+    def __init__(self, ctx: WindowContext) -> None:
         super().__init__()
         self._ctx = ctx
         s = ctx.settings
-        self.chain = QLabel(objectName="chainState", wordWrap=True)
-        self.urls = QLabel(objectName="listenerUrls", wordWrap=True)
+        self.chain = named(QLabel(wordWrap=True), "chainState")
+        self.urls = named(QLabel(wordWrap=True), "listenerUrls")
         self.urls.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         self.urls.setOpenExternalLinks(True)
         form = QFormLayout(self)
@@ -87,13 +88,13 @@ class NetworkPage(QWidget):
 
 
 class RatesPage(QWidget):
-    def __init__(self, ctx: UiContext) -> None:
+    def __init__(self, ctx: WindowContext) -> None:
         super().__init__()
         self._ctx = ctx
         self.currency = currency_combo("USD")
-        self.rate = QLineEdit(objectName="rate", placeholderText="fiat per 1 BTC")
+        self.rate = named(QLineEdit(placeholderText="fiat per 1 BTC"), "rate")
         self.status = muted("")
-        save = QPushButton("Set manual rate", objectName="setRate")
+        save = named(QPushButton("Set manual rate"), "setRate")
         save.clicked.connect(self._on_save_button_clicked)
         form = QFormLayout(self)
         form.addRow("Currency", self.currency)
@@ -110,13 +111,13 @@ class RatesPage(QWidget):
 
 
 class NotificationsPage(QWidget):
-    def __init__(self, ctx: UiContext) -> None:
+    def __init__(self, ctx: WindowContext) -> None:
         super().__init__()
         q = ctx.qsettings
-        self.payments = QCheckBox("Show a desktop notification when a payment arrives", objectName="notifyPayments")
+        self.payments = named(QCheckBox("Show a desktop notification when a payment arrives"), "notifyPayments")
         self.payments.setChecked(str(q.value("notifications/payments", "true")).lower() != "false")
         self.payments.toggled.connect(lambda on: q.setValue("notifications/payments", "true" if on else "false"))
-        self.tray = QCheckBox("Closing the window keeps RedWaves serving in the tray", objectName="minimizeToTray")
+        self.tray = named(QCheckBox("Closing the window keeps RedWaves serving in the tray"), "minimizeToTray")
         self.tray.setChecked(ctx.settings.gui_minimize_to_tray)
         self.tray.setEnabled(False)
         layout = QVBoxLayout(self)
@@ -128,11 +129,11 @@ class NotificationsPage(QWidget):
 
 
 class TorPage(QWidget):
-    def __init__(self, ctx: UiContext) -> None:
+    def __init__(self, ctx: WindowContext) -> None:
         super().__init__()
         self._ctx = ctx
         self.tor = ctx.service("tor")
-        self.enabled = QCheckBox("Use Tor (Electrum over Tor, checkout as an .onion site)", objectName="torEnabled")
+        self.enabled = named(QCheckBox("Use Tor (Electrum over Tor, checkout as an .onion site)"), "torEnabled")
         self.enabled.setChecked(str(ctx.qsettings.value("tor/requested", "false")).lower() == "true")
         self.enabled.toggled.connect(self._on_enabled_toggled)
         self.status = muted("")
@@ -159,13 +160,13 @@ class TorPage(QWidget):
 
 
 class TlsPage(QWidget):
-    def __init__(self, ctx: UiContext) -> None:
+    def __init__(self, ctx: WindowContext) -> None:
         super().__init__()
         self._ctx = ctx
         self.tls = ctx.service("tls")
         self.status = muted(f"TLS service: {NOT_AVAILABLE}")
         self.status.setObjectName("tlsStatus")
-        self.enabled = QCheckBox("Serve the public checkout over HTTPS", objectName="tlsEnabled")
+        self.enabled = named(QCheckBox("Serve the public checkout over HTTPS"), "tlsEnabled")
         self.enabled.setEnabled(self.tls is not None)
         self.enabled.toggled.connect(self._on_enabled_toggled)
         layout = QVBoxLayout(self)
@@ -192,11 +193,11 @@ class TlsPage(QWidget):
 class EmailPage(QWidget):
     """Per-store SMTP settings and receipts (services.email: configure / config / send_test)."""
 
-    def __init__(self, ctx: UiContext) -> None:
+    def __init__(self, ctx: WindowContext) -> None:
         super().__init__()
         self._ctx = ctx
         self.email = ctx.service("email")
-        self.store = QComboBox(objectName="emailStore")
+        self.store = named(QComboBox(), "emailStore")
         self.store.currentIndexChanged.connect(lambda _i: self._load_config())
         self.host, self.username, self.sender = QLineEdit(), QLineEdit(), QLineEdit()
         self.merchant_to = QLineEdit(placeholderText="you@shop.example (copies of receipts)")
@@ -273,11 +274,11 @@ class EmailPage(QWidget):
 
 
 class SettingsView(QWidget):
-    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: WindowContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         title = QLabel("Settings")
         title.setProperty("role", "h1")
-        self.tabs = QTabWidget(objectName="settingsTabs")
+        self.tabs = named(QTabWidget(), "settingsTabs")
         self.pages: dict[str, QWidget] = {
             "Network": NetworkPage(ctx), "Rates": RatesPage(ctx), "Notifications": NotificationsPage(ctx),
             "Tor": TorPage(ctx), "TLS": TlsPage(ctx), "Email": EmailPage(ctx),

@@ -7,6 +7,7 @@ from decimal import Decimal
 from PySide6.QtWidgets import QComboBox, QSpinBox, QWidget
 
 from app.core.currencies import CURRENCIES
+from app.ui.widget_names import named
 
 SPEED_POLICIES = (
     (0, "Instant (0 confirmations) — small amounts, in person"),
@@ -18,7 +19,7 @@ SPEED_POLICIES = (
 
 
 def currency_combo(current: str = "USD", parent: QWidget | None = None) -> QComboBox:
-    combo = QComboBox(parent, objectName="currency")
+    combo = named(QComboBox(parent), "currency")
     for code in CURRENCIES:
         combo.addItem(code)
     combo.setCurrentText(current)
@@ -26,7 +27,7 @@ def currency_combo(current: str = "USD", parent: QWidget | None = None) -> QComb
 
 
 def speed_combo(current: int = 1, parent: QWidget | None = None) -> QComboBox:
-    combo = QComboBox(parent, objectName="speedPolicy")
+    combo = named(QComboBox(parent), "speedPolicy")
     for value, text in SPEED_POLICIES:
         combo.addItem(text, value)
     index = combo.findData(current)
@@ -38,7 +39,7 @@ def speed_combo(current: int = 1, parent: QWidget | None = None) -> QComboBox:
 
 
 def minutes_spin(seconds: int, *, minimum: int, maximum: int, name: str, suffix: str = " min") -> QSpinBox:
-    spin = QSpinBox(objectName=name)
+    spin = named(QSpinBox(), name)
     spin.setRange(minimum, maximum)
     spin.setSuffix(suffix)
     spin.setValue(max(minimum, min(maximum, seconds // 60)))

@@ -27,12 +27,13 @@ from PySide6.QtWidgets import (
 
 from app.core.errors import RateUnavailable
 from app.core.records import Store, Wallet
-from app.ui.context import UiContext
+from app.ui.context import WindowContext
 from app.ui.store_form import currency_combo, decimal_text, minutes_spin, speed_combo
+from app.ui.widget_names import named
 
 
 def _pct_spin(name: str) -> QDoubleSpinBox:
-    spin = QDoubleSpinBox(objectName=name)
+    spin = named(QDoubleSpinBox(), name)
     spin.setRange(0, 100)
     spin.setDecimals(2)
     spin.setSuffix(" %")
@@ -42,23 +43,23 @@ def _pct_spin(name: str) -> QDoubleSpinBox:
 class StoreForm(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.name = QLineEdit(objectName="storeName")
+        self.name = named(QLineEdit(), "storeName")
         self.currency = currency_combo()
-        self.rate = QLineEdit(objectName="manualRate", placeholderText="fiat per 1 BTC")
-        self.rate_source = QComboBox(objectName="rateSource")
+        self.rate = named(QLineEdit(placeholderText="fiat per 1 BTC"), "manualRate")
+        self.rate_source = named(QComboBox(), "rateSource")
         self.spread = _pct_spin("spread")
         self.speed = speed_combo()
         self.expiry = minutes_spin(900, minimum=1, maximum=7 * 24 * 60, name="expiry")
-        self.monitoring = QSpinBox(objectName="monitoring", suffix=" h")
+        self.monitoring = named(QSpinBox(suffix=" h"), "monitoring")
         self.monitoring.setRange(0, 30 * 24)
         self.tolerance = _pct_spin("tolerance")
-        self.wallets = QListWidget(objectName="storeWallets")
+        self.wallets = named(QListWidget(), "storeWallets")
         self.wallets.setMaximumHeight(90)
-        self.look_title = QLineEdit(objectName="checkoutTitle", placeholderText="Shown on the checkout page")
-        self.look_color = QLineEdit(objectName="checkoutColor", placeholderText="#C62F3A")
-        self.look_logo = QLineEdit(objectName="checkoutLogo", placeholderText="https://… (optional)")
-        self.look_dark = QCheckBox("Dark checkout page", objectName="checkoutDark")
-        self.archived = QCheckBox("Archived (hidden, no new invoices)", objectName="archived")
+        self.look_title = named(QLineEdit(placeholderText="Shown on the checkout page"), "checkoutTitle")
+        self.look_color = named(QLineEdit(placeholderText="#C62F3A"), "checkoutColor")
+        self.look_logo = named(QLineEdit(placeholderText="https://… (optional)"), "checkoutLogo")
+        self.look_dark = named(QCheckBox("Dark checkout page"), "checkoutDark")
+        self.archived = named(QCheckBox("Archived (hidden, no new invoices)"), "archived")
         self._layout()
 
     def _layout(self) -> None:
@@ -131,18 +132,18 @@ class StoreForm(QWidget):
 class StoresView(QWidget):
     storesChanged = Signal(list)  # noqa: N815
 
-    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: WindowContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
         self.stores: list[Store] = []
         self.wallets: list[Wallet] = []
-        self.list = QListWidget(objectName="storeList")
+        self.list = named(QListWidget(), "storeList")
         self.list.setMaximumWidth(240)
         self.form = StoreForm()
-        self.status = QLabel(objectName="storeStatus")
+        self.status = named(QLabel(), "storeStatus")
         self.status.setProperty("role", "muted")
-        self.save_button = QPushButton("Save changes", objectName="saveStore")
-        new_button = QPushButton("New store", objectName="newStore")
+        self.save_button = named(QPushButton("Save changes"), "saveStore")
+        new_button = named(QPushButton("New store"), "newStore")
         self.list.currentRowChanged.connect(self._on_list_current_row_changed)
         self.save_button.clicked.connect(self._on_save_button_clicked)
         new_button.clicked.connect(self._on_new_button_clicked)

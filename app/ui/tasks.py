@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 from app.core.errors import UserFacingError
 
 logger = logging.getLogger(__name__)
 
-ErrorSink = Callable[[UserFacingError], None]
+ErrorSink = Callable[[UserFacingError], object]
+T = TypeVar("T")
 
 
 class TaskOwner:
@@ -30,9 +31,9 @@ class TaskOwner:
     def __len__(self) -> int:
         return len(self._tasks)
 
-    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str = "ui",
-              on_done: Callable[[Any], None] | None = None,
-              on_user_error: ErrorSink | None = None) -> asyncio.Task[Any] | None:
+    def spawn(self, coro: Coroutine[Any, Any, T], *, name: str = "ui",
+              on_done: Callable[[T], object] | None = None,
+              on_user_error: ErrorSink | None = None) -> asyncio.Task[T] | None:
         """Run ``coro`` on the running loop; ``on_done(result)`` runs on success."""
         if self._stopped:
             coro.close()
@@ -42,7 +43,7 @@ class TaskOwner:
         task.add_done_callback(lambda t: self._finished(t, on_done, on_user_error))
         return task
 
-    def _finished(self, task: asyncio.Task[Any], on_done: Callable[[Any], None] | None,
+    def _finished(self, task: asyncio.Task[T], on_done: Callable[[T], object] | None,
                   on_user_error: ErrorSink | None) -> None:
         self._tasks.discard(task)
         if task.cancelled():

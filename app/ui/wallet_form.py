@@ -13,6 +13,7 @@ from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QPlainTextEdit, QWidget
 
 from app.core.errors import UserFacingError
+from app.ui.widget_names import named
 
 VALIDATE_DEBOUNCE_MS = 250
 PREVIEW_COUNT = 5
@@ -29,15 +30,15 @@ class WalletKeyForm(QWidget):
         self.valid = False
         self.descriptor: Any = None
         self.addresses: list[str] = []
-        self.name = QLineEdit("Shop wallet", objectName="walletName")
-        self.keys = QPlainTextEdit(objectName="walletKeys")
+        self.name = named(QLineEdit("Shop wallet"), "walletName")
+        self.keys = named(QPlainTextEdit(), "walletKeys")
         self.keys.setPlaceholderText("Paste your wallet's extended public key (xpub / zpub / vpub…) "
                                      "or an output descriptor. Never a seed or private key.")
         self.keys.setFixedHeight(70)
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.keys.setFont(mono)
-        self.feedback = QLabel(objectName="keyFeedback", wordWrap=True)
-        self.preview = QLabel(objectName="addressPreview", wordWrap=True)
+        self.feedback = named(QLabel(wordWrap=True), "keyFeedback")
+        self.preview = named(QLabel(wordWrap=True), "addressPreview")
         self.preview.setFont(QFont(mono))
         self._timer = QTimer(self, singleShot=True, interval=VALIDATE_DEBOUNCE_MS)
         self._timer.timeout.connect(self.validate_now)

@@ -23,8 +23,9 @@ from PySide6.QtWidgets import (
 from app.core.errors import AppError, UserFacingError
 from app.core.records import Wallet
 from app.ui import formatting
-from app.ui.context import UiContext
+from app.ui.context import WindowContext
 from app.ui.wallet_form import SCRIPT_NAMES, WalletKeyForm
+from app.ui.widget_names import named
 
 logger = logging.getLogger(__name__)
 
@@ -44,13 +45,13 @@ def gap_warning(wallets: list[Wallet]) -> str:
 class AddWalletDialog(QDialog):
     walletAdded = Signal(object)  # noqa: N815
 
-    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: WindowContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("addWalletDialog")
         self.setWindowTitle("Add a wallet")
         self._ctx = ctx
         self.form = WalletKeyForm(ctx.services.wallets)
-        self.error = QLabel(objectName="error", wordWrap=True)
+        self.error = named(QLabel(wordWrap=True), "error")
         self.error.setProperty("role", "error")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.add_button = buttons.addButton("Add wallet", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -81,20 +82,20 @@ class AddWalletDialog(QDialog):
 class WalletsView(QWidget):
     walletsChanged = Signal()  # noqa: N815
 
-    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: WindowContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
         self.wallets: list[Wallet] = []
         self.balances: dict[str, tuple[int, int]] = {}
-        self.table = QTableWidget(0, len(COLUMNS), objectName="walletTable")
+        self.table = named(QTableWidget(0, len(COLUMNS)), "walletTable")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.warning = QLabel(objectName="gapWarning", wordWrap=True)
+        self.warning = named(QLabel(wordWrap=True), "gapWarning")
         self.warning.setProperty("role", "warning")
-        add = QPushButton("Add wallet…", objectName="addWallet")
+        add = named(QPushButton("Add wallet…"), "addWallet")
         add.clicked.connect(self._on_add_button_clicked)
         title = QLabel("Wallets")
         title.setProperty("role", "h1")

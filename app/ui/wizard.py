@@ -23,9 +23,10 @@ from PySide6.QtWidgets import (
 
 from app.core.errors import UserFacingError
 from app.core.records import Store, Wallet
-from app.ui.context import UiContext
+from app.ui.context import WindowContext
 from app.ui.store_form import currency_combo, minutes_spin, speed_combo
 from app.ui.wallet_form import WalletKeyForm
+from app.ui.widget_names import named
 
 logger = logging.getLogger(__name__)
 
@@ -65,13 +66,13 @@ class NetworkPage(QWizardPage):
 
 
 class WalletPage(QWizardPage):
-    def __init__(self, ctx: UiContext, existing: list[Wallet]) -> None:
+    def __init__(self, ctx: WindowContext, existing: list[Wallet]) -> None:
         super().__init__()
         self.setTitle("Your wallet")
         self.setSubTitle("Paste the extended public key (xpub) of the wallet that should receive payments.")
         self.existing = existing
         self.form = WalletKeyForm(ctx.services.wallets)
-        self.use_existing = QCheckBox(objectName="useExisting")
+        self.use_existing = named(QCheckBox(), "useExisting")
         layout = QVBoxLayout(self)
         if existing:
             self.use_existing.setText(f"Use the wallet already added: {existing[0].name} ({existing[0].fingerprint})")
@@ -98,13 +99,13 @@ class WalletPage(QWizardPage):
 
 
 class StorePage(QWizardPage):
-    def __init__(self, ctx: UiContext) -> None:
+    def __init__(self, ctx: WindowContext) -> None:
         super().__init__()
         self.setTitle("Your store")
         self.setSubTitle("How your prices are shown and how long shoppers have to pay. You can change all of it later.")
-        self.name = QLineEdit("My shop", objectName="storeName")
+        self.name = named(QLineEdit("My shop"), "storeName")
         self.currency = currency_combo("USD")
-        self.rate = QLineEdit(objectName="manualRate", placeholderText="e.g. 65000")
+        self.rate = named(QLineEdit(placeholderText="e.g. 65000"), "manualRate")
         self.rate_note = _label("", "muted")
         self.speed = speed_combo(1)
         self.expiry = minutes_spin(900, minimum=1, maximum=7 * 24 * 60, name="expiry")
@@ -133,8 +134,7 @@ class TorPage(QWizardPage):
     def __init__(self) -> None:
         super().__init__()
         self.setTitle("Privacy (optional)")
-        self.tor = QCheckBox("Use Tor: connect to Electrum servers over Tor and give the checkout an .onion address",
-                             objectName="useTor")
+        self.tor = named(QCheckBox("Use Tor: connect to Electrum servers over Tor and give the checkout an .onion address"), "useTor")
         layout = QVBoxLayout(self)
         layout.addWidget(self.tor)
         layout.addWidget(_label("Your choice is saved and applied when Tor support is set up (Settings → Tor). "
@@ -145,7 +145,7 @@ class TorPage(QWizardPage):
 class FirstRunWizard(QWizard):
     finishedSetup = Signal(object)  # the Store created  # noqa: N815
 
-    def __init__(self, ctx: UiContext, existing_wallets: list[Wallet], parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: WindowContext, existing_wallets: list[Wallet], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("firstRunWizard")
         self.setWindowTitle("Set up RedWaves")

@@ -15,7 +15,6 @@ import pytest
 from aiohttp import web
 
 from app.chain.keys import set_network
-from app.checkout_server.api.keys import feature
 from app.checkout_server.app import create_app
 from app.config import load_settings
 from app.db.engine import Database
@@ -92,7 +91,7 @@ async def client(aiohttp_client, services):
 
 @pytest.fixture
 async def admin_key(client, services) -> str:
-    created = await feature(services, "apikeys").bootstrap()
+    created = await services.apikeys.bootstrap()
     return created.key.reveal()
 
 
@@ -101,7 +100,7 @@ def auth(key: str) -> dict[str, str]:
 
 
 async def make_key(services: Any, *scopes: str, store_ids: list[str] | None = None) -> str:
-    created = await feature(services, "apikeys").create("test", list(scopes), store_ids=store_ids)
+    created = await services.apikeys.create("test", list(scopes), store_ids=store_ids)
     return created.key.reveal()
 
 

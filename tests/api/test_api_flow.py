@@ -6,6 +6,7 @@ import csv
 import io
 import json
 
+from app.chain.models import AddressesChanged
 from app.core.payments import ObservedOutput
 from tests.api.conftest import auth, make_key, shop, wait_for
 from tests.conftest import TEST_VPUB
@@ -31,7 +32,7 @@ async def test_store_wallet_invoice_flow(client, services, admin_key):
     assert isinstance(invoice["amount_due_sat"], int)
 
     services.fake_chain.outputs[invoice["address"]] = [ObservedOutput("ab" * 32, 0, 20000, 0, True)]
-    services.engine.on_chain_event(type("AddressesChanged", (), {"addresses": frozenset({invoice["address"]})})())
+    services.engine.on_chain_event(AddressesChanged(addresses=frozenset({invoice["address"]}), wallet_id=wallet["id"]))
 
     async def paid():
         r = await client.get(f"/api/v1/invoices/{invoice['id']}", headers=h)

@@ -8,7 +8,7 @@ import hashlib
 import pytest
 from sqlalchemy import select
 
-from app.checkout_server.api.keys import API_LIMITS, feature
+from app.checkout_server.api.keys import API_LIMITS
 from app.checkout_server.api.operations import AUTHENTICATED
 from app.checkout_server.api.ratelimit import ApiLimits, RateLimiter
 from app.checkout_server.api.routes import all_operations
@@ -55,20 +55,20 @@ def _other_scopes(required: str) -> list[str]:
 async def world(client, services, admin_key, receiver):
     store = await shop(services)
     product = await services.products.create(store.id, name="Coffee", price="3.00")
-    await feature(services, "product_images").replace(product, PNG)
-    saved = await feature(services, "webhooks").create(store.id, receiver.url, secret="x" * 20)
+    await services.product_images.replace(product, PNG)
+    saved = await services.webhooks.create(store.id, receiver.url, secret="x" * 20)
     invoice = await services.invoices.create(store.id, price="1.00")
     receiver.secret = "x" * 20
     await wait_for(lambda: receiver.received)
-    delivery = (await feature(services, "webhooks").deliveries(saved.webhook.id)).items[0]
+    delivery = (await services.webhooks.deliveries(saved.webhook.id)).items[0]
     await wait_for(lambda: _delivered(services, delivery.id))
-    victim = await feature(services, "apikeys").create("victim", ["stores:read"])
+    victim = await services.apikeys.create("victim", ["stores:read"])
     return {"store_id": store.id, "wallet_id": store.wallet_ids[0], "product_id": product.id, "invoice_id": invoice.id,
             "webhook_id": saved.webhook.id, "delivery_id": delivery.id, "key_id": victim.api_key.id}
 
 
 async def _delivered(services, delivery_id):
-    return (await feature(services, "webhooks").delivery(delivery_id)).status == "delivered"
+    return (await services.webhooks.delivery(delivery_id)).status == "delivered"
 
 
 def _request_args(op_id: str) -> dict:
@@ -103,7 +103,7 @@ async def test_every_route_and_scope(client, services, world):
 
 
 async def test_keys_are_hashed_revocable_and_bootstrap_once(client, services, admin_key):
-    keys = feature(services, "apikeys")
+    keys = services.apikeys
     with pytest.raises(Conflict):
         await keys.bootstrap()
     prefix, key_id, secret = admin_key.split("_", 2)
@@ -132,7 +132,7 @@ async def test_failed_auth_is_rate_limited_per_client(aiohttp_client, services):
     app = create_app(services, public=False)
     app[API_LIMITS] = ApiLimits(failed_auth=RateLimiter(3, 1))
     client = await aiohttp_client(app)
-    good = (await feature(services, "apikeys").bootstrap()).key.reveal()
+    good = (await services.apikeys.bootstrap()).key.reveal()
     for _ in range(3):
         assert (await client.get("/api/v1/stores", headers=auth("rw_000000000000_nope"))).status == 401
     resp = await client.get("/api/v1/stores", headers=auth(good))

@@ -7,7 +7,6 @@ import json
 import aiohttp
 import pytest
 
-from app.checkout_server.api.keys import feature
 from tests.api.conftest import wait_for
 from tests.conftest import TEST_VPUB
 
@@ -16,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 async def test_key_store_invoice_pay_webhook(app_runtime, receiver):
     services = app_runtime.services
-    key = (await feature(services, "apikeys").bootstrap("e2e")).key.reveal()
+    key = (await services.apikeys.bootstrap("e2e")).key.reveal()
     base = app_runtime.urls["private"] + "/api/v1"
     async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {key}"}) as http:
         async def call(method: str, path: str, **kw):

@@ -22,7 +22,6 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from app.checkout_server.api.keys import feature
 from app.core.currencies import CURRENCIES
 from tests.api.conftest import auth, shop
 
@@ -68,7 +67,7 @@ async def test_schemathesis_finds_no_server_errors(client, services, admin_key):
             await services.rates.set_manual_rate(code, Decimal("50000"))
     product = await services.products.create(store.id, name="Coffee", price="3.00")
     invoice = await services.invoices.create(store.id, price="1.00")
-    saved = await feature(services, "webhooks").create(store.id, "http://127.0.0.1:9/hook")
+    saved = await services.webhooks.create(store.id, "http://127.0.0.1:9/hook")
     real_ids = {"store_id": store.id, "wallet_id": store.wallet_ids[0], "product_id": product.id,
                 "invoice_id": invoice.id, "webhook_id": saved.webhook.id}
     doc = await (await client.get("/api/v1/openapi.json")).json()

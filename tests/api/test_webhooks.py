@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from app.checkout_server.api.keys import feature
+from app.chain.models import AddressesChanged
 from app.checkout_server.app import create_app
 from app.core.payments import ObservedOutput
 from app.services.delivery.retry import RetryPolicy
@@ -14,7 +14,7 @@ SECRET = "s3cret-s3cret-s3cret"
 
 
 async def _deliveries(services, webhook_id):
-    return (await feature(services, "webhooks").deliveries(webhook_id)).items
+    return (await services.webhooks.deliveries(webhook_id)).items
 
 
 async def _closed_port() -> int:
@@ -44,7 +44,7 @@ async def test_signed_delivery_with_invoice_and_payment(client, services, admin_
     assert body["invoice"]["id"] == invoice.id and body["invoice"]["amount_due_sat"] == 20000 and body["timestamp"]
 
     services.fake_chain.outputs[invoice.address] = [ObservedOutput("cd" * 32, 1, 20000, 0, True)]
-    services.engine.on_chain_event(type("AddressesChanged", (), {"addresses": frozenset({invoice.address})})())
+    services.engine.on_chain_event(AddressesChanged(addresses=frozenset({invoice.address}), wallet_id=invoice.wallet_id))
     await wait_for(lambda: any(json.loads(r["body"])["type"] == "payment.received" for r in receiver.received))
     payment_body = next(json.loads(r["body"]) for r in receiver.received
                         if json.loads(r["body"])["type"] == "payment.received")
@@ -61,7 +61,7 @@ async def test_signed_delivery_with_invoice_and_payment(client, services, admin_
 
 
 async def test_retry_on_5xx_429_and_network_errors_not_on_4xx(services, receiver):
-    webhooks = feature(services, "webhooks")
+    webhooks = services.webhooks
     receiver.statuses = [503, 429, 408]
     store = await shop(services)
     saved = await webhooks.create(store.id, receiver.url, event_types=["invoice.created"])

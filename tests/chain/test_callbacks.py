@@ -50,7 +50,8 @@ async def test_subscriber_exception_does_not_stop_delivery(devnet: Any, chain_da
             raise RuntimeError("subscriber bug")
 
     watcher = ChainWatcher(ChainSettings(network="regtest", datadir=chain_datadir, server=devnet.server_string,
-                                         oneserver=True), on_event=flaky)
+                                         oneserver=True))
+    watcher.subscribe(flaky)
     try:
         await watcher.start()
         await wait_until(lambda: any(isinstance(e, ConnectionChanged) and e.state.connected for e in seen),

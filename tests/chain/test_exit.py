@@ -24,7 +24,8 @@ SCRIPT = textwrap.dedent("""
         node = bip32.BIP32Node.from_rootseed(b"\\x07" * 32, xtype="p2wpkh")
         vpub = node.subkey_at_private_derivation("m/84'/1'/0'").convert_to_public().to_xpub()
         w = ChainWatcher(ChainSettings(network="regtest", datadir=Path(sys.argv[1]),
-                                       server="127.0.0.1:1:t", oneserver=True), on_event=print)
+                                       server="127.0.0.1:1:t", oneserver=True))
+        w.subscribe(print)
         await w.start()
         await w.open_wallet("forgot", parse_wallet_keys(vpub, "regtest"))
         await w.watch("forgot", 250)

@@ -57,7 +57,8 @@ async def test_watcher_through_socks5(devnet: Any, socks: Socks5Server, web_port
     recorder = Recorder()
     watcher = ChainWatcher(ChainSettings(network="regtest", datadir=chain_datadir,
                                          server=f"{DEVNET_NAME}:{devnet.port}:t", oneserver=True,
-                                         proxy=f"socks5:127.0.0.1:{socks.port}"), on_event=recorder)
+                                         proxy=f"socks5:127.0.0.1:{socks.port}"))
+    watcher.subscribe(recorder)
     try:
         await watcher.start()
         desc = watch_only_desc()

@@ -16,6 +16,7 @@ from app.chain.keys import WalletDescriptor, derive_address, parse_wallet_keys
 from app.chain.watcher import (
     AddressesChanged,
     AddressView,
+    ChainEvent,
     ChainSettings,
     ChainWatcher,
     ConnectionChanged,
@@ -29,13 +30,13 @@ WALLET = "shop"
 
 
 class Recorder:
-    """on_event target: records events and the thread each was delivered on."""
+    """Subscriber: records events and the thread each was delivered on."""
 
     def __init__(self) -> None:
-        self.events: list[Any] = []
+        self.events: list[ChainEvent] = []
         self.threads: set[int] = set()
 
-    def __call__(self, event: Any) -> None:
+    def __call__(self, event: ChainEvent) -> None:
         self.events.append(event)
         self.threads.add(threading.get_ident())
 
@@ -67,7 +68,8 @@ async def make_watcher(chain_datadir: Path) -> AsyncIterator[Callable[..., tuple
     def make(server: str | None, **settings: Any) -> tuple[ChainWatcher, Recorder]:
         recorder = Recorder()
         watcher = ChainWatcher(ChainSettings(network="regtest", datadir=chain_datadir, server=server,
-                                             oneserver=True, **settings), on_event=recorder)
+                                             oneserver=True, **settings))
+        watcher.subscribe(recorder)
         made.append(watcher)
         return watcher, recorder
 

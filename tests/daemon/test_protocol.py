@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import aiohttp
 import pytest
 
+from app.chain.models import TipChanged
 from app.secrets import SecretStore
 from app.services.compat.bitcart.service import daemon_credentials
 from tests.conftest import TEST_VPUB
@@ -158,7 +159,7 @@ async def test_websocket_scoped_to_its_wallet_and_polling_capped(daemon_env, htt
     await http.rpc("get_updates", {"xpub": TEST_VPUB})
     base = runtime.chain.state().tip_height
     for height in range(base + 1, base + 151):
-        daemon_env.daemon.events.on_chain_event(SimpleNamespace(height=height))
+        daemon_env.daemon.events.on_chain_event(TipChanged(height=height))
     updates = (await http.rpc("get_updates", {"xpub": TEST_VPUB}))["result"]
     assert len(updates) == 100 and updates[-1] == {"event": "new_block", "height": base + 150}
     assert (await http.rpc("close_wallet", {"xpub": TEST_VPUB}))["result"] is True

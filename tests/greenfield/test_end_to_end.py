@@ -8,7 +8,6 @@ import json
 import aiohttp
 import pytest
 
-from app.checkout_server.api.keys import feature
 from tests.api.conftest import wait_for
 from tests.conftest import TEST_VPUB
 from tests.greenfield.schema import validate
@@ -21,7 +20,7 @@ async def test_create_pay_mine_settled_webhook(app_runtime, btcpay_receiver):
     services = runtime.services
     wallet = await services.wallets.add_wallet("main", TEST_VPUB)
     store = await services.stores.create("Shop", default_currency="USD", wallet_ids=[wallet.id], speed_policy=1)
-    key = (await feature(services, "apikeys").create(
+    key = (await services.apikeys.create(
         "woocommerce", ["invoices:write", "stores:read", "webhooks:write"])).key.reveal()
     base = runtime.urls["private"] + "/greenfield/api/v1"
     async with aiohttp.ClientSession(headers={"Authorization": f"token {key}"}) as http:

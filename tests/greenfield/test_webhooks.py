@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
+from app.chain.models import AddressesChanged
 from app.core.payments import ObservedOutput
+from app.core.records import Invoice
 from tests.api.conftest import make_key, shop, wait_for
 from tests.greenfield.conftest import token
 from tests.greenfield.schema import validate
@@ -28,8 +30,8 @@ def _events(receiver) -> list[dict]:
     return [json.loads(r["body"]) for r in receiver.received]
 
 
-def _chain_changed(services, address: str) -> None:
-    services.engine.on_chain_event(type("AddressesChanged", (), {"addresses": frozenset({address})})())
+def _chain_changed(services, invoice: Invoice) -> None:
+    services.engine.on_chain_event(AddressesChanged(addresses=frozenset({invoice.address}), wallet_id=invoice.wallet_id))
 
 
 async def test_invoice_lifecycle_webhooks_are_btcpay_events(client, services, btcpay_receiver):
@@ -43,15 +45,16 @@ async def test_invoice_lifecycle_webhooks_are_btcpay_events(client, services, bt
 
     invoice = await _json(await client.post(f"{GF}/stores/{store.id}/invoices",
                                             json={"amount": "10.00", "metadata": {"orderId": "WC-7"}}, headers=h))
-    address = (await services.invoices.get(invoice["id"])).address
+    record = await services.invoices.get(invoice["id"])
+    address = record.address
     services.fake_chain.outputs[address] = [ObservedOutput("cd" * 32, 1, 20000, 0, True)]
-    _chain_changed(services, address)
+    _chain_changed(services, record)
     await wait_for(lambda: {e["type"] for e in _events(btcpay_receiver)} >= {
         "InvoiceCreated", "InvoiceReceivedPayment", "InvoiceProcessing"}, what="created/payment/processing")
 
     services.fake_chain.current.tip_height = 201
     services.fake_chain.outputs[address] = [ObservedOutput("cd" * 32, 1, 20000, 201, True)]
-    _chain_changed(services, address)
+    _chain_changed(services, record)
     await wait_for(lambda: "InvoiceSettled" in {e["type"] for e in _events(btcpay_receiver)}, what="settled")
     await wait_for(lambda: "InvoicePaymentSettled" in {e["type"] for e in _events(btcpay_receiver)})
 

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from app.chain.keys import set_network
+from app.chain.models import AddressesChanged, TipChanged
 from app.config import load_settings
 from app.core.payments import ObservedOutput
 from app.db.engine import Database
@@ -175,10 +176,6 @@ async def make_store(svc, name="Shop", **settings):
     return await svc.stores.create(name, default_currency="USD", wallet_ids=[wallet.id], **settings)
 
 
-def _notify(svc, cls_name, **attrs):
-    svc.engine.on_chain_event(type(cls_name, (), attrs)())
-
-
 async def wait_status(svc, invoice_id, status, timeout_s=5.0):
     async with asyncio.timeout(timeout_s):
         while (invoice := await svc.invoices.get(invoice_id)).status != status:  # noqa: ASYNC110 - DB poll
@@ -192,8 +189,8 @@ async def pay(svc, invoice, *, confirm: bool):
     chain.outputs[invoice.address] = [ObservedOutput("ab" * 32, 0, invoice.amount_due_sat, height, True)]
     if confirm:
         chain.current.tip_height = 201
-        _notify(svc, "TipChanged", height=201)
-    _notify(svc, "AddressesChanged", addresses=frozenset({invoice.address}))
+        svc.engine.on_chain_event(TipChanged(height=201))
+    svc.engine.on_chain_event(AddressesChanged(addresses=frozenset({invoice.address}), wallet_id=invoice.wallet_id))
 
 
 async def wait_deliveries(svc, store_id, predicate, timeout_s=10.0, channel="email"):

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
 
 from app.chain.keys import set_network
+from app.chain.models import ChainEvent
 from app.config import load_settings
 from app.core.payments import ObservedOutput
 from app.db.engine import Database
@@ -35,9 +37,19 @@ class FakeChain:
     current: ChainState = field(default_factory=ChainState)
     outputs: dict[str, list[ObservedOutput]] = field(default_factory=dict)
     watched: dict[str, int] = field(default_factory=dict)
+    subscribers: list[Callable[[ChainEvent], None]] = field(default_factory=list)
 
     def state(self):
         return self.current
+
+    def subscribe(self, callback: Callable[[ChainEvent], None]) -> Callable[[], None]:
+        self.subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self.subscribers:
+                self.subscribers.remove(callback)
+
+        return unsubscribe
 
     async def open_wallet(self, wallet_id, desc, *, password=None):
         self.watched.setdefault(wallet_id, -1)

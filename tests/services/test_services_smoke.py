@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 
+from app.chain.models import AddressesChanged, TipChanged
 from app.core.errors import InvalidKey, RateUnavailable, StoreHasNoWallet, ValidationError
 from app.core.payments import ObservedOutput
 from app.core.statuses import InvoiceStatus, PaymentState
@@ -32,12 +33,12 @@ async def test_create_pay_confirm_complete(services):
     assert invoice.amount_due_sat == 20000 and invoice.rate == Decimal("50000")
     chain = services.fake_chain
     chain.outputs[invoice.address] = [ObservedOutput("aa" * 32, 0, 20000, 0, True)]
-    services.engine.on_chain_event(type("AddressesChanged", (), {"addresses": frozenset({invoice.address})})())
+    services.engine.on_chain_event(AddressesChanged(addresses=frozenset({invoice.address}), wallet_id=invoice.wallet_id))
     paid = await _wait_status(services, invoice.id, InvoiceStatus.PAID)
     assert paid.payments[0].state == PaymentState.MEMPOOL
     chain.outputs[invoice.address] = [ObservedOutput("aa" * 32, 0, 20000, 201, True)]
     chain.current.tip_height = 201
-    services.engine.on_chain_event(type("TipChanged", (), {"height": 201})())
+    services.engine.on_chain_event(TipChanged(height=201))
     done = await _wait_status(services, invoice.id, InvoiceStatus.COMPLETE)
     assert done.payments[0].confirmations == 1
     events = await services.events.read_since(0)

@@ -10,12 +10,12 @@ from app.services.admin.apikeys import Scope
 async def create_api_key(call: Call) -> ApiKeyCreated:
     call.require_unrestricted()
     body: ApiKeyIn = call.body
-    created = await call.feature("apikeys").create(body.name, body.scopes, store_ids=body.store_ids)
+    created = await call.services.apikeys.create(body.name, body.scopes, store_ids=body.store_ids)
     return ApiKeyCreated(key=created.key.reveal(), api_key=ApiKeyOut.of(created.api_key))
 
 
 async def list_api_keys(call: Call) -> ApiKeyList:
-    return ApiKeyList(items=[ApiKeyOut.of(k) for k in await call.feature("apikeys").list()])
+    return ApiKeyList(items=[ApiKeyOut.of(k) for k in await call.services.apikeys.list()])
 
 
 async def current_api_key(call: Call) -> ApiKeyOut:
@@ -25,7 +25,7 @@ async def current_api_key(call: Call) -> ApiKeyOut:
 
 async def revoke_api_key(call: Call) -> None:
     call.require_unrestricted()
-    await call.feature("apikeys").revoke(call.param("key_id"))
+    await call.services.apikeys.revoke(call.param("key_id"))
 
 
 def operations() -> list[Operation]:

@@ -101,7 +101,7 @@ async def recent_payments(call: Call) -> RecentPayments:
     if query.store_id:
         call.check_store(query.store_id)
         store_ids = (query.store_id,)
-    page = await call.feature("payment_history").recent(store_ids=store_ids, offset=query.offset, limit=query.limit)
+    page = await call.services.payment_history.recent(store_ids=store_ids, offset=query.offset, limit=query.limit)
     return RecentPayments(items=[InvoicePaymentOut.of_entry(e) for e in page.items], total=page.total,
                           offset=page.offset, limit=page.limit)
 

@@ -10,18 +10,21 @@ from __future__ import annotations
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pydantic
 from aiohttp import web
 
 from app.checkout_server.api.errors import BadRequest, Forbidden, PayloadTooLarge, from_pydantic
-from app.checkout_server.api.keys import API_LIMITS, feature
+from app.checkout_server.api.keys import API_LIMITS
 from app.checkout_server.errors import json_error
 from app.checkout_server.keys import SERVICES
 from app.core.errors import ValidationError
 from app.core.records import Store
 from app.services.admin.apikeys import ApiKey, Scope
+
+if TYPE_CHECKING:
+    from app.services.container import Services
 
 PREFIX = "/api/v1"
 AUTHENTICATED = "authenticated"  # any valid key, whatever its scopes
@@ -62,11 +65,8 @@ class Call:
     body: Any = None
 
     @property
-    def services(self) -> Any:
+    def services(self) -> Services:
         return self.request.app[SERVICES]
-
-    def feature(self, name: str) -> Any:
-        return feature(self.services, name)
 
     def param(self, name: str) -> str:
         return self.request.match_info[name]
@@ -123,7 +123,7 @@ async def authorize(request: web.Request, op: Operation) -> ApiKey | None | web.
     scheme, _, token = header.partition(" ")
     key = None
     if scheme.lower() == "bearer" and token.strip():
-        key = await feature(request.app[SERVICES], "apikeys").authenticate(token.strip())
+        key = await request.app[SERVICES].apikeys.authenticate(token.strip())
     if key is None:
         limits.failed_auth.consume(_client(request))
         return _unauthorized("invalid_api_key", "The API key is not valid (unknown, malformed or revoked).")

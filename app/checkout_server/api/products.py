@@ -56,17 +56,17 @@ async def delete_product(call: Call) -> None:
 
 
 async def get_product_image(call: Call) -> web.Response:
-    data, media_type = await call.feature("product_images").read(await _product(call))
+    data, media_type = await call.services.product_images.read(await _product(call))
     return web.Response(body=data, content_type=media_type,
                         headers={"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"})
 
 
 async def put_product_image(call: Call) -> ProductOut:
-    return ProductOut.of(await call.feature("product_images").replace(await _product(call), call.body))
+    return ProductOut.of(await call.services.product_images.replace(await _product(call), call.body))
 
 
 async def delete_product_image(call: Call) -> ProductOut:
-    return ProductOut.of(await call.feature("product_images").remove(await _product(call)))
+    return ProductOut.of(await call.services.product_images.remove(await _product(call)))
 
 
 def operations() -> list[Operation]:

@@ -12,8 +12,8 @@ from app.checkout_server.api import apikeys, exports, invoices, products, server
 from app.checkout_server.api.keys import API_LIMITS
 from app.checkout_server.api.operations import PREFIX, Operation, bind
 from app.checkout_server.api.ratelimit import ApiLimits
+from app.checkout_server.feature import Route
 from app.checkout_server.keys import IS_PUBLIC
-from app.checkout_server.routes import Route
 
 # Fixed paths before templated ones (/invoices/export before /invoices/{invoice_id}).
 MODULES = (server, apikeys, stores, wallets, products, exports, invoices, webhooks)

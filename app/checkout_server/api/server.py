@@ -6,6 +6,7 @@ from aiohttp import web
 
 from app.checkout_server.api.operations import AUTHENTICATED, Call, Operation
 from app.checkout_server.api.schemas.webhooks import ChainInfo, Health, ServerInfo
+from app.checkout_server.health import report_part
 from app.core.events import EVENT_TYPES
 from app.services.admin.apikeys import Scope
 
@@ -21,9 +22,11 @@ async def server_info(call: Call) -> ServerInfo:
 
 
 async def health(call: Call) -> web.Response:
-    report = await call.services.health()
-    body = Health(status=report["status"], version=report["version"], network=report["network"],
-                  db_ok=report["db"]["ok"], chain_connected=bool(report["chain"]["connected"]))
+    services = call.services
+    report = await services.health()
+    body = Health(status="ok" if report.get("status") == "ok" else "degraded", version=services.version,
+                  network=services.settings.network, db_ok=bool(report_part(report, "db").get("ok")),
+                  chain_connected=bool(report_part(report, "chain").get("connected")))
     return web.Response(body=body.model_dump_json(), content_type="application/json",
                         status=200 if body.db_ok else 503)
 

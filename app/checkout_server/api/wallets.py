@@ -78,7 +78,7 @@ async def wallet_balance(call: Call) -> WalletBalance:
 
 async def wallet_addresses(call: Call) -> AddressUsageOut:
     paging: Paging = call.query
-    usage = await call.feature("address_usage").usage(await _wallet_id(call), offset=paging.offset,
+    usage = await call.services.address_usage.usage(await _wallet_id(call), offset=paging.offset,
                                                       limit=paging.limit)
     items = [AddressUseOut(derivation_index=u.derivation_index, address=u.address, invoice_id=u.invoice_id,
                            allocated_at=u.allocated_at, used=u.used, received_sat=u.received_sat) for u in usage.items]

@@ -28,7 +28,7 @@ def _out(saved: SavedWebhook) -> WebhookOut:
 
 async def _webhook(call: Call) -> Webhook:
     store = await call.store()
-    webhook = await call.feature("webhooks").get(call.param("webhook_id"))
+    webhook = await call.services.webhooks.get(call.param("webhook_id"))
     if webhook.store_id != store.id:
         raise WebhookNotFound("Webhook not found.")
     return webhook
@@ -36,7 +36,7 @@ async def _webhook(call: Call) -> Webhook:
 
 async def _delivery(call: Call) -> WebhookDelivery:
     webhook = await _webhook(call)
-    delivery = await call.feature("webhooks").delivery(call.param("delivery_id"))
+    delivery = await call.services.webhooks.delivery(call.param("delivery_id"))
     if delivery.webhook_id != webhook.id:
         raise DeliveryNotFound("Delivery not found.")
     return delivery
@@ -44,13 +44,13 @@ async def _delivery(call: Call) -> WebhookDelivery:
 
 async def list_webhooks(call: Call) -> WebhookList:
     store = await call.store()
-    return WebhookList(items=[WebhookOut.of(w) for w in await call.feature("webhooks").list(store.id)])
+    return WebhookList(items=[WebhookOut.of(w) for w in await call.services.webhooks.list(store.id)])
 
 
 async def create_webhook(call: Call) -> WebhookOut:
     store = await call.store()
     body: WebhookIn = call.body
-    saved = await call.feature("webhooks").create(store.id, body.url, event_types=body.event_types or (),
+    saved = await call.services.webhooks.create(store.id, body.url, event_types=body.event_types or (),
                                                   secret=body.secret,
                                                   enabled=body.enabled if body.enabled is not None else True)
     return _out(saved)
@@ -62,17 +62,17 @@ async def get_webhook(call: Call) -> WebhookOut:
 
 async def update_webhook(call: Call) -> WebhookOut:
     webhook = await _webhook(call)
-    return _out(await call.feature("webhooks").update(webhook.id, call.body.model_dump(exclude_unset=True)))
+    return _out(await call.services.webhooks.update(webhook.id, call.body.model_dump(exclude_unset=True)))
 
 
 async def delete_webhook(call: Call) -> None:
-    await call.feature("webhooks").delete((await _webhook(call)).id)
+    await call.services.webhooks.delete((await _webhook(call)).id)
 
 
 async def list_deliveries(call: Call) -> DeliveryPage:
     webhook = await _webhook(call)
     paging: Paging = call.query
-    page = await call.feature("webhooks").deliveries(webhook.id, offset=paging.offset, limit=paging.limit)
+    page = await call.services.webhooks.deliveries(webhook.id, offset=paging.offset, limit=paging.limit)
     return DeliveryPage(items=[DeliveryOut.of(d) for d in page.items], total=page.total, offset=page.offset,
                         limit=page.limit)
 
@@ -83,7 +83,7 @@ async def get_delivery(call: Call) -> DeliveryOut:
 
 async def redeliver(call: Call) -> DeliveryOut:
     delivery = await _delivery(call)
-    return DeliveryOut.of(await call.feature("webhooks").redeliver(delivery.id))
+    return DeliveryOut.of(await call.services.webhooks.redeliver(delivery.id))
 
 
 def operations() -> list[Operation]:

@@ -132,7 +132,8 @@ async def _send_notifications(ws: web.WebSocketResponse, subscription: Subscript
 
 
 async def _close_sockets(app: web.Application) -> None:
-    for ws in list(app[SOCKETS]):
+    sockets = app[SOCKETS]
+    for ws in list(sockets):
         await ws.close(code=WSCloseCode.GOING_AWAY, message=b"Server shutdown")
 
 

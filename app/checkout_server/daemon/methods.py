@@ -20,14 +20,6 @@ from app.services.compat.bitcart.wallets import DaemonWallet, WalletNotLoaded
 Handler = Callable[..., Awaitable[Any]]
 
 
-def rpc(*, requires_wallet: bool = False) -> Callable[[Handler], Handler]:
-    def mark(func: Handler) -> Handler:
-        func.rpc_requires_wallet = requires_wallet  # type: ignore[attr-defined]
-        return func
-
-    return mark
-
-
 def _wallet(wallet: DaemonWallet | None) -> DaemonWallet:
     if wallet is None:
         raise WalletNotLoaded("Wallet not loaded")
@@ -40,15 +32,20 @@ class DaemonMethods:
 
     def __init__(self, daemon: DaemonService) -> None:
         self._d = daemon
-        self.table: dict[str, Handler] = {
-            name: getattr(self, name) for name in dir(type(self))
-            if not name.startswith("_") and hasattr(getattr(type(self), name), "rpc_requires_wallet")
-        }
+        anywhere: tuple[Handler, ...] = (
+            self.help, self.getinfo, self.validatekey, self.close_wallet, self.getaddresshistory,
+            self.get_transaction, self.get_tx_status, self.get_tx_size, self.get_default_fee,
+            self.recommended_fee, self.broadcast)
+        with_wallet: tuple[Handler, ...] = (
+            self.add_request, self.get_request, self.list_requests, self.get_updates, self.getbalance,
+            self.onchain_history, self.payto, self.paytomany, self.addtransaction)
+        self.table: dict[str, Handler] = {handler.__name__: handler for handler in (*anywhere, *with_wallet)}
         for alias, target in self.ALIASES.items():
             self.table[alias] = self.table[target]
+        self._needs_wallet = frozenset(handler.__name__ for handler in with_wallet)
 
     def requires_wallet(self, name: str) -> bool:
-        return bool(getattr(self.table[name], "rpc_requires_wallet", False))
+        return self.table[name].__name__ in self._needs_wallet
 
     async def call(self, name: str, wallet: DaemonWallet | None, args: list[Any], kwargs: dict[str, Any]) -> Any:
         handler = self.table.get(name)
@@ -64,7 +61,6 @@ class DaemonMethods:
 
     # -- general -------------------------------------------------------------------------------
 
-    @rpc()
     async def help(self, func: str | None = None, *, wallet: DaemonWallet | None) -> Any:
         if func is None:
             return sorted(self.table)
@@ -74,72 +70,58 @@ class DaemonMethods:
         params = [p for p in inspect.signature(handler).parameters.values() if p.name != "wallet"]
         return f"{func}({', '.join(str(p).split(':')[0] for p in params)})"
 
-    @rpc()
     async def getinfo(self, *, wallet: DaemonWallet | None) -> dict[str, Any]:
         return self._d.chain.info(len(self._d.wallets.loaded()))
 
-    @rpc()
     async def validatekey(self, key: Any, *, wallet: DaemonWallet | None) -> bool:
         return self._d.chain.validate_key(key)
 
-    @rpc()
     async def close_wallet(self, key: str | None = None, *, wallet: DaemonWallet | None) -> bool:
         name = wallet.key if wallet is not None else key
         return self._d.close_wallet(name) if isinstance(name, str) else False
 
     # -- requests ------------------------------------------------------------------------------
 
-    @rpc(requires_wallet=True)
     async def add_request(self, amount: Any = None, memo: Any = "", expiry: Any = 3600, force: bool = False,
                           lightning: bool = False, *, wallet: DaemonWallet | None) -> dict[str, Any]:
         return await self._d.requests.add(_wallet(wallet), amount, memo, expiry, lightning=bool(lightning))
 
-    @rpc(requires_wallet=True)
     async def get_request(self, key: Any, *, wallet: DaemonWallet | None) -> dict[str, Any]:
         return await self._d.requests.get(_wallet(wallet), key)
 
-    @rpc(requires_wallet=True)
     async def list_requests(self, pending: bool = False, expired: bool = False, paid: bool = False, *,
                             wallet: DaemonWallet | None) -> list[dict[str, Any]]:
         flt = RequestFilter(pending=bool(pending), expired=bool(expired), paid=bool(paid))
         return await self._d.requests.list(_wallet(wallet), flt)
 
-    @rpc(requires_wallet=True)
     async def get_updates(self, *, wallet: DaemonWallet | None) -> list[dict[str, Any]]:
         return self._d.events.take_updates(_wallet(wallet).key)
 
     # -- wallet and chain ----------------------------------------------------------------------
 
-    @rpc(requires_wallet=True)
     async def getbalance(self, *, wallet: DaemonWallet | None) -> dict[str, str]:
         return await self._d.chain.balance(_wallet(wallet))
 
-    @rpc(requires_wallet=True)
     async def onchain_history(self, year: Any = None, show_addresses: bool = False, show_fiat: bool = False,
                               from_height: Any = None, to_height: Any = None, *,
                               wallet: DaemonWallet | None) -> dict[str, Any]:
         return await self._d.chain.history(_wallet(wallet))
 
-    @rpc()
     async def getaddresshistory(self, address: Any, *, wallet: DaemonWallet | None) -> list[dict[str, Any]]:
         return await self._d.chain.address_history(address)
 
-    @rpc()
     async def get_transaction(self, tx_hash: Any, use_spv: bool = False, *,
                               wallet: DaemonWallet | None) -> dict[str, Any]:
         return await self._d.chain.transaction(tx_hash)
 
-    @rpc()
     async def get_tx_status(self, txid: Any, *, wallet: DaemonWallet | None) -> dict[str, int]:
         return await self._d.chain.tx_status(txid)
 
-    @rpc()
     async def get_tx_size(self, raw_tx: Any, *, wallet: DaemonWallet | None) -> int:
         if not isinstance(raw_tx, str):
             raise RpcError(spec.INVALID_PARAMS, "raw_tx must be a hex string")
         return transaction_vsize(raw_tx)
 
-    @rpc()
     async def get_default_fee(self, tx: Any, *, wallet: DaemonWallet | None) -> str:
         if isinstance(tx, bool) or not isinstance(tx, int | str):
             raise RpcError(spec.INVALID_PARAMS, "tx must be a size in vbytes or a raw transaction")
@@ -148,13 +130,11 @@ class DaemonMethods:
             raise RpcError(spec.INVALID_PARAMS, "size must be positive")
         return await self._d.chain.default_fee(size)
 
-    @rpc()
     async def recommended_fee(self, target: Any, *, wallet: DaemonWallet | None) -> int | None:
         if isinstance(target, bool) or not isinstance(target, int) or target < 1:
             raise RpcError(spec.INVALID_PARAMS, "target must be a number of blocks (>= 1)")
         return await self._d.chain.fee_rate_sat_kvb(target)
 
-    @rpc()
     async def broadcast(self, tx: Any, *, wallet: DaemonWallet | None) -> str:
         if not isinstance(tx, str):
             raise RpcError(spec.INVALID_PARAMS, "tx must be a raw transaction in hex")
@@ -162,14 +142,11 @@ class DaemonMethods:
 
     # -- hot wallets: not supported (daemon wallets are watch-only) -------------------------------
 
-    @rpc(requires_wallet=True)
     async def payto(self, *args: Any, wallet: DaemonWallet | None, **kwargs: Any) -> Any:
         raise NotSupported("RedWaves daemon wallets are watch-only: payto is not supported.")
 
-    @rpc(requires_wallet=True)
     async def paytomany(self, *args: Any, wallet: DaemonWallet | None, **kwargs: Any) -> Any:
         raise NotSupported("RedWaves daemon wallets are watch-only: paytomany is not supported.")
 
-    @rpc(requires_wallet=True)
     async def addtransaction(self, *args: Any, wallet: DaemonWallet | None, **kwargs: Any) -> Any:
         raise NotSupported("RedWaves daemon wallets are watch-only: addtransaction is not supported.")

@@ -13,14 +13,17 @@ import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from app.checkout_server.api.keys import API_LIMITS, feature
+from app.checkout_server.api.keys import API_LIMITS
 from app.checkout_server.keys import SERVICES
 from app.core.errors import UserFacingError, ValidationError
 from app.services.admin.apikeys import ApiKey, Scope
+
+if TYPE_CHECKING:
+    from app.services.container import Services
 
 PREFIX = "/greenfield/api/v1"
 ANY_KEY = "any"  # any valid key, whatever its scopes
@@ -87,7 +90,7 @@ async def authenticate(request: web.Request, permission: str | None) -> ApiKey |
         response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
         return response
     token = _token(header)
-    key = await feature(request.app[SERVICES], "apikeys").authenticate(token) if token else None
+    key = await request.app[SERVICES].apikeys.authenticate(token) if token else None
     if key is None:
         limits.failed_auth.consume(_client(request))
         return problem(401, "unauthenticated", "The API key is not valid (unknown, malformed or revoked).")
@@ -115,11 +118,8 @@ class GfCall:
     key: ApiKey
 
     @property
-    def services(self) -> Any:
+    def services(self) -> Services:
         return self.request.app[SERVICES]
-
-    def feature(self, name: str) -> Any:
-        return feature(self.services, name)
 
     def param(self, name: str) -> str:
         return self.request.match_info[name]

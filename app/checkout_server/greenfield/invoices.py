@@ -26,9 +26,7 @@ MAX_TAKE = 1000
 
 def checkout_link(call: GfCall, store: Store, invoice_id: str) -> str:
     """RedWaves' checkout page: the store's public URL, else the public listener, else this request's host."""
-    email = getattr(call.services, "email", None)
-    link = email.invoice_link(store, invoice_id) if email is not None else None
-    return link or f"{call.request.url.origin()}/i/{invoice_id}"
+    return call.services.email.invoice_link(store, invoice_id) or f"{call.request.url.origin()}/i/{invoice_id}"
 
 
 async def _store(call: GfCall) -> Store:

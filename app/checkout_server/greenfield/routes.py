@@ -10,10 +10,10 @@ from aiohttp import web
 
 from app.checkout_server.api.keys import API_LIMITS
 from app.checkout_server.api.ratelimit import ApiLimits
+from app.checkout_server.feature import Route
 from app.checkout_server.greenfield import invoices, server, webhooks
 from app.checkout_server.greenfield.auth import ANY_KEY, PREFIX, bind
 from app.checkout_server.keys import IS_PUBLIC
-from app.checkout_server.routes import Route
 
 VIEW_INVOICES = "btcpay.store.canviewinvoices"
 CREATE_INVOICE = "btcpay.store.cancreateinvoice"

@@ -66,7 +66,7 @@ async def _webhook(call: GfCall) -> Webhook:
     store_id = call.param("store_id")
     call.check_store(store_id)
     await call.services.stores.get(store_id)
-    webhooks = call.feature("webhooks")
+    webhooks = call.services.webhooks
     webhook = await webhooks.get(call.param("webhook_id"))
     flavors = await webhooks.dispatcher.flavors(store_id)
     if webhook.store_id != store_id or flavors.get(webhook.id) != Flavor.GREENFIELD:
@@ -76,7 +76,7 @@ async def _webhook(call: GfCall) -> Webhook:
 
 async def _delivery(call: GfCall) -> WebhookDelivery:
     webhook = await _webhook(call)
-    delivery = await call.feature("webhooks").delivery(call.param("delivery_id"))
+    delivery = await call.services.webhooks.delivery(call.param("delivery_id"))
     if delivery.webhook_id != webhook.id:
         raise DeliveryNotFound("Delivery not found.")
     return delivery
@@ -86,7 +86,7 @@ async def list_webhooks(call: GfCall) -> list[dict[str, Any]]:
     store_id = call.param("store_id")
     call.check_store(store_id)
     await call.services.stores.get(store_id)
-    webhooks = call.feature("webhooks")
+    webhooks = call.services.webhooks
     flavors = await webhooks.dispatcher.flavors(store_id)
     return [webhook_data(w) for w in await webhooks.list(store_id) if flavors.get(w.id) == Flavor.GREENFIELD]
 
@@ -96,8 +96,8 @@ async def create_webhook(call: GfCall) -> dict[str, Any]:
     call.check_store(store_id)
     body = await call.json()
     events, enabled = _events(body), _enabled(body)
-    webhooks = call.feature("webhooks")
-    saved = await webhooks.create(store_id, body.get("url"), secret=body.get("secret") or None, enabled=enabled,
+    webhooks = call.services.webhooks
+    saved = await webhooks.create(store_id, str(body.get("url") or ""), secret=body.get("secret") or None, enabled=enabled,
                                   event_types=events, flavor=Flavor.GREENFIELD)
     secret = saved.secret.reveal() if saved.secret is not None else None
     return webhook_data(await webhooks.get(saved.webhook.id), secret)
@@ -114,7 +114,7 @@ async def update_webhook(call: GfCall) -> dict[str, Any]:
     changes: dict[str, Any] = {"url": body.get("url", webhook.url), "enabled": _enabled(body)}
     if body.get("secret"):
         changes["secret"] = body["secret"]
-    webhooks = call.feature("webhooks")
+    webhooks = call.services.webhooks
     saved = await webhooks.update(webhook.id, changes)
     await webhooks.dispatcher.set_flavor(webhook.id, Flavor.GREENFIELD, event_types=events)
     secret = saved.secret.reveal() if saved.secret is not None else None
@@ -122,7 +122,7 @@ async def update_webhook(call: GfCall) -> dict[str, Any]:
 
 
 async def delete_webhook(call: GfCall) -> web.Response:
-    await call.feature("webhooks").delete((await _webhook(call)).id)
+    await call.services.webhooks.delete((await _webhook(call)).id)
     return web.Response(status=200)
 
 
@@ -130,7 +130,7 @@ async def list_deliveries(call: GfCall) -> list[dict[str, Any]]:
     webhook = await _webhook(call)
     raw = call.request.query.get("count", "")
     count = int(raw) if raw.isdigit() else 50
-    page = await call.feature("webhooks").deliveries(webhook.id, limit=max(1, min(count, 1000)))
+    page = await call.services.webhooks.deliveries(webhook.id, limit=max(1, min(count, 1000)))
     return [delivery_data(d) for d in page.items]
 
 
@@ -145,4 +145,4 @@ async def delivery_request(call: GfCall) -> web.Response:
 
 async def redeliver(call: GfCall) -> str:
     delivery = await _delivery(call)
-    return (await call.feature("webhooks").redeliver(delivery.id)).id  # BTCPay answers the delivery id
+    return (await call.services.webhooks.redeliver(delivery.id)).id  # BTCPay answers the delivery id

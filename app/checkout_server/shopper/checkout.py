@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from app.checkout_server.keys import SERVICES
 from app.checkout_server.shopper.formats import datetime_text
+from app.checkout_server.shopper.i18n import Translator
 from app.checkout_server.shopper.invoice_view import (
     REDIRECT_STATUSES,
     invoice_context,
@@ -21,6 +23,9 @@ from app.checkout_server.shopper.pages import html_response, keep_query, render,
 from app.checkout_server.shopper.qr import qr_svg
 from app.core.records import Invoice, Store
 
+if TYPE_CHECKING:
+    from app.services.container import Services
+
 logger = logging.getLogger(__name__)
 
 REFRESH_S = 10  # JS-off pages reload themselves this often while the invoice is open
@@ -28,8 +33,7 @@ REDIRECT_DELAY_S = 5
 
 
 def devnet_enabled(request: web.Request) -> bool:
-    services = request.app[SERVICES]
-    return getattr(services, "devnet", None) is not None
+    return request.app[SERVICES].devnet is not None
 
 
 async def load(request: web.Request) -> tuple[Invoice, Store]:
@@ -61,7 +65,7 @@ async def invoice_page(request: web.Request) -> web.Response:
     return html_response(body, tr.code)
 
 
-def _page_context(request: web.Request, invoice: Invoice, store: Store, modal: bool, query: str) -> dict:
+def _page_context(request: web.Request, invoice: Invoice, store: Store, modal: bool, query: str) -> dict[str, Any]:
     tr = translator(request)
     context = invoice_context(invoice, store, tr)
     redirect = invoice.redirect_url if invoice.status in REDIRECT_STATUSES and not modal else None
@@ -130,12 +134,12 @@ async def invoice_ws(request: web.Request) -> web.StreamResponse:
     return ws
 
 
-async def _pump(ws: web.WebSocketResponse, queue: asyncio.Queue[str], services: object, invoice_id: str,
-                tr: object, label: str) -> None:
+async def _pump(ws: web.WebSocketResponse, queue: asyncio.Queue[str], services: Services, invoice_id: str,
+                tr: Translator, label: str) -> None:
     while not ws.closed:
         await drain(queue)
-        invoice = await services.invoices.get(invoice_id)  # type: ignore[attr-defined]
+        invoice = await services.invoices.get(invoice_id)
         try:
-            await ws.send_json(status_payload(invoice, tr, label=label))  # type: ignore[arg-type]
+            await ws.send_json(status_payload(invoice, tr, label=label))
         except ConnectionResetError:
             return

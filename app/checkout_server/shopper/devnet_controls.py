@@ -6,21 +6,21 @@ On any other network these answer 404, exactly like a route that does not exist.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from aiohttp import web
 
 from app.checkout_server.keys import SERVICES
 from app.checkout_server.shopper.pages import keep_query
 from app.core.statuses import InvoiceStatus
+from app.devnet.control import DevnetControl
 
 logger = logging.getLogger(__name__)
 
 
-def _devnet(request: web.Request) -> Any:
+def _devnet(request: web.Request) -> DevnetControl:
     services = request.app[SERVICES]
-    devnet = getattr(services, "devnet", None)
-    if devnet is None or getattr(services.settings, "network", None) != "regtest":
+    devnet = services.devnet
+    if devnet is None or services.settings.network != "regtest":
         raise web.HTTPNotFound()
     return devnet
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from app.checkout_server.keys import SERVICES
 from app.checkout_server.shopper.keys import ASSETS
+
+if TYPE_CHECKING:
+    from app.services.container import Services
 
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
                ".webp": "image/webp"}
@@ -19,8 +22,8 @@ MAX_IMAGE_BYTES = 5 * 1024 * 1024
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,100}(\.[A-Za-z0-9]{1,5})")
 
 
-def images_dir(services: Any) -> Path:
-    return Path(services.settings.network_dir) / "images"
+def images_dir(services: Services) -> Path:
+    return services.settings.network_dir / "images"
 
 
 def read_image(directory: Path, name: str | None) -> tuple[bytes, str] | None:

@@ -10,11 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aiohttp import WSCloseCode, web
 
 from app.checkout_server.shopper.page_cache import PageCache
+
+if TYPE_CHECKING:
+    from app.services.events import EventBus, OutboxEvent
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +25,7 @@ QUEUE_SIZE = 8
 
 
 class LiveHub:
-    def __init__(self, events: Any, cache: PageCache, *, max_sockets: int = 2000) -> None:
+    def __init__(self, events: EventBus | None, cache: PageCache, *, max_sockets: int = 2000) -> None:
         self._events = events
         self._cache = cache
         self._max_sockets = max_sockets
@@ -51,8 +54,8 @@ class LiveHub:
         await asyncio.gather(*(ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
                                for ws in sockets), return_exceptions=True)
 
-    def _on_event(self, event: Any) -> None:
-        invoice_id = getattr(event, "invoice_id", None)
+    def _on_event(self, event: OutboxEvent) -> None:
+        invoice_id = event.invoice_id
         if not invoice_id:
             return
         self._cache.invalidate(invoice_id)

@@ -49,7 +49,7 @@ def base_context(request: web.Request) -> dict[str, Any]:
     path = request.path
     other = {"view": "modal"} if request.query.get("view") == "modal" else {}  # never echo other params
     languages = [(code, LANGUAGE_NAMES[code], f"{path}?{urlencode({**other, 'lang': code})}") for code in LOCALES]
-    network = getattr(getattr(services, "settings", None), "network", "mainnet")
+    network = services.settings.network
     return {"_": tr.gettext, "ngettext": tr.ngettext, "lang": tr.code, "languages": languages,
             "static": assets.url, "network": network, "modal": False, "refresh_s": None,
             "redirect_url": None, "scripts": (), "body_class": ""}
@@ -96,7 +96,7 @@ def error_page(request: web.Request, status: int, message: str | None = None, *,
 
 def _wants_html(request: web.Request) -> bool:
     route = request.match_info.route
-    name = getattr(route, "name", None) or ""
+    name = route.name or ""
     if name.startswith("shopper."):
         return name not in JSON_ROUTES
     if request.match_info.http_exception is not None:  # no route matched at all

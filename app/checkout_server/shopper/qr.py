@@ -16,4 +16,5 @@ def qr_svg(data: str) -> bytes:
                        image_factory=qrcode.image.svg.SvgPathImage)
     qr.add_data(data)
     qr.make(fit=True)
-    return qr.make_image().to_string()
+    svg: bytes = qr.make_image().to_string()  # qrcode has no types
+    return svg

@@ -9,6 +9,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from app.checkout_server.feature import Route
 from app.checkout_server.keys import SERVICES
 from app.checkout_server.shopper import checkout, devnet_controls, images, store
 from app.checkout_server.shopper.assets import Assets, modal_script, static_file
@@ -25,9 +26,7 @@ INVOICE = "/i/{invoice_id:[A-Za-z0-9_-]{1,64}}"
 STORE = "/s/{store_id:[A-Za-z0-9_-]{1,64}}"
 
 
-def routes() -> list:
-    from app.checkout_server.routes import Route
-
+def routes() -> list[Route]:
     return [
         Route("GET", INVOICE, checkout.invoice_page, public=True, name="shopper.invoice"),
         Route("GET", f"{INVOICE}/status", checkout.invoice_status, public=True, name="shopper.invoice_status"),
@@ -55,7 +54,7 @@ def setup(app: web.Application) -> None:
     app[ASSETS] = Assets()
     cache = PageCache()
     app[PAGE_CACHE] = cache
-    app[HUB] = LiveHub(getattr(app[SERVICES], "events", None), cache)
+    app[HUB] = LiveHub(app[SERVICES].events, cache)
     app[INVOICE_LIMITER] = TokenBuckets()
     app.middlewares.append(html_error_middleware)
     app.on_response_prepare.append(add_security_headers)

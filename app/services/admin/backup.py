@@ -9,6 +9,7 @@ passphrase all fail authentication and are reported as such; nothing is written 
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -94,7 +95,8 @@ def _count_invoices(db_bytes: bytes) -> int:
         tmp.write(db_bytes)
         tmp.flush()
         with sqlite3.connect(tmp.name) as conn:
-            return conn.execute("SELECT count(*) FROM invoices").fetchone()[0]
+            count: int = conn.execute("SELECT count(*) FROM invoices").fetchone()[0]
+            return count
 
 
 def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
@@ -122,8 +124,9 @@ class BackupService:
         created_at = datetime.now(UTC)
         secrets = {name: value.reveal() for name in self._secrets.names()
                    if (value := self._secrets.get(name)) is not None}
+        invoices = _count_invoices(db_bytes)
         manifest = {"format": FORMAT_VERSION, "app_version": __version__, "network": self._network,
-                    "created_at": created_at.isoformat(), "invoices": _count_invoices(db_bytes)}
+                    "created_at": created_at.isoformat(), "invoices": invoices}
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w") as tar:
             _add(tar, "manifest.json", json.dumps(manifest).encode())
@@ -144,11 +147,11 @@ class BackupService:
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o600)
         os.replace(tmp, out_path)
-        logger.info("backup written to %s (%d invoices, %d bytes)", out_path, manifest["invoices"], len(blob))
-        return BackupInfo(out_path, self._network, created_at, manifest["invoices"], len(blob))
+        logger.info("backup written to %s (%d invoices, %d bytes)", out_path, invoices, len(blob))
+        return BackupInfo(out_path, self._network, created_at, invoices, len(blob))
 
 
-def read_backup(path: Path, passphrase: str) -> tuple[dict, dict[str, bytes]]:
+def read_backup(path: Path, passphrase: str) -> tuple[dict[str, Any], dict[str, bytes]]:
     try:
         blob = path.read_bytes()
     except OSError as exc:
@@ -170,7 +173,7 @@ def read_backup(path: Path, passphrase: str) -> tuple[dict, dict[str, bytes]]:
     return manifest, files
 
 
-def restore(path: Path, passphrase: str, *, data_dir: Path, secrets_for: type[SecretStore] = SecretStore) -> dict:
+def restore(path: Path, passphrase: str, *, data_dir: Path, secrets_for: type[SecretStore] = SecretStore) -> dict[str, Any]:
     """Restore into `data_dir/<network>`; refuses a live or non-empty target. Blocking."""
     from app.instance_lock import AlreadyRunning, InstanceLock
 
@@ -233,18 +236,14 @@ class BackupScheduler:
         self._directory = directory
         self._keep = keep
         self._interval_s = interval_s
-        self._task: Any = None
+        self._task: asyncio.Task[None] | None = None
         self.last_backup: BackupInfo | None = None
         self.last_error: str | None = None
 
     async def start(self) -> None:
-        import asyncio
-
         self._task = asyncio.create_task(self._run(), name="backup-scheduler")
 
     async def stop(self) -> None:
-        import asyncio
-
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -258,16 +257,12 @@ class BackupScheduler:
         return max(0.0, self._interval_s - age)
 
     async def _run(self) -> None:
-        import asyncio
-
         while True:
             await asyncio.sleep(self._due_in_s())
             await self.backup_now()
             await asyncio.sleep(min(self._interval_s, 3600.0))
 
     async def backup_now(self) -> BackupInfo | None:
-        import asyncio
-
         passphrase = self._secrets.get(PASSPHRASE_SECRET)
         if passphrase is None:
             self.last_error = "Scheduled backups need a passphrase (Settings > Backups)."

@@ -37,6 +37,7 @@ from app.db.models import AppSettingRow
 from app.services.catalog.stores import StoreService
 from app.services.delivery.email import EmailService, check_address, parse_config
 from app.services.invoicing.invoices import InvoiceService
+from app.services.writer import Writer
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ class MemoryPinStorage:
 class AppSettingsPinStorage:
     """The record as one JSON value in the app_settings table."""
 
-    def __init__(self, writer: Any) -> None:
+    def __init__(self, writer: Writer) -> None:
         self._writer = writer
 
     async def load(self) -> dict[str, Any] | None:
@@ -115,7 +116,7 @@ def lockout_s(failures: int) -> int:
     """Seconds locked after ``failures`` wrong PINs in a row: 0 for the free ones, then 30, 60, 120..."""
     if failures < FREE_ATTEMPTS:
         return 0
-    return min(MAX_LOCKOUT_S, BASE_LOCKOUT_S * 2 ** (failures - FREE_ATTEMPTS))
+    return min(MAX_LOCKOUT_S, BASE_LOCKOUT_S * (1 << (failures - FREE_ATTEMPTS)))
 
 
 class PinGuard:
@@ -230,7 +231,7 @@ class Receipt:
         return "\n".join(out) + "\n"
 
 
-def _money(value: Any, currency: str) -> str:
+def _money(value: object, currency: str) -> str:
     return f"{Decimal(str(value)):,} {currency}"
 
 

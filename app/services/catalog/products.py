@@ -20,7 +20,7 @@ from app.services.writer import Writer
 EDITABLE = ("name", "description", "price", "category", "image", "stock", "archived")
 
 
-def _text(value: Any, field: str, limit: int, *, required: bool = False) -> str:
+def _text(value: object, field: str, limit: int, *, required: bool = False) -> str:
     text = str(value if value is not None else "").strip()
     if (required and not text) or len(text) > limit:
         need = "is required and " if required else ""

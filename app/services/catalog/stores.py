@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.core.errors import StoreNotFound, ValidationError, WalletNotFound
@@ -24,13 +25,13 @@ EDITABLE = (
 )
 
 
-def _int_in(value: Any, field: str, low: int, high: int, what: str) -> int:
+def _int_in(value: object, field: str, low: int, high: int, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ValidationError(f"{what} must be a whole number from {low} to {high}.", code=f"invalid_{field}", field=field)
     return value
 
 
-def _pct(value: Any, field: str) -> Decimal:
+def _pct(value: object, field: str) -> Decimal:
     try:
         pct = Decimal(str(value)) if not isinstance(value, float) else None
     except InvalidOperation:
@@ -112,7 +113,7 @@ class StoreService:
         return await self.get(store_id)
 
     @staticmethod
-    async def _set_wallets(session: Any, store_id: str, wallet_ids: Sequence[str]) -> None:
+    async def _set_wallets(session: AsyncSession, store_id: str, wallet_ids: Sequence[str]) -> None:
         for wallet_id in wallet_ids:
             if await session.get(WalletRow, wallet_id) is None:
                 raise WalletNotFound(f"Wallet {wallet_id} not found.", field="wallet_ids")

@@ -12,12 +12,12 @@ import asyncio
 import ipaddress
 import re
 import ssl
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from app.core.errors import UserFacingError, ValidationError
 from app.core.records import Invoice, Store
@@ -25,11 +25,21 @@ from app.net.smtp import DEFAULT_PORTS, SmtpMode, SmtpSettings, send_email
 from app.secrets import Secret, SecretStore
 from app.services.catalog.stores import StoreService
 from app.services.delivery.email_templates import EmailTemplates, RenderedEmail, invoice_context
+from app.services.delivery.notification_rules import JsonObject
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"',;]{1,64}@[^@\s<>\"',;]+\.[^@\s<>\"',;]{2,}$")
 _HOST_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})*$")
 SETTING_KEYS = ("host", "port", "mode", "username", "from_address", "receipt_on", "merchant_to", "public_url")
-Transport = Callable[..., Awaitable[None]]
+
+
+class Transport(Protocol):
+    """How a message leaves (app.net.smtp.send_email; a fake in tests)."""
+
+    async def __call__(self, settings: SmtpSettings, message: EmailMessage, *, password: Secret | None,
+                       tls_context: ssl.SSLContext | None) -> None: ...
+
+
+E = TypeVar("E", bound=StrEnum)
 
 
 class ReceiptOn(StrEnum):
@@ -56,14 +66,14 @@ class EmailConfig:
     templates: Mapping[str, Mapping[str, str]]
 
 
-def check_address(value: Any, field: str) -> str:
+def check_address(value: object, field: str) -> str:
     text = str(value or "").strip()
     if not EMAIL_RE.match(text) or len(text) > 320:
         raise ValidationError(f"'{text[:80]}' does not look like an email address.", code="invalid_email", field=field)
     return text
 
 
-def _host(value: Any) -> str:
+def _host(value: object) -> str:
     text = str(value or "").strip()
     try:
         ipaddress.ip_address(text)
@@ -74,7 +84,7 @@ def _host(value: Any) -> str:
     return text
 
 
-def _port(value: Any, mode: SmtpMode) -> int:
+def _port(value: object, mode: SmtpMode) -> int:
     if value is None or value == "":
         return DEFAULT_PORTS[mode]
     if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit() \
@@ -83,17 +93,17 @@ def _port(value: Any, mode: SmtpMode) -> int:
     return int(value)
 
 
-def _choice(enum: type[StrEnum], value: Any, field: str, default: StrEnum) -> Any:
+def _choice(enum: type[E], value: object, field: str, default: E) -> E:
     if value is None or value == "":
         return default
     try:
         return enum(str(value).strip().lower())
     except ValueError:
-        options = ", ".join(m.value for m in enum)  # type: ignore[attr-defined]
+        options = ", ".join(m.value for m in enum)
         raise ValidationError(f"'{field}' must be one of {options}.", code=f"invalid_{field}", field=field) from None
 
 
-def clean_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+def clean_settings(settings: JsonObject) -> dict[str, Any]:
     """Validated, JSON-safe settings; a password here is refused (it belongs in the keyring)."""
     unknown = set(settings) - set(SETTING_KEYS)
     if unknown:
@@ -119,7 +129,7 @@ def clean_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def parse_config(email: Mapping[str, Any]) -> EmailConfig:
+def parse_config(email: JsonObject) -> EmailConfig:
     smtp = None
     if email.get("host") and email.get("from_address"):
         smtp = SmtpSettings(host=email["host"], port=int(email.get("port") or 587), mode=SmtpMode(email["mode"]),
@@ -140,7 +150,7 @@ class EmailService:
         self._transport = transport
         self.templates = templates or EmailTemplates()
 
-    async def configure(self, store_id: str, settings: Mapping[str, Any], *, password: str | None = None) -> Store:
+    async def configure(self, store_id: str, settings: JsonObject, *, password: str | None = None) -> Store:
         """Save SMTP settings; ``password`` None keeps the stored one, "" removes it."""
         store = await self._stores.get(store_id)
         values = clean_settings(settings)
@@ -177,7 +187,7 @@ class EmailService:
             raise SmtpNotConfigured("Email is not set up for this store: add the SMTP settings first.")
         await self._deliver(config.smtp, await self._password(store.id), to, rendered)
 
-    async def send_test(self, store_id: str, to: str, *, settings: Mapping[str, Any] | None = None,
+    async def send_test(self, store_id: str, to: str, *, settings: JsonObject | None = None,
                         password: str | None = None) -> None:
         """Send a test message with the saved settings, or with unsaved ``settings``/``password`` to try
         them before saving. Bad settings raise SmtpError (codes smtp_connection_refused, smtp_auth_failed,

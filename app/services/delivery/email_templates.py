@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from jinja2 import Template
 from jinja2 import TemplateError as JinjaTemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -87,7 +88,7 @@ class EmailTemplates:
         self._html = SandboxedEnvironment(autoescape=True)
         self._text = SandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
         self._defaults: dict[tuple[str, str], str] = {}
-        self._compiled: dict[tuple[bool, str], Any] = {}
+        self._compiled: dict[tuple[bool, str], Template] = {}
 
     def default_source(self, kind: str, part: str) -> str:
         key = (kind, part)
@@ -97,7 +98,7 @@ class EmailTemplates:
                 encoding="utf-8")
         return self._defaults[key]
 
-    def _template(self, source: str, *, html: bool) -> Any:
+    def _template(self, source: str, *, html: bool) -> Template:
         key = (html, source)
         if key not in self._compiled:
             if len(self._compiled) > 256:
@@ -131,7 +132,7 @@ class EmailTemplates:
         rendered = {part: self._render_part(kind, part, context, (overrides or {}).get(part)) for part in PARTS}
         return RenderedEmail(subject=_one_line(rendered["subject"]), text=rendered["text"], html=rendered["html"])
 
-    def _render_part(self, kind: str, part: str, context: Mapping[str, Any], override: Any) -> str:
+    def _render_part(self, kind: str, part: str, context: Mapping[str, Any], override: object) -> str:
         html = part == "html"
         if isinstance(override, str) and override:
             try:

@@ -35,6 +35,7 @@ DEFAULT_RULES = ({"on": ["invoice.paid", "invoice.complete", "invoice.exception"
                   "notify": ["tray", "email"]},)
 PAID_STATUSES = frozenset({"paid", "confirmed", "complete"})
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+JsonObject = Mapping[str, Any]  # a JSON document: Store.notifications, an event payload, an API body
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class Rule:
     notify: tuple[str, ...]
 
 
-def triggers(event_type: str, payload: Mapping[str, Any]) -> list[str]:
+def triggers(event_type: str, payload: JsonObject) -> list[str]:
     """Trigger names an outbox event stands for (an event may stand for none or several)."""
     if event_type == "invoice.created":
         return ["invoice.created"]
@@ -59,7 +60,7 @@ def triggers(event_type: str, payload: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def receipt_due(receipt_on: str, event_type: str, payload: Mapping[str, Any]) -> bool:
+def receipt_due(receipt_on: str, event_type: str, payload: JsonObject) -> bool:
     """Does this event call for the buyer's receipt? ("paid": the first paid-or-better status change.)"""
     if event_type != "invoice.status_changed" or payload.get("new_status") == payload.get("old_status"):
         return False
@@ -74,14 +75,14 @@ def label(trigger_names: list[str]) -> str:
     return " and ".join(TRIGGER_LABELS.get(t, t) for t in trigger_names)
 
 
-def rules_of(notifications: Mapping[str, Any]) -> list[Rule]:
+def rules_of(notifications: JsonObject) -> list[Rule]:
     raw = notifications.get("rules")
     items = DEFAULT_RULES if raw is None else raw
     return [Rule(on=frozenset(r.get("on") or ()), notify=tuple(r.get("notify") or ())) for r in items
             if isinstance(r, Mapping)]
 
 
-def channels_for(notifications: Mapping[str, Any], trigger_names: list[str]) -> list[str]:
+def channels_for(notifications: JsonObject, trigger_names: list[str]) -> list[str]:
     """Channel names to notify for these triggers, each once, in rule order (disabled channels left out)."""
     configured = notifications.get("channels") or {}
     out: list[str] = []
@@ -95,7 +96,7 @@ def channels_for(notifications: Mapping[str, Any], trigger_names: list[str]) -> 
     return list(dict.fromkeys(out))
 
 
-def clean_notifications(config: Mapping[str, Any]) -> dict[str, Any]:
+def clean_notifications(config: JsonObject) -> dict[str, Any]:
     """Validate a Store.notifications document (channel names, types, rule triggers and targets)."""
     unknown = set(config) - {"channels", "rules"}
     if unknown:
@@ -116,7 +117,7 @@ def clean_notifications(config: Mapping[str, Any]) -> dict[str, Any]:
     return {"channels": channels, **({"rules": rules} if rules is not None else {})}
 
 
-def _clean_rule(rule: Any, channels: Mapping[str, Any]) -> dict[str, list[str]]:
+def _clean_rule(rule: object, channels: JsonObject) -> dict[str, list[str]]:
     if not isinstance(rule, Mapping):
         raise ValidationError("Each rule must be an object with 'on' and 'notify'.", code="invalid_rule", field="rules")
     on = [str(t) for t in rule.get("on") or ()]

@@ -1,7 +1,8 @@
 """Webhooks per store: URL, event types, a secret kept in keyring (never in the DB), a delivery log.
 
-Delivery itself (outbox consumer, HTTP, retries) is `app.services.delivery.webhook_dispatch.WebhookDispatcher`,
-owned by this service: `start()`/`stop()` run it.
+Delivery (outbox cursor, rows, retries) is the shared `DeliveryPipeline` with the webhook channel
+(`webhook_dispatch.WebhookChannel`: flavors, bodies, signed HTTP), both owned by this service:
+`start()`/`stop()` run them. `dispatcher` is the channel (the Greenfield API reads flavors there).
 """
 
 from __future__ import annotations
@@ -11,25 +12,23 @@ import logging
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
-from app.core.errors import Conflict, NotFound, StoreNotFound, ValidationError
+from app.core.errors import NotFound, StoreNotFound, ValidationError
 from app.core.events import EVENT_TYPES
 from app.core.ids import new_id
 from app.core.records import Page
 from app.db.models import StoreRow, WebhookDeliveryRow, WebhookRow
 from app.secrets import Secret, SecretStore
-from app.services.delivery.webhook_dispatch import (
-    ConnectorFactory,
-    DeliveryStatus,
-    RetryPolicy,
-    WebhookDispatcher,
-    secret_name,
+from app.services.delivery.pipeline import (
+    DeliveryNotFound as DeliveryNotFound,  # the checkout server's import
 )
+from app.services.delivery.pipeline import DeliveryPipeline, DeliveryStatus, utc_now
+from app.services.delivery.retry import RetryPolicy
+from app.services.delivery.webhook_dispatch import ConnectorFactory, WebhookChannel, secret_name
 from app.services.events import EventBus
 from app.services.invoicing.invoices import InvoiceService
 from app.services.writer import Writer
@@ -42,10 +41,6 @@ EDITABLE = ("url", "event_types", "enabled", "secret")
 
 class WebhookNotFound(NotFound):
     code = "webhook_not_found"
-
-
-class DeliveryNotFound(NotFound):
-    code = "delivery_not_found"
 
 
 @dataclass(frozen=True)
@@ -92,7 +87,7 @@ def _to_delivery(row: WebhookDeliveryRow) -> WebhookDelivery:
                            row.created_at, row.delivered_at, row.body)
 
 
-def _url(value: Any) -> str:
+def _url(value: object) -> str:
     text = str(value or "").strip()
     parts = urlsplit(text) if len(text) <= 2000 else None
     try:
@@ -104,16 +99,16 @@ def _url(value: Any) -> str:
     return text
 
 
-def _event_types(value: Iterable[str]) -> list[str]:
-    types = list(dict.fromkeys(str(v) for v in value))
+def _event_types(value: object) -> list[str]:
+    types = list(dict.fromkeys(str(v) for v in (value if isinstance(value, Iterable) else [value])))
     unknown = [t for t in types if t not in EVENT_TYPES]
     if unknown:
         raise ValidationError(f"Unknown event type '{unknown[0]}'.", code="invalid_event_type", field="event_types")
     return types
 
 
-def _secret(value: str | None) -> Secret:
-    text = (value or "").strip()
+def _secret(value: object) -> Secret:
+    text = str(value or "").strip()
     if not text:
         return Secret(secrets.token_urlsafe(32))
     if not MIN_SECRET_CHARS <= len(text) <= 200:
@@ -122,12 +117,12 @@ def _secret(value: str | None) -> Secret:
     return Secret(text)
 
 
-def _clean(changes: Mapping[str, Any]) -> dict[str, Any]:
+def _clean(changes: Mapping[str, object]) -> dict[str, object]:
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         field = sorted(unknown)[0]
         raise ValidationError(f"Unknown webhook field '{field}'.", code="unknown_field", field=field)
-    out: dict[str, Any] = {}
+    out: dict[str, object] = {}
     if "url" in changes:
         out["url"] = _url(changes["url"])
     if "event_types" in changes:
@@ -140,18 +135,20 @@ def _clean(changes: Mapping[str, Any]) -> dict[str, Any]:
 class WebhookService:
     def __init__(self, writer: Writer, events: EventBus, secrets_store: SecretStore, invoices: InvoiceService, *,
                  policy: RetryPolicy | None = None, connector_factory: ConnectorFactory | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = utc_now) -> None:
         self._writer = writer
         self._secrets = secrets_store
         self._clock = clock
-        self.dispatcher = WebhookDispatcher(writer, events, secrets_store, invoices, policy=policy,
-                                            connector_factory=connector_factory, clock=clock)
+        policy = policy or RetryPolicy(base_delay_s=10.0)
+        self.dispatcher = WebhookChannel(writer, secrets_store, invoices, timeout_s=policy.timeout_s,
+                                         connector_factory=connector_factory)
+        self.pipeline = DeliveryPipeline(writer, events, self.dispatcher, policy=policy, clock=clock)
 
     async def start(self) -> None:
-        await self.dispatcher.start()
+        await self.pipeline.start()
 
     async def stop(self) -> None:
-        await self.dispatcher.stop()
+        await self.pipeline.stop()
 
     # -- webhooks --------------------------------------------------------------------------------
     async def create(self, store_id: str, url: str, *, event_types: Iterable[str] = (), secret: str | None = None,
@@ -172,7 +169,7 @@ class WebhookService:
         logger.info("webhook %s created for store %s", row.id, store_id)
         return SavedWebhook(_to_webhook(row), the_secret)
 
-    async def update(self, webhook_id: str, changes: Mapping[str, Any]) -> SavedWebhook:
+    async def update(self, webhook_id: str, changes: Mapping[str, object]) -> SavedWebhook:
         values = _clean(changes)
         new_secret = _secret(changes["secret"]) if "secret" in changes else None
         async with self._writer.transaction() as session:
@@ -227,14 +224,4 @@ class WebhookService:
 
     async def redeliver(self, delivery_id: str) -> WebhookDelivery:
         """Send the same body (same delivery id) again, with a fresh attempt budget."""
-        async with self._writer.transaction() as session:
-            row = await session.get(WebhookDeliveryRow, delivery_id)
-            if row is None:
-                raise DeliveryNotFound("Delivery not found.")
-            if row.status == DeliveryStatus.PENDING and row.attempts == 0:
-                raise Conflict("This delivery is already queued.", code="delivery_pending")
-            row.status = str(DeliveryStatus.PENDING)
-            row.attempts = 0
-            row.next_attempt_at = self._clock()
-        self.dispatcher.wake()
-        return _to_delivery(row)
+        return _to_delivery(await self.pipeline.redeliver(delivery_id))

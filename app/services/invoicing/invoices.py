@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -32,7 +33,7 @@ _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 MAX_METADATA_BYTES = 16 * 1024
 
 
-def _optional_text(value: Any, field: str, limit: int) -> str | None:
+def _optional_text(value: object, field: str, limit: int) -> str | None:
     if value is None:
         return None
     text = str(value).strip()
@@ -41,21 +42,21 @@ def _optional_text(value: Any, field: str, limit: int) -> str | None:
     return text or None
 
 
-def _url(value: Any, field: str) -> str | None:
+def _url(value: object, field: str) -> str | None:
     text = _optional_text(value, field, 2000)
     if text and not re.match(r"^https?://[^\s<>\"']+$", text):
         raise ValidationError(f"'{field}' must be an http(s) URL.", code=f"invalid_{field}", field=field)
     return text
 
 
-def _email(value: Any) -> str | None:
+def _email(value: object) -> str | None:
     text = _optional_text(value, "buyer_email", 320)
     if text and not _EMAIL.match(text):
         raise ValidationError("That email address does not look valid.", code="invalid_email", field="buyer_email")
     return text
 
 
-def _metadata(value: Any) -> dict[str, Any]:
+def _metadata(value: object) -> dict[str, Any]:
     import json
 
     if value is None:
@@ -68,7 +69,8 @@ def _metadata(value: Any) -> dict[str, Any]:
         raise ValidationError("metadata must be plain JSON.", code="invalid_metadata", field="metadata") from None
     if len(encoded.encode()) > MAX_METADATA_BYTES:
         raise ValidationError("metadata is larger than 16 KiB.", code="invalid_metadata", field="metadata")
-    return json.loads(encoded)
+    plain: dict[str, Any] = json.loads(encoded)
+    return plain
 
 
 class InvoiceService:
@@ -122,7 +124,7 @@ class InvoiceService:
                                  created_at=now, expires_at=expires_at, price=amount, currency=code)
         desc = await self._wallets.descriptor(row.wallet_id)
 
-        def write(conn: Any) -> list[OutboxEvent]:  # the hot path (bench P1): one thread hop
+        def write(conn: sqlite3.Connection) -> list[OutboxEvent]:  # the hot path (bench P1): one thread hop
             row.derivation_index, row.address = self._wallets.allocate_address_sync(conn, desc, row.wallet_id,
                                                                                     row.id, now=now)
             compiled = compiled_insert(InvoiceRow.__table__)

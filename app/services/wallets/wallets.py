@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from datetime import UTC, datetime
 from secrets import token_urlsafe
-from typing import Any
 
 from sqlalchemy import select
 
@@ -129,7 +129,7 @@ class WalletService:
                 desc = self._descriptors[wallet_id] = _descriptor(row, self._network)
         return desc
 
-    def allocate_address_sync(self, conn: Any, desc: WalletDescriptor, wallet_id: str, invoice_id: str, *,
+    def allocate_address_sync(self, conn: sqlite3.Connection, desc: WalletDescriptor, wallet_id: str, invoice_id: str, *,
                               now: datetime) -> tuple[int, str]:
         """Take the next derivation index inside the caller's transaction (Writer.run_sync).
         An index is never given twice, not even after the invoice expires."""

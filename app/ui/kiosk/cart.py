@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from app.ui import formatting
 from app.ui.kiosk.cart_model import Cart
 from app.ui.kiosk.widgets import button, label
+from app.ui.widget_names import named
 
 
 def touch_scroll(area: QScrollArea) -> None:
@@ -77,7 +78,7 @@ class CartView(QFrame):
         self.lines.setContentsMargins(0, 0, 0, 0)
         self.lines.addWidget(self.empty)
         self.lines.addStretch(1)
-        scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame, objectName="cartLines")
+        scroll = named(QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame), "cartLines")
         self.lines_box.setObjectName("cartLinesBox")
         scroll.setWidget(self.lines_box)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)

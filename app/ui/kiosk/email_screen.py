@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QSizePolicy, QVBoxLayout, 
 
 from app.ui.kiosk.onscreen_keyboard import OnScreenKeyboard
 from app.ui.kiosk.widgets import button, label
+from app.ui.widget_names import named
 
 
 class EmailScreen(QWidget):
@@ -17,7 +18,7 @@ class EmailScreen(QWidget):
         super().__init__(parent)
         self.setObjectName("emailScreen")
         self.title = label("Email receipt to", name="emailTitle", role="title")
-        self.address = QLineEdit(objectName="emailAddress", placeholderText="you@example.com")
+        self.address = named(QLineEdit(placeholderText="you@example.com"), "emailAddress")
         self.address.setInputMethodHints(Qt.InputMethodHint.ImhEmailCharactersOnly |
                                          Qt.InputMethodHint.ImhNoAutoUppercase)
         self.address.setMaxLength(320)

@@ -30,6 +30,7 @@ from app.core.records import Product
 from app.ui import formatting
 from app.ui.kiosk.cart import touch_scroll
 from app.ui.kiosk.widgets import button
+from app.ui.widget_names import named
 
 ALL = "All"
 _TILE_COLOURS = ("#C62F3A", "#1565C0", "#2E7D32", "#6A1B9A", "#00838F", "#8A6D00", "#AD1457", "#4E342E")
@@ -120,7 +121,7 @@ class ProductGrid(QWidget):
         self._layout_tiles()
 
     def _tile(self, product: Product) -> QToolButton:
-        tile = QToolButton(objectName=f"product_{product.id}")
+        tile = named(QToolButton(), f"product_{product.id}")
         tile.setProperty("role", "tile")
         tile.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         tile.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)

@@ -33,6 +33,7 @@ from app.ui.kiosk.receipt import ReceiptPrinter
 from app.ui.kiosk.sale_screen import SaleScreen
 from app.ui.kiosk.style import scale_for, set_role, stylesheet
 from app.ui.kiosk.widgets import button, label
+from app.ui.widget_names import named
 
 logger = logging.getLogger(__name__)
 POS_SERVICE_MODULE = "app.services.admin.pos"
@@ -92,7 +93,7 @@ class KioskWindow(QWidget):
         self.network = label(name="kioskNetwork")
         self.exit_button = button("Exit", name="kioskExit", on_click=lambda: self.request_unlock("exit"))
         self.exit_button.setMaximumWidth(220)
-        bar = QFrame(objectName="topBar")
+        bar = named(QFrame(), "topBar")
         top = QHBoxLayout(bar)
         top.setContentsMargins(8, 2, 8, 2)
         top.addWidget(self.store_label, 1)
@@ -103,7 +104,7 @@ class KioskWindow(QWidget):
         self.pin.unlocked.connect(self._on_pin_unlocked)
         self.pin.pinSet.connect(self._on_pin_pin_set)
         self.pin.cancelled.connect(self._on_pin_cancelled)
-        self.stack = QStackedWidget(objectName="kioskScreens")
+        self.stack = named(QStackedWidget(), "kioskScreens")
         self.stack.addWidget(self.loading)
         self.stack.addWidget(self.pin)
         layout = QVBoxLayout(self)

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 from app import __version__
 from app.chain.keys import parse_wallet_keys
@@ -22,6 +22,7 @@ from app.core.money import format_btc
 from app.db.models import AddressRow, InvoiceRow, PaymentRow
 from app.services.compat.bitcart.requests import NotSupported, electrum_amount
 from app.services.compat.bitcart.wallets import DaemonWallet
+from app.services.ports import ChainPort
 from app.services.writer import Writer
 
 _TXID = re.compile(r"[0-9a-fA-F]{64}")
@@ -41,7 +42,7 @@ class AddressNotWatched(NotFound):
     code = "address_not_watched"
 
 
-def check_txid(txid: Any) -> str:
+def check_txid(txid: object) -> str:
     if not isinstance(txid, str) or not _TXID.fullmatch(txid):
         raise InvalidTxHash("should be a transaction hash")
     return txid.lower()
@@ -52,7 +53,7 @@ def _confirmations(height: int, tip: int | None) -> int:
 
 
 class DaemonChain:
-    def __init__(self, writer: Writer, chain: Any, network: str) -> None:
+    def __init__(self, writer: Writer, chain: ChainPort | None, network: str) -> None:
         self._writer = writer
         self._chain = chain
         self._network = network
@@ -64,7 +65,7 @@ class DaemonChain:
         state = self._chain.state() if self._chain is not None else None
         return bool(state and state.connected and state.synced)
 
-    def _require_chain(self) -> Any:
+    def _require_chain(self) -> ChainPort:
         if self._chain is None:
             raise NotSupported("RedWaves runs without a chain connection.")
         return self._chain
@@ -101,7 +102,7 @@ class DaemonChain:
 
     # -- addresses and transactions ---------------------------------------------------------------
 
-    async def address_history(self, address: Any) -> list[dict[str, Any]]:
+    async def address_history(self, address: object) -> list[dict[str, Any]]:
         async with self._writer.read() as session:
             row = await session.scalar(select(AddressRow).where(AddressRow.address == str(address).strip()))
         if row is None:
@@ -110,7 +111,7 @@ class DaemonChain:
         txs = {o.txid: o.height for view in views for o in view.outputs}
         return [{"tx_hash": txid, "height": height} for txid, height in txs.items()]
 
-    async def transaction(self, txid: Any) -> dict[str, Any]:
+    async def transaction(self, txid: object) -> dict[str, Any]:
         txid = check_txid(txid)
         rows = await self._payment_rows([PaymentRow.txid == txid])
         if not rows:
@@ -122,13 +123,13 @@ class DaemonChain:
         return {"txid": txid, "height": height, "confirmations": _confirmations(height, tip),
                 "rbf": any(p.rbf for p, _ in rows), "outputs": outputs, "partial": True}
 
-    async def tx_status(self, txid: Any) -> dict[str, int]:
+    async def tx_status(self, txid: object) -> dict[str, int]:
         return {"confirmations": (await self.transaction(txid))["confirmations"]}
 
     async def broadcast(self, raw_tx_hex: str) -> str:
         return await self._require_chain().broadcast(raw_tx_hex)
 
-    async def _payment_rows(self, where: Iterable[Any]) -> list[tuple[PaymentRow, str]]:
+    async def _payment_rows(self, where: Iterable[ColumnElement[bool]]) -> list[tuple[PaymentRow, str]]:
         query = (select(PaymentRow, InvoiceRow.address).join(InvoiceRow, InvoiceRow.id == PaymentRow.invoice_id)
                  .where(*where).order_by(PaymentRow.first_seen_at, PaymentRow.id))
         async with self._writer.read() as session:
@@ -160,7 +161,7 @@ class DaemonChain:
             "total_wallets": wallets_loaded,
         }
 
-    def validate_key(self, key: Any) -> bool:
+    def validate_key(self, key: object) -> bool:
         """True for keys RedWaves could restore: public keys (watch-only) and seed phrases (hot)."""
         if not isinstance(key, str):
             return False

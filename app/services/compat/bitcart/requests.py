@@ -8,6 +8,7 @@ request statuses (see docs/daemon.md for the table).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import IntEnum
@@ -120,7 +121,7 @@ def export_request(invoice: Invoice, tip_height: int | None) -> dict[str, Any]:
     }
 
 
-def parse_amount_sat(amount: Any) -> int:
+def parse_amount_sat(amount: object) -> int:
     """Bitcart sends BTC as a decimal string (or a JSON number, parsed as Decimal)."""
     if isinstance(amount, bool) or amount is None:
         raise ValidationError("amount is required (RedWaves has no any-amount requests).", code="invalid_amount",
@@ -135,7 +136,7 @@ def parse_amount_sat(amount: Any) -> int:
     return sat
 
 
-def parse_expiry_s(expiry: Any) -> int:
+def parse_expiry_s(expiry: object) -> int:
     if expiry is None or expiry == 0:
         return MAX_EXPIRY_S
     if isinstance(expiry, bool):
@@ -162,11 +163,11 @@ class RequestFilter:
 
 
 class DaemonRequests:
-    def __init__(self, invoices: InvoiceService, tip_height: Any) -> None:
+    def __init__(self, invoices: InvoiceService, tip_height: Callable[[], int | None]) -> None:
         self._invoices = invoices
         self._tip_height = tip_height  # () -> int | None
 
-    async def add(self, wallet: DaemonWallet, amount: Any, memo: Any = "", expiry: Any = 3600, *,
+    async def add(self, wallet: DaemonWallet, amount: object, memo: object = "", expiry: object = 3600, *,
                   lightning: bool = False) -> dict[str, Any]:
         if lightning:
             raise LightningUnsupported("Lightning not supported in this wallet type")
@@ -176,7 +177,7 @@ class DaemonRequests:
             description=str(memo or ""), expiry_s=parse_expiry_s(expiry), metadata={"source": "daemon"})
         return export_request(invoice, self._tip_height())
 
-    async def find(self, wallet: DaemonWallet, key: Any) -> Invoice:
+    async def find(self, wallet: DaemonWallet, key: object) -> Invoice:
         """By request id (the invoice id) or by address, within this wallet's daemon store."""
         text = str(key or "").strip()
         invoice = None
@@ -191,7 +192,7 @@ class DaemonRequests:
             raise RequestNotFound("Request not found")
         return invoice
 
-    async def get(self, wallet: DaemonWallet, key: Any) -> dict[str, Any]:
+    async def get(self, wallet: DaemonWallet, key: object) -> dict[str, Any]:
         invoice = await self.find(wallet, key)
         return self.export_with_sent(invoice)
 

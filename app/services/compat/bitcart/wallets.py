@@ -39,7 +39,7 @@ class DaemonWallet:
     fingerprint: str
 
 
-def wallet_key(spec: Any) -> tuple[str, dict[str, Any]]:
+def wallet_key(spec: object) -> tuple[str, dict[str, Any]]:
     """Bitcart's ``xpub`` argument: a string, or a dict with ``xpub`` and options (``diskless``...)."""
     options: dict[str, Any] = {}
     if isinstance(spec, dict):
@@ -78,7 +78,7 @@ class DaemonWallets:
     def by_store(self, store_id: str) -> list[DaemonWallet]:
         return [w for w in self._loaded.values() if w.store_id == store_id]
 
-    async def load(self, spec: Any) -> DaemonWallet:
+    async def load(self, spec: object) -> DaemonWallet:
         key, _options = wallet_key(spec)  # diskless & co: RedWaves wallets always live in SQLite
         cached = self._loaded.get(key)
         if cached is not None:
