@@ -57,10 +57,17 @@ class AddressView:
 
 @dataclass(frozen=True)
 class AddressesChanged:
-    """The view of these watched addresses changed (new, replaced, confirmed, reorged...)."""
+    """The view of these watched addresses changed (new, replaced, confirmed, reorged...).
+
+    ``views``: the complete view of each address in ``addresses``, as the tracker computed it to
+    decide the change, and ``tip_height`` our header tip at that same moment (one pass on
+    Electrum's thread). Empty / None when the sender has no views (then ask ``address_views``).
+    """
 
     addresses: frozenset[str]
     wallet_id: str
+    views: tuple[AddressView, ...] = ()
+    tip_height: int | None = None
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,9 @@ Event mapping:
 * ``adb_added_tx`` / ``adb_added_verified_tx`` / ``adb_removed_verified_tx`` -> every watched
   address the transaction pays
 * those addresses are re-read after a short coalescing delay; :class:`AddressesChanged` names the
-  ones whose COMPLETE view's outputs differ from what was last emitted. Incomplete views are kept
-  and re-checked on the next Electrum event (``adb_set_up_to_date`` at the latest).
+  ones whose COMPLETE view's outputs differ from what was last emitted, and carries those views
+  (with the header tip of the same pass) so the engine need not read them again. Incomplete views
+  are kept and re-checked on the next Electrum event (``adb_set_up_to_date`` at the latest).
 * ``blockchain_updated`` -> :class:`TipChanged` when our header tip moves
 * ``status`` / ``network_updated`` / sync changes -> :class:`ConnectionChanged` when
   (connected, server, synced, error) changes
@@ -26,7 +27,14 @@ from electrum.wallet import Abstract_Wallet
 from app.chain import wallets as wallet_files
 from app.chain.callbacks import CallbackHub
 from app.chain.keys import WalletDescriptor
-from app.chain.models import AddressesChanged, ChainEvent, ChainState, ConnectionChanged, TipChanged
+from app.chain.models import (
+    AddressesChanged,
+    AddressView,
+    ChainEvent,
+    ChainState,
+    ConnectionChanged,
+    TipChanged,
+)
 from app.chain.runtime import ElectrumRuntime
 from app.core.payments import ObservedOutput
 
@@ -125,10 +133,11 @@ class EventTracker:
 
     def _flush(self) -> None:
         self._flush_handle = None
+        tip = self._local_tip()  # headers only move on this thread, so it holds for the whole pass
         for wallet_id, entry in list(self.wallets.items()):
             candidates = entry.dirty | entry.retry
             entry.dirty = set()
-            changed = set()
+            changed: list[AddressView] = []
             for address in candidates:
                 view = wallet_files.address_view(entry.wallet, address)
                 if not view.complete:
@@ -137,10 +146,18 @@ class EventTracker:
                 entry.retry.discard(address)
                 if entry.emitted.get(address, ()) != view.outputs:
                     entry.emitted[address] = view.outputs
-                    changed.add(address)
+                    changed.append(view)
             if changed:
-                self._deliver(AddressesChanged(addresses=frozenset(changed), wallet_id=wallet_id))
+                self._deliver(AddressesChanged(addresses=frozenset(v.address for v in changed), wallet_id=wallet_id,
+                                               views=tuple(changed), tip_height=tip))
         self.check_state()
+
+    def _local_tip(self) -> int | None:
+        daemon = self._runtime.daemon
+        if daemon is None or daemon.network is None:
+            return None
+        height: int = daemon.network.get_local_height()
+        return height if height > 0 else None
 
     def check_state(self) -> None:
         daemon = self._runtime.daemon

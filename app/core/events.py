@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from app.core.invoices import InvoiceState
 from app.core.payments import Payment
@@ -24,15 +24,15 @@ class DomainEvent:
 
     type: ClassVar[str] = "event"
 
-    def to_payload(self) -> dict[str, Any]:
+    def to_payload(self) -> dict[str, object]:
         """JSON-safe: ints, bools, strings, None; datetimes as ISO 8601, Decimals as strings."""
-        payload: dict[str, Any] = {"type": self.type}
+        payload: dict[str, object] = {"type": self.type}
         for field in fields(self):
             payload[field.name] = _json_safe(getattr(self, field.name))
         return payload
 
 
-def _json_safe(value: Any) -> Any:
+def _json_safe(value: object) -> object:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime):

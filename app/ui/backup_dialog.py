@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
     QDialog,
@@ -23,14 +23,19 @@ from PySide6.QtWidgets import (
 from app.core.errors import UserFacingError
 from app.ui.context import UiContext
 
+if TYPE_CHECKING:
+    from app.services.admin.backup import BackupInfo
+    from app.services.ports import BackupWriter
+
 MIN_PASSPHRASE = 8
 
 
 class BackupDialog(QDialog):
-    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: UiContext[object], backups: BackupWriter, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Back up RedWaves")
         self._ctx = ctx
+        self._backups = backups
         stamp = datetime.now().strftime("%Y%m%d-%H%M")
         self.path_edit = QLineEdit(str(Path.home() / f"redwaves-{ctx.settings.network}-{stamp}.rwbackup"))
         browse = QPushButton("Choose…")
@@ -56,7 +61,7 @@ class BackupDialog(QDialog):
         layout.addWidget(self.message)
         layout.addLayout(form)
         layout.addWidget(self.buttons)
-        self.result_info: Any = None
+        self.result_info: BackupInfo | None = None
 
     def _on_browse_clicked(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Backup file", self.path_edit.text(), "RedWaves backups (*.rwbackup)")
@@ -77,17 +82,13 @@ class BackupDialog(QDialog):
         if problem:
             self.message.setText(problem)
             return
-        backup = self._ctx.services.extras.get("backup")
-        if backup is None:
-            self.message.setText("Backups are not available in this mode.")
-            return
         self.buttons.setEnabled(False)
         self.message.setText("Writing the backup…")
         path = Path(self.path_edit.text().strip()).expanduser()
-        self._ctx.run(asyncio.to_thread(backup, path, self.passphrase.text()), self._on_done, name="backup",
+        self._ctx.run(asyncio.to_thread(self._backups.create, path, self.passphrase.text()), self._on_done, name="backup",
                       parent=self, on_user_error=self._on_failed)
 
-    def _on_done(self, info: Any) -> None:
+    def _on_done(self, info: BackupInfo) -> None:
         self.result_info = info
         self.message.setText(f"Backup written: {info.path} ({info.invoices} invoices).")
         self.buttons.setEnabled(True)

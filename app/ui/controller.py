@@ -149,8 +149,13 @@ class GuiController(QObject):
         self.window.show_startup_error(message)
         box = QMessageBox(QMessageBox.Icon.Critical, "RedWaves", message, QMessageBox.StandardButton.Ok, self.window)
         box.setObjectName("startupError")
-        done = asyncio.get_running_loop().create_future()
-        box.finished.connect(lambda _r: done.done() or done.set_result(None))
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def closed(_result: int) -> None:
+            if not done.done():
+                done.set_result(None)
+
+        box.finished.connect(closed)
         self.startup_error = box
         box.open()
         quit_wait = asyncio.ensure_future(self._quit.wait()) if self._quit else None
@@ -298,7 +303,7 @@ class GuiController(QObject):
     def back_up(self) -> BackupDialog | None:
         if self.ctx is None:
             return None
-        dialog = BackupDialog(self.ctx, self.ctx.services.backups, parent=self.window)
+        dialog = BackupDialog(self.ctx, self.ctx.services.backups, self.window)
         dialog.open()
         return dialog
 

@@ -23,6 +23,7 @@ from app.core.records import Invoice
 from app.core.statuses import FINAL_STATUSES, InvoiceStatus
 from app.ui import formatting
 from app.ui.context import UiContext
+from app.ui.ports import InvoicingServices
 from app.ui.dialogs import confirm
 from app.ui.invoice_table_model import status_text
 from app.ui.qr import QrLabel
@@ -37,7 +38,7 @@ PAYMENT_COLUMNS = ("Transaction", "Amount", "Conf.", "State")
 class InvoiceDetailPanel(QWidget):
     invoiceUpdated = Signal(object)  # noqa: N815
 
-    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: UiContext[InvoicingServices], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
         self.invoice: Invoice | None = None
@@ -99,9 +100,9 @@ class InvoiceDetailPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self._qr, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addLayout(form)
-        caption = QLabel("Payments")
-        caption.setProperty("role", "h2")
-        layout.addWidget(caption)
+        payments_caption = QLabel("Payments")
+        payments_caption.setProperty("role", "h2")
+        layout.addWidget(payments_caption)
         layout.addWidget(self._payments)
         layout.addLayout(row1)
         layout.addLayout(row2)
@@ -161,7 +162,7 @@ class InvoiceDetailPanel(QWidget):
         self._set_enabled(True)
         self._buttons["mark_complete"].setEnabled(inv.status not in FINAL_STATUSES)
         self._buttons["mark_invalid"].setEnabled(inv.status not in FINAL_STATUSES)
-        self._buttons["open_checkout"].setEnabled(self._ctx.checkout_url(inv.id) is not None)
+        self._buttons["open_checkout"].setEnabled(self._ctx.services.urls.invoice_url(inv.id) is not None)
         self.invoiceUpdated.emit(inv)
 
     def _fill_payments(self, inv: Invoice) -> None:
@@ -183,10 +184,10 @@ class InvoiceDetailPanel(QWidget):
 
     def _on_copy_link_clicked(self) -> None:
         if self.invoice:
-            QGuiApplication.clipboard().setText(self._ctx.checkout_url(self.invoice.id) or self.invoice.payment_uri())
+            QGuiApplication.clipboard().setText(self._ctx.services.urls.invoice_url(self.invoice.id) or self.invoice.payment_uri())
 
     def _on_open_checkout_clicked(self) -> None:
-        url = self.invoice and self._ctx.checkout_url(self.invoice.id)
+        url = self.invoice and self._ctx.services.urls.invoice_url(self.invoice.id)
         if url:
             QDesktopServices.openUrl(QUrl(url))
 

@@ -27,20 +27,19 @@ from app.core.records import Invoice, Store
 from app.core.statuses import InvoiceStatus
 from app.ui import formatting
 from app.ui.context import UiContext
+from app.ui.ports import InvoicingServices
 from app.ui.invoice_table_model import status_text
 from app.ui.qr import QrLabel
 from app.ui.theme import status_color
 from app.ui.widget_names import named
 
 PAID_STATUSES = {InvoiceStatus.PAID, InvoiceStatus.CONFIRMED, InvoiceStatus.COMPLETE}
-FIELD_WIDGETS = {"price": "amount", "currency": "currency", "description": "description",
-                 "buyer_email": "email", "order_id": "order"}
 
 
 class NewInvoiceDialog(QDialog):
     invoiceCreated = Signal(object)  # noqa: N815
 
-    def __init__(self, ctx: UiContext, stores: list[Store], *, store_id: str | None = None,
+    def __init__(self, ctx: UiContext[InvoicingServices], stores: list[Store], *, store_id: str | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("newInvoiceDialog")
@@ -116,8 +115,10 @@ class NewInvoiceDialog(QDialog):
     def _show_error(self, error: UserFacingError) -> None:
         self.create_button.setEnabled(True)
         self.error.setText(error.message)
-        widget = getattr(self, FIELD_WIDGETS.get(error.field or "", ""), None)
-        if isinstance(widget, QWidget):
+        fields: dict[str, QWidget] = {"price": self.amount, "currency": self.currency, "description": self.description,
+                                      "buyer_email": self.email, "order_id": self.order}
+        widget = fields.get(error.field or "")
+        if widget is not None:
             widget.setFocus()
 
     # -- page 2: the QR ------------------------------------------------------------------------

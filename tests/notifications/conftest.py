@@ -23,6 +23,7 @@ from cryptography.x509.oid import NameOID
 
 from app.chain.keys import set_network
 from app.chain.models import AddressesChanged, TipChanged
+from app.chain.models import AddressesChanged, TipChanged
 from app.config import load_settings
 from app.core.payments import ObservedOutput
 from app.db.engine import Database
@@ -138,6 +139,14 @@ async def smtp(certs):
         await asyncio.to_thread(servers.stop_all)
 
 
+@dataclass
+class Chain(FakeChain):
+    """The tests hand chain events to the engine themselves."""
+
+    def subscribe(self, callback):
+        return lambda: None
+
+
 FAST = RetryPolicy(base_delay_s=0.2, max_delay_s=0.5, poll_s=0.5, max_attempts=50)
 
 
@@ -148,7 +157,7 @@ async def service_stack(data_dir, *, tls_context=None, policy=FAST, tray=None):
     settings = load_settings({}, {"data_dir": data_dir, "network": "regtest"})
     db = Database(settings.db_path)
     await db.start()
-    svc = build_services(settings, db, FakeChain())
+    svc = build_services(settings, db, Chain())
     await svc.rates.load()
     await svc.events.start()
     svc.engine._tick_s = 0.05
@@ -160,7 +169,7 @@ async def service_stack(data_dir, *, tls_context=None, policy=FAST, tray=None):
                                         ChannelRegistry(mail, secrets, tray or TrayNotifier(), timeout_s=2),
                                         policy=policy)
     await notifications.start()
-    svc.extras.update(email=mail, notifications=notifications, secrets=secrets)
+    svc.email, svc.notifications, svc.secrets = mail, notifications, secrets
     try:
         yield svc
     finally:
@@ -194,7 +203,7 @@ async def pay(svc, invoice, *, confirm: bool):
 
 
 async def wait_deliveries(svc, store_id, predicate, timeout_s=10.0, channel="email"):
-    notifications = svc.extras["notifications"]
+    notifications = svc.notifications
     async with asyncio.timeout(timeout_s):
         while True:
             rows = [r for r in await notifications.deliveries(store_id) if channel is None or r.channel == channel]

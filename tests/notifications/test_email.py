@@ -41,7 +41,7 @@ async def test_receipt_has_text_and_html_with_amounts_and_link(tmp_path, smtp):
     inbox, port = await smtp.start()
     async with service_stack(tmp_path) as svc:
         store = await make_store(svc, "Corner Shop", speed_policy=1)
-        await svc.extras["email"].configure(store.id, smtp_settings(port, merchant_to=["owner@example.com"]))
+        await svc.email.configure(store.id, smtp_settings(port, merchant_to=["owner@example.com"]))
         items = [{"name": "Coffee beans", "quantity": 2, "unit_price": "5.00", "currency": "USD"}]
         invoice = await _paid_invoice(svc, store, items=items)
         await inbox.wait(2)
@@ -62,11 +62,11 @@ async def test_receipt_has_text_and_html_with_amounts_and_link(tmp_path, smtp):
 async def test_starttls_with_auth_and_password_in_keyring(tmp_path, smtp, certs):
     inbox, port = await smtp.start(starttls=True, auth=True)
     async with service_stack(tmp_path, tls_context=certs.client_context()) as svc:
-        mail = svc.extras["email"]
+        mail = svc.email
         store = await make_store(svc)
         saved = await mail.configure(store.id, smtp_settings(port, mode="starttls", username=USER), password=PASSWORD)
         assert PASSWORD not in repr(saved.email)
-        assert svc.extras["secrets"].get(password_name(store.id)).reveal() == PASSWORD
+        assert svc.secrets.get(password_name(store.id)).reveal() == PASSWORD
         await mail.send_test(store.id, "me@example.com")
         await inbox.wait(1)
         assert inbox.to("me@example.com")
@@ -81,8 +81,8 @@ async def test_implicit_tls(tmp_path, smtp, certs):
     inbox, port = await smtp.start(implicit_tls=True)
     async with service_stack(tmp_path, tls_context=certs.client_context()) as svc:
         store = await make_store(svc)
-        await svc.extras["email"].configure(store.id, smtp_settings(port, mode="tls"))
-        await svc.extras["email"].send_test(store.id, "me@example.com")
+        await svc.email.configure(store.id, smtp_settings(port, mode="tls"))
+        await svc.email.send_test(store.id, "me@example.com")
     assert len(inbox.messages) == 1
 
 
@@ -90,7 +90,7 @@ async def test_bad_settings_give_stable_codes(tmp_path, smtp, certs):
     _, plain_port = await smtp.start()
     _, tls_port = await smtp.start(starttls=True)
     async with service_stack(tmp_path) as svc:  # no trusted CA: the self-signed cert must be refused
-        mail = svc.extras["email"]
+        mail = svc.email
         store = await make_store(svc)
         with pytest.raises(SmtpNotConfigured):
             await mail.send_test(store.id, "me@example.com")
@@ -109,7 +109,7 @@ async def test_bad_settings_give_stable_codes(tmp_path, smtp, certs):
 
 async def test_configure_validates(tmp_path):
     async with service_stack(tmp_path) as svc:
-        mail = svc.extras["email"]
+        mail = svc.email
         store = await make_store(svc)
         bad = [({"host": "bad host!"}, "invalid_smtp_host"), ({"port": 70000}, "invalid_smtp_port"),
                ({"mode": "ssl3"}, "invalid_mode"), ({"from_address": "nope"}, "invalid_email"),
@@ -128,7 +128,7 @@ async def test_retries_until_the_server_comes_up(tmp_path, smtp):
     port = free_port()
     async with service_stack(tmp_path) as svc:
         store = await make_store(svc)
-        await svc.extras["email"].configure(store.id, smtp_settings(port))
+        await svc.email.configure(store.id, smtp_settings(port))
         await _paid_invoice(svc, store)
         rows = await wait_deliveries(svc, store.id, lambda rows: any(r.attempts >= 2 for r in rows))
         assert rows[0].status == "pending" and rows[0].last_error.startswith("smtp_connection_refused")
@@ -141,12 +141,12 @@ async def test_no_duplicate_after_restart(tmp_path, smtp):
     inbox, port = await smtp.start()
     async with service_stack(tmp_path) as svc:
         store = await make_store(svc)
-        await svc.extras["email"].configure(store.id, smtp_settings(port))
+        await svc.email.configure(store.id, smtp_settings(port))
         await _paid_invoice(svc, store)
         await inbox.wait(1)
         await wait_deliveries(svc, store.id, lambda rows: rows and rows[0].status == "delivered")
     async with service_stack(tmp_path) as svc:  # same data dir: cursor and delivery rows survive
-        notifications = svc.extras["notifications"]
+        notifications = svc.notifications
         assert await notifications.consume_once() == 0
         await notifications.send_due()
         await asyncio.sleep(0.3)
@@ -158,7 +158,7 @@ async def test_pending_delivery_survives_restart_and_is_sent_once(tmp_path, smtp
     port = free_port()
     async with service_stack(tmp_path) as svc:
         store = await make_store(svc)
-        await svc.extras["email"].configure(store.id, smtp_settings(port))
+        await svc.email.configure(store.id, smtp_settings(port))
         await _paid_invoice(svc, store)
         await wait_deliveries(svc, store.id, lambda rows: any(r.attempts >= 1 for r in rows))
     inbox, _ = await smtp.start(port=port)
@@ -172,7 +172,7 @@ async def test_receipt_on_paid_is_sent_once(tmp_path, smtp):
     inbox, port = await smtp.start()
     async with service_stack(tmp_path) as svc:
         store = await make_store(svc, speed_policy=1)
-        await svc.extras["email"].configure(store.id, smtp_settings(port, receipt_on="paid"))
+        await svc.email.configure(store.id, smtp_settings(port, receipt_on="paid"))
         await svc.rates.set_manual_rate("USD", Decimal("50000"))
         invoice = await svc.invoices.create(store.id, price="10.00", buyer_email=BUYER)
         await pay(svc, invoice, confirm=False)
@@ -180,6 +180,6 @@ async def test_receipt_on_paid_is_sent_once(tmp_path, smtp):
         await inbox.wait(1)
         await pay(svc, invoice, confirm=True)
         await wait_status(svc, invoice.id, InvoiceStatus.COMPLETE)
-        await svc.extras["notifications"].consume_once()
+        await svc.notifications.consume_once()
         await asyncio.sleep(0.3)
     assert len(inbox.to(BUYER)) == 1

@@ -58,14 +58,14 @@ async def test_webhook_channel_with_rules_and_retry(tmp_path, hook_server):
     url, state = hook_server
     state["fail"] = 2  # two 503s, then success
     async with service_stack(tmp_path) as svc:
-        notifications = svc.extras["notifications"]
+        notifications = svc.notifications
         store = await make_store(svc)
         saved = await notifications.configure(store.id, {
             "channels": {"ops": {"type": "webhook"}},
             "rules": [{"on": ["invoice.complete"], "notify": ["ops"]}, {"on": ["invoice.created"], "notify": ["ops"]}],
         }, targets={"ops": url})
         assert url not in repr(saved.notifications)  # the target lives in the keyring
-        assert svc.extras["secrets"].get(target_name(store.id, "ops")).reveal() == url
+        assert svc.secrets.get(target_name(store.id, "ops")).reveal() == url
         invoice = await _complete_invoice(svc, store)
         rows = await wait_deliveries(svc, store.id, lambda rows: len(rows) == 2 and all(r.status == "delivered"
                                                                                         for r in rows),
@@ -79,7 +79,7 @@ async def test_webhook_channel_with_rules_and_retry(tmp_path, hook_server):
 async def test_disabled_channel_and_non_matching_rules_send_nothing(tmp_path, hook_server):
     url, state = hook_server
     async with service_stack(tmp_path) as svc:
-        notifications = svc.extras["notifications"]
+        notifications = svc.notifications
         store = await make_store(svc)
         await notifications.configure(store.id, {"channels": {"ops": {"type": "webhook", "enabled": False}},
                                                  "rules": [{"on": ["invoice.complete"], "notify": ["ops"]}]},
@@ -98,7 +98,7 @@ async def test_apprise_reports_unavailable_and_the_delivery_fails_cleanly(tmp_pa
     assert caught.value.code == "apprise_unavailable" and not caught.value.retryable
     async with service_stack(tmp_path) as svc:
         store = await make_store(svc)
-        await svc.extras["notifications"].configure(store.id, {
+        await svc.notifications.configure(store.id, {
             "channels": {"phone": {"type": "apprise"}}, "rules": [{"on": ["invoice.complete"], "notify": ["phone"]}]},
             targets={"phone": "tgram://123:abc/456"})
         await _complete_invoice(svc, store)
@@ -109,7 +109,7 @@ async def test_apprise_reports_unavailable_and_the_delivery_fails_cleanly(tmp_pa
 
 async def test_rules_are_validated(tmp_path):
     async with service_stack(tmp_path) as svc:
-        notifications = svc.extras["notifications"]
+        notifications = svc.notifications
         store = await make_store(svc)
         bad = [
             {"channels": {"Bad Name": {"type": "webhook"}}},
@@ -138,7 +138,7 @@ async def test_sending_never_blocks_payments(tmp_path):
     """Unreachable mail server and no tray: invoices still complete promptly; deliveries just wait."""
     async with service_stack(tmp_path) as svc:
         store = await make_store(svc)
-        await svc.extras["email"].configure(store.id, {"host": "127.0.0.1", "port": 9, "mode": "plain",
+        await svc.email.configure(store.id, {"host": "127.0.0.1", "port": 9, "mode": "plain",
                                                        "from_address": "s@example.com", "merchant_to": ["o@example.com"]})
         async with asyncio.timeout(5):
             await _complete_invoice(svc, store)

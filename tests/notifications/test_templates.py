@@ -68,7 +68,7 @@ async def test_set_templates_stores_per_store_and_resets(tmp_path):
     from tests.notifications.conftest import make_store, service_stack
 
     async with service_stack(tmp_path) as svc:
-        mail = svc.extras["email"]
+        mail = svc.email
         store = await make_store(svc)
         saved = await mail.set_templates(store.id, "receipt", {"subject": "Receipt {{ invoice.id }}"})
         assert saved.email["templates"]["receipt"] == {"subject": "Receipt {{ invoice.id }}"}

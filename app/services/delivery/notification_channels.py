@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
 
 import aiohttp
 
@@ -124,7 +123,7 @@ class ChannelRegistry:
             return TrayProvider(self.tray)
         if channel == "email":
             return EmailProvider(self._email, store, recipient)
-        config: Any = (store.notifications.get("channels") or {}).get(recipient)
+        config: object = (store.notifications.get("channels") or {}).get(recipient)
         if not isinstance(config, dict) or config.get("type") != channel:
             raise DeliveryFailed(f"The notification channel '{recipient}' was removed.", code="channel_removed",
                                  retryable=False)
