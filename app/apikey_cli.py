@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from typing import Protocol
 
 from app.config import Settings
 from app.core.errors import UserFacingError
@@ -42,18 +43,22 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def add_parser(sub: argparse._SubParsersAction, common: object) -> None:
+class AddCommonOptions(Protocol):
+    def __call__(self, parser: argparse.ArgumentParser, *, suppress: bool) -> None: ...
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: AddCommonOptions) -> None:
     parser = sub.add_parser("api-key", help="create, list or revoke REST API keys")
-    common(parser, suppress=True)  # type: ignore[operator]
+    common(parser, suppress=True)
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     create = actions.add_parser("create", help="create a key and print it once")
-    common(create, suppress=True)  # type: ignore[operator]
+    common(create, suppress=True)
     create.add_argument("--name", default="Local admin", help="a name to recognise the key by")
     create.add_argument("--scope", action="append", help="scope (repeatable; default: full)")
     create.add_argument("--store", action="append", help="restrict the key to this store id (repeatable)")
-    common(actions.add_parser("list", help="list keys (never the secret part)"), suppress=True)  # type: ignore[operator]
+    common(actions.add_parser("list", help="list keys (never the secret part)"), suppress=True)
     revoke = actions.add_parser("revoke", help="revoke a key by its id")
-    common(revoke, suppress=True)  # type: ignore[operator]
+    common(revoke, suppress=True)
     revoke.add_argument("key_id")
 
 

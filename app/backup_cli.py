@@ -6,6 +6,7 @@ import argparse
 import getpass
 import os
 import sys
+from pathlib import Path
 
 from app.config import Settings, default_config_path
 from app.core.errors import UserFacingError
@@ -13,8 +14,9 @@ from app.secrets import SecretStore
 
 
 def _passphrase(args: argparse.Namespace, *, confirm: bool) -> str:
-    if args.passphrase_file is not None:
-        return args.passphrase_file.read_text().strip()
+    passphrase_file: Path | None = args.passphrase_file
+    if passphrase_file is not None:
+        return passphrase_file.read_text().strip()
     if os.environ.get("REDWAVES_BACKUP_PASSPHRASE"):
         return os.environ["REDWAVES_BACKUP_PASSPHRASE"]
     if not sys.stdin.isatty():

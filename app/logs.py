@@ -42,7 +42,7 @@ def configure_logging(log_dir: Path | None, level: str = "info", *, console: boo
     """Install handlers on the root logger (idempotent: replaces RedWaves' previous handlers)."""
     root = logging.getLogger()
     for handler in list(root.handlers):
-        if getattr(handler, "_redwaves", False):
+        if isinstance(handler.formatter, RedactingFormatter):  # ours: installed by an earlier call
             root.removeHandler(handler)
             handler.close()
     root.setLevel(logging.DEBUG)
@@ -51,7 +51,6 @@ def configure_logging(log_dir: Path | None, level: str = "info", *, console: boo
         stream = logging.StreamHandler()
         stream.setLevel(level.upper())
         stream.setFormatter(formatter)
-        stream._redwaves = True  # type: ignore[attr-defined]
         root.addHandler(stream)
     if log_dir is not None:
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -60,7 +59,6 @@ def configure_logging(log_dir: Path | None, level: str = "info", *, console: boo
         )
         rotating.setLevel(logging.DEBUG)
         rotating.setFormatter(formatter)
-        rotating._redwaves = True  # type: ignore[attr-defined]
         root.addHandler(rotating)
     # Electrum and aiosqlite are chatty at DEBUG; keep their INFO and above.
     for noisy in ("aiosqlite", "asyncio", "aiorpcx", "PIL"):

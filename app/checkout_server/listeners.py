@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+import ssl
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from app.checkout_server.app import create_app
+
+if TYPE_CHECKING:
+    from app.services.container import Services
 
 logger = logging.getLogger(__name__)
 
@@ -17,7 +21,8 @@ class ListenerError(Exception):
 
 
 class Listener:
-    def __init__(self, app: web.Application, host: str, port: int, *, name: str, ssl_context: Any = None) -> None:
+    def __init__(self, app: web.Application, host: str, port: int, *, name: str,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
         self._app = app
         self._host = host
         self._port = port
@@ -52,9 +57,9 @@ class Listener:
             self._runner = None
 
 
-def private_listener(services: Any, host: str, port: int) -> Listener:
+def private_listener(services: Services, host: str, port: int) -> Listener:
     return Listener(create_app(services, public=False), host, port, name="private")
 
 
-def public_listener(services: Any, host: str, port: int, ssl_context: Any = None) -> Listener:
+def public_listener(services: Services, host: str, port: int, ssl_context: ssl.SSLContext | None = None) -> Listener:
     return Listener(create_app(services, public=True), host, port, name="public", ssl_context=ssl_context)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cache
-from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 _DIALECT = sqlite.dialect()
 
@@ -23,10 +23,10 @@ class CompiledInsert:
         marks = ", ".join("?" for _ in self._columns)
         self.sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
         self._processors = [c.type._cached_bind_processor(_DIALECT) for c in self._columns]
-        self._defaults = [c.default.arg if c.default is not None and not callable(c.default.arg) else None
+        self._defaults = [c.default.arg if isinstance(c.default, ScalarElementColumnDefault) else None
                           for c in self._columns]
 
-    def params(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+    def params(self, values: Mapping[str, object]) -> tuple[object, ...]:
         out = []
         for column, process, default in zip(self._columns, self._processors, self._defaults, strict=True):
             value = values.get(column.name, default)

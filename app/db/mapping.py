@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from sqlalchemy import inspect
 
 from app.core.payments import Payment
 from app.core.records import Invoice, Product, Store, Wallet
 from app.core.statuses import ExceptionStatus, InvoiceStatus, PaymentState
-from app.db.models import InvoiceRow, PaymentRow, ProductRow, StoreRow, WalletRow
+from app.db.models import Base, InvoiceRow, PaymentRow, ProductRow, StoreRow, WalletRow
 
 
 def to_wallet(row: WalletRow) -> Wallet:
@@ -125,7 +124,7 @@ def apply_payment(row: PaymentRow, payment: Payment) -> None:
     row.ever_confirmed = payment.ever_confirmed
 
 
-def column_values(row: Any) -> dict[str, Any]:
+def column_values(row: Base) -> dict[str, object]:
     """A transient ORM object's values keyed by column name, for a Core INSERT (no ORM flush)."""
     mapper = inspect(type(row))
     return {prop.columns[0].key: getattr(row, prop.key) for prop in mapper.column_attrs

@@ -22,7 +22,7 @@ def address_to_script(address: str) -> bytes:
     if address.lower().startswith(HRP + "1"):
         return _segwit_script(address)
     try:
-        payload = base58.decode_check(address)
+        payload: bytes = base58.decode_check(address)  # embit has no types
     except Exception as exc:  # noqa: BLE001 - embit raises bare Exception/ValueError
         raise InvalidAddress(f"not a regtest address: {address}") from exc
     if len(payload) != 21:
@@ -51,7 +51,8 @@ def p2wpkh_script(pubkey_hash: bytes) -> bytes:
 
 
 def p2wpkh_address(pubkey_hash: bytes) -> str:
-    return bech32.encode(HRP, 0, list(pubkey_hash))
+    address: str = bech32.encode(HRP, 0, list(pubkey_hash))  # embit has no types
+    return address
 
 
 def scripthash(script: bytes) -> str:

@@ -77,7 +77,8 @@ class Block:
         self.hash = hash_to_hex(sha256d(self.raw_header))
 
     def serialize(self) -> bytes:
-        return self.raw_header + compact.to_bytes(len(self.txs)) + b"".join(tx.raw for tx in self.txs)
+        count: bytes = compact.to_bytes(len(self.txs))  # embit has no types
+        return self.raw_header + count + b"".join(tx.raw for tx in self.txs)
 
     @classmethod
     def parse(cls, raw: bytes, height: int) -> Block:

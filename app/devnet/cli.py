@@ -21,7 +21,7 @@ CONTROL_ENV = "REDWAVES_DEVNET_CONTROL"
 HTTP_TIMEOUT_S = 30.0
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """Register ``devnet`` on a parent's ``add_subparsers()`` object."""
     parser = subparsers.add_parser("devnet", help="local regtest chain with an Electrum server")
     configure_parser(parser)
@@ -128,7 +128,7 @@ def _call(base_url: str, path: str, body: dict[str, Any] | None) -> Any:
 
 
 async def serve(args: argparse.Namespace) -> int:
-    from app.devnet.control import ControlServer
+    from app.devnet.control_server import ControlServer
     from app.devnet.devnet import Devnet
 
     stop = asyncio.Event()

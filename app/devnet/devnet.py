@@ -6,7 +6,6 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from app.devnet.addresses import address_to_script
 from app.devnet.blocks import GENESIS_TIME, Block
@@ -93,7 +92,7 @@ class Devnet:
     def server_string(self) -> str:
         return f"{self.server.host}:{self.server.port}:t"
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> dict[str, object]:
         return {"tip_height": self.tip_height, "tip_hash": self.tip_hash, "server": self.server_string,
                 "serving": self.server.is_serving, "mempool_size": len(self.ledger.mempool),
                 "fee_rate_sat_vb": self.fee_rate_sat_vb, "faucet_address": self.faucet.address,
@@ -287,7 +286,7 @@ class Devnet:
                                     self.fee_rate_sat_vb, self._blocks_made))
 
 
-def _positive_int(value: Any, name: str) -> int:
+def _positive_int(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise DevnetError(f"{name} must be a positive integer, got {value!r}")
     return value

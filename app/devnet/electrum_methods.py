@@ -7,13 +7,13 @@ import logging
 import re
 from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from app.devnet.blocks import GENESIS_HASH
 from app.devnet.errors import TxRejected
 from app.devnet.hashes import hash_to_hex, merkle_branch, merkle_root, sha256d
 from app.devnet.jsonrpc import BAD_REQUEST, INVALID_PARAMS, METHOD_NOT_FOUND, RPCError
-from app.devnet.ledger import Ledger
+from app.devnet.ledger import HistoryItem, Ledger
 from app.devnet.mempool import MIN_RELAY_FEE_SAT_PER_KVB
 
 if TYPE_CHECKING:
@@ -40,12 +40,12 @@ class ElectrumMethods:
     def __init__(self, ledger: Ledger, backend: Backend) -> None:
         self._ledger = ledger
         self._backend = backend
-        self._table: dict[str, Callable[..., Any]] = {
+        self._table: dict[str, Callable[..., object]] = {
             name.removeprefix("m_").replace("__", ".", 1).replace("__", "."): getattr(self, name)
             for name in dir(self) if name.startswith("m_")
         }
 
-    def call(self, session: Session, method: str, params: list[Any] | dict[str, Any]) -> Any:
+    def call(self, session: Session, method: str, params: list[object] | dict[str, object]) -> object:
         handler = self._table.get(method)
         if handler is None:
             raise RPCError(METHOD_NOT_FOUND, f"unknown method {method!r}")
@@ -60,12 +60,12 @@ class ElectrumMethods:
 
     # -- server.* ---------------------------------------------------------------------------
 
-    def m_server__version(self, session: Session, client_name: str = "", protocol_version: Any = "1.4") -> list[str]:
+    def m_server__version(self, session: Session, client_name: str = "", protocol_version: object = "1.4") -> list[str]:
         versions = protocol_version if isinstance(protocol_version, list) else [protocol_version]
         if not all(isinstance(v, str) for v in versions) or not 1 <= len(versions) <= 2:
             raise RPCError(INVALID_PARAMS, "invalid protocol version")
         low, high = versions[0], versions[-1]
-        if not _version_tuple(low) <= (1, 4) <= _version_tuple(high):
+        if not _version_tuple(str(low)) <= (1, 4) <= _version_tuple(str(high)):
             raise RPCError(BAD_REQUEST, f"unsupported protocol version: {protocol_version}")
         session.client_name = str(client_name)[:64]
         return [SERVER_VERSION, PROTOCOL_VERSION]
@@ -76,45 +76,45 @@ class ElectrumMethods:
     def m_server__ping(self, session: Session) -> None:
         return None
 
-    def m_server__peers__subscribe(self, session: Session) -> list[Any]:
+    def m_server__peers__subscribe(self, session: Session) -> list[object]:
         return []
 
     def m_server__donation_address(self, session: Session) -> str:
         return ""
 
-    def m_server__add_peer(self, session: Session, features: Any = None) -> bool:
+    def m_server__add_peer(self, session: Session, features: object = None) -> bool:
         return False
 
-    def m_server__features(self, session: Session) -> dict[str, Any]:
+    def m_server__features(self, session: Session) -> dict[str, object]:
         return {"genesis_hash": GENESIS_HASH, "hosts": {}, "protocol_max": PROTOCOL_VERSION,
                 "protocol_min": PROTOCOL_VERSION, "pruning": None, "server_version": SERVER_VERSION,
                 "hash_function": "sha256", "services": []}
 
     # -- headers ----------------------------------------------------------------------------
 
-    def m_blockchain__headers__subscribe(self, session: Session) -> dict[str, Any]:
+    def m_blockchain__headers__subscribe(self, session: Session) -> dict[str, object]:
         session.headers_subscribed = True
         return self.tip_header()
 
-    def tip_header(self) -> dict[str, Any]:
+    def tip_header(self) -> dict[str, object]:
         tip = self._ledger.chain.tip
         return {"hex": tip.raw_header.hex(), "height": tip.height}
 
-    def m_blockchain__block__header(self, session: Session, height: Any, cp_height: Any = 0) -> Any:
+    def m_blockchain__block__header(self, session: Session, height: object, cp_height: object = 0) -> object:
         height, cp_height = _int(height, "height"), _int(cp_height, "cp_height")
         header = self._header(height).hex()
         if not cp_height:
             return header
         return {"header": header, **self._checkpoint_proof(height, cp_height)}
 
-    def m_blockchain__block__headers(self, session: Session, start_height: Any, count: Any,
-                                     cp_height: Any = 0) -> dict[str, Any]:
+    def m_blockchain__block__headers(self, session: Session, start_height: object, count: object,
+                                     cp_height: object = 0) -> dict[str, object]:
         start, count, cp_height = (_int(start_height, "start_height"), _int(count, "count"),
                                    _int(cp_height, "cp_height"))
         chain = self._ledger.chain
         count = max(0, min(count, MAX_HEADERS, chain.height - start + 1))
         blob = b"".join(chain.blocks[h].raw_header for h in range(start, start + count))
-        answer: dict[str, Any] = {"count": count, "hex": blob.hex(), "max": MAX_HEADERS}
+        answer: dict[str, object] = {"count": count, "hex": blob.hex(), "max": MAX_HEADERS}
         if count and cp_height:
             answer.update(self._checkpoint_proof(start + count - 1, cp_height))
         return answer
@@ -125,7 +125,7 @@ class ElectrumMethods:
             raise RPCError(BAD_REQUEST, f"height {height:,d} out of range")
         return chain.blocks[height].raw_header
 
-    def _checkpoint_proof(self, height: int, cp_height: int) -> dict[str, Any]:
+    def _checkpoint_proof(self, height: int, cp_height: int) -> dict[str, object]:
         chain = self._ledger.chain
         if not height <= cp_height <= chain.height:
             raise RPCError(BAD_REQUEST, f"header height {height:,d} must be <= cp_height {cp_height:,d} "
@@ -136,7 +136,7 @@ class ElectrumMethods:
 
     # -- fees -------------------------------------------------------------------------------
 
-    def m_blockchain__estimatefee(self, session: Session, number: Any, mode: Any = None) -> float:
+    def m_blockchain__estimatefee(self, session: Session, number: object, mode: object = None) -> float:
         _int(number, "number")
         return _btc_per_kvb(self._backend.fee_rate_sat_vb * 1000)
 
@@ -148,32 +148,32 @@ class ElectrumMethods:
 
     # -- scripthashes -----------------------------------------------------------------------
 
-    def m_blockchain__scripthash__subscribe(self, session: Session, scripthash: Any) -> str | None:
+    def m_blockchain__scripthash__subscribe(self, session: Session, scripthash: object) -> str | None:
         sh = _hash(scripthash, "scripthash")
         status = self._ledger.status(sh)
         session.subscribe(sh, status)
         return status
 
-    def m_blockchain__scripthash__unsubscribe(self, session: Session, scripthash: Any) -> bool:
+    def m_blockchain__scripthash__unsubscribe(self, session: Session, scripthash: object) -> bool:
         return session.unsubscribe(_hash(scripthash, "scripthash"))
 
-    def m_blockchain__scripthash__get_history(self, session: Session, scripthash: Any) -> list[dict[str, Any]]:
+    def m_blockchain__scripthash__get_history(self, session: Session, scripthash: object) -> list[dict[str, object]]:
         return [_history_item(item) for item in self._ledger.history(_hash(scripthash, "scripthash"))]
 
-    def m_blockchain__scripthash__get_mempool(self, session: Session, scripthash: Any) -> list[dict[str, Any]]:
+    def m_blockchain__scripthash__get_mempool(self, session: Session, scripthash: object) -> list[dict[str, object]]:
         return [_history_item(item) for item in self._ledger.mempool_history(_hash(scripthash, "scripthash"))]
 
-    def m_blockchain__scripthash__get_balance(self, session: Session, scripthash: Any) -> dict[str, int]:
+    def m_blockchain__scripthash__get_balance(self, session: Session, scripthash: object) -> dict[str, int]:
         confirmed, unconfirmed = self._ledger.balance(_hash(scripthash, "scripthash"))
         return {"confirmed": confirmed, "unconfirmed": unconfirmed}
 
-    def m_blockchain__scripthash__listunspent(self, session: Session, scripthash: Any) -> list[dict[str, Any]]:
+    def m_blockchain__scripthash__listunspent(self, session: Session, scripthash: object) -> list[dict[str, object]]:
         return [{"tx_hash": u.txid, "tx_pos": u.vout, "height": u.height, "value": u.value_sat}
                 for u in self._ledger.unspent(_hash(scripthash, "scripthash"))]
 
     # -- transactions -----------------------------------------------------------------------
 
-    def m_blockchain__transaction__get(self, session: Session, tx_hash: Any, verbose: Any = False) -> Any:
+    def m_blockchain__transaction__get(self, session: Session, tx_hash: object, verbose: object = False) -> object:
         txid = _hash(tx_hash, "tx_hash").lower()
         tx = self._ledger.raw_tx(txid)
         if tx is None:
@@ -182,14 +182,14 @@ class ElectrumMethods:
         if not verbose:
             return tx.hex
         found = self._ledger.chain.find_tx(txid)
-        answer: dict[str, Any] = {"hex": tx.hex, "txid": tx.txid, "hash": tx.wtxid, "size": len(tx.raw),
+        answer: dict[str, object] = {"hex": tx.hex, "txid": tx.txid, "hash": tx.wtxid, "size": len(tx.raw),
                                   "vsize": tx.vsize, "weight": tx.weight}
         if found:
             answer.update(blockhash=found[0].hash, confirmations=self._ledger.chain.height - found[0].height + 1,
                           time=found[0].header.time, blocktime=found[0].header.time)
         return answer
 
-    def m_blockchain__transaction__get_merkle(self, session: Session, tx_hash: Any, height: Any = None) -> dict[str, Any]:
+    def m_blockchain__transaction__get_merkle(self, session: Session, tx_hash: object, height: object = None) -> dict[str, object]:
         txid = _hash(tx_hash, "tx_hash").lower()
         found = self._ledger.chain.find_tx(txid)
         if found is None or (height is not None and _int(height, "height") != found[0].height):
@@ -198,8 +198,8 @@ class ElectrumMethods:
         return {"block_height": block.height, "pos": pos,
                 "merkle": [hash_to_hex(h) for h in merkle_branch(block.txid_leaves, pos)]}
 
-    def m_blockchain__transaction__id_from_pos(self, session: Session, height: Any, tx_pos: Any,
-                                               merkle: Any = False) -> Any:
+    def m_blockchain__transaction__id_from_pos(self, session: Session, height: object, tx_pos: object,
+                                               merkle: object = False) -> object:
         height, pos = _int(height, "height"), _int(tx_pos, "tx_pos")
         chain = self._ledger.chain
         if height > chain.height or pos >= len(chain.blocks[height].txs):
@@ -210,7 +210,7 @@ class ElectrumMethods:
             return txid
         return {"tx_hash": txid, "merkle": [hash_to_hex(h) for h in merkle_branch(block.txid_leaves, pos)]}
 
-    def m_blockchain__transaction__broadcast(self, session: Session, raw_tx: Any) -> str:
+    def m_blockchain__transaction__broadcast(self, session: Session, raw_tx: object) -> str:
         if not isinstance(raw_tx, str):
             raise RPCError(INVALID_PARAMS, "raw_tx must be a hex string")
         try:
@@ -220,20 +220,20 @@ class ElectrumMethods:
                                         f"{exc.reason}\n[{raw_tx[:200_000]}]") from None
 
 
-def _history_item(item: Any) -> dict[str, Any]:
-    answer: dict[str, Any] = {"tx_hash": item.txid, "height": item.height}
+def _history_item(item: HistoryItem) -> dict[str, object]:
+    answer: dict[str, object] = {"tx_hash": item.txid, "height": item.height}
     if item.fee_sat is not None:
         answer["fee"] = item.fee_sat
     return answer
 
 
-def _int(value: Any, name: str) -> int:
+def _int(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise RPCError(INVALID_PARAMS, f"{name} should be a non-negative integer: {value!r}")
     return value
 
 
-def _hash(value: Any, name: str) -> str:
+def _hash(value: object, name: str) -> str:
     if not isinstance(value, str) or not _HEX64.match(value):
         raise RPCError(INVALID_PARAMS, f"{name} should be a 64-character hex string: {value!r}")
     return value

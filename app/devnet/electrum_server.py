@@ -6,7 +6,6 @@ import asyncio
 import itertools
 import json
 import logging
-from typing import Any
 
 from app.devnet.electrum_methods import ElectrumMethods
 from app.devnet.jsonrpc import (
@@ -46,7 +45,7 @@ class Session:
     def unsubscribe(self, sh: str) -> bool:
         return self.statuses.pop(sh, 0) != 0
 
-    def send(self, message: Any) -> None:
+    def send(self, message: object) -> None:
         if self._writer.is_closing():
             return
         self._writer.write(encode(message))
@@ -147,7 +146,7 @@ class ElectrumServer:
             if response is not None:
                 session.send(response)
 
-    def handle_line(self, session: Session, line: bytes) -> Any:
+    def handle_line(self, session: Session, line: bytes) -> object:
         try:
             message = json.loads(line)
         except (UnicodeDecodeError, json.JSONDecodeError):
@@ -159,7 +158,7 @@ class ElectrumServer:
             return replies or None
         return self._handle_one(session, message)
 
-    def _handle_one(self, session: Session, message: Any) -> dict[str, Any] | None:
+    def _handle_one(self, session: Session, message: object) -> dict[str, object] | None:
         try:
             request_id, method, params, is_notification = validate_request(message)
         except RPCError as exc:

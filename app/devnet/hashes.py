@@ -10,7 +10,8 @@ def sha256d(data: bytes) -> bytes:
 
 
 def hash160(data: bytes) -> bytes:
-    return _hash160(data)
+    digest: bytes = _hash160(data)  # embit has no types
+    return digest
 
 
 def hash_to_hex(digest: bytes) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -21,23 +20,23 @@ class RPCError(Exception):
         self.message = message
 
 
-def encode(message: Any) -> bytes:
+def encode(message: object) -> bytes:
     return json.dumps(message, separators=(",", ":")).encode() + b"\n"
 
 
-def result(request_id: Any, value: Any) -> dict[str, Any]:
+def result(request_id: object, value: object) -> dict[str, object]:
     return {"jsonrpc": "2.0", "id": request_id, "result": value}
 
 
-def error(request_id: Any, exc: RPCError) -> dict[str, Any]:
+def error(request_id: object, exc: RPCError) -> dict[str, object]:
     return {"jsonrpc": "2.0", "id": request_id, "error": {"code": exc.code, "message": exc.message}}
 
 
-def notification(method: str, params: list[Any]) -> dict[str, Any]:
+def notification(method: str, params: list[object]) -> dict[str, object]:
     return {"jsonrpc": "2.0", "method": method, "params": params}
 
 
-def validate_request(message: Any) -> tuple[Any, str, list[Any] | dict[str, Any], bool]:
+def validate_request(message: object) -> tuple[object, str, list[object] | dict[str, object], bool]:
     """(id, method, params, is_notification) or RPCError(INVALID_REQUEST)."""
     if not isinstance(message, dict):
         raise RPCError(INVALID_REQUEST, "request must be a JSON object")

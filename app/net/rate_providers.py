@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 import aiohttp
 
@@ -27,10 +26,10 @@ from app.core.rates import RateSource, check_rate
 logger = logging.getLogger(__name__)
 
 ConnectorFactory = Callable[[], aiohttp.BaseConnector]
-Parser = Callable[[Any, str], Decimal | None]
+Parser = Callable[[object, str], Decimal | None]  # (parsed JSON document, currency code)
 
 
-def to_decimal(value: Any) -> Decimal | None:
+def to_decimal(value: object) -> Decimal | None:
     """A JSON number (already Decimal) or numeric string -> Decimal; anything else -> None."""
     if isinstance(value, Decimal):
         return value
@@ -42,24 +41,26 @@ def to_decimal(value: Any) -> Decimal | None:
     return None
 
 
-def _get(document: Any, *path: Any) -> Any:
+def _get(document: object, *path: str | int) -> object:
     for key in path:
         if isinstance(key, int):
             if not isinstance(document, list) or len(document) <= key:
                 return None
-        elif not isinstance(document, dict):
+            document = document[key]
+        elif isinstance(document, dict):
+            document = document.get(key)
+        else:
             return None
-        document = document[key] if isinstance(key, int) else document.get(key)
     return document
 
 
 # -- response shapes --------------------------------------------------------------------------
-def parse_coingecko(document: Any, code: str) -> Decimal | None:
+def parse_coingecko(document: object, code: str) -> Decimal | None:
     """GET /api/v3/simple/price?ids=bitcoin&vs_currencies=usd -> {"bitcoin": {"usd": 64123.45}}"""
     return to_decimal(_get(document, "bitcoin", code.lower()))
 
 
-def parse_kraken(document: Any, code: str) -> Decimal | None:
+def parse_kraken(document: object, code: str) -> Decimal | None:
     """GET /0/public/Ticker?pair=XBTUSD -> {"error": [], "result": {"XXBTZUSD": {"c": ["64000.1", "0.01"], ...}}}
     (errors: {"error": ["EQuery:Unknown asset pair"], "result": {}})."""
     if _get(document, "error"):
@@ -70,19 +71,19 @@ def parse_kraken(document: Any, code: str) -> Decimal | None:
     return to_decimal(_get(next(iter(result.values())), "c", 0))
 
 
-def parse_bitstamp(document: Any, code: str) -> Decimal | None:
+def parse_bitstamp(document: object, code: str) -> Decimal | None:
     """GET /api/v2/ticker/btcusd/ -> {"last": "64000", "bid": "...", "ask": "...", "timestamp": "...", ...}"""
     return to_decimal(_get(document, "last"))
 
 
-def parse_coinbase(document: Any, code: str) -> Decimal | None:
+def parse_coinbase(document: object, code: str) -> Decimal | None:
     """GET /v2/exchange-rates?currency=BTC -> {"data": {"currency": "BTC", "rates": {"USD": "64000.12"}}}"""
     if _get(document, "data", "currency") not in (None, "BTC"):
         return None
     return to_decimal(_get(document, "data", "rates", code))
 
 
-def parse_bitfinex(document: Any, code: str) -> Decimal | None:
+def parse_bitfinex(document: object, code: str) -> Decimal | None:
     """GET /v2/ticker/tBTCUSD -> [BID, BID_SIZE, ASK, ASK_SIZE, CHANGE, CHANGE_REL, LAST_PRICE, VOLUME, HIGH, LOW]"""
     if not isinstance(document, list) or len(document) < 10:
         return None
@@ -140,7 +141,7 @@ class ExchangeRateProvider:
             self._cache[code] = (rate, self._clock())
             return rate
 
-    async def _fetch(self, code: str) -> Any:
+    async def _fetch(self, code: str) -> object:
         url = self._base_url + self._spec.path(code)
         timeout = aiohttp.ClientTimeout(total=self._timeout_s)
         connector = self._connector_factory() if self._connector_factory else None
@@ -150,7 +151,8 @@ class ExchangeRateProvider:
                 if response.status != 200:
                     raise RateUnavailable(f"Rate source {self.name!r} answered HTTP {response.status}")
                 body = await response.content.read(1024 * 1024)
-            return json.loads(body, parse_float=Decimal, parse_int=Decimal)
+            document: object = json.loads(body, parse_float=Decimal, parse_int=Decimal)
+            return document
         except RateUnavailable:
             raise
         except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:

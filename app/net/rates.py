@@ -12,7 +12,6 @@ import logging
 import time
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 import aiohttp
 
@@ -23,7 +22,7 @@ from app.core.rates import check_rate
 logger = logging.getLogger(__name__)
 
 
-def coingecko_rates(document: Any) -> dict[str, Decimal]:
+def coingecko_rates(document: object) -> dict[str, Decimal]:
     """{"bitcoin": {"usd": 1.2}} -> {"USD": Decimal("1.2")}; anything else -> empty."""
     prices = document.get("bitcoin") if isinstance(document, dict) else None
     if not isinstance(prices, dict):
@@ -39,7 +38,7 @@ class HttpRateSource:
         name: str = "http",
         max_age_s: float = 300.0,
         timeout_s: float = 10.0,
-        parse: Callable[[Any], dict[str, Decimal]] = coingecko_rates,
+        parse: Callable[[object], dict[str, Decimal]] = coingecko_rates,
         session_factory: Callable[[], aiohttp.ClientSession] | None = None,
     ) -> None:
         self.name = name

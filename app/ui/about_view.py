@@ -15,7 +15,7 @@ class AboutView(QWidget):
         s = ctx.settings
         logo = QLabel()
         logo.setPixmap(app_icon().pixmap(96, 96))
-        title = QLabel(f"RedWaves {getattr(ctx.services, 'version', '')}")
+        title = QLabel(f"RedWaves {ctx.services.version}")
         title.setProperty("role", "h1")
         text = QLabel(
             "Accept bitcoin in your shop without trusting anyone.<br><br>"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from PySide6.QtCore import QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.ui.theme import ACCENT
@@ -93,6 +93,6 @@ class SalesChart(QWidget):
         index = int((x - plot.left()) / (plot.width() / len(self._bars)))
         return self._bars[min(index, len(self._bars) - 1)]
 
-    def mouseMoveEvent(self, event) -> None:  # noqa: N802, ANN001
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         bar = self.bar_at(int(event.position().x()))
         self.setToolTip(f"{bar.label}: {bar.caption}" if bar else "")

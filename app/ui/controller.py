@@ -316,4 +316,4 @@ class GuiController(QObject):
     def open_pos(self, store_id: str | None = None) -> QWidget | None:
         if self.ctx is None:
             return None
-        return open_pos(self.ctx, store_id or (self.stores[0].id if self.stores else None), self.window)
+        return open_pos(self.ctx, store_id or (self.stores[0].id if self.stores else None))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 
 from app.core.money import format_btc
@@ -18,8 +19,8 @@ EXPORT_PAGE = 1000
 
 
 def _row(inv: Invoice) -> tuple[str, ...]:
-    def iso(value: object) -> str:
-        return value.isoformat() if value is not None else ""  # type: ignore[attr-defined]
+    def iso(value: datetime | None) -> str:
+        return value.isoformat() if value is not None else ""
 
     return (inv.id, inv.store_id, iso(inv.created_at), str(inv.status), str(inv.exception_status), str(inv.price),
             inv.currency, str(inv.rate or ""), format_btc(inv.amount_due_sat), format_btc(inv.amount_paid_sat),

@@ -4,7 +4,8 @@ and the chain connection with sync progress. Reloads (debounced) when the bridge
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -28,6 +29,9 @@ from app.ui.invoice_table_model import status_text
 from app.ui.queries import InvoiceQuery
 from app.ui.sales import SOLD, SalesSummary, Totals, load_sales, merge_recent
 from app.ui.widget_names import named
+
+if TYPE_CHECKING:
+    from app.chain.models import ChainState
 
 RELOAD_DEBOUNCE_MS = 1500
 OPEN = ("pending", "paid", "confirmed")
@@ -69,11 +73,11 @@ class SyncStatusWidget(QFrame):
         for widget in (self.headline, self.detail, self.progress):
             layout.addWidget(widget)
 
-    def set_state(self, state: Any) -> None:
+    def set_state(self, state: ChainState | None) -> None:
         if state is None:
             self.headline.setText("Chain: not available")
             return
-        pending = getattr(state, "pending_requests", 0) or 0
+        pending = state.pending_requests
         if not state.connected:
             self.headline.setText("● Offline — not connected to an Electrum server")
             self.headline.setStyleSheet("color: #D32F2F;")
@@ -84,7 +88,7 @@ class SyncStatusWidget(QFrame):
             self.headline.setText("● Connected and up to date")
             self.headline.setStyleSheet("color: #2E7D32;")
         tip = f"block {state.tip_height:,}" if state.tip_height is not None else "no headers yet"
-        error = f" · {state.error}" if getattr(state, "error", None) else ""
+        error = f" · {state.error}" if state.error else ""
         self.detail.setText(f"{state.server or 'choosing a server'} · {tip}{error}")
         if state.connected and not state.synced:
             self._max_pending = max(self._max_pending, pending)
@@ -124,7 +128,7 @@ class Dashboard(QWidget):
             signal.connect(self._on_bridge_activity)
         bridge.invoiceCreated.connect(self._on_bridge_activity)
         bridge.chainStateChanged.connect(self.sync.set_state)
-        if ctx.chain is None:
+        if ctx.services.chain is None:
             self.sync.set_state(None)
 
     def _layout(self) -> None:
@@ -143,9 +147,9 @@ class Dashboard(QWidget):
                                               ("month", "Last 30 days"), ("open", "Open invoices"))):
             cards.addWidget(card(caption, self.values[key], self.subs[key]), 0, col)
         recent_box = QVBoxLayout()
-        caption = QLabel("Recent payments")
-        caption.setProperty("role", "h2")
-        recent_box.addWidget(caption)
+        recent_caption = QLabel("Recent payments")
+        recent_caption.setProperty("role", "h2")
+        recent_box.addWidget(recent_caption)
         recent_box.addWidget(self.recent)
         lower = QHBoxLayout()
         chart_frame = QFrame()
@@ -214,11 +218,11 @@ class Dashboard(QWidget):
         bars = []
         for day in summary.days:
             if code:
-                value = day.fiat.get(code, 0)
-                caption = formatting.fiat(day.fiat.get(code, 0), code) if day.fiat.get(code) else "no sales"
+                amount = day.fiat.get(code, Decimal(0))
+                value, caption = amount, formatting.fiat(amount, code) if amount else "no sales"
             else:
-                value, caption = day.sat, formatting.btc(day.sat)
-            bars.append(Bar(day.day.strftime("%m-%d"), value, caption))  # type: ignore[arg-type]
+                value, caption = Decimal(day.sat), formatting.btc(day.sat)
+            bars.append(Bar(day.day.strftime("%m-%d"), value, caption))
         note = " (partial: too many invoices to count here)" if summary.truncated else ""
         self.chart.set_bars(bars, f"Sales per day, last 30 days ({code or 'BTC'}){note}")
 

@@ -18,7 +18,9 @@ def _drawn_icon() -> QIcon:
     p.setBrush(QColor("#C62F3A"))
     p.setPen(Qt.PenStyle.NoPen)
     p.drawRoundedRect(2, 2, 60, 60, 14, 14)
-    p.setPen(QPen(QColor("white"), 5, cap=Qt.PenCapStyle.RoundCap))
+    pen = QPen(QColor("white"), 5)
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    p.setPen(pen)
     p.setBrush(Qt.BrushStyle.NoBrush)
     for y in (26, 38, 50):
         path = QPainterPath(QPointF(10, y))

@@ -23,9 +23,9 @@ from app.core.records import Invoice
 from app.core.statuses import FINAL_STATUSES, InvoiceStatus
 from app.ui import formatting
 from app.ui.context import UiContext
-from app.ui.ports import InvoicingServices
 from app.ui.dialogs import confirm
 from app.ui.invoice_table_model import status_text
+from app.ui.ports import InvoicingServices
 from app.ui.qr import QrLabel
 from app.ui.theme import status_color
 from app.ui.widget_names import named

@@ -8,10 +8,10 @@ on ``set_query``; further pages through Qt's ``canFetchMore``/``fetchMore`` as t
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 
 from app.core.errors import NotFound
@@ -38,8 +38,8 @@ EXCEPTION_LABELS = {
     ExceptionStatus.MARKED: "marked",
 }
 
-Fetch = Callable[[InvoiceQuery, int, int], Awaitable[Page]]
-Get = Callable[[str], Awaitable[Invoice]]
+Fetch = Callable[[InvoiceQuery, int, int], Coroutine[Any, Any, Page]]
+Get = Callable[[str], Coroutine[Any, Any, Invoice]]
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -66,7 +66,7 @@ class InvoiceTableModel(QAbstractTableModel):
     rowsRefreshed = Signal(list)  # invoice ids whose rows were replaced  # noqa: N815
 
     def __init__(self, fetch: Fetch, get: Get, tasks: TaskOwner, *, page_size: int = PAGE_SIZE,
-                 parent: Any = None) -> None:
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._fetch = fetch
         self._get = get

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtCore import QDate, QItemSelection, Qt, QTimer, Signal
@@ -69,9 +69,10 @@ class InvoiceListView(QWidget):
             self.status_combo.addItem(STATUS_LABELS[status], (str(status),))
         self.use_dates = named(QCheckBox("From"), "useDates")
         today = QDate.currentDate()
-        self.date_from = named(QDateEdit(today.addDays(-30), calendarPopup=True), "dateFrom")
-        self.date_to = named(QDateEdit(today, calendarPopup=True), "dateTo")
+        self.date_from = named(QDateEdit(today.addDays(-30)), "dateFrom")
+        self.date_to = named(QDateEdit(today), "dateTo")
         for edit in (self.date_from, self.date_to):
+            edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
             edit.setEnabled(False)
         self.search = named(QLineEdit(clearButtonEnabled=True), "invoiceSearch")
@@ -157,8 +158,9 @@ class InvoiceListView(QWidget):
         created_from = created_to = None
         if self.use_dates.isChecked():
             local = datetime.now().astimezone().tzinfo
-            start = datetime.combine(self.date_from.date().toPython(), time.min, tzinfo=local)
-            end = datetime.combine(self.date_to.date().toPython(), time.min, tzinfo=local) + timedelta(days=1)
+            first, last = self.date_from.date(), self.date_to.date()
+            start = datetime(first.year(), first.month(), first.day(), tzinfo=local)
+            end = datetime(last.year(), last.month(), last.day(), tzinfo=local) + timedelta(days=1)
             created_from, created_to = start.astimezone(UTC), end.astimezone(UTC)
         status = self.status_combo.currentData()
         return InvoiceQuery(store_id=self.store_combo.currentData(), status=tuple(status) if status else None,

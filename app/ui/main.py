@@ -89,7 +89,7 @@ def run_controller(controller: GuiController,
 
     try:
         with loop:
-            code = loop.run_until_complete(main())
+            code: int = loop.run_until_complete(main())
     finally:
         wake.stop()
         asyncio.set_event_loop(None)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, SignalInstance
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -87,7 +87,8 @@ class MainWindow(QMainWindow):
 
     # -- menus and shortcuts -------------------------------------------------------------------
 
-    def _action(self, name: str, text: str, signal: Signal, shortcut: QKeySequence | str | None = None) -> QAction:
+    def _action(self, name: str, text: str, signal: SignalInstance,
+                shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None) -> QAction:
         action = QAction(text, self)
         action.setObjectName(name)
         if shortcut is not None:

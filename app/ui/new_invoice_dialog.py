@@ -27,8 +27,8 @@ from app.core.records import Invoice, Store
 from app.core.statuses import InvoiceStatus
 from app.ui import formatting
 from app.ui.context import UiContext
-from app.ui.ports import InvoicingServices
 from app.ui.invoice_table_model import status_text
+from app.ui.ports import InvoicingServices
 from app.ui.qr import QrLabel
 from app.ui.theme import status_color
 from app.ui.widget_names import named

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSettings, QTimer
 
 from app.ui import formatting
 from app.ui.bridge import EventBridge
 from app.ui.tray import BURST_SUMMARY_AFTER, TrayNotifier
+
+if TYPE_CHECKING:
+    from app.services.events import OutboxEvent
 
 GATHER_MS = 400
 
@@ -19,8 +22,8 @@ class PaymentNotifier(QObject):
         super().__init__(parent)
         self._tray = tray
         self._qsettings = qsettings
-        self._payments: list[Any] = []
-        self._completed: list[Any] = []
+        self._payments: list[OutboxEvent] = []
+        self._completed: list[OutboxEvent] = []
         self._timer = QTimer(self, singleShot=True, interval=GATHER_MS)
         self._timer.timeout.connect(self._flush)
         bridge.paymentReceived.connect(self._on_bridge_payment_received)
@@ -30,11 +33,11 @@ class PaymentNotifier(QObject):
     def enabled(self) -> bool:
         return str(self._qsettings.value("notifications/payments", "true")).lower() != "false"
 
-    def _on_bridge_payment_received(self, event: Any) -> None:
+    def _on_bridge_payment_received(self, event: OutboxEvent) -> None:
         self._payments.append(event)
         self._timer.start()
 
-    def _on_bridge_status_changed(self, event: Any) -> None:
+    def _on_bridge_status_changed(self, event: OutboxEvent) -> None:
         if event.payload.get("new_status") == "complete" and event.payload.get("old_exception") != "marked":
             self._completed.append(event)
             self._timer.start()

@@ -40,11 +40,10 @@ COLUMNS = ("", "Name", "Price", "Category", "Stock", "Description")
 
 def image_path(ctx: WindowContext, image: str | None) -> Path | None:
     """Where services.product_images keeps a product's image (None if there is none)."""
-    images = ctx.service("product_images")
-    if not image or images is None:
+    if not image:
         return None
     try:
-        path = images.path(image)
+        path = ctx.services.product_images.path(image)
     except UserFacingError:
         return None
     return path if path.exists() else None
@@ -75,7 +74,6 @@ class ProductDialog(QDialog):
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         choose = named(QPushButton("Choose image…"), "chooseImage")
         choose.clicked.connect(self._on_choose_button_clicked)
-        choose.setEnabled(ctx.service("product_images") is not None)
         self.error = named(QLabel(wordWrap=True), "error")
         self.error.setProperty("role", "error")
         self._show_image()
@@ -131,9 +129,8 @@ class ProductDialog(QDialog):
         products, fields = self._ctx.services.products, self.fields()
         product = (await products.update(self.product.id, fields) if self.product
                    else await products.create(self._store.id, **fields))
-        images = self._ctx.service("product_images")
-        if self.image_data is not None and images is not None:
-            product = await images.replace(product, self.image_data)
+        if self.image_data is not None:
+            product = await self._ctx.services.product_images.replace(product, self.image_data)
         return product
 
     def _on_save_button_clicked(self) -> None:
@@ -215,8 +212,8 @@ class ProductsView(QWidget):
             if path is not None:
                 icon_item.setIcon(QIcon(str(path)))
             self.table.setItem(row, 0, icon_item)
-            values = (p.name, formatting.fiat(p.price, self.current_store().default_currency) if self.current_store()
-                      else str(p.price), p.category, "∞" if p.stock is None else str(p.stock), p.description)
+            store = self.current_store()
+            values = (p.name, formatting.fiat(p.price, store.default_currency) if store else str(p.price), p.category, "∞" if p.stock is None else str(p.stock), p.description)
             for col, text in enumerate(values, start=1):
                 self.table.setItem(row, col, QTableWidgetItem(text))
 

@@ -13,7 +13,8 @@ def qr_matrix(text: str) -> list[list[bool]]:
     # BIP21 URIs scan more reliably with upper-case bech32 (alphanumeric mode); keep the query as is.
     code.add_data(text)
     code.make(fit=True)
-    return code.get_matrix()
+    matrix: list[list[bool]] = code.get_matrix()  # qrcode has no type hints
+    return matrix
 
 
 def qr_image(text: str, size_px: int = 256) -> QImage:

@@ -1,12 +1,10 @@
-"""API keys (create, revoke, the secret shown once) and webhooks (add, delete, delivery log).
-
-Both call services other engineers build (``services.apikeys``, ``services.webhooks``); the exact
-methods expected are listed in docs/gui.md.
-"""
+"""API keys (create, revoke, the secret shown once) and webhooks (add, delete, delivery log):
+``services.apikeys`` and ``services.webhooks``."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
@@ -32,6 +30,11 @@ from app.ui.dialogs import confirm
 from app.ui.store_picker import refill_stores
 from app.ui.widget_names import named
 
+if TYPE_CHECKING:
+    from app.core.records import Page, Store
+    from app.services.admin.apikeys import ApiKey, NewApiKey
+    from app.services.delivery.webhooks import SavedWebhook, Webhook, WebhookDelivery
+
 
 def _table(columns: tuple[str, ...], name: str) -> QTableWidget:
     table = named(QTableWidget(0, len(columns)), name)
@@ -51,8 +54,8 @@ def _fill(table: QTableWidget, rows: list[tuple[str, ...]]) -> None:
             table.setItem(r, c, QTableWidgetItem(text))
 
 
-def _when(value: Any) -> str:
-    return formatting.local_time(value) if value is not None and hasattr(value, "astimezone") else str(value or "")
+def _when(value: datetime | None) -> str:
+    return formatting.local_time(value) if value is not None else ""
 
 
 class SecretShownOnceDialog(QDialog):
@@ -84,8 +87,8 @@ class ApiKeysPage(QWidget):
     def __init__(self, ctx: WindowContext) -> None:
         super().__init__()
         self._ctx = ctx
-        self.service = ctx.service("apikeys")
-        self.keys: list[Any] = []
+        self.service = ctx.services.apikeys
+        self.keys: list[ApiKey] = []
         self.table = _table(self.COLUMNS, "apiKeyTable")
         self.name = named(QLineEdit(placeholderText="What the key is for, e.g. 'WooCommerce'"), "apiKeyName")
         self.scope = named(QComboBox(), "apiKeyScope")
@@ -108,7 +111,7 @@ class ApiKeysPage(QWidget):
     def reload(self) -> None:
         self._ctx.run(self.service.list(), self._show, name="apikeys", parent=self)
 
-    def _show(self, keys: list[Any]) -> None:
+    def _show(self, keys: list[ApiKey]) -> None:
         self.keys = list(keys)
         _fill(self.table, [(k.name, f"rw_{k.id}_…", ", ".join(sorted(str(s) for s in k.scopes)),
                             ", ".join(k.store_ids) if k.store_ids is not None else "all",
@@ -119,8 +122,8 @@ class ApiKeysPage(QWidget):
         coro = self.service.create(self.name.text().strip(), self.scope.currentData())
         self._ctx.run(coro, self._on_created, name="apikey-create", parent=self)
 
-    def _on_created(self, new_key: Any) -> None:
-        secret = new_key.key.reveal() if hasattr(new_key.key, "reveal") else str(new_key.key)
+    def _on_created(self, new_key: NewApiKey) -> None:
+        secret = new_key.key.reveal()
         self.name.clear()
         self.secret_dialog = SecretShownOnceDialog("New API key", secret, self)
         self.secret_dialog.open()
@@ -130,9 +133,12 @@ class ApiKeysPage(QWidget):
         row = self.table.currentRow()
         if 0 <= row < len(self.keys):
             key = self.keys[row]
-            confirm(self, "Revoke API key", f"Revoke '{getattr(key, 'name', key.id)}'? Programs using it stop working.",
-                    lambda: self._ctx.run(self.service.revoke(key.id), lambda _r: self.reload(), name="apikey-revoke",
-                                          parent=self), yes_text="Revoke")
+
+            def revoke() -> None:
+                self._ctx.run(self.service.revoke(key.id), lambda _r: self.reload(), name="apikey-revoke", parent=self)
+
+            confirm(self, "Revoke API key", f"Revoke '{key.name}'? Programs using it stop working.", revoke,
+                    yes_text="Revoke")
 
 
 class WebhooksPage(QWidget):
@@ -142,8 +148,8 @@ class WebhooksPage(QWidget):
     def __init__(self, ctx: WindowContext) -> None:
         super().__init__()
         self._ctx = ctx
-        self.service = ctx.service("webhooks")
-        self.hooks: list[Any] = []
+        self.service = ctx.services.webhooks
+        self.hooks: list[Webhook] = []
         self.table = _table(self.COLUMNS, "webhookTable")
         self.deliveries = _table(self.DELIVERY_COLUMNS, "deliveryTable")
         self.store = named(QComboBox(), "webhookStore")
@@ -169,7 +175,7 @@ class WebhooksPage(QWidget):
     def reload(self) -> None:
         self._ctx.run(self._ctx.services.stores.list(), self._on_stores, name="webhook-stores", parent=self)
 
-    def _on_stores(self, stores: list[Any]) -> None:
+    def _on_stores(self, stores: list[Store]) -> None:
         refill_stores(self.store, stores)
         self.reload_hooks()
 
@@ -180,7 +186,7 @@ class WebhooksPage(QWidget):
         else:
             self._show([])
 
-    def _show(self, hooks: list[Any]) -> None:
+    def _show(self, hooks: list[Webhook]) -> None:
         self.hooks = list(hooks)
         _fill(self.table, [(h.url, ", ".join(h.event_types) or "all events", "yes" if h.enabled else "no",
                             _when(h.created_at)) for h in self.hooks])
@@ -191,8 +197,8 @@ class WebhooksPage(QWidget):
             self._ctx.run(self.service.deliveries(self.hooks[row].id, limit=50), self._show_deliveries,
                           name="webhook-deliveries", parent=self)
 
-    def _show_deliveries(self, page: Any) -> None:
-        items = getattr(page, "items", page)
+    def _show_deliveries(self, page: Page) -> None:
+        items: tuple[WebhookDelivery, ...] = page.items
         _fill(self.deliveries, [(_when(d.created_at), d.event_type, str(d.status), str(d.last_status_code or ""),
                                  str(d.attempts), _when(d.next_attempt_at), d.last_error or "") for d in items])
 
@@ -202,12 +208,10 @@ class WebhooksPage(QWidget):
             self._ctx.run(self.service.create(store_id, self.url.text().strip()), self._on_created,
                           name="webhook-add", parent=self)
 
-    def _on_created(self, saved: Any) -> None:
+    def _on_created(self, saved: SavedWebhook) -> None:
         self.url.clear()
-        secret = getattr(saved, "secret", None)
-        if secret is not None:
-            value = secret.reveal() if hasattr(secret, "reveal") else str(secret)
-            self.secret_dialog = SecretShownOnceDialog("Webhook signing secret", value, self)
+        if saved.secret is not None:
+            self.secret_dialog = SecretShownOnceDialog("Webhook signing secret", saved.secret.reveal(), self)
             self.secret_dialog.open()
         self.reload_hooks()
 

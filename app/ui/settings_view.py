@@ -1,13 +1,13 @@
-"""Settings: network and Electrum server (display), rates, notifications, Tor, TLS, email, and the
-integrations (API keys, webhooks: settings_integrations.py).
+"""Settings: network and Electrum server (display), rates, notifications, Tor and TLS
+(settings_exposure.py), email, and the integrations (API keys, webhooks: settings_integrations.py).
 
-Tor, TLS, email, API keys and webhooks are services built by other parts of RedWaves; each page asks
-``ctx.service(name)`` and says "not available" when the service does not exist yet.
+Each page gets the services it uses from the typed ``UiServices`` (app/ui/ports.py).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -25,29 +25,22 @@ from PySide6.QtWidgets import (
 )
 
 from app.ui.context import WindowContext
+from app.ui.settings_exposure import TlsPage, TorPage
 from app.ui.settings_integrations import ApiKeysPage, WebhooksPage
 from app.ui.store_form import currency_combo
 from app.ui.store_picker import refill_stores
 from app.ui.widget_names import named
 
-NOT_AVAILABLE = "Not available in this version yet."
-
+if TYPE_CHECKING:
+    from app.chain.models import ChainState
+    from app.core.records import Store
+    from app.services.delivery.email import EmailConfig
 
 def muted(text: str) -> QLabel:
     label = QLabel(text, wordWrap=True)
     label.setProperty("role", "muted")
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
-
-
-def unavailable(what: str) -> QWidget:
-    page = QWidget()
-    layout = QVBoxLayout(page)
-    label = muted(f"{what}: {NOT_AVAILABLE}")
-    label.setObjectName("notAvailable")
-    layout.addWidget(label)
-    layout.addStretch(1)
-    return page
 
 
 class NetworkPage(QWidget):
@@ -74,10 +67,10 @@ class NetworkPage(QWidget):
         self.show_chain(ctx.bridge.last_chain_state)
 
     def reload(self) -> None:
-        urls = self._ctx.urls()
+        urls = self._ctx.services.urls.current()
         self.urls.setText("<br>".join(f"{name}: <a href='{url}'>{url}</a>" for name, url in urls.items()) or "—")
 
-    def show_chain(self, state: Any) -> None:
+    def show_chain(self, state: ChainState | None) -> None:
         if state is None:
             self.chain.setText("not available")
             return
@@ -101,7 +94,7 @@ class RatesPage(QWidget):
         form.addRow("Rate", self.rate)
         form.addRow("", save)
         form.addRow("", self.status)
-        sources = ", ".join(getattr(ctx.services.rates, "source_names", ["manual"]))
+        sources = ", ".join(ctx.services.rates.source_names)
         form.addRow("Sources", muted(f"Available rate sources: {sources}. Choose one per store (Stores view)."))
 
     def _on_save_button_clicked(self) -> None:
@@ -128,78 +121,16 @@ class NotificationsPage(QWidget):
         layout.addStretch(1)
 
 
-class TorPage(QWidget):
-    def __init__(self, ctx: WindowContext) -> None:
-        super().__init__()
-        self._ctx = ctx
-        self.tor = ctx.service("tor")
-        self.enabled = named(QCheckBox("Use Tor (Electrum over Tor, checkout as an .onion site)"), "torEnabled")
-        self.enabled.setChecked(str(ctx.qsettings.value("tor/requested", "false")).lower() == "true")
-        self.enabled.toggled.connect(self._on_enabled_toggled)
-        self.status = muted("")
-        self.status.setObjectName("torStatus")
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.enabled)
-        layout.addWidget(self.status)
-        layout.addStretch(1)
-
-    def reload(self) -> None:
-        if self.tor is None:
-            self.status.setText(f"Tor service: {NOT_AVAILABLE} Your choice is saved and applied once it is.")
-            return
-        st = self.tor.status()
-        onion = getattr(st, "onion_url", None)
-        self.status.setText(f"Tor {'running' if getattr(st, 'running', False) else 'stopped'}"
-                            f"{', bootstrap ' + str(st.bootstrap_pct) + '%' if getattr(st, 'bootstrap_pct', None) is not None else ''}"
-                            f"{', onion: ' + onion if onion else ''}{', error: ' + st.error if getattr(st, 'error', None) else ''}")
-
-    def _on_enabled_toggled(self, on: bool) -> None:
-        self._ctx.qsettings.setValue("tor/requested", "true" if on else "false")
-        if self.tor is not None:
-            self._ctx.run(self.tor.set_enabled(on), lambda _r: self.reload(), name="tor", parent=self)
-
-
-class TlsPage(QWidget):
-    def __init__(self, ctx: WindowContext) -> None:
-        super().__init__()
-        self._ctx = ctx
-        self.tls = ctx.service("tls")
-        self.status = muted(f"TLS service: {NOT_AVAILABLE}")
-        self.status.setObjectName("tlsStatus")
-        self.enabled = named(QCheckBox("Serve the public checkout over HTTPS"), "tlsEnabled")
-        self.enabled.setEnabled(self.tls is not None)
-        self.enabled.toggled.connect(self._on_enabled_toggled)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.enabled)
-        layout.addWidget(self.status)
-        layout.addStretch(1)
-
-    def reload(self) -> None:
-        if self.tls is None:
-            return
-        st = self.tls.status()
-        self.enabled.blockSignals(True)
-        self.enabled.setChecked(bool(getattr(st, "enabled", False)))
-        self.enabled.blockSignals(False)
-        self.status.setText(f"Certificate: {getattr(st, 'cert_path', None) or 'none'}; "
-                            f"fingerprint {getattr(st, 'fingerprint', None) or '—'}; "
-                            f"expires {getattr(st, 'expires_at', None) or '—'}")
-
-    def _on_enabled_toggled(self, on: bool) -> None:
-        if self.tls is not None:
-            self._ctx.run(self.tls.set_enabled(on), lambda _r: self.reload(), name="tls", parent=self)
-
-
 class EmailPage(QWidget):
     """Per-store SMTP settings and receipts (services.email: configure / config / send_test)."""
 
     def __init__(self, ctx: WindowContext) -> None:
         super().__init__()
         self._ctx = ctx
-        self.email = ctx.service("email")
+        self.email = ctx.services.email
         self.store = named(QComboBox(), "emailStore")
         self.store.currentIndexChanged.connect(lambda _i: self._load_config())
-        self.host, self.username, self.sender = QLineEdit(), QLineEdit(), QLineEdit()
+        self.host, self.username, self.from_address = QLineEdit(), QLineEdit(), QLineEdit()
         self.merchant_to = QLineEdit(placeholderText="you@shop.example (copies of receipts)")
         self.password = QLineEdit(echoMode=QLineEdit.EchoMode.Password, placeholderText="unchanged")
         self.port = QSpinBox()
@@ -210,7 +141,7 @@ class EmailPage(QWidget):
         self.receipt_on = QComboBox()
         self.receipt_on.addItems(["complete", "paid", "never"])
         self.test_to = QLineEdit(placeholderText="send a test email to…")
-        self.status = muted("" if self.email else f"Email service: {NOT_AVAILABLE}")
+        self.status = muted("")
         self.status.setObjectName("emailStatus")
         save, test = QPushButton("Save"), QPushButton("Send test")
         save.clicked.connect(self._on_save_button_clicked)
@@ -218,9 +149,8 @@ class EmailPage(QWidget):
         form = QFormLayout(self)
         for caption, widget in (("Store", self.store), ("SMTP server", self.host), ("Port", self.port),
                                 ("Security", self.mode), ("User name", self.username), ("Password", self.password),
-                                ("From", self.sender), ("Receipt to buyer when", self.receipt_on),
+                                ("From", self.from_address), ("Receipt to buyer when", self.receipt_on),
                                 ("Copy to", self.merchant_to)):
-            widget.setEnabled(self.email is not None)
             form.addRow(caption, widget)
         row = QHBoxLayout()
         row.addWidget(self.test_to, 1)
@@ -228,35 +158,32 @@ class EmailPage(QWidget):
         row.addWidget(save)
         form.addRow("", row)
         form.addRow("", self.status)
-        for w in (save, test, self.test_to):
-            w.setEnabled(self.email is not None)
 
     def reload(self) -> None:
-        if self.email is not None:
-            self._ctx.run(self._ctx.services.stores.list(), self._on_stores, name="email-stores", parent=self)
+        self._ctx.run(self._ctx.services.stores.list(), self._on_stores, name="email-stores", parent=self)
 
-    def _on_stores(self, stores: list[Any]) -> None:
+    def _on_stores(self, stores: list[Store]) -> None:
         refill_stores(self.store, stores)
         self._load_config()
 
     def _load_config(self) -> None:
         store_id = self.store.currentData()
-        if self.email is not None and store_id:
+        if store_id:
             self._ctx.run(self.email.config(store_id), self._show, name="email-config", parent=self)
 
-    def _show(self, config: Any) -> None:
-        smtp = getattr(config, "smtp", None)
+    def _show(self, config: EmailConfig) -> None:
+        smtp = config.smtp
         self.host.setText(smtp.host if smtp else "")
         self.port.setValue(smtp.port if smtp else 587)
         self.mode.setCurrentText(str(smtp.mode) if smtp else "starttls")
         self.username.setText((smtp.username or "") if smtp else "")
-        self.sender.setText(smtp.from_address if smtp else "")
-        self.receipt_on.setCurrentText(str(getattr(config, "receipt_on", "complete")))
-        self.merchant_to.setText(", ".join(getattr(config, "merchant_to", ()) or ()))
+        self.from_address.setText(smtp.from_address if smtp else "")
+        self.receipt_on.setCurrentText(str(config.receipt_on))
+        self.merchant_to.setText(", ".join(config.merchant_to))
 
-    def _values(self) -> dict[str, Any]:
+    def _values(self) -> dict[str, str | int]:
         return {"host": self.host.text().strip(), "port": self.port.value(), "mode": self.mode.currentText(),
-                "username": self.username.text().strip(), "from_address": self.sender.text().strip(),
+                "username": self.username.text().strip(), "from_address": self.from_address.text().strip(),
                 "receipt_on": self.receipt_on.currentText(), "merchant_to": self.merchant_to.text()}
 
     def _on_save_button_clicked(self) -> None:
@@ -279,12 +206,14 @@ class SettingsView(QWidget):
         title = QLabel("Settings")
         title.setProperty("role", "h1")
         self.tabs = named(QTabWidget(), "settingsTabs")
+        network, tor, tls, email = NetworkPage(ctx), TorPage(ctx.services.tor), TlsPage(ctx.services.public), EmailPage(ctx)
+        keys, hooks = ApiKeysPage(ctx), WebhooksPage(ctx)
         self.pages: dict[str, QWidget] = {
-            "Network": NetworkPage(ctx), "Rates": RatesPage(ctx), "Notifications": NotificationsPage(ctx),
-            "Tor": TorPage(ctx), "TLS": TlsPage(ctx), "Email": EmailPage(ctx),
-            "API keys": ApiKeysPage(ctx) if ctx.service("apikeys") else unavailable("API keys"),
-            "Webhooks": WebhooksPage(ctx) if ctx.service("webhooks") else unavailable("Webhooks"),
+            "Network": network, "Rates": RatesPage(ctx), "Notifications": NotificationsPage(ctx),
+            "Tor": tor, "TLS": tls, "Email": email, "API keys": keys, "Webhooks": hooks,
         }
+        self._reloads: list[Callable[[], None]] = [network.reload, tor.reload, tls.reload, email.reload,
+                                                   keys.reload, hooks.reload]
         for name, page in self.pages.items():
             self.tabs.addTab(page, name)
         layout = QVBoxLayout(self)
@@ -292,7 +221,5 @@ class SettingsView(QWidget):
         layout.addWidget(self.tabs, 1)
 
     def reload(self) -> None:
-        for page in self.pages.values():
-            reload = getattr(page, "reload", None)
-            if callable(reload):
-                reload()
+        for reload in self._reloads:
+            reload()

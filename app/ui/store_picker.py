@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QComboBox
 
+if TYPE_CHECKING:
+    from app.core.records import Store
 
-def refill_stores(combo: QComboBox, stores: Iterable[Any]) -> None:
+
+def refill_stores(combo: QComboBox, stores: Iterable[Store]) -> None:
     """Replace the items with `stores` (name, id), keeping the selection, without emitting changes."""
     current = combo.currentData()
     combo.blockSignals(True)

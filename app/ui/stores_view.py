@@ -173,11 +173,13 @@ class StoresView(QWidget):
         async def load() -> tuple[list[Store], list[Wallet]]:
             return await services.stores.list(include_archived=True), await services.wallets.list()
 
-        self._ctx.run(load(), lambda r: self._on_loaded(*r, select_id), name="stores")
+        self._ctx.run(load(), lambda r: self._on_loaded(r, select_id), name="stores")
 
-    def _on_loaded(self, stores: list[Store], wallets: list[Wallet], select_id: str | None) -> None:
+    def _on_loaded(self, loaded: tuple[list[Store], list[Wallet]], select_id: str | None) -> None:
+        stores, wallets = loaded
+        shown = self.current_store()
         self.stores, self.wallets = stores, wallets
-        current = select_id or (self.current_store().id if self.current_store() else None)
+        current = select_id or (shown.id if shown else None)
         self.list.blockSignals(True)
         self.list.clear()
         for s in stores:
@@ -202,7 +204,7 @@ class StoresView(QWidget):
                           lambda rate: self.form.load(store, self.wallets, self._sources(), rate), name="store-rate")
 
     def _sources(self) -> list[str]:
-        return list(getattr(self._ctx.services.rates, "source_names", ["manual"]))
+        return list(self._ctx.services.rates.source_names)
 
     async def _manual_rate(self, currency: str) -> Decimal | None:
         if currency in ("BTC", "SAT"):
@@ -225,8 +227,11 @@ class StoresView(QWidget):
                 await services.rates.set_manual_rate(changes["default_currency"], rate)
             return await services.stores.update(store.id, changes)
 
-        self._ctx.run(save(), lambda s: (self.status.setText(f"Saved {s.name}."), self.reload(s.id)),
-                      name="store-save", parent=self)
+        self._ctx.run(save(), self._on_saved, name="store-save", parent=self)
+
+    def _on_saved(self, store: Store) -> None:
+        self.status.setText(f"Saved {store.name}.")
+        self.reload(store.id)
 
     def _on_new_button_clicked(self) -> None:
         wallet_ids = [self.wallets[0].id] if self.wallets else []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from app.core.errors import UserFacingError
 
@@ -19,6 +19,17 @@ logger = logging.getLogger(__name__)
 
 ErrorSink = Callable[[UserFacingError], object]
 T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+
+class Runner(Protocol):
+    """``UiContext.run``: start ``coro`` as an owned task, ``on_done(result)`` on the GUI thread."""
+
+    def __call__(self, coro: Coroutine[Any, Any, T], on_done: Callable[[T], object] | None = None, *,
+                 name: str = "ui", parent: QWidget | None = None,
+                 on_user_error: ErrorSink | None = None) -> asyncio.Task[T] | None: ...
 
 
 class TaskOwner:

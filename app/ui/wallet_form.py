@@ -6,7 +6,7 @@ they run on the GUI thread, debounced.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QFont, QFontDatabase
@@ -14,6 +14,10 @@ from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QPlainTextEdit, QW
 
 from app.core.errors import UserFacingError
 from app.ui.widget_names import named
+
+if TYPE_CHECKING:
+    from app.chain.keys import WalletDescriptor
+    from app.services.wallets.wallets import WalletService
 
 VALIDATE_DEBOUNCE_MS = 250
 PREVIEW_COUNT = 5
@@ -24,11 +28,11 @@ SCRIPT_NAMES = {"p2wpkh": "native segwit (bc1q…)", "p2wpkh-p2sh": "wrapped seg
 class WalletKeyForm(QWidget):
     validityChanged = Signal(bool)  # noqa: N815
 
-    def __init__(self, wallets: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, wallets: WalletService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._wallets = wallets
         self.valid = False
-        self.descriptor: Any = None
+        self.descriptor: WalletDescriptor | None = None
         self.addresses: list[str] = []
         self.name = named(QLineEdit("Shop wallet"), "walletName")
         self.keys = named(QPlainTextEdit(), "walletKeys")

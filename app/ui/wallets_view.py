@@ -117,9 +117,9 @@ class WalletsView(QWidget):
 
     async def _load(self) -> list[Wallet]:
         wallets = await self._ctx.services.wallets.list()
-        chain = self._ctx.chain
+        chain = self._ctx.services.chain
         self.balances = {}
-        if chain is not None and hasattr(chain, "wallet_balance"):
+        if chain is not None:
             for w in wallets:
                 try:
                     self.balances[w.id] = await chain.wallet_balance(w.id)
@@ -143,8 +143,12 @@ class WalletsView(QWidget):
                 self.table.setItem(row, col, QTableWidgetItem(text))
         self.warning.setText(gap_warning(wallets))
 
+    def _on_dialog_wallet_added(self, _wallet: Wallet) -> None:
+        self.reload()
+        self.walletsChanged.emit()
+
     def _on_add_button_clicked(self) -> None:
         dialog = AddWalletDialog(self._ctx, self)
-        dialog.walletAdded.connect(lambda _w: (self.reload(), self.walletsChanged.emit()))
+        dialog.walletAdded.connect(self._on_dialog_wallet_added)
         dialog.open()
         self.add_dialog = dialog

@@ -1,4 +1,4 @@
-"""First-run wizard: network (informational) -> wallet (xpub) -> first store -> Tor (optional) -> done.
+"""First-run wizard: network (informational) -> wallet (xpub) -> first store -> privacy (Tor, informational) -> done.
 
 Shown when there is no wallet or no store. Nothing is saved until Finish: then the wallet is added,
 the manual rate stored, the store created, and the window shows the dashboard.
@@ -7,7 +7,6 @@ the manual rate stored, the store created, and the window shows the dashboard.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -24,6 +23,8 @@ from PySide6.QtWidgets import (
 from app.core.errors import UserFacingError
 from app.core.records import Store, Wallet
 from app.ui.context import WindowContext
+from app.ui.ports import TorControl, UiSettings
+from app.ui.settings_exposure import TOR_OFF_HOWTO, TOR_ON_NOTE
 from app.ui.store_form import currency_combo, minutes_spin, speed_combo
 from app.ui.wallet_form import WalletKeyForm
 from app.ui.widget_names import named
@@ -46,7 +47,7 @@ def _label(text: str, role: str = "") -> QLabel:
 
 
 class NetworkPage(QWizardPage):
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, settings: UiSettings) -> None:
         super().__init__()
         self.setTitle("Welcome to RedWaves")
         self.setSubTitle("Accept bitcoin in your shop, straight to your own wallet.")
@@ -131,15 +132,23 @@ class StorePage(QWizardPage):
 
 
 class TorPage(QWizardPage):
-    def __init__(self) -> None:
+    """Says whether Tor is on and which setting changes it (switching it from the window is issue 16)."""
+
+    def __init__(self, tor: TorControl | None) -> None:
         super().__init__()
         self.setTitle("Privacy (optional)")
-        self.tor = named(QCheckBox("Use Tor: connect to Electrum servers over Tor and give the checkout an .onion address"), "useTor")
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.tor)
-        layout.addWidget(_label("Your choice is saved and applied when Tor support is set up (Settings → Tor). "
-                                "You can change it at any time.", "muted"))
-        layout.addStretch(1)
+        if tor is None:
+            self.state = _label("Tor is off.", "h2")
+            note = TOR_OFF_HOWTO
+        else:
+            onion = tor.status.onion_url
+            self.state = _label(f"Tor is on{': ' + onion if onion else ''}.", "h2")
+            note = TOR_ON_NOTE
+        self.state.setObjectName("wizardTorState")
+        self.page_layout = QVBoxLayout(self)
+        self.page_layout.addWidget(self.state)
+        self.page_layout.addWidget(_label(note + " Settings → Tor shows its state at any time.", "muted"))
+        self.page_layout.addStretch(1)
 
 
 class FirstRunWizard(QWizard):
@@ -154,12 +163,12 @@ class FirstRunWizard(QWizard):
         self.network_page = NetworkPage(ctx.settings)
         self.wallet_page = WalletPage(ctx, existing_wallets)
         self.store_page = StorePage(ctx)
-        self.tor_page = TorPage()
+        self.tor_page = TorPage(ctx.services.tor)
         for page in (self.network_page, self.wallet_page, self.store_page, self.tor_page):
             self.addPage(page)
         self.error = _label("", "error")
         self.error.setObjectName("wizardError")
-        self.tor_page.layout().addWidget(self.error)
+        self.tor_page.page_layout.addWidget(self.error)
         self.setButtonText(QWizard.WizardButton.FinishButton, "Create store")
         self.store: Store | None = None
         self.resize(720, 540)
@@ -184,14 +193,7 @@ class FirstRunWizard(QWizard):
         store = await services.stores.create(
             s.name.text(), default_currency=currency, wallet_ids=[wallet.id],
             speed_policy=s.speed.currentData(), expiry_s=s.expiry.value() * 60)
-        self._save_tor_choice(self.tor_page.tor.isChecked())
         return store
-
-    def _save_tor_choice(self, enabled: bool) -> None:
-        self._ctx.qsettings.setValue("tor/requested", enabled)
-        tor = self._ctx.service("tor")
-        if tor is not None and hasattr(tor, "set_requested"):
-            tor.set_requested(enabled)
 
     def _on_saved(self, store: Store) -> None:
         self.store = store

@@ -14,7 +14,7 @@ import pytest
 
 from app.devnet import Devnet
 from app.devnet.cli import configure_parser, run
-from app.devnet.control import ControlServer, create_control_app
+from app.devnet.control_server import ControlServer, create_control_app
 
 ADDRESS = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"
 REPO = Path(__file__).resolve().parents[2]

@@ -62,3 +62,17 @@ def test_broken_toml_and_missing_file(tmp_path):
         load_settings({}, {"data_dir": tmp_path}, config_path=path)
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings({}, {"data_dir": tmp_path}, config_path=Path(tmp_path / "nope.toml"))
+
+
+def test_comma_lists_are_parsed_once_into_tuples(tmp_path):
+    env = {"REDWAVES_DATA_DIR": str(tmp_path), "REDWAVES_RATE_PROVIDERS": " kraken, ,coingecko ",
+           "REDWAVES_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8"}
+    settings = load_settings(env)
+    assert settings.rate_providers == ("kraken", "coingecko")
+    assert settings.trusted_proxies == ("127.0.0.1", "10.0.0.0/8")
+    defaults = load_settings({}, {"data_dir": tmp_path})
+    assert defaults.rate_providers == ("coingecko", "kraken", "bitstamp") and defaults.trusted_proxies == ()
+    (tmp_path / "config.toml").write_text('trusted_proxies = ["::1", "192.168.1.0/24"]\n')
+    assert load_settings({}, {"data_dir": tmp_path}).trusted_proxies == ("::1", "192.168.1.0/24")
+    with pytest.raises(ConfigError, match="'rate_providers'"):
+        load_settings({**env, "REDWAVES_RATE_PROVIDERS": "kraken,nosuch"})

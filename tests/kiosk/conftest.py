@@ -1,11 +1,14 @@
 """Kiosk test set-up: fakes for widget tests (a store, products, invoices, a POS service with an
 in-memory PIN and a controllable clock), a whole runtime on the qasync loop for end-to-end tests, and
-screenshots under tests/artifacts/kiosk/."""
+screenshots under tests/artifacts/kiosk/.
+
+mypy checks this module: ``KioskServices`` here must satisfy ``app.ui.ports.KioskServices``, the
+Protocol the real ``Services`` satisfies."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -14,11 +17,18 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication, QWidget
 
-from app.core.errors import InvalidTransition, StoreNotFound
-from app.core.records import Product, Store
+from app.chain.models import ChainEvent, ChainState, ConnectionChanged
+from app.core.errors import StoreNotFound
+from app.core.records import Invoice, Product, Store
 from app.core.statuses import InvoiceStatus
 from app.services.admin.pos import MemoryPinStorage, PinGuard, PosService
+from app.services.ports import StaticUrls
+from app.ui.context import UiContext
+from app.ui.kiosk.window import KioskWindow
+from app.ui.ports import KioskServices as KioskServicesPort
+from app.ui.ports import UiSettings
 from tests.ui.conftest import _theme, qloop, regtest_settings, run, wait_until  # noqa: F401 - the UI fixtures, reused here
 from tests.ui.fakes import FakeEvents, FakeInvoices, FakeSettings
 
@@ -78,28 +88,30 @@ class FakeProducts:
     def __init__(self, products: list[Product]) -> None:
         self.products = products
 
-    async def list(self, store_id: str) -> list[Product]:
-        return [p for p in self.products if p.store_id == store_id]
+    async def list(self, store_id: str, *, include_archived: bool = False) -> list[Product]:
+        return [p for p in self.products if p.store_id == store_id and (include_archived or not p.archived)]
+
+
+class FakeImages:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, name: str) -> Path:
+        return self.root / name
 
 
 class KioskInvoices(FakeInvoices):
-    async def create(self, store_id: str, *, price: str, currency: str | None = None, **kw: Any) -> Any:
-        inv = await super().create(store_id, price=price, currency=currency, **kw)
-        inv = replace(inv, items=tuple(kw.get("items") or ()), metadata=dict(kw.get("metadata") or {}),
-                      expires_at=datetime.now(UTC) + timedelta(minutes=15))
+    async def create(self, store_id: str, *, price: Decimal | str | int, currency: str | None = None,
+                     order_id: str | None = None, description: str = "", buyer_email: str | None = None,
+                     metadata: Mapping[str, Any] | None = None, items: Sequence[Mapping[str, Any]] = ()) -> Invoice:
+        inv = await super().create(store_id, price=price, currency=currency, order_id=order_id,
+                                   description=description, buyer_email=buyer_email, metadata=metadata, items=items)
+        inv = replace(inv, expires_at=datetime.now(UTC) + timedelta(minutes=15))
         self.items[inv.id] = inv
         self.created = inv
         return inv
 
-    async def mark(self, invoice_id: str, target: str) -> Any:
-        inv = self.items[invoice_id]
-        if inv.status != InvoiceStatus.PENDING:
-            raise InvalidTransition("Only a pending invoice can be cancelled.")
-        inv = replace(inv, status=InvoiceStatus(target))
-        self.items[invoice_id] = inv
-        return inv
-
-    def pay(self, invoice_id: str, sat: int) -> Any:
+    def pay(self, invoice_id: str, sat: int) -> Invoice:
         inv = self.items[invoice_id]
         paid = inv.amount_paid_sat + sat
         status = InvoiceStatus.PAID if paid >= inv.amount_due_sat else InvoiceStatus.PENDING
@@ -108,53 +120,68 @@ class KioskInvoices(FakeInvoices):
         return inv
 
 
-@dataclass
-class ChainState:
-    connected: bool = True
-    synced: bool = True
-    tip_height: int | None = 101
-    server: str | None = "devnet"
+def chain_state(*, connected: bool = True, synced: bool = True) -> ChainState:
+    return ChainState(connected=connected, server="devnet" if connected else None, tip_height=101, synced=synced,
+                      pending_requests=0, error=None)
+
+
+class FakeChain:
+    """``ChainStatus``: ``set(state)`` delivers a ConnectionChanged, as the chain watcher does."""
+
+    def __init__(self) -> None:
+        self.current = chain_state()
+        self.subscribers: list[Callable[[ChainEvent], None]] = []
+
+    def state(self) -> ChainState:
+        return self.current
+
+    def subscribe(self, callback: Callable[[ChainEvent], None]) -> Callable[[], None]:
+        self.subscribers.append(callback)
+        return lambda: self.subscribers.remove(callback)
+
+    def set(self, state: ChainState) -> None:
+        self.current = state
+        for callback in list(self.subscribers):
+            callback(ConnectionChanged(state))
 
 
 class KioskServices:
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, tmp_path: Path) -> None:
         self.store = make_store()
         self.stores = FakeStores(self.store)
         self.products = FakeProducts(make_products())
+        self.product_images = FakeImages(tmp_path / "images")
         self.invoices = KioskInvoices()
         self.events = FakeEvents()
-        self.chain_state: ChainState | None = ChainState()
-        self.chain = self
+        self.chain = FakeChain()
+        self.urls = StaticUrls({"private": "http://127.0.0.1:8470"})
         self.pin_storage = MemoryPinStorage()
-        self.extras: dict[str, Any] = {
-            "pos": PosService(PinGuard(self.pin_storage, clock=clock, params={"n": 2**4, "r": 8, "p": 1}),
-                              self.stores, self.invoices, None)}
-
-    def state(self) -> Any:
-        return self.chain_state
+        guard = PinGuard(self.pin_storage, clock=clock, params={"n": 2**4, "r": 8, "p": 1})
+        # PosService is typed with the concrete services (app/services/admin/pos.py); these fakes have
+        # the two methods it calls (stores.get, invoices.get).
+        self.pos = PosService(guard, self.stores, self.invoices, None)  # type: ignore[arg-type]
 
 
 @dataclass
 class KioskEnv:
-    ctx: Any
-    services: Any
+    ctx: UiContext[KioskServices]
+    services: KioskServices
     clock: Clock
     tmp_path: Path
 
     @property
     def pos(self) -> PosService:
-        return self.services.extras["pos"]
+        return self.services.pos
 
 
-def make_context(tmp_path: Path, services: Any, settings: Any, parent: Any = None) -> Any:
+def make_context(tmp_path: Path, services: KioskServicesPort, settings: UiSettings,
+                 parent: QWidget | None = None) -> UiContext[KioskServicesPort]:
     from app.ui.bridge import EventBridge
-    from app.ui.context import UiContext
     from app.ui.icons import app_icon
     from app.ui.tasks import TaskOwner
     from app.ui.tray import TrayNotifier
 
-    chain = getattr(services, "chain", None)
-    bridge = EventBridge(services.events, chain.state if chain is not None else None)
+    bridge = EventBridge(services.events, services.chain)
     return UiContext(services=services, settings=settings, tasks=TaskOwner("kiosk-test"), bridge=bridge,
                      tray=TrayNotifier(app_icon()), qsettings=QSettings(str(tmp_path / "gui.ini"),
                                                                          QSettings.Format.IniFormat),
@@ -162,11 +189,12 @@ def make_context(tmp_path: Path, services: Any, settings: Any, parent: Any = Non
 
 
 @pytest.fixture
-def kiosk_env(qloop, qapp, tmp_path) -> Iterator[KioskEnv]:  # noqa: F811 - the fixture
+def kiosk_env(qloop: asyncio.AbstractEventLoop, qapp: QApplication,  # noqa: F811 - the fixture
+              tmp_path: Path) -> Iterator[KioskEnv]:
     qapp.setQuitOnLastWindowClosed(False)  # as run_gui: closing the kiosk must not stop the loop
     clock = Clock()
-    services = KioskServices(clock)
-    ctx = make_context(tmp_path, services, FakeSettings(tmp_path))
+    services = KioskServices(clock, tmp_path)
+    ctx = _kiosk_context(tmp_path, services)
     ctx.bridge.start()
     try:
         yield KioskEnv(ctx, services, clock, tmp_path)
@@ -174,7 +202,19 @@ def kiosk_env(qloop, qapp, tmp_path) -> Iterator[KioskEnv]:  # noqa: F811 - the 
         _close(qloop, ctx)
 
 
-def open_test_kiosk(ctx: Any, store_id: str | None, size: tuple[int, int], **options: Any) -> Any:
+def _kiosk_context(tmp_path: Path, services: KioskServices) -> UiContext[KioskServices]:
+    from app.ui.bridge import EventBridge
+    from app.ui.icons import app_icon
+    from app.ui.tasks import TaskOwner
+    from app.ui.tray import TrayNotifier
+
+    return UiContext(services=services, settings=FakeSettings(tmp_path), tasks=TaskOwner("kiosk-test"),
+                     bridge=EventBridge(services.events, services.chain), tray=TrayNotifier(app_icon()),
+                     qsettings=QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat))
+
+
+def open_test_kiosk(ctx: UiContext[KioskServicesPort], store_id: str | None, size: tuple[int, int],
+                    **options: Any) -> KioskWindow:
     from app.ui.kiosk import open_kiosk
     from app.ui.kiosk.window import KioskOptions
 
@@ -185,7 +225,8 @@ def open_test_kiosk(ctx: Any, store_id: str | None, size: tuple[int, int], **opt
 
 
 @pytest.fixture
-def runtime_env(qloop, qapp, tmp_path) -> Iterator[Any]:  # noqa: F811 - the fixture
+def runtime_env(qloop: asyncio.AbstractEventLoop, qapp: QApplication,  # noqa: F811 - the fixture
+                tmp_path: Path) -> Iterator[Any]:
     """The real app (SQLite, Electrum in-process, embedded devnet) started on the qasync loop, with a
     UiContext around it: what the kiosk gets inside the GUI."""
     from app.runtime import Runtime
@@ -196,6 +237,7 @@ def runtime_env(qloop, qapp, tmp_path) -> Iterator[Any]:  # noqa: F811 - the fix
     ctx = None
     try:
         run(qloop, runtime.start(), 60)
+        assert runtime.services is not None
         ctx = make_context(tmp_path, runtime.services, runtime.settings)
         ctx.bridge.start()
         yield runtime, ctx
@@ -205,10 +247,10 @@ def runtime_env(qloop, qapp, tmp_path) -> Iterator[Any]:  # noqa: F811 - the fix
         run(qloop, runtime.stop(), 30)
 
 
-def _close(loop: Any, ctx: Any) -> None:
+def _close(loop: asyncio.AbstractEventLoop, ctx: UiContext[KioskServicesPort]) -> None:
     """Close the kiosk (even after a failed test) before the loop goes: no widget outlives its loop."""
     ctx.bridge.stop()
-    kiosk = ctx.extras.get("kiosk")
+    kiosk = ctx.kiosk
     if kiosk is not None:
         kiosk.unlocked = True
         kiosk.close()
@@ -216,4 +258,4 @@ def _close(loop: Any, ctx: Any) -> None:
     run(loop, ctx.tasks.stop(1.0), 5)
 
 
-__all__ = ["ARTIFACTS", "SIZES", "ChainState", "KioskEnv", "open_test_kiosk", "run", "settle", "shot", "wait_until"]
+__all__ = ["ARTIFACTS", "SIZES", "KioskEnv", "chain_state", "open_test_kiosk", "run", "settle", "shot", "wait_until"]

@@ -8,7 +8,7 @@ from PySide6.QtGui import QAction, QKeyEvent
 from PySide6.QtWidgets import QMainWindow
 
 from app.core.statuses import InvoiceStatus
-from tests.kiosk.conftest import SIZES, open_test_kiosk, run, settle, wait_until
+from tests.kiosk.conftest import SIZES, chain_state, open_test_kiosk, run, settle, wait_until
 
 pytestmark = pytest.mark.gui
 
@@ -118,8 +118,7 @@ def test_cancel_marks_invalid_and_keeps_the_cart(kiosk_env, qloop):
 
 
 def test_offline_chain_shows_waiting_for_network(kiosk_env, qloop):
-    kiosk_env.services.chain_state = None
-    kiosk_env.ctx.bridge.poll_chain()
+    kiosk_env.services.chain.set(chain_state(connected=False))
 
     async def flow():
         window = await _ready(kiosk_env)

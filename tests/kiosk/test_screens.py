@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QAbstractButton
 
-from tests.kiosk.conftest import SIZES, ChainState, open_test_kiosk, run, settle, shot, wait_until
+from tests.kiosk.conftest import SIZES, chain_state, open_test_kiosk, run, settle, shot, wait_until
 
 pytestmark = pytest.mark.gui
 MIN_TOUCH = 48
@@ -70,15 +70,13 @@ async def _tour(env, size_name: str) -> dict:
     invoices.pay(invoice.id, 5000)
     window._refresh_invoice()
     await wait_until(lambda: "remaining" in window.charge.btc.text(), what="partial shown")
-    env.services.chain_state = ChainState(connected=False)
-    env.ctx.bridge.poll_chain()
+    env.services.chain.set(chain_state(connected=False))  # a ConnectionChanged, as the watcher sends
     await settle()
     shot(window, f"{size_name}-08-charge-partial-offline")
     out["partial_text"] = window.charge.btc.text()
     out["offline_text"] = window.network.text()
     out["offline_banner"] = window.charge.network.isVisible()
-    env.services.chain_state = ChainState()
-    env.ctx.bridge.poll_chain()
+    env.services.chain.set(chain_state())
     invoices.pay(invoice.id, invoice.amount_due_sat - 5000)
     window._refresh_invoice()
     await wait_until(lambda: window.current is window.paid, what="paid screen")

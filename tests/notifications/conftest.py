@@ -23,7 +23,6 @@ from cryptography.x509.oid import NameOID
 
 from app.chain.keys import set_network
 from app.chain.models import AddressesChanged, TipChanged
-from app.chain.models import AddressesChanged, TipChanged
 from app.config import load_settings
 from app.core.payments import ObservedOutput
 from app.db.engine import Database
@@ -139,14 +138,6 @@ async def smtp(certs):
         await asyncio.to_thread(servers.stop_all)
 
 
-@dataclass
-class Chain(FakeChain):
-    """The tests hand chain events to the engine themselves."""
-
-    def subscribe(self, callback):
-        return lambda: None
-
-
 FAST = RetryPolicy(base_delay_s=0.2, max_delay_s=0.5, poll_s=0.5, max_attempts=50)
 
 
@@ -157,7 +148,7 @@ async def service_stack(data_dir, *, tls_context=None, policy=FAST, tray=None):
     settings = load_settings({}, {"data_dir": data_dir, "network": "regtest"})
     db = Database(settings.db_path)
     await db.start()
-    svc = build_services(settings, db, Chain())
+    svc = build_services(settings, db, FakeChain())
     await svc.rates.load()
     await svc.events.start()
     svc.engine._tick_s = 0.05

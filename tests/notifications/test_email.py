@@ -147,8 +147,8 @@ async def test_no_duplicate_after_restart(tmp_path, smtp):
         await wait_deliveries(svc, store.id, lambda rows: rows and rows[0].status == "delivered")
     async with service_stack(tmp_path) as svc:  # same data dir: cursor and delivery rows survive
         notifications = svc.notifications
-        assert await notifications.consume_once() == 0
-        await notifications.send_due()
+        assert await notifications.pipeline.consume_once() == 0
+        await notifications.pipeline.send_due()
         await asyncio.sleep(0.3)
         rows = [r for r in await notifications.deliveries(store.id) if r.channel == "email"]
     assert len(inbox.to(BUYER)) == 1 and [r.status for r in rows] == ["delivered"]
@@ -180,6 +180,6 @@ async def test_receipt_on_paid_is_sent_once(tmp_path, smtp):
         await inbox.wait(1)
         await pay(svc, invoice, confirm=True)
         await wait_status(svc, invoice.id, InvoiceStatus.COMPLETE)
-        await svc.notifications.consume_once()
+        await svc.notifications.pipeline.consume_once()
         await asyncio.sleep(0.3)
     assert len(inbox.to(BUYER)) == 1

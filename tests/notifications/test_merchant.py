@@ -85,7 +85,7 @@ async def test_disabled_channel_and_non_matching_rules_send_nothing(tmp_path, ho
                                                  "rules": [{"on": ["invoice.complete"], "notify": ["ops"]}]},
                                       targets={"ops": url})
         await _complete_invoice(svc, store)
-        while await notifications.consume_once():
+        while await notifications.pipeline.consume_once():
             pass
         assert await notifications.deliveries(store.id) == []
     assert state["received"] == []

@@ -38,6 +38,7 @@ class FakeChain:
     outputs: dict[str, list[ObservedOutput]] = field(default_factory=dict)
     watched: dict[str, int] = field(default_factory=dict)
     subscribers: list[Callable[[ChainEvent], None]] = field(default_factory=list)
+    reads: list[str] = field(default_factory=list)  # every address address_views was asked for
 
     def state(self):
         return self.current
@@ -58,6 +59,8 @@ class FakeChain:
         self.watched[wallet_id] = max(self.watched.get(wallet_id, -1), up_to_index)
 
     async def address_views(self, wallet_id, addresses):
+        addresses = list(addresses)
+        self.reads.extend(addresses)
         return [View(a, True, tuple(self.outputs.get(a, ()))) for a in addresses]
 
 

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import pytest
 import qasync
+from PySide6.QtWidgets import QApplication
 
 T = TypeVar("T")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "ui"
@@ -38,15 +39,23 @@ async def wait_until(predicate: Callable[[], Any], *, timeout_s: float = 15.0, w
     raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
 
 
+_themed: list[QApplication] = []
+
+
 @pytest.fixture(scope="session", autouse=True)
-def _theme(qapp) -> None:
-    """Once per session, like the app (re-styling a QApplication full of dying widgets can crash)."""
+def _theme(qapp: QApplication) -> None:
+    """Once per session, like the app (re-styling a QApplication full of dying widgets can crash).
+    tests/kiosk/conftest.py imports this fixture too: with both folders in one run it is set up twice,
+    so the second call must do nothing (it segfaulted in apply_theme before)."""
     from app.ui.theme import apply_theme
 
+    if qapp in _themed:
+        return
+    _themed.append(qapp)
     apply_theme(qapp, dark=False)
 
 
-class _TestQEventLoop(qasync.QEventLoop):
+class _TestQEventLoop(qasync.QEventLoop):  # type: ignore[misc]  # qasync has no type hints
     """qasync's run_until_complete ends with one `processEvents()` AFTER run_forever has cleared the
     running loop: asyncio callbacks that run there step tasks with no running loop, so an
     asyncio.Event they first wait on binds to None and the task dies ('NoneType' object has no
@@ -61,7 +70,7 @@ class _TestQEventLoop(qasync.QEventLoop):
 
 
 @pytest.fixture
-def qloop(qapp) -> Iterator[asyncio.AbstractEventLoop]:
+def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     loop = _TestQEventLoop(qapp)
     asyncio.set_event_loop(loop)
     try:
@@ -91,7 +100,7 @@ def artifacts() -> Path:
 
 
 @pytest.fixture
-def gui(qloop, tmp_path) -> Iterator[Any]:
+def gui(qloop: asyncio.AbstractEventLoop, tmp_path: Path) -> Iterator[Any]:
     """A started GuiController (window, tray, runtime) on regtest with the embedded devnet."""
     from app.runtime import Runtime
     from app.ui.controller import GuiController
@@ -110,7 +119,7 @@ def gui(qloop, tmp_path) -> Iterator[Any]:
         assert not controller.reporter.crashes, controller.reporter.crashes[0]
 
 
-async def _attached_or_failed(controller: Any, main: asyncio.Task) -> None:
+async def _attached_or_failed(controller: Any, main: asyncio.Task[int]) -> None:
     await wait_until(lambda: main.done() or (controller._attached is not None and controller._attached.is_set()),
                      timeout_s=60, what="runtime started")
     if main.done():

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
 
 from app.core.errors import InvalidAmount
 from app.services.wallets.wallets import WalletService
@@ -184,20 +183,6 @@ def test_chart_draws_bars(qtbot):
     assert not chart.grab().isNull()
 
 
-def test_pos_hook_says_not_available(qtbot, tmp_path):
-    from PySide6.QtWidgets import QWidget
-
-    from app.ui.pos import open_pos
-
-    parent = QWidget()
-    qtbot.addWidget(parent)
-    assert open_pos(fake_context(tmp_path), "sto_a", parent) is None
-    boxes = [w for w in parent.findChildren(QMessageBox) if w.isVisible()]
-    assert any("not available" in b.text() for b in boxes)
-    for b in boxes:
-        b.close()
-
-
 def test_bridge_coalesces_a_burst(qloop, qtbot, tmp_path):
     from app.ui.tray import TrayNotifier
 
@@ -254,8 +239,7 @@ def test_backup_dialog_checks_passphrase_then_writes_a_real_backup(qloop, qtbot,
     service = BackupService(network="regtest", network_dir=settings.network_dir, db_path=settings.db_path,
                             electrum_dir=settings.electrum_dir, config_path=None, secrets=SecretStore("regtest"))
     ctx = fake_context(tmp_path)
-    ctx.services.extras["backup"] = service.create
-    dialog = BackupDialog(ctx)
+    dialog = BackupDialog(ctx, service)  # the real BackupService is a BackupWriter
     qtbot.addWidget(dialog)
     dialog.path_edit.setText(str(tmp_path / "shop.rwbackup"))
     dialog.passphrase.setText("short")

@@ -9,7 +9,7 @@ from app.services.admin.apikeys import Scope
 
 async def create_api_key(call: Call) -> ApiKeyCreated:
     call.require_unrestricted()
-    body: ApiKeyIn = call.body
+    body = call.body_as(ApiKeyIn)
     created = await call.services.apikeys.create(body.name, body.scopes, store_ids=body.store_ids)
     return ApiKeyCreated(key=created.key.reveal(), api_key=ApiKeyOut.of(created.api_key))
 

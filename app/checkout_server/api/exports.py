@@ -42,7 +42,7 @@ async def _all(call: Call, query: ExportQuery) -> list[Invoice]:
 
 
 async def export_invoices(call: Call) -> web.Response:
-    query: ExportQuery = call.query
+    query = call.query_as(ExportQuery)
     invoices = await _all(call, query)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     disposition = f'attachment; filename="invoices-{stamp}.{query.format}"'

@@ -48,7 +48,7 @@ async def create_invoice(call: Call) -> InvoiceOut:
     store = await call.store()
     if call.key is None and store.checkout.get(ANONYMOUS_SETTING) is not True:
         raise Unauthorized("Send an API key with the invoices:create scope.", code="missing_api_key")
-    body: InvoiceIn = call.body
+    body = call.body_as(InvoiceIn)
     if (body.price is None) == (body.amount_sat is None) or (body.amount_sat is not None and body.currency):
         raise ValidationError("Give either 'price' (and optionally 'currency') or 'amount_sat'.",
                               code="invalid_price", field="price")
@@ -62,13 +62,13 @@ async def create_invoice(call: Call) -> InvoiceOut:
 
 async def list_store_invoices(call: Call) -> InvoicePage:
     store = await call.store()
-    query: InvoiceListQuery = call.query
+    query = call.query_as(InvoiceListQuery)
     flt = invoice_filter(query, store_id=store.id, store_ids=None)
     return _page(await call.services.invoices.list(flt, offset=query.offset, limit=query.limit))
 
 
 async def list_invoices(call: Call) -> InvoicePage:
-    query: AllInvoicesQuery = call.query
+    query = call.query_as(AllInvoicesQuery)
     if query.store_id:
         call.check_store(query.store_id)
     flt = invoice_filter(query, store_id=query.store_id, store_ids=call.store_ids)
@@ -87,7 +87,7 @@ async def get_invoice(call: Call) -> InvoiceOut:
 
 async def mark_invoice(call: Call) -> InvoiceOut:
     invoice = await _invoice(call)
-    body: MarkIn = call.body
+    body = call.body_as(MarkIn)
     return InvoiceOut.of(await call.services.invoices.mark(invoice.id, body.status))
 
 
@@ -96,7 +96,7 @@ async def invoice_payments(call: Call) -> PaymentList:
 
 
 async def recent_payments(call: Call) -> RecentPayments:
-    query: RecentPaymentsQuery = call.query
+    query = call.query_as(RecentPaymentsQuery)
     store_ids = call.store_ids
     if query.store_id:
         call.check_store(query.store_id)

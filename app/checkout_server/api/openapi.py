@@ -33,9 +33,11 @@ def _operations() -> list[Operation]:
 def _models(ops: list[Operation]) -> list[tuple[type[BaseModel], JsonSchemaMode]]:
     wanted: dict[tuple[type[BaseModel], JsonSchemaMode], None] = {(ErrorResponse, "serialization"): None}
     for op in ops:
-        for model, mode in ((op.body, "validation"), (op.query, "validation"), (op.response, "serialization")):
+        uses: tuple[tuple[type[BaseModel] | None, JsonSchemaMode], ...] = (
+            (op.body, "validation"), (op.query, "validation"), (op.response, "serialization"))
+        for model, mode in uses:
             if model is not None:
-                wanted[(model, mode)] = None  # type: ignore[index]
+                wanted[(model, mode)] = None
     return list(wanted)
 
 

@@ -8,9 +8,9 @@ a `Call`, and serialises the returned model. So what the OpenAPI document says i
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 import pydantic
 from aiohttp import web
@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 PREFIX = "/api/v1"
 AUTHENTICATED = "authenticated"  # any valid key, whatever its scopes
-Handler = Callable[["Call"], Awaitable[Any]]
+Handler = Callable[["Call"], Awaitable[object]]  # a response model, a dict for it, a web response or None
+M = TypeVar("M", bound=pydantic.BaseModel)
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class Operation:
     status: int = 200
     anonymous: bool = False  # may run without a key (rate-limited), e.g. invoice creation
     raw_body: int = 0  # > 0: the body is raw bytes up to this size (uploads), not JSON
-    extra_content: dict[str, dict[str, Any]] = field(default_factory=dict)  # non-JSON responses for docs
+    extra_content: Mapping[str, Mapping[str, object]] = field(default_factory=dict)  # non-JSON responses for docs
     description: str = ""
 
     @property
@@ -61,12 +62,25 @@ class Operation:
 class Call:
     request: web.Request
     key: ApiKey | None
-    query: Any = None
-    body: Any = None
+    query: pydantic.BaseModel | None = None  # validated with op.query
+    body: pydantic.BaseModel | bytes | None = None  # validated with op.body; bytes for raw_body operations
 
     @property
     def services(self) -> Services:
         return self.request.app[SERVICES]
+
+    def query_as(self, model: type[M]) -> M:
+        """The validated query, as the model the operation declares."""
+        return _declared(self.query, model)
+
+    def body_as(self, model: type[M]) -> M:
+        """The validated JSON body, as the model the operation declares (or a base class of it)."""
+        return _declared(self.body, model)
+
+    def raw_body(self) -> bytes:
+        if not isinstance(self.body, bytes):
+            raise TypeError("this operation does not declare a raw body")
+        return self.body
 
     def param(self, name: str) -> str:
         return self.request.match_info[name]
@@ -88,6 +102,12 @@ class Call:
         if self.key is not None and self.key.store_ids is not None:
             raise Forbidden("This needs an API key that is not restricted to some stores.",
                             code="store_forbidden")
+
+
+def _declared(value: object, model: type[M]) -> M:
+    if not isinstance(value, model):  # a wiring mistake in the operations table: a 500, logged
+        raise TypeError(f"the operation does not declare {model.__name__}")
+    return value
 
 
 def _client(request: web.Request) -> str:
@@ -132,7 +152,7 @@ async def authorize(request: web.Request, op: Operation) -> ApiKey | None | web.
     return key
 
 
-def _query(op: Operation, request: web.Request) -> Any:
+def _query(op: Operation, request: web.Request) -> pydantic.BaseModel | None:
     values = dict(request.query)
     if op.query is None:
         if values:
@@ -158,7 +178,7 @@ async def _raw_body(request: web.Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def _body(op: Operation, request: web.Request) -> Any:
+async def _body(op: Operation, request: web.Request) -> pydantic.BaseModel | bytes | None:
     if op.raw_body:
         return await _raw_body(request, op.raw_body)
     if op.body is None:
@@ -172,7 +192,7 @@ async def _body(op: Operation, request: web.Request) -> Any:
         raise from_pydantic(exc) from None
 
 
-def render(op: Operation, result: Any) -> web.StreamResponse:
+def render(op: Operation, result: object) -> web.StreamResponse:
     if isinstance(result, web.StreamResponse):
         return result
     if op.status == 204 or op.response is None:

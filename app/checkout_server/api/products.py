@@ -30,13 +30,13 @@ async def _product(call: Call) -> Product:
 
 async def list_products(call: Call) -> ProductList:
     store = await call.store()
-    products = await call.services.products.list(store.id, include_archived=call.query.include_archived)
+    products = await call.services.products.list(store.id, include_archived=call.query_as(ProductQuery).include_archived)
     return ProductList(items=[ProductOut.of(p) for p in products])
 
 
 async def create_product(call: Call) -> ProductOut:
     store = await call.store()
-    fields = call.body.model_dump(exclude_unset=True)
+    fields = call.body_as(ProductIn).model_dump(exclude_unset=True)
     return ProductOut.of(await call.services.products.create(store.id, **fields))
 
 
@@ -46,7 +46,8 @@ async def get_product(call: Call) -> ProductOut:
 
 async def update_product(call: Call) -> ProductOut:
     product = await _product(call)
-    return ProductOut.of(await call.services.products.update(product.id, call.body.model_dump(exclude_unset=True)))
+    return ProductOut.of(await call.services.products.update(product.id,
+                                                                call.body_as(ProductUpdate).model_dump(exclude_unset=True)))
 
 
 async def delete_product(call: Call) -> None:
@@ -62,7 +63,7 @@ async def get_product_image(call: Call) -> web.Response:
 
 
 async def put_product_image(call: Call) -> ProductOut:
-    return ProductOut.of(await call.services.product_images.replace(await _product(call), call.body))
+    return ProductOut.of(await call.services.product_images.replace(await _product(call), call.raw_body()))
 
 
 async def delete_product_image(call: Call) -> ProductOut:

@@ -25,7 +25,7 @@ async def list_stores(call: Call) -> StoreList:
 
 async def create_store(call: Call) -> StoreOut:
     call.require_unrestricted()
-    changes = store_changes(call, call.body)
+    changes = store_changes(call, call.body_as(StoreIn))
     name = changes.pop("name")
     return StoreOut.of(await call.services.stores.create(name, **changes))
 
@@ -36,7 +36,7 @@ async def get_store(call: Call) -> StoreOut:
 
 async def update_store(call: Call) -> StoreOut:
     store = await call.store()
-    return StoreOut.of(await call.services.stores.update(store.id, store_changes(call, call.body)))
+    return StoreOut.of(await call.services.stores.update(store.id, store_changes(call, call.body_as(StoreUpdate))))
 
 
 def operations() -> list[Operation]:

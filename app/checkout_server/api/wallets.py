@@ -47,14 +47,14 @@ async def list_wallets(call: Call) -> WalletList:
 
 async def add_wallet(call: Call) -> WalletOut:
     call.require_unrestricted()
-    body: WalletIn = call.body
+    body = call.body_as(WalletIn)
     wallet = await call.services.wallets.add_wallet(body.name, body.keys, threshold=body.threshold,
                                                     script_type=body.script_type, gap_limit=body.gap_limit)
     return WalletOut.of(wallet)
 
 
 async def preview_wallet(call: Call) -> AddressPreview:
-    body: WalletPreviewIn = call.body
+    body = call.body_as(WalletPreviewIn)
     addresses = call.services.wallets.preview_addresses(body.keys, body.count, threshold=body.threshold,
                                                         script_type=body.script_type)
     return AddressPreview(addresses=addresses)
@@ -77,7 +77,7 @@ async def wallet_balance(call: Call) -> WalletBalance:
 
 
 async def wallet_addresses(call: Call) -> AddressUsageOut:
-    paging: Paging = call.query
+    paging = call.query_as(Paging)
     usage = await call.services.address_usage.usage(await _wallet_id(call), offset=paging.offset,
                                                       limit=paging.limit)
     items = [AddressUseOut(derivation_index=u.derivation_index, address=u.address, invoice_id=u.invoice_id,

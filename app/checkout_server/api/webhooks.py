@@ -49,7 +49,7 @@ async def list_webhooks(call: Call) -> WebhookList:
 
 async def create_webhook(call: Call) -> WebhookOut:
     store = await call.store()
-    body: WebhookIn = call.body
+    body = call.body_as(WebhookIn)
     saved = await call.services.webhooks.create(store.id, body.url, event_types=body.event_types or (),
                                                   secret=body.secret,
                                                   enabled=body.enabled if body.enabled is not None else True)
@@ -62,7 +62,8 @@ async def get_webhook(call: Call) -> WebhookOut:
 
 async def update_webhook(call: Call) -> WebhookOut:
     webhook = await _webhook(call)
-    return _out(await call.services.webhooks.update(webhook.id, call.body.model_dump(exclude_unset=True)))
+    return _out(await call.services.webhooks.update(webhook.id,
+                                                      call.body_as(WebhookUpdate).model_dump(exclude_unset=True)))
 
 
 async def delete_webhook(call: Call) -> None:
@@ -71,7 +72,7 @@ async def delete_webhook(call: Call) -> None:
 
 async def list_deliveries(call: Call) -> DeliveryPage:
     webhook = await _webhook(call)
-    paging: Paging = call.query
+    paging = call.query_as(Paging)
     page = await call.services.webhooks.deliveries(webhook.id, offset=paging.offset, limit=paging.limit)
     return DeliveryPage(items=[DeliveryOut.of(d) for d in page.items], total=page.total, offset=page.offset,
                         limit=page.limit)

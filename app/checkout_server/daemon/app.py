@@ -15,7 +15,6 @@ import logging
 import weakref
 from base64 import b64decode
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
@@ -68,7 +67,7 @@ async def handle_rpc(request: web.Request) -> web.Response:
     return ok(req_id, result)
 
 
-async def _execute(app: web.Application, method: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+async def _execute(app: web.Application, method: str, args: list[object], kwargs: dict[str, object]) -> object:
     daemon, methods = app[DAEMON], app[METHODS]
     if method not in methods.table:
         raise RpcError(spec.PROCEDURE_NOT_FOUND, "Procedure not found")

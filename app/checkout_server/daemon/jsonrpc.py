@@ -11,7 +11,6 @@ import json
 import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from aiohttp import web
 
@@ -34,32 +33,32 @@ class RpcError(Exception):
 
 @dataclass
 class RpcRequest:
-    id: Any
+    id: object  # whatever JSON value the client chose; echoed back
     method: str
-    args: list[Any] = field(default_factory=list)
-    kwargs: dict[str, Any] = field(default_factory=dict)
+    args: list[object] = field(default_factory=list)
+    kwargs: dict[str, object] = field(default_factory=dict)
 
 
 class _DecimalEncoder(json.JSONEncoder):
-    def default(self, o: Any) -> Any:
+    def default(self, o: object) -> object:
         if isinstance(o, Decimal):
             return str(o)
         return super().default(o)
 
 
-def _dumps(obj: Any) -> str:
+def _dumps(obj: object) -> str:
     return json.dumps(obj, cls=_DecimalEncoder)
 
 
-def ok(req_id: Any, result: Any) -> web.Response:
+def ok(req_id: object, result: object) -> web.Response:
     return web.json_response({"jsonrpc": "2.0", "result": result, "id": req_id}, dumps=_dumps)
 
 
-def error(req_id: Any, code: int, message: str) -> web.Response:
+def error(req_id: object, code: int, message: str) -> web.Response:
     return web.json_response({"jsonrpc": "2.0", "error": {"code": code, "message": message}, "id": req_id})
 
 
-def split_params(params: Any) -> tuple[list[Any], dict[str, Any]]:
+def split_params(params: object) -> tuple[list[object], dict[str, object]]:
     if params is None:
         return [], {}
     if isinstance(params, dict):

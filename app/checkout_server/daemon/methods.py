@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from app.checkout_server.daemon import spec
 from app.checkout_server.daemon.jsonrpc import RpcError
@@ -17,7 +16,7 @@ from app.services.compat.bitcart.requests import NotSupported, RequestFilter
 from app.services.compat.bitcart.service import DaemonService
 from app.services.compat.bitcart.wallets import DaemonWallet, WalletNotLoaded
 
-Handler = Callable[..., Awaitable[Any]]
+Handler = Callable[..., Awaitable[object]]  # JSON-RPC arguments as the client sent them
 
 
 def _wallet(wallet: DaemonWallet | None) -> DaemonWallet:
@@ -47,7 +46,7 @@ class DaemonMethods:
     def requires_wallet(self, name: str) -> bool:
         return self.table[name].__name__ in self._needs_wallet
 
-    async def call(self, name: str, wallet: DaemonWallet | None, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    async def call(self, name: str, wallet: DaemonWallet | None, args: list[object], kwargs: dict[str, object]) -> object:
         handler = self.table.get(name)
         if handler is None:
             raise RpcError(spec.PROCEDURE_NOT_FOUND, "Procedure not found")
@@ -61,7 +60,7 @@ class DaemonMethods:
 
     # -- general -------------------------------------------------------------------------------
 
-    async def help(self, func: str | None = None, *, wallet: DaemonWallet | None) -> Any:
+    async def help(self, func: str | None = None, *, wallet: DaemonWallet | None) -> object:
         if func is None:
             return sorted(self.table)
         handler = self.table.get(func)
@@ -70,10 +69,10 @@ class DaemonMethods:
         params = [p for p in inspect.signature(handler).parameters.values() if p.name != "wallet"]
         return f"{func}({', '.join(str(p).split(':')[0] for p in params)})"
 
-    async def getinfo(self, *, wallet: DaemonWallet | None) -> dict[str, Any]:
+    async def getinfo(self, *, wallet: DaemonWallet | None) -> dict[str, object]:
         return self._d.chain.info(len(self._d.wallets.loaded()))
 
-    async def validatekey(self, key: Any, *, wallet: DaemonWallet | None) -> bool:
+    async def validatekey(self, key: object, *, wallet: DaemonWallet | None) -> bool:
         return self._d.chain.validate_key(key)
 
     async def close_wallet(self, key: str | None = None, *, wallet: DaemonWallet | None) -> bool:
@@ -82,19 +81,19 @@ class DaemonMethods:
 
     # -- requests ------------------------------------------------------------------------------
 
-    async def add_request(self, amount: Any = None, memo: Any = "", expiry: Any = 3600, force: bool = False,
-                          lightning: bool = False, *, wallet: DaemonWallet | None) -> dict[str, Any]:
+    async def add_request(self, amount: object = None, memo: object = "", expiry: object = 3600, force: bool = False,
+                          lightning: bool = False, *, wallet: DaemonWallet | None) -> dict[str, object]:
         return await self._d.requests.add(_wallet(wallet), amount, memo, expiry, lightning=bool(lightning))
 
-    async def get_request(self, key: Any, *, wallet: DaemonWallet | None) -> dict[str, Any]:
+    async def get_request(self, key: object, *, wallet: DaemonWallet | None) -> dict[str, object]:
         return await self._d.requests.get(_wallet(wallet), key)
 
     async def list_requests(self, pending: bool = False, expired: bool = False, paid: bool = False, *,
-                            wallet: DaemonWallet | None) -> list[dict[str, Any]]:
+                            wallet: DaemonWallet | None) -> list[dict[str, object]]:
         flt = RequestFilter(pending=bool(pending), expired=bool(expired), paid=bool(paid))
         return await self._d.requests.list(_wallet(wallet), flt)
 
-    async def get_updates(self, *, wallet: DaemonWallet | None) -> list[dict[str, Any]]:
+    async def get_updates(self, *, wallet: DaemonWallet | None) -> list[dict[str, object]]:
         return self._d.events.take_updates(_wallet(wallet).key)
 
     # -- wallet and chain ----------------------------------------------------------------------
@@ -102,27 +101,27 @@ class DaemonMethods:
     async def getbalance(self, *, wallet: DaemonWallet | None) -> dict[str, str]:
         return await self._d.chain.balance(_wallet(wallet))
 
-    async def onchain_history(self, year: Any = None, show_addresses: bool = False, show_fiat: bool = False,
-                              from_height: Any = None, to_height: Any = None, *,
-                              wallet: DaemonWallet | None) -> dict[str, Any]:
+    async def onchain_history(self, year: object = None, show_addresses: bool = False, show_fiat: bool = False,
+                              from_height: object = None, to_height: object = None, *,
+                              wallet: DaemonWallet | None) -> dict[str, object]:
         return await self._d.chain.history(_wallet(wallet))
 
-    async def getaddresshistory(self, address: Any, *, wallet: DaemonWallet | None) -> list[dict[str, Any]]:
+    async def getaddresshistory(self, address: object, *, wallet: DaemonWallet | None) -> list[dict[str, object]]:
         return await self._d.chain.address_history(address)
 
-    async def get_transaction(self, tx_hash: Any, use_spv: bool = False, *,
-                              wallet: DaemonWallet | None) -> dict[str, Any]:
+    async def get_transaction(self, tx_hash: object, use_spv: bool = False, *,
+                              wallet: DaemonWallet | None) -> dict[str, object]:
         return await self._d.chain.transaction(tx_hash)
 
-    async def get_tx_status(self, txid: Any, *, wallet: DaemonWallet | None) -> dict[str, int]:
+    async def get_tx_status(self, txid: object, *, wallet: DaemonWallet | None) -> dict[str, int]:
         return await self._d.chain.tx_status(txid)
 
-    async def get_tx_size(self, raw_tx: Any, *, wallet: DaemonWallet | None) -> int:
+    async def get_tx_size(self, raw_tx: object, *, wallet: DaemonWallet | None) -> int:
         if not isinstance(raw_tx, str):
             raise RpcError(spec.INVALID_PARAMS, "raw_tx must be a hex string")
         return transaction_vsize(raw_tx)
 
-    async def get_default_fee(self, tx: Any, *, wallet: DaemonWallet | None) -> str:
+    async def get_default_fee(self, tx: object, *, wallet: DaemonWallet | None) -> str:
         if isinstance(tx, bool) or not isinstance(tx, int | str):
             raise RpcError(spec.INVALID_PARAMS, "tx must be a size in vbytes or a raw transaction")
         size = transaction_vsize(tx) if isinstance(tx, str) else tx
@@ -130,23 +129,23 @@ class DaemonMethods:
             raise RpcError(spec.INVALID_PARAMS, "size must be positive")
         return await self._d.chain.default_fee(size)
 
-    async def recommended_fee(self, target: Any, *, wallet: DaemonWallet | None) -> int | None:
+    async def recommended_fee(self, target: object, *, wallet: DaemonWallet | None) -> int | None:
         if isinstance(target, bool) or not isinstance(target, int) or target < 1:
             raise RpcError(spec.INVALID_PARAMS, "target must be a number of blocks (>= 1)")
         return await self._d.chain.fee_rate_sat_kvb(target)
 
-    async def broadcast(self, tx: Any, *, wallet: DaemonWallet | None) -> str:
+    async def broadcast(self, tx: object, *, wallet: DaemonWallet | None) -> str:
         if not isinstance(tx, str):
             raise RpcError(spec.INVALID_PARAMS, "tx must be a raw transaction in hex")
         return await self._d.chain.broadcast(tx)
 
     # -- hot wallets: not supported (daemon wallets are watch-only) -------------------------------
 
-    async def payto(self, *args: Any, wallet: DaemonWallet | None, **kwargs: Any) -> Any:
+    async def payto(self, *args: object, wallet: DaemonWallet | None, **kwargs: object) -> object:
         raise NotSupported("RedWaves daemon wallets are watch-only: payto is not supported.")
 
-    async def paytomany(self, *args: Any, wallet: DaemonWallet | None, **kwargs: Any) -> Any:
+    async def paytomany(self, *args: object, wallet: DaemonWallet | None, **kwargs: object) -> object:
         raise NotSupported("RedWaves daemon wallets are watch-only: paytomany is not supported.")
 
-    async def addtransaction(self, *args: Any, wallet: DaemonWallet | None, **kwargs: Any) -> Any:
+    async def addtransaction(self, *args: object, wallet: DaemonWallet | None, **kwargs: object) -> object:
         raise NotSupported("RedWaves daemon wallets are watch-only: addtransaction is not supported.")

@@ -8,8 +8,6 @@ exceptions from ``exceptions`` (``bitcart.errors.<exc_name>``).
 
 from __future__ import annotations
 
-from typing import Any
-
 SPEC_VERSION = "0.0.1"
 
 PARSE_ERROR = -32700
@@ -66,7 +64,7 @@ _MESSAGES: dict[str, int] = {
 }
 
 
-def build_spec() -> dict[str, Any]:
+def build_spec() -> dict[str, object]:
     return {
         "version": SPEC_VERSION,
         "electrum_map": dict(_MESSAGES),

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -101,7 +101,7 @@ async def authenticate(request: web.Request, permission: str | None) -> ApiKey |
     return key
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: object) -> object:
     """JSON numbers were parsed as Decimal (exact amounts); opaque metadata goes back to plain JSON numbers."""
     if isinstance(value, Decimal):
         return float(value)
@@ -128,7 +128,7 @@ class GfCall:
         if not self.key.can_access_store(store_id):
             raise Forbidden("This API key is restricted to other stores.")
 
-    async def json(self) -> dict[str, Any]:
+    async def json(self) -> dict[str, object]:
         """The JSON object body; numbers that are not integers come back as Decimal (never float)."""
         limit = self.request.app[API_LIMITS].max_json_bytes
         raw = await self.request.content.read(limit + 1)
@@ -143,11 +143,12 @@ class GfCall:
         return body
 
     @staticmethod
-    def plain(value: Any) -> Any:
-        return _plain(value)
+    def plain(value: Mapping[object, object]) -> dict[str, object]:
+        """A JSON object with its Decimal numbers back as plain JSON numbers."""
+        return {str(k): _plain(v) for k, v in value.items()}
 
 
-GfHandler = Callable[[GfCall], Awaitable[Any]]
+GfHandler = Callable[[GfCall], Awaitable[object]]
 
 
 def bind(permission: str | None, handler: GfHandler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:

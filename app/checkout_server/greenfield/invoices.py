@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 from app.checkout_server.greenfield.auth import GfCall
 from app.checkout_server.greenfield.models import (
@@ -42,7 +41,7 @@ async def _invoice(call: GfCall, store: Store) -> Invoice:
     return invoice
 
 
-def _text(value: Any, field: str) -> str | None:
+def _text(value: object, field: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
@@ -50,7 +49,7 @@ def _text(value: Any, field: str) -> str | None:
     return value
 
 
-def _amount(value: Any) -> str:
+def _amount(value: object) -> str:
     if value is None:
         raise ValidationError("RedWaves needs an amount: top-up invoices are not supported.", field="amount")
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
@@ -58,7 +57,7 @@ def _amount(value: Any) -> str:
     return decimal_str(value) if isinstance(value, Decimal) else str(value).strip()
 
 
-def _expiry_s(checkout: dict[str, Any]) -> int | None:
+def _expiry_s(checkout: dict[str, object]) -> int | None:
     minutes = checkout.get("expirationMinutes")
     if minutes is None:
         return None
@@ -67,7 +66,7 @@ def _expiry_s(checkout: dict[str, Any]) -> int | None:
     return int(Decimal(minutes) * 60)
 
 
-async def create_invoice(call: GfCall) -> dict[str, Any]:
+async def create_invoice(call: GfCall) -> dict[str, object]:
     store = await _store(call)
     body = await call.json()
     metadata = {} if body.get("metadata") is None else body["metadata"]
@@ -84,7 +83,7 @@ async def create_invoice(call: GfCall) -> dict[str, Any]:
     return invoice_data(invoice, checkout_link(call, store, invoice.id))
 
 
-async def get_invoice(call: GfCall) -> dict[str, Any]:
+async def get_invoice(call: GfCall) -> dict[str, object]:
     store = await _store(call)
     invoice = await _invoice(call, store)
     return invoice_data(invoice, checkout_link(call, store, invoice.id))
@@ -114,7 +113,7 @@ def _filter(call: GfCall, store: Store) -> InvoiceFilter:
                          created_to=datetime.fromtimestamp(end + 1, UTC) if end is not None else None)
 
 
-async def list_invoices(call: GfCall) -> list[dict[str, Any]]:
+async def list_invoices(call: GfCall) -> list[dict[str, object]]:
     store = await _store(call)
     skip = _int_query(call, "skip", 0) or 0
     take = min(_int_query(call, "take", MAX_TAKE) or 0, MAX_TAKE)
@@ -135,13 +134,13 @@ async def list_invoices(call: GfCall) -> list[dict[str, Any]]:
     return [invoice_data(i, checkout_link(call, store, i.id)) for i in items]
 
 
-async def invoice_methods(call: GfCall) -> list[dict[str, Any]]:
+async def invoice_methods(call: GfCall) -> list[dict[str, object]]:
     store = await _store(call)
     only_accounted = call.request.query.get("onlyAccountedPayments", "true").lower() != "false"
     return invoice_payment_methods(await _invoice(call, store), only_accounted=only_accounted)
 
 
-async def mark_invoice(call: GfCall) -> dict[str, Any]:
+async def mark_invoice(call: GfCall) -> dict[str, object]:
     store = await _store(call)
     invoice = await _invoice(call, store)
     status = (await call.json()).get("status")

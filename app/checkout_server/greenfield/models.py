@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from app.core import invoices as rules
 from app.core.errors import AppError
@@ -83,7 +82,7 @@ def markable(invoice: Invoice) -> list[str]:
     return allowed
 
 
-def invoice_data(invoice: Invoice, checkout_link: str | None) -> dict[str, Any]:
+def invoice_data(invoice: Invoice, checkout_link: str | None) -> dict[str, object]:
     return {
         "id": invoice.id, "storeId": invoice.store_id, "amount": decimal_str(invoice.price),
         "currency": currency_out(invoice.currency), "type": "Standard", "checkoutLink": checkout_link or "",
@@ -113,7 +112,7 @@ def _rate(invoice: Invoice) -> str:
     return decimal_str(invoice.rate) if invoice.rate is not None else "0"
 
 
-def invoice_payment_methods(invoice: Invoice, *, only_accounted: bool = True) -> list[dict[str, Any]]:
+def invoice_payment_methods(invoice: Invoice, *, only_accounted: bool = True) -> list[dict[str, object]]:
     paid = format_btc(invoice.amount_paid_sat)
     due_sat = invoice.amount_due_sat - invoice.amount_paid_sat
     due = format_btc(abs(due_sat))
@@ -127,7 +126,7 @@ def invoice_payment_methods(invoice: Invoice, *, only_accounted: bool = True) ->
     }]
 
 
-def store_data(store: Store) -> dict[str, Any]:
+def store_data(store: Store) -> dict[str, object]:
     return {
         "id": store.id, "name": store.name, "website": None,
         "defaultCurrency": currency_out(store.default_currency), "invoiceExpiration": store.expiry_s,
@@ -138,5 +137,5 @@ def store_data(store: Store) -> dict[str, Any]:
     }
 
 
-def store_payment_methods(store: Store) -> list[dict[str, Any]]:
+def store_payment_methods(store: Store) -> list[dict[str, object]]:
     return [{"paymentMethodId": PAYMENT_METHOD_ID, "enabled": bool(store.wallet_ids)}]

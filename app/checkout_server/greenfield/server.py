@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from app.checkout_server.greenfield.auth import GfCall, permissions_of
 from app.checkout_server.greenfield.models import store_data, store_payment_methods
 from app.services.delivery.webhook_payloads import PAYMENT_METHOD_ID
@@ -11,12 +9,12 @@ from app.services.delivery.webhook_payloads import PAYMENT_METHOD_ID
 GREENFIELD_VERSION = "2.0.0"  # the BTCPay API level emulated; clients use it to pick request shapes
 
 
-async def server_info(call: GfCall) -> dict[str, Any]:
+async def server_info(call: GfCall) -> dict[str, object]:
     chain = call.services.chain
     state = chain.state() if chain is not None else None
     synced = bool(state is not None and state.connected and state.synced)
     height = state.tip_height if state is not None else None
-    sync: dict[str, Any] = {"cryptoCode": "BTC", "nodeInformation": None, "syncHeight": height,
+    sync: dict[str, object] = {"cryptoCode": "BTC", "nodeInformation": None, "syncHeight": height,
                             "available": synced}
     if height is not None:
         sync["chainHeight"] = height
@@ -24,24 +22,24 @@ async def server_info(call: GfCall) -> dict[str, Any]:
             "fullySynched": synced, "syncStatus": [sync]}
 
 
-async def current_api_key(call: GfCall) -> dict[str, Any]:
+async def current_api_key(call: GfCall) -> dict[str, object]:
     header = call.request.headers.get("Authorization", "")
     return {"apiKey": header.partition(" ")[2].strip(), "label": call.key.name,
             "permissions": permissions_of(call.key)}
 
 
-async def list_stores(call: GfCall) -> list[dict[str, Any]]:
+async def list_stores(call: GfCall) -> list[dict[str, object]]:
     stores = await call.services.stores.list(include_archived=True)
     return [store_data(s) for s in stores if call.key.can_access_store(s.id)]
 
 
-async def get_store(call: GfCall) -> dict[str, Any]:
+async def get_store(call: GfCall) -> dict[str, object]:
     store_id = call.param("store_id")
     call.check_store(store_id)
     return store_data(await call.services.stores.get(store_id))
 
 
-async def store_methods(call: GfCall) -> list[dict[str, Any]]:
+async def store_methods(call: GfCall) -> list[dict[str, object]]:
     store_id = call.param("store_id")
     call.check_store(store_id)
     methods = store_payment_methods(await call.services.stores.get(store_id))

@@ -6,8 +6,6 @@ They are RedWaves webhooks (WebhookService: secret in the keyring, delivery log,
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from app.checkout_server.greenfield.auth import GfCall
@@ -17,8 +15,8 @@ from app.services.delivery.webhook_payloads import GREENFIELD_EVENT_TYPES, unix_
 from app.services.delivery.webhooks import DeliveryNotFound, Webhook, WebhookDelivery, WebhookNotFound
 
 
-def webhook_data(webhook: Webhook, secret: str | None = None) -> dict[str, Any]:
-    data: dict[str, Any] = {
+def webhook_data(webhook: Webhook, secret: str | None = None) -> dict[str, object]:
+    data: dict[str, object] = {
         "id": webhook.id, "enabled": webhook.enabled, "automaticRedelivery": True, "url": webhook.url,
         "authorizedEvents": {"everything": not webhook.event_types, "specificEvents": list(webhook.event_types)},
     }
@@ -27,7 +25,7 @@ def webhook_data(webhook: Webhook, secret: str | None = None) -> dict[str, Any]:
     return data
 
 
-def delivery_data(delivery: WebhookDelivery) -> dict[str, Any]:
+def delivery_data(delivery: WebhookDelivery) -> dict[str, object]:
     if delivery.status == DeliveryStatus.DELIVERED:
         status = "HttpSuccess"
     elif delivery.last_status_code is not None:
@@ -36,14 +34,14 @@ def delivery_data(delivery: WebhookDelivery) -> dict[str, Any]:
         status = "Failed"
     else:
         status = "Pending"  # queued, not attempted yet (BTCPay has no such state)
-    data: dict[str, Any] = {"id": delivery.id, "timestamp": unix_s(delivery.created_at),
+    data: dict[str, object] = {"id": delivery.id, "timestamp": unix_s(delivery.created_at),
                             "httpCode": delivery.last_status_code, "status": status}
     if delivery.last_error:
         data["errorMessage"] = delivery.last_error
     return data
 
 
-def _events(body: dict[str, Any]) -> list[str]:
+def _events(body: dict[str, object]) -> list[str]:
     authorized = body.get("authorizedEvents") or {}
     if not isinstance(authorized, dict):
         raise ValidationError("'authorizedEvents' must be an object.", field="authorizedEvents")
@@ -55,7 +53,7 @@ def _events(body: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(events))
 
 
-def _enabled(body: dict[str, Any]) -> bool:
+def _enabled(body: dict[str, object]) -> bool:
     enabled = body.get("enabled", True)
     if not isinstance(enabled, bool):
         raise ValidationError("'enabled' must be true or false.", field="enabled")
@@ -82,7 +80,7 @@ async def _delivery(call: GfCall) -> WebhookDelivery:
     return delivery
 
 
-async def list_webhooks(call: GfCall) -> list[dict[str, Any]]:
+async def list_webhooks(call: GfCall) -> list[dict[str, object]]:
     store_id = call.param("store_id")
     call.check_store(store_id)
     await call.services.stores.get(store_id)
@@ -91,27 +89,30 @@ async def list_webhooks(call: GfCall) -> list[dict[str, Any]]:
     return [webhook_data(w) for w in await webhooks.list(store_id) if flavors.get(w.id) == Flavor.GREENFIELD]
 
 
-async def create_webhook(call: GfCall) -> dict[str, Any]:
+async def create_webhook(call: GfCall) -> dict[str, object]:
     store_id = call.param("store_id")
     call.check_store(store_id)
     body = await call.json()
     events, enabled = _events(body), _enabled(body)
     webhooks = call.services.webhooks
-    saved = await webhooks.create(store_id, str(body.get("url") or ""), secret=body.get("secret") or None, enabled=enabled,
+    secret = body.get("secret")
+    if secret is not None and not isinstance(secret, str):
+        raise ValidationError("'secret' must be a string.", field="secret")
+    saved = await webhooks.create(store_id, str(body.get("url") or ""), secret=secret or None, enabled=enabled,
                                   event_types=events, flavor=Flavor.GREENFIELD)
-    secret = saved.secret.reveal() if saved.secret is not None else None
-    return webhook_data(await webhooks.get(saved.webhook.id), secret)
+    shown_once = saved.secret.reveal() if saved.secret is not None else None
+    return webhook_data(await webhooks.get(saved.webhook.id), shown_once)
 
 
-async def get_webhook(call: GfCall) -> dict[str, Any]:
+async def get_webhook(call: GfCall) -> dict[str, object]:
     return webhook_data(await _webhook(call))
 
 
-async def update_webhook(call: GfCall) -> dict[str, Any]:
+async def update_webhook(call: GfCall) -> dict[str, object]:
     webhook = await _webhook(call)
     body = await call.json()
     events = _events(body)
-    changes: dict[str, Any] = {"url": body.get("url", webhook.url), "enabled": _enabled(body)}
+    changes: dict[str, object] = {"url": body.get("url", webhook.url), "enabled": _enabled(body)}
     if body.get("secret"):
         changes["secret"] = body["secret"]
     webhooks = call.services.webhooks
@@ -126,7 +127,7 @@ async def delete_webhook(call: GfCall) -> web.Response:
     return web.Response(status=200)
 
 
-async def list_deliveries(call: GfCall) -> list[dict[str, Any]]:
+async def list_deliveries(call: GfCall) -> list[dict[str, object]]:
     webhook = await _webhook(call)
     raw = call.request.query.get("count", "")
     count = int(raw) if raw.isdigit() else 50
@@ -134,7 +135,7 @@ async def list_deliveries(call: GfCall) -> list[dict[str, Any]]:
     return [delivery_data(d) for d in page.items]
 
 
-async def get_delivery(call: GfCall) -> dict[str, Any]:
+async def get_delivery(call: GfCall) -> dict[str, object]:
     return delivery_data(await _delivery(call))
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from app.core.errors import ValidationError
 from app.core.records import Product
@@ -31,7 +30,7 @@ class CartLine:
         return self.product.price * self.quantity
 
 
-def parse_quantities(form: Any, _: Callable[[str], str]) -> dict[str, int]:
+def parse_quantities(form: Mapping[str, object], _: Callable[[str], str]) -> dict[str, int]:  # a MultiDict: keys repeat
     """{product_id: quantity > 0} from the form; CartError for anything that is not 0-999."""
     keys = [key for key in form.keys() if key.startswith(QTY_PREFIX)]
     if len(keys) > MAX_FIELDS or len(set(keys)) != len(keys):
@@ -65,7 +64,7 @@ def build_cart(quantities: Mapping[str, int], products: Sequence[Product], _: Ca
     return lines
 
 
-def cart_items(lines: Sequence[CartLine], currency: str) -> list[dict[str, Any]]:
+def cart_items(lines: Sequence[CartLine], currency: str) -> list[dict[str, object]]:
     """The invoice's item snapshot (names and prices as sold, even if the catalog changes later)."""
     return [{"product_id": line.product.id, "name": line.product.name, "quantity": line.quantity,
              "unit_price": str(line.product.price), "currency": currency} for line in lines]

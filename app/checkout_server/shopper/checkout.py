@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -65,7 +65,7 @@ async def invoice_page(request: web.Request) -> web.Response:
     return html_response(body, tr.code)
 
 
-def _page_context(request: web.Request, invoice: Invoice, store: Store, modal: bool, query: str) -> dict[str, Any]:
+def _page_context(request: web.Request, invoice: Invoice, store: Store, modal: bool, query: str) -> dict[str, object]:
     tr = translator(request)
     context = invoice_context(invoice, store, tr)
     redirect = invoice.redirect_url if invoice.status in REDIRECT_STATUSES and not modal else None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from app.checkout_server.shopper.formats import (
     btc_amount,
@@ -67,7 +66,7 @@ def status_texts(invoice: Invoice, tr: Translator) -> tuple[str, str]:
     return (_("Refunded"), _("The shop has marked this invoice as refunded."))
 
 
-def status_payload(invoice: Invoice, tr: Translator, *, label: str = "", now: datetime | None = None) -> dict[str, Any]:
+def status_payload(invoice: Invoice, tr: Translator, *, label: str = "", now: datetime | None = None) -> dict[str, object]:
     """The JSON sent over the websocket and by /status (amount fields in sat, text localized)."""
     now = now or datetime.now(UTC)
     title, message = status_texts(invoice, tr)
@@ -112,7 +111,7 @@ def _item_rows(invoice: Invoice, tr: Translator) -> list[dict[str, str]]:
     return rows
 
 
-def invoice_context(invoice: Invoice, store: Store, tr: Translator, now: datetime | None = None) -> dict[str, Any]:
+def invoice_context(invoice: Invoice, store: Store, tr: Translator, now: datetime | None = None) -> dict[str, object]:
     now = now or datetime.now(UTC)
     title, message = status_texts(invoice, tr)
     due = invoice.remaining_sat or invoice.amount_due_sat
@@ -140,7 +139,7 @@ def invoice_context(invoice: Invoice, store: Store, tr: Translator, now: datetim
     }
 
 
-def receipt_rows(invoice: Invoice, tr: Translator) -> list[dict[str, Any]]:
+def receipt_rows(invoice: Invoice, tr: Translator) -> list[dict[str, object]]:
     _ = tr.gettext
     state_names = {"mempool": _("Unconfirmed"), "confirmed": _("Confirmed"), "replaced": _("Replaced"),
                    "double_spent": _("Double-spent"), "reorged_out": _("Dropped by a reorg")}

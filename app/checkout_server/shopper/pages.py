@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp_jinja2
@@ -42,7 +41,7 @@ def keep_query(request: web.Request, **extra: str) -> str:
     return f"?{urlencode(params)}" if params else ""
 
 
-def base_context(request: web.Request) -> dict[str, Any]:
+def base_context(request: web.Request) -> dict[str, object]:
     tr = translator(request)
     services = request.app[SERVICES]
     assets = request.app[ASSETS]
@@ -55,13 +54,13 @@ def base_context(request: web.Request) -> dict[str, Any]:
             "redirect_url": None, "scripts": (), "body_class": ""}
 
 
-def render(request: web.Request, template: str, context: Mapping[str, Any], *, status: int = 200,
+def render(request: web.Request, template: str, context: Mapping[str, object], *, status: int = 200,
            headers: Mapping[str, str] | None = None) -> web.Response:
     body = render_bytes(request, template, context)
     return html_response(body, translator(request).code, status=status, headers=headers)
 
 
-def render_bytes(request: web.Request, template: str, context: Mapping[str, Any]) -> bytes:
+def render_bytes(request: web.Request, template: str, context: Mapping[str, object]) -> bytes:
     merged = {**base_context(request), **context}
     return aiohttp_jinja2.render_string(template, request, merged, app_key=JINJA).encode("utf-8")
 

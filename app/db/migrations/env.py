@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine, event
+from sqlalchemy.engine.interfaces import DBAPIConnection
 
 from app.db.models import Base
 
@@ -11,12 +12,14 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def _fk_on(dbapi_connection, _record) -> None:  # noqa: ANN001
+def _fk_on(dbapi_connection: DBAPIConnection, _record: object) -> None:
     dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
 
 def run_migrations_online() -> None:
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    assert url is not None, "app.db.migrate sets sqlalchemy.url"
+    engine = create_engine(url)
     event.listen(engine, "connect", _fk_on)
     with engine.connect() as connection:
         context.configure(

@@ -170,12 +170,6 @@ class NotificationService:
     async def stop(self) -> None:
         await self.pipeline.stop()
 
-    async def consume_once(self) -> int:
-        return await self.pipeline.consume_once()
-
-    async def send_due(self) -> float:
-        return await self.pipeline.send_due()
-
     async def configure(self, store_id: str, config: JsonObject, *,
                         targets: Mapping[str, str | None] | None = None) -> Store:
         """Save channels and rules; ``targets`` maps channel name -> webhook URL or Apprise URL(s)

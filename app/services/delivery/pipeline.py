@@ -67,14 +67,10 @@ class Channel(Protocol[Row]):
     """What differs between webhooks and notifications; the pipeline does the rest."""
 
     @property
-    def consumer(self) -> str:
-        """Its cursor's name in ``event_cursors``."""
-        ...
+    def consumer(self) -> str: ...  # its cursor in event_cursors
 
     @property
-    def table(self) -> type[Row]:
-        """Its delivery rows."""
-        ...
+    def table(self) -> type[Row]: ...  # its delivery rows
 
     async def open(self) -> None: ...
 

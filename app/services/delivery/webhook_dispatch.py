@@ -53,8 +53,19 @@ class Flavor(StrEnum):
     GREENFIELD = "greenfield"
 
 
+class WebhookNotFound(NotFound):
+    code = "webhook_not_found"
+
+
 def secret_name(webhook_id: str) -> str:
     return f"webhook:{webhook_id}"
+
+
+async def webhook_row(session: AsyncSession, webhook_id: str) -> WebhookRow:
+    row = await session.get(WebhookRow, webhook_id)
+    if row is None:
+        raise WebhookNotFound("Webhook not found.")
+    return row
 
 
 def http_attempt(status_code: int) -> Attempt:
@@ -97,9 +108,7 @@ class WebhookChannel:
                 if event.created_at < hook.created_at:
                     continue
                 invoice = await cached_lookup(invoices, event.invoice_id, self._invoices.get)
-                row = (_greenfield_row(hook, event, invoice) if hook.flavor == Flavor.GREENFIELD
-                       else _redwaves_row(hook, event, invoice))
-                if row is not None:
+                if (row := _row(hook, event, invoice)) is not None:
                     rows.append(row)
         return rows
 
@@ -130,9 +139,7 @@ class WebhookChannel:
         The caller validates `event_types` for the flavor (greenfield: GREENFIELD_EVENT_TYPES).
         """
         async with self._writer.transaction() as session:
-            row = await session.get(WebhookRow, webhook_id)
-            if row is None:
-                raise NotFound("Webhook not found.", code="webhook_not_found")
+            row = await webhook_row(session, webhook_id)
             row.flavor = str(flavor)
             row.event_types = list(event_types)
             if enabled is not None:
@@ -177,24 +184,22 @@ class WebhookChannel:
             return Attempt(f"{type(exc).__name__}: {exc}"[:500])
 
 
-def _redwaves_row(hook: WebhookRow, event: OutboxEvent, invoice: Invoice | None) -> WebhookDeliveryRow | None:
-    if hook.event_types and event.type not in hook.event_types:
-        return None
+def _row(hook: WebhookRow, event: OutboxEvent, invoice: Invoice | None) -> WebhookDeliveryRow | None:
+    """The delivery of one event to one hook, in the hook's flavor; None when the hook does not want it."""
     delivery_id = new_id("whd")
-    body = delivery_body(delivery_id=delivery_id, event_seq=event.seq, event_type=event.type,
-                         timestamp=event.created_at, store_id=event.store_id or "", event=event.payload,
-                         invoice=invoice)
-    return WebhookDeliveryRow(id=delivery_id, webhook_id=hook.id, event_seq=event.seq, event_type=event.type,
-                              body=body)
-
-
-def _greenfield_row(hook: WebhookRow, event: OutboxEvent, invoice: Invoice | None) -> WebhookDeliveryRow | None:
-    mapped = greenfield_event(event.type, event.payload, invoice)
-    if mapped is None or invoice is None or (hook.event_types and mapped[0] not in hook.event_types):
-        return None
-    btcpay_type, fields = mapped
-    delivery_id = new_id("whd")
-    body = greenfield_body(delivery_id=delivery_id, webhook_id=hook.id, btcpay_type=btcpay_type,
-                           timestamp=event.created_at, invoice=invoice, fields=fields)
-    return WebhookDeliveryRow(id=delivery_id, webhook_id=hook.id, event_seq=event.seq, event_type=btcpay_type,
+    if hook.flavor == Flavor.GREENFIELD:
+        mapped = greenfield_event(event.type, event.payload, invoice)
+        if mapped is None or invoice is None or (hook.event_types and mapped[0] not in hook.event_types):
+            return None
+        event_type = mapped[0]
+        body = greenfield_body(delivery_id=delivery_id, webhook_id=hook.id, btcpay_type=event_type,
+                               timestamp=event.created_at, invoice=invoice, fields=mapped[1])
+    else:
+        if hook.event_types and event.type not in hook.event_types:
+            return None
+        event_type = event.type
+        body = delivery_body(delivery_id=delivery_id, event_seq=event.seq, event_type=event_type,
+                             timestamp=event.created_at, store_id=event.store_id or "", event=event.payload,
+                             invoice=invoice)
+    return WebhookDeliveryRow(id=delivery_id, webhook_id=hook.id, event_seq=event.seq, event_type=event_type,
                               body=body)

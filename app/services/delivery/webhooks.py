@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
-from app.core.errors import NotFound, StoreNotFound, ValidationError
+from app.core.errors import StoreNotFound, ValidationError
 from app.core.events import EVENT_TYPES
 from app.core.ids import new_id
 from app.core.records import Page
@@ -28,7 +28,10 @@ from app.services.delivery.pipeline import (
 )
 from app.services.delivery.pipeline import DeliveryPipeline, DeliveryStatus, utc_now
 from app.services.delivery.retry import RetryPolicy
-from app.services.delivery.webhook_dispatch import ConnectorFactory, WebhookChannel, secret_name
+from app.services.delivery.webhook_dispatch import ConnectorFactory, WebhookChannel, secret_name, webhook_row
+from app.services.delivery.webhook_dispatch import (
+    WebhookNotFound as WebhookNotFound,  # the checkout server's import
+)
 from app.services.events import EventBus
 from app.services.invoicing.invoices import InvoiceService
 from app.services.writer import Writer
@@ -37,10 +40,6 @@ logger = logging.getLogger(__name__)
 
 MIN_SECRET_CHARS = 16
 EDITABLE = ("url", "event_types", "enabled", "secret")
-
-
-class WebhookNotFound(NotFound):
-    code = "webhook_not_found"
 
 
 @dataclass(frozen=True)
@@ -173,9 +172,7 @@ class WebhookService:
         values = _clean(changes)
         new_secret = _secret(changes["secret"]) if "secret" in changes else None
         async with self._writer.transaction() as session:
-            row = await session.get(WebhookRow, webhook_id)
-            if row is None:
-                raise WebhookNotFound("Webhook not found.")
+            row = await webhook_row(session, webhook_id)
             for key, value in values.items():
                 setattr(row, key, value)
             if new_secret is not None:
@@ -185,9 +182,7 @@ class WebhookService:
 
     async def delete(self, webhook_id: str) -> None:
         async with self._writer.transaction() as session:
-            row = await session.get(WebhookRow, webhook_id)
-            if row is None:
-                raise WebhookNotFound("Webhook not found.")
+            row = await webhook_row(session, webhook_id)
             await session.delete(row)
         self.dispatcher.invalidate_hooks()
         await asyncio.to_thread(self._secrets.delete, secret_name(webhook_id))
@@ -195,10 +190,7 @@ class WebhookService:
 
     async def get(self, webhook_id: str) -> Webhook:
         async with self._writer.read() as session:
-            row = await session.get(WebhookRow, webhook_id)
-        if row is None:
-            raise WebhookNotFound("Webhook not found.")
-        return _to_webhook(row)
+            return _to_webhook(await webhook_row(session, webhook_id))
 
     async def list(self, store_id: str) -> list[Webhook]:
         query = select(WebhookRow).where(WebhookRow.store_id == store_id).order_by(WebhookRow.created_at)

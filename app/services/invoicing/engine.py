@@ -38,6 +38,8 @@ WRITE_CHUNK = 16  # invoices changed per write transaction
 WATCH_AHEAD = 100  # receive addresses subscribed beyond the newest invoice's
 WATCH_MARGIN = 20
 
+_PushedView = tuple[str, int | None, AddressView]  # (wallet id, tip height, view) from AddressesChanged
+
 
 class PaymentEngine:
     def __init__(self, writer: Writer, wallets: WalletService, chain: ChainPort | None, *,
@@ -50,6 +52,8 @@ class PaymentEngine:
         self._tick_s = tick_s
         self._clock = clock
         self._dirty_addresses: set[str] = set()
+        # address -> (wallet id, tip, view) as pushed by the chain; see on_chain_event / _fetch_views
+        self._pushed_views: dict[str, _PushedView] = {}
         self._full_sweep = True
         self._paid_sweep = False
         self._watch_wanted: dict[str, int] = {}
@@ -89,6 +93,11 @@ class PaymentEngine:
         """Called on our loop by the chain watcher (subscribed in start()). Only marks work; the worker does it."""
         if isinstance(event, AddressesChanged):
             self._dirty_addresses.update(event.addresses)
+            for address in event.addresses:  # a change without a view voids an older pushed one
+                self._pushed_views.pop(address, None)
+            for view in event.views:
+                if view.complete and view.address in event.addresses:
+                    self._pushed_views[view.address] = (event.wallet_id, event.tip_height, view)
         elif isinstance(event, TipChanged):
             self._paid_sweep = True  # confirmations moved for every invoice with payments
         elif isinstance(event, ConnectionChanged):
@@ -157,6 +166,7 @@ class PaymentEngine:
             self._full_sweep = False
             self._paid_sweep = False
             self._dirty_addresses.clear()
+            self._pushed_views.clear()
             self._due_ids = set()
             await self.reconcile_where(InvoiceRow.monitored.is_(True))
             return
@@ -166,8 +176,9 @@ class PaymentEngine:
             await self.reconcile_where(and_(InvoiceRow.monitored.is_(True), has_payment))
         if self._dirty_addresses:
             addresses, self._dirty_addresses = list(self._dirty_addresses), set()
+            pushed = {a: self._pushed_views.pop(a) for a in addresses if a in self._pushed_views}
             for start in range(0, len(addresses), BATCH):
-                await self.reconcile_where(InvoiceRow.address.in_(addresses[start:start + BATCH]))
+                await self.reconcile_where(InvoiceRow.address.in_(addresses[start:start + BATCH]), pushed)
         if self._due_ids:
             ids, self._due_ids = list(self._due_ids), set()
             await self.reconcile_where(InvoiceRow.id.in_(ids))
@@ -197,8 +208,9 @@ class PaymentEngine:
         ready = bool(state.connected and state.synced and state.tip_height)
         return ready, state.tip_height or 0
 
-    async def reconcile_where(self, condition: Any) -> None:
-        """Reconcile every invoice matching `condition`, in batches, oldest first."""
+    async def reconcile_where(self, condition: Any, pushed: dict[str, _PushedView] | None = None) -> None:
+        """Reconcile every invoice matching `condition`, in batches, oldest first; `pushed`: views the
+        chain sent with its AddressesChanged events, used instead of fetching where still valid."""
         last_key = ""
         while True:
             query = (select(InvoiceRow.id, InvoiceRow.wallet_id, InvoiceRow.address)
@@ -208,17 +220,23 @@ class PaymentEngine:
             if not batch:
                 return
             last_key = batch[-1].id
-            await self._reconcile_batch(batch)
+            await self._reconcile_batch(batch, pushed or {})
 
-    async def _reconcile_batch(self, batch: Sequence[Any]) -> None:
+    async def _reconcile_batch(self, batch: Sequence[Any], pushed: dict[str, _PushedView]) -> None:
         ready, tip = self._chain_ready()
         views: dict[str, AddressView] = {}
         if ready:
             by_wallet: dict[str, list[str]] = defaultdict(list)
             for item in batch:
-                by_wallet[item.wallet_id].append(item.address)
+                wallet_id, view_tip, view = pushed.get(item.address) or (None, None, None)
+                # A pushed view is used only with the tip it was computed at (reorg-safe, like a fetch).
+                if view is not None and wallet_id == item.wallet_id and view_tip == tip:
+                    views[item.address] = view
+                else:
+                    pushed.pop(item.address, None)  # read it instead; never go back to the older one
+                    by_wallet[item.wallet_id].append(item.address)
             for wallet_id, addresses in by_wallet.items():
-                for view in await self._chain.address_views(wallet_id, addresses):  # type: ignore[union-attr]
+                for view in await self._fetch_views(wallet_id, addresses):
                     if view.complete:
                         views[view.address] = view
         now = self._clock()
@@ -241,6 +259,18 @@ class PaymentEngine:
                     if invoice_id in rows:
                         await self._apply(session, rows[invoice_id], payment_rows[invoice_id],
                                           views.get(rows[invoice_id].address), tip, now, ready)
+
+    async def _fetch_views(self, wallet_id: str, addresses: list[str]) -> Sequence[AddressView]:
+        """Read the chain's current views, and drop the views pushed for them before this result came
+        back. The watcher hands events and call results to our loop in the order Electrum's thread
+        made them, so an older pushed view is always among those dropped (using it after this read
+        would step back); a newer one dropped by the same rule only costs a read."""
+        if self._chain is None:
+            return ()
+        views = await self._chain.address_views(wallet_id, addresses)
+        for address in addresses:
+            self._pushed_views.pop(address, None)
+        return views
 
     @staticmethod
     async def _load(session: Any, ids: Sequence[str]) -> tuple[dict[str, InvoiceRow], dict[str, list[PaymentRow]]]:

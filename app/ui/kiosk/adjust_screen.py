@@ -7,9 +7,10 @@ The same screen serves both; ``open_for("tip" | "discount", cart)`` sets the pre
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QButtonGroup, QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QButtonGroup, QGridLayout, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from app.ui import formatting
 from app.ui.kiosk.cart_model import Adjustment, Cart
@@ -33,7 +34,7 @@ class AdjustScreen(QWidget):
         self.preview = label(name="adjustPreview", role="muted", wrap=True)
         self.error = label(name="adjustError", role="error")
         self.presets = QGridLayout()
-        self.preset_buttons: list = []
+        self.preset_buttons: list[QPushButton] = []
         self.mode_group = QButtonGroup(self)
         self.percent_mode = button("Custom %", name="modePercent", role="chip", checkable=True,
                                    on_click=self._on_mode_changed)
@@ -75,13 +76,16 @@ class AdjustScreen(QWidget):
         self.preset_buttons = []
         for i, (text, adj) in enumerate(choices):
             b = button(text, name=f"preset_{i}", role="chip", checkable=True,
-                       on_click=lambda a=adj: self.applied.emit(self.kind, a))
+                       on_click=partial(self._on_preset_clicked, adj))
             b.setChecked(adj == current)
             self.presets.addWidget(b, i // 2, i % 2)
             self.preset_buttons.append(b)
         self.percent_mode.setChecked(True)
         self._on_mode_changed()
         self.error.setText("")
+
+    def _on_preset_clicked(self, adjustment: Adjustment | None) -> None:
+        self.applied.emit(self.kind, adjustment)
 
     def _on_mode_changed(self) -> None:
         percent = self.percent_mode.isChecked()

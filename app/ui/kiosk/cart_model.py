@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from app.core.money import fiat_minor_units, quantize_fiat
+from app.core.records import Product
 
 MAX_QTY = 999
 
@@ -54,7 +54,7 @@ class Cart:
 
     # -- editing -----------------------------------------------------------------------------------
 
-    def add_product(self, product: Any) -> CartLine:
+    def add_product(self, product: Product) -> CartLine:
         for line in self.lines:
             if line.product_id == product.id:
                 line.qty = min(MAX_QTY, line.qty + 1)
@@ -122,13 +122,13 @@ class Cart:
 
     # -- what the invoice gets -----------------------------------------------------------------------
 
-    def items(self) -> list[dict[str, Any]]:
+    def items(self) -> list[dict[str, object]]:
         """Invoice items; both key spellings (qty/price for the kiosk, quantity/unit_price for templates)."""
         return [{"product_id": line.product_id, "name": line.name, "qty": line.qty, "quantity": line.qty,
                  "price": str(line.unit_price), "unit_price": str(line.unit_price), "currency": self.currency}
                 for line in self.lines]
 
-    def metadata(self) -> dict[str, Any]:
+    def metadata(self) -> dict[str, dict[str, str]]:
         return {"pos": {"source": "kiosk", "subtotal": str(self.subtotal), "discount": str(self.discount_amount),
                         "tip": str(self.tip_amount)}}
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QPixmap, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from app.core.records import Invoice
@@ -34,7 +34,8 @@ class KioskQr(QLabel):
     """A QR that fills its (square) size, re-rendered crisp whenever the size changes."""
 
     def __init__(self) -> None:
-        super().__init__(objectName="chargeQr", alignment=Qt.AlignmentFlag.AlignCenter)
+        super().__init__(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.setObjectName("chargeQr")
         self.payload = ""
         self.setMinimumSize(120, 120)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)  # never grows the window
@@ -43,8 +44,8 @@ class KioskQr(QLabel):
         self.payload = text
         self._render()
 
-    def resizeEvent(self, event: object) -> None:  # noqa: N802
-        super().resizeEvent(event)  # type: ignore[arg-type]
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
         self._render()
 
     def _render(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QVBoxLayout, QWidget
@@ -39,7 +40,7 @@ class AmountKeypad(QWidget):
         self.keys = {}
         for i, key in enumerate(keys):
             b = button(key, name=f"key_{'back' if key == '⌫' else key}", role="key",
-                       on_click=lambda k=key: self.press(k))
+                       on_click=partial(self.press, key))
             self.keys[key] = b
             grid.addWidget(b, i // 3, i % 3)
         self.clear_key = button("Clear", name="key_clear", on_click=self.clear)

@@ -6,6 +6,8 @@ validation behave as with a real keyboard. Shift is one-shot, like on a phone. K
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
@@ -47,7 +49,7 @@ class OnScreenKeyboard(QWidget):
         layout.addLayout(line)
 
     def _key(self, text: str) -> QPushButton:
-        b = button(text, name=f"key_{text}", role="kbd", on_click=lambda t=text: self.press(t))
+        b = button(text, name=f"key_{text}", role="kbd", on_click=partial(self.press, text))
         self.keys[text] = b
         return b
 

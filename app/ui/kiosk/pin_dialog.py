@@ -12,8 +12,8 @@ The digits are never shown, only dots.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
@@ -21,9 +21,12 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
 from app.core.errors import UserFacingError
 from app.ui.kiosk.style import set_role
 from app.ui.kiosk.widgets import button, label
+from app.ui.tasks import Runner
+
+if TYPE_CHECKING:
+    from app.services.admin.pos import PinCheck, PinGuard
 
 MIN_LEN, MAX_LEN = 4, 8
-Runner = Callable[..., Any]  # UiContext.run(coro, on_done, name=..., on_user_error=...)
 
 
 class PinDialog(QWidget):
@@ -31,7 +34,7 @@ class PinDialog(QWidget):
     pinSet = Signal()  # noqa: N815
     cancelled = Signal()
 
-    def __init__(self, guard: Any, run: Runner, parent: QWidget | None = None) -> None:
+    def __init__(self, guard: PinGuard, run: Runner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("pinDialog")
         self._guard = guard
@@ -49,7 +52,7 @@ class PinDialog(QWidget):
         self.keys = {}
         for i, key in enumerate(["1", "2", "3", "4", "5", "6", "7", "8", "9", "⌫", "0", "OK"]):
             b = button(key, name=f"pin_{'back' if key == '⌫' else key}", role="ok" if key == "OK" else "key",
-                       on_click=lambda k=key: self.press(k))
+                       on_click=partial(self.press, key))
             self.keys[key] = b
             grid.addWidget(b, i // 3, i % 3)
         self.cancel_button = button("Cancel", name="pinCancel", on_click=self._on_cancel_button_clicked)
@@ -128,11 +131,11 @@ class PinDialog(QWidget):
 
     # -- answers ---------------------------------------------------------------------------------
 
-    def _on_state(self, check: Any) -> None:
+    def _on_state(self, check: PinCheck) -> None:
         if check.locked_for_s:
             self._lock(check.locked_for_s)
 
-    def _on_verified(self, check: Any) -> None:
+    def _on_verified(self, check: PinCheck) -> None:
         self._set_keys(True)
         if check.ok:
             self._say("", "muted")

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFrame,
@@ -69,7 +69,8 @@ class ProductGrid(QWidget):
         self.chips = QHBoxLayout(self.chips_box)
         self.chips.setContentsMargins(0, 0, 0, 0)
         self.chip_group = QButtonGroup(self)
-        chips_scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        chips_scroll = QScrollArea(widgetResizable=True)
+        chips_scroll.setFrameShape(QFrame.Shape.NoFrame)
         chips_scroll.setWidget(self.chips_box)
         chips_scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         chips_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -80,11 +81,12 @@ class ProductGrid(QWidget):
         self.grid = QGridLayout(self.grid_box)
         self.grid.setSpacing(8)
         self.grid.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        scroll = QScrollArea(widgetResizable=True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(self.grid_box)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         touch_scroll(scroll)
-        self.scroll = scroll
+        self.scroller = scroll  # not `scroll`: that is QWidget.scroll()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(chips_scroll)
@@ -99,7 +101,7 @@ class ProductGrid(QWidget):
         self.chips_scroll.setVisible(bool(categories))
         for name in [ALL, *categories]:
             chip = button(name, name=f"category_{name}", role="chip", checkable=True,
-                          on_click=lambda n=name: self.show_category(n))
+                          on_click=partial(self.show_category, name))
             chip.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
             self.chip_group.addButton(chip)
             self.chips.addWidget(chip)
@@ -144,7 +146,7 @@ class ProductGrid(QWidget):
 
     def _layout_tiles(self) -> None:
         side = self._tile_px
-        width = max(side, self.scroll.viewport().width())
+        width = max(side, self.scroller.viewport().width())
         columns = max(1, width // (side + self.grid.spacing()))
         for i, tile in enumerate(self.tiles):
             tile.setFixedSize(side, int(side * 1.05))
@@ -157,6 +159,6 @@ class ProductGrid(QWidget):
         self.grid.setRowStretch(self.grid.rowCount(), 1)
         self.grid.setColumnStretch(columns, 1)
 
-    def resizeEvent(self, event: Any) -> None:  # noqa: N802
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)
         self._layout_tiles()

@@ -9,20 +9,24 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QMarginsF, QSizeF
 from PySide6.QtGui import QPageLayout, QPageSize, QTextDocument
 from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
+
+if TYPE_CHECKING:
+    from app.services.admin.pos import Receipt, ReceiptLine
 
 logger = logging.getLogger(__name__)
 
 ROLL_MM = QSizeF(80, 160)
 
 
-def receipt_html(receipt: Any) -> str:
-    def rows(lines: Any, bold_last: bool = False) -> str:
+def receipt_html(receipt: Receipt) -> str:
+    def rows(lines: Iterable[ReceiptLine], bold_last: bool = False) -> str:
         out = []
         for line in lines:
             weight = " style='font-weight:bold'" if bold_last and line.label == "Total" else ""
@@ -50,7 +54,7 @@ class ReceiptPrinter:
     def has_printer(self) -> bool:
         return self.use_system_printer and not QPrinterInfo.defaultPrinter().isNull()
 
-    def print_receipt(self, receipt: Any) -> Path | None:
+    def print_receipt(self, receipt: Receipt) -> Path | None:
         """Print; returns the PDF path when the receipt went to a file instead of a printer."""
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         pdf: Path | None = None

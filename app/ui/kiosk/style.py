@@ -7,6 +7,8 @@ tall at scale 1.0. Nothing depends on hover: pressed and checked states carry th
 
 from __future__ import annotations
 
+from PySide6.QtWidgets import QWidget
+
 from app.ui.theme import ACCENT
 
 BASE_W, BASE_H = 800, 480
@@ -69,9 +71,9 @@ QScrollBar:vertical {{ width: {s(14)}px; }}
 """
 
 
-def set_role(widget: object, role: str) -> None:
+def set_role(widget: QWidget, role: str) -> None:
     """Set the QSS role and re-polish (a dynamic property change needs it)."""
-    widget.setProperty("role", role)  # type: ignore[attr-defined]
-    style = widget.style()  # type: ignore[attr-defined]
+    widget.setProperty("role", role)
+    style = widget.style()
     style.unpolish(widget)
     style.polish(widget)

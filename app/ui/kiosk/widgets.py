@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QWidget
 
 
-def button(text: str, *, name: str = "", role: str = "", on_click: Callable[[], None] | None = None,
+def button(text: str, *, name: str = "", role: str = "", on_click: Callable[[], object] | None = None,
            checkable: bool = False, parent: QWidget | None = None) -> QPushButton:
     """A touch button: expands to fill its cell, never takes keyboard focus away from a text field."""
     b = QPushButton(text, parent)

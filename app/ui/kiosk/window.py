@@ -9,11 +9,10 @@ Nothing here reaches settings, keys or other stores: it knows one store id and t
 
 from __future__ import annotations
 
-import importlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QResizeEvent
@@ -33,10 +32,14 @@ from app.ui.kiosk.receipt import ReceiptPrinter
 from app.ui.kiosk.sale_screen import SaleScreen
 from app.ui.kiosk.style import scale_for, set_role, stylesheet
 from app.ui.kiosk.widgets import button, label
+from app.ui.ports import KioskServices
 from app.ui.widget_names import named
 
+if TYPE_CHECKING:
+    from app.chain.models import ChainState
+    from app.services.admin.pos import Receipt
+
 logger = logging.getLogger(__name__)
-POS_SERVICE_MODULE = "app.services.admin.pos"
 
 
 @dataclass
@@ -48,26 +51,17 @@ class KioskOptions:
     poll_ms: int = 3000
 
 
-def pos_service(ctx: UiContext) -> Any:
-    """The POS service (PIN, receipts). Built from the Services object when the composition root did
-    not register one; resolved at run time like ``app.runtime`` in main.py (app.ui must not depend on
-    app.services at import)."""
-    found = ctx.service("pos")
-    if found is None and getattr(ctx.services, "writer", None) is not None:
-        found = importlib.import_module(POS_SERVICE_MODULE).build_pos_service(ctx.services)
-    return found  # None: these services cannot run a point of sale
-
-
 class KioskWindow(QWidget):
     closed = Signal()
 
-    def __init__(self, ctx: UiContext, store_id: str | None, options: KioskOptions | None = None) -> None:
+    def __init__(self, ctx: UiContext[KioskServices], store_id: str | None,
+                 options: KioskOptions | None = None) -> None:
         super().__init__()
         self.setObjectName("kiosk")
         self.setWindowTitle("RedWaves point of sale")
         self.ctx, self.store_id = ctx, store_id
         self.options = options or KioskOptions()
-        self.pos = pos_service(ctx)
+        self.pos_service = ctx.services.pos  # not `pos`: that is QWidget.pos()
         self.store: Store | None = None
         self.cart: Cart | None = None
         self.email_ready = False
@@ -75,6 +69,7 @@ class KioskWindow(QWidget):
         self.unlocked = False
         self._scale = 0.0
         self._return_to: QWidget | None = None
+        self.online = False
         self.guard = AdminGuard(ctx.parent, lambda: self.request_unlock("admin"))
         self.printer = ReceiptPrinter(self.options.pdf_dir or Path(ctx.settings.network_dir) / "receipts",
                                       use_system_printer=self.options.use_system_printer)
@@ -100,7 +95,7 @@ class KioskWindow(QWidget):
         top.addWidget(self.network)
         top.addWidget(self.exit_button)
         self.loading = label("Opening the point of sale…", name="kioskLoading", role="title", center=True, wrap=True)
-        self.pin = PinDialog(self.pos.pin, self.ctx.run)
+        self.pin = PinDialog(self.pos_service.pin, self.ctx.run)
         self.pin.unlocked.connect(self._on_pin_unlocked)
         self.pin.pinSet.connect(self._on_pin_pin_set)
         self.pin.cancelled.connect(self._on_pin_cancelled)
@@ -115,8 +110,7 @@ class KioskWindow(QWidget):
 
     def _build_store_screens(self, store: Store, products: list[Product]) -> None:
         self.cart = Cart(store.default_currency)
-        images = self.ctx.service("product_images")
-        self.sale = SaleScreen(self.cart, images.path if images is not None else None)
+        self.sale = SaleScreen(self.cart, self.ctx.services.product_images.path)
         self.sale.set_products(products)
         self.sale.cart_view.chargeRequested.connect(self._on_sale_charge_requested)
         self.sale.cart_view.tipRequested.connect(lambda: self._open_adjust("tip"))
@@ -149,7 +143,7 @@ class KioskWindow(QWidget):
         self.stack.setCurrentWidget(screen)
 
     @property
-    def current(self) -> QWidget:
+    def current(self) -> QWidget | None:
         return self.stack.currentWidget()
 
     # -- start -----------------------------------------------------------------------------------
@@ -165,7 +159,7 @@ class KioskWindow(QWidget):
         services = self.ctx.services
         store = await services.stores.get(store_id)
         products = await services.products.list(store_id)
-        return store, list(products), await self.pos.pin.is_set(), await self.pos.email_ready(store_id)
+        return store, list(products), await self.pos_service.pin.is_set(), await self.pos_service.email_ready(store_id)
 
     def _on_loaded(self, result: tuple[Store, list[Product], bool, bool]) -> None:
         store, products, pin_set, self.email_ready = result
@@ -283,7 +277,7 @@ class KioskWindow(QWidget):
             self.email.set_busy(False)
             self.email.show_error(error.message)
 
-        self.ctx.run(self.pos.send_receipt(invoice.id, address), self._on_email_sent, name="kiosk-email",
+        self.ctx.run(self.pos_service.send_receipt(invoice.id, address), self._on_email_sent, name="kiosk-email",
                      on_user_error=failed)
 
     def _on_email_sent(self, address: str) -> None:
@@ -293,10 +287,10 @@ class KioskWindow(QWidget):
     def _on_paid_print_requested(self) -> None:
         invoice = self.paid.invoice
         if invoice is not None:
-            self.ctx.run(self.pos.receipt(invoice.id), self._on_receipt_ready, name="kiosk-receipt",
+            self.ctx.run(self.pos_service.receipt(invoice.id), self._on_receipt_ready, name="kiosk-receipt",
                          on_user_error=lambda e: self.paid.show_message(e.message, error=True))
 
-    def _on_receipt_ready(self, receipt: Any) -> None:
+    def _on_receipt_ready(self, receipt: Receipt) -> None:
         try:
             pdf = self.printer.print_receipt(receipt)
         except OSError as exc:
@@ -307,16 +301,15 @@ class KioskWindow(QWidget):
 
     # -- network ---------------------------------------------------------------------------------
 
-    def _on_bridge_chain_state_changed(self, state: Any) -> None:
-        online = state is not None and bool(getattr(state, "connected", False))
-        syncing = online and not getattr(state, "synced", True)
+    def _on_bridge_chain_state_changed(self, state: ChainState | None) -> None:
+        online = state is not None and state.connected
+        syncing = state is not None and state.connected and not state.synced
         text = "● Online" if online and not syncing else ("● Syncing…" if online else "● Waiting for network")
         self.network.setText(text)
         set_role(self.network, "net-ok" if online and not syncing else "net-wait")
         self.online = online
-        charge = getattr(self, "charge", None)
-        if charge is not None:
-            charge.set_network(online)
+        if hasattr(self, "charge"):  # built once the store has loaded
+            self.charge.set_network(online)
 
     # -- lock ------------------------------------------------------------------------------------
 
@@ -325,7 +318,7 @@ class KioskWindow(QWidget):
             return
         self._return_to = self.current
         if self.store is None:  # never loaded: nothing to protect unless a PIN exists
-            self.ctx.run(self.pos.pin.is_set(), lambda is_set: self._ask_pin(reason) if is_set else self.leave(),
+            self.ctx.run(self.pos_service.pin.is_set(), lambda is_set: self._ask_pin(reason) if is_set else self.leave(),
                          name="kiosk-pin-set")
             return
         self._ask_pin(reason)

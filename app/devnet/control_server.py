@@ -1,0 +1,195 @@
+"""HTTP control endpoint on loopback (aiohttp): the Devnet's scenario API as JSON in/out.
+
+`python -m app.devnet serve` runs it; the CLI subcommands talk to it. (What the app's own front ends
+may do to a devnet is the smaller `app.devnet.control.DevnetControl`.)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TypeVar
+
+from aiohttp import web
+
+from app.devnet.devnet import Devnet
+from app.devnet.errors import DevnetError, NotFound
+
+logger = logging.getLogger(__name__)
+
+DEVNET_KEY = web.AppKey("devnet", Devnet)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+T = TypeVar("T")
+D = TypeVar("D")
+
+
+class BadRequest(DevnetError):
+    code = "bad_request"
+
+
+def _error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except NotFound as exc:
+        return _error(404, exc.code, str(exc))
+    except DevnetError as exc:
+        return _error(400, exc.code, str(exc))
+    except web.HTTPException as exc:
+        return _error(exc.status, "http_error", exc.reason)
+    except Exception:  # noqa: BLE001 - the edge: log, answer a generic 500, never a traceback
+        logger.exception("control request %s %s failed", request.method, request.path)
+        return _error(500, "internal_error", "internal error")
+
+
+async def _body(request: web.Request) -> dict[str, object]:
+    if not request.can_read_body:
+        return {}
+    try:
+        data = await request.json()
+    except ValueError:
+        raise BadRequest("body must be JSON") from None
+    if not isinstance(data, dict):
+        raise BadRequest("body must be a JSON object")
+    return data
+
+
+def _typed(value: object, name: str, kind: type[T]) -> T:
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):  # True is an int too
+        raise BadRequest(f"field {name!r} has the wrong type")
+    return value
+
+
+def _field(data: Mapping[str, object], name: str, kind: type[T]) -> T:
+    if name not in data:
+        raise BadRequest(f"missing field {name!r}")
+    return _typed(data[name], name, kind)
+
+
+def _optional(data: Mapping[str, object], name: str, kind: type[T], default: D) -> T | D:
+    if name not in data or (data[name] is None and default is None):
+        return default
+    return _typed(data[name], name, kind)
+
+
+async def status(request: web.Request) -> web.Response:
+    return web.json_response(request.app[DEVNET_KEY].status())
+
+
+async def pay(request: web.Request) -> web.Response:
+    data = await _body(request)
+    txid = await request.app[DEVNET_KEY].pay(_field(data, "address", str), _field(data, "sat", int),
+                                             rbf=_optional(data, "rbf", bool, True),
+                                             fee_rate=_optional(data, "fee_rate", int, None))
+    return web.json_response({"txid": txid})
+
+
+async def fund(request: web.Request) -> web.Response:
+    data = await _body(request)
+    txid = await request.app[DEVNET_KEY].fund(_field(data, "address", str), _field(data, "sat", int))
+    return web.json_response({"txid": txid})
+
+
+async def mine(request: web.Request) -> web.Response:
+    data = await _body(request)
+    hashes = await request.app[DEVNET_KEY].mine(_optional(data, "n", int, 1), _optional(data, "to_address", str, None))
+    return web.json_response({"block_hashes": hashes, "tip_height": request.app[DEVNET_KEY].tip_height})
+
+
+async def replace(request: web.Request) -> web.Response:
+    data = await _body(request)
+    pairs = _optional(data, "outputs", list, None)
+    outputs: list[tuple[str, int]] | None = None
+    if pairs is not None:
+        if not all(isinstance(o, list) and len(o) == 2 for o in pairs):
+            raise BadRequest("outputs must be a list of [address, sat] pairs")
+        outputs = [(o[0], o[1]) for o in pairs]
+    txid = await request.app[DEVNET_KEY].replace(_field(data, "txid", str), outputs, _optional(data, "fee", int, None))
+    return web.json_response({"txid": txid})
+
+
+async def double_spend(request: web.Request) -> web.Response:
+    data = await _body(request)
+    txid = await request.app[DEVNET_KEY].double_spend(_field(data, "txid", str), _field(data, "to_address", str),
+                                                      mine=_optional(data, "mine", bool, True))
+    return web.json_response({"txid": txid})
+
+
+async def drop(request: web.Request) -> web.Response:
+    data = await _body(request)
+    evicted = await request.app[DEVNET_KEY].drop(_field(data, "txid", str))
+    return web.json_response({"evicted": evicted})
+
+
+async def reorg(request: web.Request) -> web.Response:
+    data = await _body(request)
+    include = _optional(data, "include", list, None)
+    if include is not None and not all(isinstance(t, str) for t in include):
+        raise BadRequest("include must be a list of txids")
+    hashes = await request.app[DEVNET_KEY].reorg(_field(data, "depth", int), include,
+                                                 _optional(data, "new_blocks", int, None))
+    return web.json_response({"block_hashes": hashes, "tip_height": request.app[DEVNET_KEY].tip_height})
+
+
+async def fee_rate(request: web.Request) -> web.Response:
+    data = await _body(request)
+    await request.app[DEVNET_KEY].set_fee_rate(_field(data, "sat_per_vbyte", int))
+    return web.json_response({"fee_rate_sat_vb": request.app[DEVNET_KEY].fee_rate_sat_vb})
+
+
+async def broadcast(request: web.Request) -> web.Response:
+    data = await _body(request)
+    return web.json_response({"txid": request.app[DEVNET_KEY].broadcast(_field(data, "hex", str))})
+
+
+async def server_stop(request: web.Request) -> web.Response:
+    await request.app[DEVNET_KEY].stop_server()
+    return web.json_response({"serving": False})
+
+
+async def server_start(request: web.Request) -> web.Response:
+    await request.app[DEVNET_KEY].start_server()
+    return web.json_response({"serving": True, "server": request.app[DEVNET_KEY].server_string})
+
+
+def create_control_app(devnet: Devnet) -> web.Application:
+    app = web.Application(middlewares=[error_middleware], client_max_size=8 * 1024 * 1024)
+    app[DEVNET_KEY] = devnet
+    app.router.add_get("/status", status)
+    for path, handler in [("/pay", pay), ("/fund", fund), ("/mine", mine), ("/replace", replace),
+                          ("/double_spend", double_spend), ("/drop", drop), ("/reorg", reorg),
+                          ("/fee_rate", fee_rate), ("/broadcast", broadcast), ("/server/stop", server_stop),
+                          ("/server/start", server_start)]:
+        app.router.add_post(path, handler)
+    return app
+
+
+class ControlServer:
+    """Owns the aiohttp runner serving ``create_control_app`` on loopback."""
+
+    def __init__(self, devnet: Devnet, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._app = create_control_app(devnet)
+        self._host = host
+        self.port = port
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._host}:{self.port}"
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self._app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self._host, self.port)
+        await site.start()
+        self.port = int(self._runner.addresses[0][1])
+        logger.info("devnet control endpoint at %s", self.url)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
