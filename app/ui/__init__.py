@@ -7,4 +7,4 @@ comes after this package is imported, so this is the one place that says which b
 
 import os
 
-os.environ.setdefault("QT_API", "pyside6")
+os.environ["QT_API"] = "pyside6"  # RedWaves runs on PySide6 only
