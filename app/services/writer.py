@@ -68,7 +68,8 @@ class Writer:
 
     def _in_group_transaction(self, works: list[Callable[[sqlite3.Connection], Any]]) -> list[tuple[bool, Any]]:
         if self._sync_conn is None:
-            self._sync_conn = open_sync_connection(self._db_path)  # type: ignore[arg-type]
+            assert self._db_path is not None, "Writer built without a database path"
+            self._sync_conn = open_sync_connection(self._db_path)
         conn = self._sync_conn
         outcomes: list[tuple[bool, Any]] = []
         conn.execute("BEGIN IMMEDIATE")

@@ -159,7 +159,7 @@ class KioskServices:
         guard = PinGuard(self.pin_storage, clock=clock, params={"n": 2**4, "r": 8, "p": 1})
         # PosService is typed with the concrete services (app/services/admin/pos.py); these fakes have
         # the two methods it calls (stores.get, invoices.get).
-        self.pos = PosService(guard, self.stores, self.invoices, None)  # type: ignore[arg-type]
+        self.pos = PosService(guard, self.stores, self.invoices, None)
 
 
 @dataclass

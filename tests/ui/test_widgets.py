@@ -28,7 +28,7 @@ MAINNET_XPUB = ("xpub6CUGRUonZSQ4TWtTMmzXdrXDtypWKiKrhko4egpiMZbpiaQL2jkwSB1icqY
 
 @pytest.fixture
 def key_form(qtbot):
-    form = WalletKeyForm(WalletService(None, "regtest", None))  # type: ignore[arg-type]
+    form = WalletKeyForm(WalletService(None, "regtest", None))  # type: ignore[arg-type]  # validation needs no writer
     qtbot.addWidget(form)
     return form
 
@@ -58,7 +58,7 @@ def test_new_invoice_dialog_shows_field_error_then_qr(qloop, qtbot, tmp_path):
     from app.core.records import Store
 
     ctx = fake_context(tmp_path)
-    store = Store("sto_a", "Corner Shop", "EUR", 1, 900, 86400, 0, "manual", 0, ("wal_1",))  # type: ignore[arg-type]
+    store = Store("sto_a", "Corner Shop", "EUR", 1, 900, 86400, 0, "manual", 0, ("wal_1",))  # type: ignore[arg-type]  # plain ints/str for brevity
     dialog = NewInvoiceDialog(ctx, [store])
     qtbot.addWidget(dialog)
     assert [dialog.currency.itemText(i) for i in range(dialog.currency.count())] == ["EUR", "BTC", "SAT"]
@@ -80,7 +80,7 @@ def test_new_invoice_dialog_follows_payment_live(qloop, qtbot, tmp_path):
 
     services = FakeServices()
     ctx = fake_context(tmp_path, services)
-    store = Store("sto_a", "Shop", "USD", 1, 900, 86400, 0, "manual", 0, ("wal_1",))  # type: ignore[arg-type]
+    store = Store("sto_a", "Shop", "USD", 1, 900, 86400, 0, "manual", 0, ("wal_1",))  # type: ignore[arg-type]  # plain ints/str for brevity
     dialog = NewInvoiceDialog(ctx, [store])
     qtbot.addWidget(dialog)
     dialog.amount.setText("10")

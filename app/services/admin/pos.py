@@ -34,9 +34,7 @@ from app.core.money import format_btc
 from app.core.records import Invoice, Store
 from app.core.statuses import InvoiceStatus
 from app.db.models import AppSettingRow
-from app.services.catalog.stores import StoreService
 from app.services.delivery.email import EmailService, check_address, parse_config
-from app.services.invoicing.invoices import InvoiceService
 from app.services.writer import Writer
 
 logger = logging.getLogger(__name__)
@@ -270,8 +268,16 @@ def build_receipt(store: Store, invoice: Invoice) -> Receipt:
 # -- the service the kiosk uses ------------------------------------------------------------------
 
 
+class StoreLookup(Protocol):
+    async def get(self, store_id: str) -> Store: ...
+
+
+class InvoiceLookup(Protocol):
+    async def get(self, invoice_id: str) -> Invoice: ...
+
+
 class PosService:
-    def __init__(self, pin: PinGuard, stores: StoreService, invoices: InvoiceService, email: EmailService | None) -> None:
+    def __init__(self, pin: PinGuard, stores: StoreLookup, invoices: InvoiceLookup, email: EmailService | None) -> None:
         self.pin = pin
         self._stores = stores
         self._invoices = invoices

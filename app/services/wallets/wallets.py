@@ -6,6 +6,7 @@ import logging
 import sqlite3
 from datetime import UTC, datetime
 from secrets import token_urlsafe
+from typing import Literal
 
 from sqlalchemy import select
 
@@ -23,12 +24,22 @@ from app.services.writer import Writer
 logger = logging.getLogger(__name__)
 
 
+def _kind(value: str) -> Literal["xpub", "multisig", "seed"]:
+    if value == "xpub":
+        return "xpub"
+    if value == "multisig":
+        return "multisig"
+    if value == "seed":
+        return "seed"
+    raise ValueError(f"unknown wallet kind {value!r} in the database")
+
+
 def _descriptor(row: WalletRow, network: str) -> WalletDescriptor:
     """What the chain adapter needs to re-open a wallet. For a hot wallet the seed is not in the
     database: it lives only in Electrum's wallet file, encrypted with a password kept in keyring."""
     return WalletDescriptor(
         network=network,
-        kind=row.kind,  # type: ignore[arg-type]
+        kind=_kind(row.kind),
         keys=tuple(row.public_keys),
         threshold=row.threshold,
         script_type=row.script_type,
@@ -53,9 +64,10 @@ class WalletService:
         """Parse and check key material without saving it (GUI validates as the merchant types)."""
         return parse_wallet_keys(keys, self._network, threshold=threshold, script_type=script_type)
 
-    def preview_addresses(self, keys: str, count: int = 5, **kwargs: object) -> list[str]:
+    def preview_addresses(self, keys: str, count: int = 5, *, threshold: int | None = None,
+                          script_type: str | None = None) -> list[str]:
         """The first receive addresses, so the merchant can compare them with their own wallet."""
-        return derive_addresses(self.validate_keys(keys, **kwargs), 0, count)  # type: ignore[arg-type]
+        return derive_addresses(self.validate_keys(keys, threshold=threshold, script_type=script_type), 0, count)
 
     async def add_wallet(self, name: str, keys: str, *, threshold: int | None = None,
                          script_type: str | None = None, gap_limit: int = 20) -> Wallet:
