@@ -1,6 +1,6 @@
 """The Services object: built once by the composition root, handed to every front end.
 
-Every collaborator a front end uses is a typed field (no dictionary of extras): the runtime passes
+Every collaborator a front end uses is a typed field (no service locator, no string keys): the runtime passes
 what it owns (URLs, tor, the public listener's status, outbound routing, devnet) as `Surroundings`.
 `start()` brings the services up in order (rates, event bus, engine, webhooks, notifications,
 daemon) with one `app.lifecycle.Lifecycle` and `stop()` takes them down in reverse; the database and
