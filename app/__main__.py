@@ -31,6 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"redwaves: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    import app.chain.preload  # noqa: F401  # Electrum resets the root logger on import: before ours
     from app.logs import configure_logging
 
     configure_logging(settings.log_dir, settings.log_level)

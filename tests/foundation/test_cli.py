@@ -100,6 +100,9 @@ def test_serve_answers_health_refuses_second_instance_and_stops_cleanly(tmp_path
         elapsed = served.stop()
     assert served.proc.returncode == 0, served.stderr_text[-2000:]
     assert elapsed < 6
+    log = (tmp_path / "regtest" / "logs" / "redwaves.log").read_text()
+    assert "database ready" in log and "started: " in log  # INFO lines reach the file (Electrum's
+    assert " DEBUG " in log and "stopped " in log  # import no longer resets the root logger)
     db = tmp_path / "regtest" / "redwaves.sqlite3"
     import sqlite3
 
