@@ -33,7 +33,7 @@ from app.net.tor import TorOptions, TorService, tor_health
 from app.secrets import SecretStore
 from app.services.admin.backup import BackupScheduler
 from app.services.container import Services, Surroundings, backup_service, build_services
-from app.services.ports import PublicStatus
+from app.services.ports import PublicStatus, checkout_url
 
 logger = logging.getLogger(__name__)
 
@@ -81,9 +81,7 @@ class RuntimeUrls:
         return self._runtime.urls
 
     def invoice_url(self, invoice_id: str) -> str | None:
-        urls = self._runtime.urls
-        base = urls.get("public") or urls.get("onion") or urls.get("private")
-        return f"{base}/i/{invoice_id}" if base else None
+        return checkout_url(self._runtime.urls, invoice_id)
 
 
 class RuntimePublicListener:
@@ -258,7 +256,7 @@ class Runtime:
     def _build_backups(self) -> BackupScheduler:
         s = self.settings
         assert s.backup_dir is not None and self.services is not None
-        secrets = SecretStore(s.network)
+        secrets = self.services.secrets
         scheduler = BackupScheduler(backup_service(s, secrets), secrets, s.backup_dir, keep=s.backup_keep,
                                     interval_s=s.backup_interval_s)
         self.services.backup_scheduler = scheduler

@@ -67,8 +67,13 @@ class StaticUrls:
         return dict(self._urls)
 
     def invoice_url(self, invoice_id: str) -> str | None:
-        base = self._urls.get("public") or self._urls.get("onion") or self._urls.get("private")
-        return f"{base.rstrip('/')}/i/{invoice_id}" if base else None
+        return checkout_url(self._urls, invoice_id)
+
+
+def checkout_url(urls: Mapping[str, str], invoice_id: str) -> str | None:
+    """The checkout page shoppers can reach best: public, else onion, else private."""
+    base = urls.get("public") or urls.get("onion") or urls.get("private")
+    return f"{base.rstrip('/')}/i/{invoice_id}" if base else None
 
 
 class BackupWriter(Protocol):
