@@ -65,3 +65,34 @@ def duration(seconds: int) -> str:
 
 def short(text: str, keep: int = 10) -> str:
     return text if len(text) <= 2 * keep + 1 else f"{text[:keep]}…{text[-keep:]}"
+
+
+def parse_amount(text: str, *, decimal_point: str = ".") -> Decimal:
+    """What the merchant typed -> Decimal, accepting ',' or '.' as the decimal separator.
+
+    ``12,50`` and ``12.50`` are both 12.50; with both separators the last one is the decimal point
+    (``1.234,50`` / ``1,234.50``); a lone separator followed by exactly three digits is read with the
+    locale's ``decimal_point`` (``1,234`` is 1234 where the point is '.', 1.234 where it is ',').
+    Spaces and apostrophes (thousands in fr/ch) are ignored. Raises ValueError for anything else.
+    """
+    cleaned = text.strip().replace(" ", "").replace("\u00a0", "").replace("\u202f", "").replace("'", "")
+    if not cleaned or len(cleaned) > 40:
+        raise ValueError("not a number")
+    last_comma, last_dot = cleaned.rfind(","), cleaned.rfind(".")
+    if last_comma >= 0 and last_dot >= 0:
+        point = "," if last_comma > last_dot else "."
+    elif last_comma >= 0 or last_dot >= 0:
+        sep = "," if last_comma >= 0 else "."
+        head, _, tail = cleaned.rpartition(sep)
+        grouped = cleaned.count(sep) > 1 or (len(tail) == 3 and sep != decimal_point and head.lstrip("-+") != "0")
+        point = ("." if sep == "," else ",") if grouped else sep
+    else:
+        point = "."
+    thousands = "," if point == "." else "."
+    whole = cleaned.rpartition(point)[0] if point in cleaned else cleaned
+    if thousands in whole and any(len(group) != 3 for group in whole.split(thousands)[1:]):
+        raise ValueError("not a number")
+    normal = cleaned.replace(thousands, "").replace(point, ".")
+    if normal.count(".") > 1 or not normal.lstrip("+-").replace(".", "", 1).isdigit():
+        raise ValueError("not a number")
+    return Decimal(normal)

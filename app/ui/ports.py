@@ -116,6 +116,18 @@ class TorControl(Protocol):
     def subscribe(self, callback: Callable[[TorStatus], None]) -> Callable[[], None]: ...
 
 
+class ExposureControl(Protocol):
+    """How shoppers reach the checkout, switched live from the window (Settings → Exposure, the wizard).
+
+    The runtime implements it (issue 16): each call persists the choice and stops/starts the public
+    listener or the tor component without restarting the app; a failure raises UserFacingError.
+    """
+
+    async def set_lan(self, enabled: bool) -> None: ...
+
+    async def set_tor(self, enabled: bool) -> None: ...
+
+
 class InvoicingServices(Protocol):
     """The new-invoice dialog and the invoice detail panel."""
 
@@ -171,6 +183,8 @@ class UiServices(KioskServices, Protocol):
     def public(self) -> PublicListenerStatus: ...
     @property
     def tor(self) -> TorControl | None: ...
+    @property
+    def exposure_control(self) -> ExposureControl: ...
 
 
 class GuiRuntime(Protocol):
