@@ -17,6 +17,7 @@ os.environ["XDG_DATA_HOME"] = os.path.join(_HOME, ".local", "share")
 os.environ["XDG_CONFIG_HOME"] = os.path.join(_HOME, ".config")
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["QT_API"] = "pyside6"  # as app/ui/__init__.py: qasync must not pick Debian's PyQt5
 for _name in [k for k in os.environ if k.startswith("REDWAVES_")]:
     del os.environ[_name]
 

@@ -8,7 +8,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from app.chain.models import ChainState
 
 RELOAD_DEBOUNCE_MS = 1500
+NARROW_PX = 760  # below this width the dashboard stacks its cards and panels
 OPEN = ("pending", "paid", "confirmed")
 
 
@@ -142,16 +145,16 @@ class Dashboard(QWidget):
         head.addWidget(title, 1)
         head.addWidget(pos_button)
         head.addWidget(new_button)
-        cards = QGridLayout()
-        for col, (key, caption) in enumerate((("today", "Today"), ("week", "Last 7 days"),
-                                              ("month", "Last 30 days"), ("open", "Open invoices"))):
-            cards.addWidget(card(caption, self.values[key], self.subs[key]), 0, col)
+        self._cards_grid = QGridLayout()
+        self._cards = [card(caption, self.values[key], self.subs[key])
+                       for key, caption in (("today", "Today"), ("week", "Last 7 days"),
+                                            ("month", "Last 30 days"), ("open", "Open invoices"))]
         recent_box = QVBoxLayout()
         recent_caption = QLabel("Recent payments")
         recent_caption.setProperty("role", "h2")
         recent_box.addWidget(recent_caption)
         recent_box.addWidget(self.recent)
-        lower = QHBoxLayout()
+        lower = self._lower = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         chart_frame = QFrame()
         chart_frame.setProperty("role", "card")
         QVBoxLayout(chart_frame).addWidget(self.chart)
@@ -160,8 +163,25 @@ class Dashboard(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(head)
         layout.addWidget(self.sync)
-        layout.addLayout(cards)
+        layout.addLayout(self._cards_grid)
         layout.addLayout(lower, 1)
+        self._columns = 0
+        self._reflow(self.width())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._reflow(event.size().width())
+
+    def _reflow(self, width: int) -> None:
+        """Four cards in a row and the chart beside the recent payments on a wide window; two by two
+        and stacked on a small screen (800x480 shop displays)."""
+        columns = 4 if width >= NARROW_PX else 2
+        if columns == self._columns:
+            return
+        self._columns = columns
+        for n, frame in enumerate(self._cards):
+            self._cards_grid.addWidget(frame, n // columns, n % columns)
+        self._lower.setDirection(QBoxLayout.Direction.LeftToRight if columns == 4 else QBoxLayout.Direction.TopToBottom)
 
     # -- loading -------------------------------------------------------------------------------
 

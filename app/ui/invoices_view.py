@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtCore import QDate, QItemSelection, Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QBoxLayout,
     QCheckBox,
     QComboBox,
     QDateEdit,
@@ -38,6 +40,8 @@ from app.ui.widget_names import named
 logger = logging.getLogger(__name__)
 
 SEARCH_DEBOUNCE_MS = 300
+NARROW_TABLE_PX = 240  # the table's height when the detail panel is under it (the page scrolls)
+NARROW_PX = 900  # below this width the filters stack and the detail panel goes under the table
 
 
 class InvoiceListView(QWidget):
@@ -67,6 +71,9 @@ class InvoiceListView(QWidget):
         self.status_combo.addItem("Open (waiting, paid, confirming)", ("pending", "paid", "confirmed"))
         for status in InvoiceStatus:
             self.status_combo.addItem(STATUS_LABELS[status], (str(status),))
+        for combo in (self.store_combo, self.status_combo):  # long store names must not widen the window
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
         self.use_dates = named(QCheckBox("From"), "useDates")
         today = QDate.currentDate()
         self.date_from = named(QDateEdit(today.addDays(-30)), "dateFrom")
@@ -117,13 +124,18 @@ class InvoiceListView(QWidget):
         bridge.invoiceCreated.connect(self.model.add_created)
 
     def _layout(self) -> None:
-        bar = QHBoxLayout()
+        filters, actions = QHBoxLayout(), QHBoxLayout()
         for widget in (self.store_combo, self.status_combo, self.use_dates, self.date_from, QLabel("to"),
                        self.date_to):
-            bar.addWidget(widget)
-        bar.addWidget(self.search, 1)
-        bar.addWidget(self.export_button)
-        bar.addWidget(self.new_button)
+            filters.addWidget(widget)
+        filters.addStretch(1)
+        actions.addWidget(self.search, 1)
+        actions.addWidget(self.export_button)
+        actions.addWidget(self.new_button)
+        bar = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        bar.addLayout(filters)
+        bar.addLayout(actions, 1)
+        self._bar = bar
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -136,11 +148,23 @@ class InvoiceListView(QWidget):
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([640, 360])
         self.splitter = splitter
+        splitter.setChildrenCollapsible(False)
+        self._narrow: bool | None = None
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(splitter, 1)
 
     # -- filters -------------------------------------------------------------------------------
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        narrow = event.size().width() < NARROW_PX
+        if narrow != self._narrow:  # small screens: filters above the search, the detail under the table
+            self._narrow = narrow
+            self._bar.setDirection(QBoxLayout.Direction.TopToBottom if narrow else QBoxLayout.Direction.LeftToRight)
+            self.splitter.setOrientation(Qt.Orientation.Vertical if narrow else Qt.Orientation.Horizontal)
+            self.splitter.setSizes([NARROW_TABLE_PX, self.detail.minimumSizeHint().height()] if narrow else [640, 360])
+            self.table.setMinimumHeight(NARROW_TABLE_PX if narrow else 0)
 
     def set_stores(self, stores: list[Store]) -> None:
         current = self.store_combo.currentData()

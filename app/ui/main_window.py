@@ -8,13 +8,15 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, SignalInstance
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QMainWindow,
     QProgressBar,
+    QScrollArea,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -52,6 +54,7 @@ class MainWindow(QMainWindow):
     searchRequested = Signal()  # noqa: N815
     posRequested = Signal()  # noqa: N815
     backupRequested = Signal()  # noqa: N815
+    restoreRequested = Signal()  # noqa: N815
     viewShown = Signal(str)  # noqa: N815
 
     def __init__(self, qsettings: QSettings, *, minimize_to_tray: bool = True, icon: QIcon | None = None) -> None:
@@ -65,6 +68,7 @@ class MainWindow(QMainWindow):
         self.tray_available = False
         self.quitting = False
         self.views: dict[str, QWidget] = {}
+        self.pages: dict[str, QScrollArea] = {}  # each view in its scroll area, as the stack shows it
         self.loading = LoadingPage()
         self.nav = named(QListWidget(), "navigation")
         self.nav.setFixedWidth(170)
@@ -84,6 +88,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.resize(1180, 760)
         self.restore_geometry()
+        self.fit_to_screen()
 
     # -- menus and shortcuts -------------------------------------------------------------------
 
@@ -104,8 +109,9 @@ class MainWindow(QMainWindow):
         new = self._action("newInvoice", "&New invoice…", self.newInvoiceRequested, QKeySequence.StandardKey.New)
         pos = self._action("pointOfSale", "&Point of sale", self.posRequested)
         backup = self._action("backup", "&Back up…", self.backupRequested)
+        restore = self._action("restore", "&Restore from backup…", self.restoreRequested)
         quit_ = self._action("quit", "&Quit RedWaves (stop serving)", self.quitRequested, "Ctrl+Q")
-        for action in (new, pos, backup):
+        for action in (new, pos, backup, restore):
             file_menu.addAction(action)
         file_menu.addSeparator()
         file_menu.addAction(quit_)
@@ -123,7 +129,7 @@ class MainWindow(QMainWindow):
         self.set_actions_enabled(False)
 
     def set_actions_enabled(self, on: bool) -> None:
-        for name in ("newInvoice", "pointOfSale", "backup", "refresh", "search"):
+        for name in ("newInvoice", "pointOfSale", "backup", "restore", "refresh", "search"):
             self.actions_by_name[name].setEnabled(on)
 
     # -- states --------------------------------------------------------------------------------
@@ -143,7 +149,11 @@ class MainWindow(QMainWindow):
         for name in NAV:
             if name in views:
                 self.views[name] = views[name]
-                self.stack.addWidget(views[name])
+                self.pages[name] = page = named(QScrollArea(), f"{name.lower()}Page")
+                page.setWidget(views[name])
+                page.setWidgetResizable(True)  # a view taller than a small screen scrolls, never clips
+                page.setFrameShape(QFrame.Shape.NoFrame)
+                self.stack.addWidget(page)
                 self.nav.addItem(name)
         self.nav.show()
         self.set_actions_enabled(True)
@@ -157,12 +167,12 @@ class MainWindow(QMainWindow):
 
     def current_view_name(self) -> str | None:
         widget = self.stack.currentWidget()
-        return next((n for n, w in self.views.items() if w is widget), None)
+        return next((n for n, w in self.pages.items() if w is widget), None)
 
     def _on_nav_current_row_changed(self, row: int) -> None:
         if 0 <= row < self.nav.count():
             name = self.nav.item(row).text()
-            self.stack.setCurrentWidget(self.views[name])
+            self.stack.setCurrentWidget(self.pages[name])
             self._qsettings.setValue("window/view", name)
             self.viewShown.emit(name)
 
@@ -176,6 +186,25 @@ class MainWindow(QMainWindow):
         if isinstance(state, QByteArray | bytes) and state:
             self.restoreState(QByteArray(state))
 
+    def fit_to_screen(self) -> None:
+        """Keep the whole window on the screen it is on (a saved geometry from a bigger screen, an
+        800x480 shop display, a window restored after the kiosk): shrink it, then move it inside."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        area = screen.availableGeometry()
+        frame = self.frameGeometry()
+        extra_w, extra_h = frame.width() - self.width(), frame.height() - self.height()
+        width = min(self.width(), area.width() - extra_w)
+        height = min(self.height(), area.height() - extra_h)
+        if (width, height) != (self.width(), self.height()):
+            self.resize(max(width, self.minimumWidth()), max(height, self.minimumHeight()))
+        frame = self.frameGeometry()
+        x = min(max(frame.x(), area.left()), area.right() + 1 - frame.width())
+        y = min(max(frame.y(), area.top()), area.bottom() + 1 - frame.height())
+        if (x, y) != (frame.x(), frame.y()):
+            self.move(max(x, area.left()), max(y, area.top()))
+
     def save_geometry(self) -> None:
         self._qsettings.setValue("window/geometry", self.saveGeometry())
         self._qsettings.setValue("window/state", self.saveState())
@@ -183,8 +212,13 @@ class MainWindow(QMainWindow):
 
     def bring_to_front(self) -> None:
         self.showNormal()
+        self.fit_to_screen()
         self.raise_()
         self.activateWindow()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        self.fit_to_screen()  # the frame's size is known only once shown
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.save_geometry()
