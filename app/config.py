@@ -106,6 +106,30 @@ def _proxy(value: object) -> str | None:
     return text
 
 
+def parse_public_url(value: object) -> str | None:
+    """The shop's public URL: http(s)://host[:port] with nothing after it (no path, query, user); '' = none."""
+    from urllib.parse import urlsplit
+
+    text = str(value).strip().rstrip("/")
+    if not text:
+        return None
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise ValueError("expected a URL like https://shop.example or http://192.168.1.20:8471") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("expected a URL starting with http:// or https:// and a host name")
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise ValueError("a user name or password does not belong in the shop's URL")
+    if parts.path or parts.query or parts.fragment or "\\" in text or any(c.isspace() for c in text):
+        raise ValueError("give only scheme, host and port (checkout links add their own path)")
+    _host(parts.hostname)
+    default = {"http": 80, "https": 443}[parts.scheme]
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname.lower()
+    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None and port != default else "")
+
+
 def _path(value: object) -> Path:
     return Path(str(value)).expanduser()
 
@@ -119,6 +143,11 @@ def _comma_list(value: object) -> tuple[str, ...]:
     """'a, b,,c' (or a TOML array) -> ('a', 'b', 'c'): every comma list is parsed here, once."""
     items = value if isinstance(value, list | tuple) else str(value).split(",")
     return tuple(text for item in items if (text := str(item).strip()))
+
+
+def _origins(value: object) -> tuple[str, ...]:
+    """CORS allow-list: web origins (scheme://host[:port]), normalised like public_url."""
+    return tuple(origin for item in _comma_list(value) if (origin := parse_public_url(item)))
 
 
 def _setting(default: T, convert: Callable[[object], T], help_text: str) -> T:
@@ -138,6 +167,8 @@ class Settings:
     public_enabled: bool = _setting(False, _to_bool, "serve shopper pages on the public listener")
     public_host: str = _setting("0.0.0.0", _host, "public (LAN) listener address")
     public_port: int = _setting(8471, _port, "public listener port (0 = any free port)")
+    public_url: str | None = _setting(None, parse_public_url, "the shop's public URL (https://shop.example): "
+                                                              "checkout links, receipts, Greenfield checkoutLink")
     electrum_server: str | None = _setting(None, _server, "Electrum server host:port:t|s (empty = auto)")
     electrum_oneserver: bool = _setting(False, _to_bool, "connect to electrum_server only")
     electrum_proxy: str | None = _setting(None, _proxy, "SOCKS proxy for Electrum, socks5:host:port")
@@ -166,6 +197,11 @@ class Settings:
     backup_interval_s: int = _setting(86400, _to_int, "seconds between scheduled backups")
     daemon_enabled: bool = _setting(True, _to_bool, "serve the Bitcart-compatible daemon JSON-RPC on 127.0.0.1")
     daemon_port: int = _setting(5000, _port, "daemon JSON-RPC port (0 = any free port)")
+    cors_origins: tuple[str, ...] = _setting((), _origins, "comma list of web origins (https://app.example) whose "
+                                                           "pages may call the private API from a browser")
+    # where each value came from (not settings themselves): key -> config file path, REDWAVES_X or "command line"
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    config_file: Path | None = field(default=None, compare=False)  # the file load_settings read (or would read)
 
     @property
     def network_dir(self) -> Path:
@@ -189,8 +225,30 @@ class Settings:
         return self.network_dir / "redwaves.lock"
 
 
+def _setting_fields() -> dict[str, dataclasses.Field[Any]]:
+    return {f.name: f for f in dataclasses.fields(Settings) if "convert" in f.metadata}
+
+
 def setting_names() -> list[str]:
-    return [f.name for f in dataclasses.fields(Settings)]
+    return list(_setting_fields())
+
+
+def convert_setting(key: str, value: object) -> Any:
+    """One value as load_settings would convert it (a value typed in the window); ConfigError if invalid."""
+    return _convert_all({key: value}, "")[key]
+
+
+def overridden_by(settings: Settings, key: str) -> str | None:
+    """"REDWAVES_X" or "the command line" when that overrides ``key`` over config.toml; else None."""
+    source = settings.sources.get(key)
+    if source is None or source.startswith(ENV_PREFIX):
+        return source
+    return "the command line" if source == "command line" else None
+
+
+def config_file_of(settings: Settings) -> Path:
+    """The config file changes made in the window are written to."""
+    return settings.config_file or default_config_path(settings.data_dir)
 
 
 def default_data_dir() -> Path:
@@ -204,7 +262,7 @@ def default_config_path(data_dir: Path) -> Path:
 
 
 def _convert_all(raw: Mapping[str, object], source: str) -> dict[str, object]:
-    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    fields = _setting_fields()
     out: dict[str, object] = {}
     for key, value in raw.items():
         if key not in fields:
@@ -273,7 +331,9 @@ def load_settings(
     merged.update(_convert_all(env, "environment"))
     merged.update(_convert_all(cli, "command line"))
     merged["data_dir"] = data_dir
-    settings = Settings(**merged)
+    sources = {key: str(path) for key in file_values} | {key: ENV_PREFIX + key.upper() for key in env}
+    sources |= {key: "command line" for key in cli}
+    settings = Settings(**merged, sources=sources, config_file=path or default_config_path(data_dir))
     _check_consistency(settings)
     return settings
 

@@ -1,34 +1,37 @@
 """Everything headless mode and the GUI share: instance lock, database, tor, chain, services, listeners.
 
 Components start in this order and stop in reverse (app.lifecycle.Lifecycle):
-lock -> [devnet] -> database -> [tor] -> chain -> services -> listeners -> [backups] -> [onion].
-The public listener and tor are guarded: a bad port, certificate or a missing tor binary is
-reported (GUI, /health) while the private listener, the engine and the window keep running.
-The runtime builds each component when its turn comes and hands the services what it owns
-(URLs, tor, the public listener's status, outbound routing, devnet) as typed `Surroundings`.
+lock -> [devnet] -> database -> tor -> chain -> services -> listeners -> exposure -> [backups].
+"tor" and "exposure" belong to the ExposureController (app/exposure_control.py): they start what the
+settings ask for (tor; the public listener and the onion's loopback listener) and stop whatever runs
+then, since the window can switch the public listener, TLS and tor live. A bad port, certificate or
+a missing tor binary is reported (GUI, /health) while the private listener, the engine and the
+window keep running. The runtime builds each component when its turn comes and hands the services
+what it owns (URLs, tor, the public listener's status, the exposure control, outbound routing,
+devnet) as typed `Surroundings`.
 """
 
 from __future__ import annotations
 
 import logging
 import socket
-import ssl
 from collections.abc import Mapping
 
 from app.chain.keys import set_network
 from app.chain.watcher import ChainSettings, ChainWatcher
 from app.checkout_server.daemon.app import daemon_listener
-from app.checkout_server.listeners import Listener, ListenerError, private_listener, public_listener
+from app.checkout_server.listeners import Listener, ListenerError, private_listener
 from app.config import Settings
 from app.core.errors import UserFacingError
 from app.db.engine import Database
 from app.devnet.threaded import ThreadedDevnet
+from app.exposure_control import ExposureController
 from app.instance_lock import InstanceLock
 from app.lifecycle import Component, Deferred, Lifecycle
 from app.net.exposure import Exposure, parse_trusted_proxies
 from app.net.guarded import Guarded
 from app.net.proxy import OutboundPolicy
-from app.net.tls import CertificateInfo, TlsOptions, server_tls
+from app.net.tls import CertificateInfo
 from app.net.tor import TorOptions, TorService, tor_health
 from app.secrets import SecretStore
 from app.services.admin.backup import BackupScheduler
@@ -56,21 +59,6 @@ class _LockComponent:
         self._lock.release()
 
 
-class _Onion:
-    """Points the onion service at the listener tor should serve (after the listeners are up)."""
-
-    def __init__(self, runtime: Runtime) -> None:
-        self._runtime = runtime
-
-    async def start(self) -> None:
-        target = self._runtime.onion_target
-        if self._runtime.tor is not None and target is not None and target.port is not None:
-            await self._runtime.tor.publish("127.0.0.1", target.port)
-
-    async def stop(self) -> None:
-        return None
-
-
 class RuntimeUrls:
     """`app.services.ports.Urls` read live from the runtime's listeners and tor."""
 
@@ -91,10 +79,9 @@ class RuntimePublicListener:
         self._runtime = runtime
 
     def status(self) -> PublicStatus:
-        r, s = self._runtime, self._runtime.settings
-        guard = r.public_guard
-        return PublicStatus(enabled=s.public_enabled, url=r.urls.get("public"), tls=s.public_tls,
-                            certificate=r.certificate, problem=guard.error if guard is not None else None)
+        state = self._runtime.exposure.current()
+        return PublicStatus(enabled=state.lan_enabled, url=self._runtime.urls.get("public"), tls=state.tls_enabled,
+                            certificate=state.certificate if state.tls_enabled else None, problem=state.problem)
 
 
 class Runtime:
@@ -105,12 +92,9 @@ class Runtime:
         self.services: Services | None = None
         self.devnet: ThreadedDevnet | None = None
         self.chain: ChainWatcher | None = None
-        self.tor: TorService | None = None
-        self.listeners: list[Listener] = []
-        self.public_guard: Guarded | None = None  # .error says why the public listener is not serving
+        self.listeners: list[Listener] = []  # private and daemon; the exposure owns public and onion-target
         self.daemon_guard: Guarded | None = None
-        self.onion_target: Listener | None = None
-        self.certificate: CertificateInfo | None = None  # the public TLS certificate
+        self.exposure = ExposureController(self)
         self._tor_socks_port = _free_port() if settings.tor_enabled and settings.tor_mode == "launch" else None
         self._devnet_port = _free_port() if settings.devnet else None  # known before the chain is built
         self.outbound = OutboundPolicy(tor_socks=self._tor_socks, tor_only=settings.tor_only)
@@ -119,9 +103,21 @@ class Runtime:
     @property
     def urls(self) -> dict[str, str]:
         urls = {listener.name: listener.url for listener in self.listeners if listener.port is not None}
-        if self.tor is not None and self.tor.onion_url:
-            urls["onion"] = self.tor.onion_url
-        return urls
+        return urls | self.exposure.urls()
+
+    @property
+    def tor(self) -> TorService | None:
+        """Tor while it is switched on (it can come and go while the app runs)."""
+        return self.exposure.tor
+
+    @property
+    def onion_target(self) -> Listener | None:
+        return self.exposure.onion_target
+
+    @property
+    def certificate(self) -> CertificateInfo | None:
+        """The public listener's TLS certificate."""
+        return self.exposure.certificate
 
     def _tor_socks(self) -> str | None:
         if self.tor is not None and self.tor.socks_address:
@@ -142,15 +138,13 @@ class Runtime:
         if s.devnet:
             lc.add("devnet", Deferred(self._build_devnet))
         lc.add("database", self.db)
-        if s.tor_enabled:
-            lc.add("tor", Deferred(self._build_tor))
+        lc.add("tor", self.exposure.tor_stage())
         lc.add("chain", Deferred(self._start_chain))
         lc.add("services", Deferred(self._build_services))
         lc.add("listeners", Deferred(self._build_listeners))
+        lc.add("exposure", self.exposure.listener_stage())
         if s.backup_dir is not None:
             lc.add("backups", Deferred(self._build_backups))
-        if s.tor_enabled:
-            lc.add("onion", _Onion(self))
         await lc.start()
 
     async def stop(self) -> None:
@@ -164,8 +158,8 @@ class Runtime:
         self.devnet = ThreadedDevnet(port=self._devnet_port or 0, datadir=self.settings.network_dir / "devnet")
         return self.devnet
 
-    def _build_tor(self) -> TorService:
-        s = self.settings
+    def build_tor(self, s: Settings) -> TorService:
+        """A TorService for ``s`` (the exposure starts it now, or when the window switches tor on)."""
         secrets = SecretStore(s.network)
         password = secrets.get("tor_control_password") if s.tor_mode == "attach" else None
         options = TorOptions(
@@ -174,8 +168,7 @@ class Runtime:
             socks_address=s.tor_socks, onion_port=s.tor_onion_port,
             extra_config={"DisableNetwork": "1"} if s.tor_disable_network else {},
         )
-        self.tor = TorService(options, secrets)
-        return self.tor
+        return TorService(options, secrets)
 
     def _ensure_chain(self) -> ChainWatcher:
         if self.chain is None:
@@ -201,7 +194,7 @@ class Runtime:
         surroundings = Surroundings(
             urls=RuntimeUrls(self), outbound=self.outbound, public=RuntimePublicListener(self),
             exposure=Exposure(parse_trusted_proxies(s.trusted_proxies), onion_url=self._onion_url),
-            tor=self.tor, devnet=self.devnet)
+            tor=self.tor, devnet=self.devnet, exposure_control=self.exposure)
         services = build_services(s, self.db, self.chain, surroundings=surroundings,
                                   connector_factory=connector_factory)
         services.health_sources.append(lambda: {"tor": tor_health(self.tor)})
@@ -214,11 +207,12 @@ class Runtime:
         return tor.onion_url if tor is not None and tor.onion_up else None
 
     def _listener_health(self) -> dict[str, object]:
-        public: dict[str, object] = {"enabled": self.settings.public_enabled}
-        if self.public_guard is not None and self.public_guard.error is not None:
-            public["error"] = {"code": self.public_guard.error.code, "message": self.public_guard.error.message}
-        if self.certificate is not None:
-            public["tls_fingerprint_sha256"] = self.certificate.fingerprint_sha256
+        state = self.exposure.current()
+        public: dict[str, object] = {"enabled": state.lan_enabled, "url": self.urls.get("public")}
+        if state.problem is not None:
+            public["error"] = {"code": state.problem.code, "message": state.problem.message}
+        if state.tls_enabled and state.certificate is not None:
+            public["tls_fingerprint_sha256"] = state.certificate.fingerprint_sha256
         report: dict[str, object] = {"public_listener": public}
         if self.daemon_guard is not None and self.daemon_guard.error is not None:
             report["daemon_listener"] = {"error": {"code": self.daemon_guard.error.code,
@@ -232,12 +226,6 @@ class Runtime:
         group = Lifecycle(stop_timeout_s=3.0)
         self.listeners = [private_listener(services, s.private_host, s.private_port)]
         group.add("private listener", self.listeners[0])
-        if s.public_enabled:
-            def build_public() -> Component:
-                return self._add(public_listener(services, s.public_host, s.public_port, ssl_context=self._tls()))
-
-            self.public_guard = Guarded("public listener", build_public, errors=(UserFacingError, ListenerError))
-            group.add("public listener", self.public_guard)
         daemon = services.daemon
         if daemon is not None:
             def build_daemon() -> Component:
@@ -245,12 +233,6 @@ class Runtime:
 
             self.daemon_guard = Guarded("daemon listener", build_daemon, errors=(UserFacingError, ListenerError))
             group.add("daemon listener", self.daemon_guard)
-        if s.tor_enabled:
-            # tor gets its own plain-HTTP loopback listener serving the shopper routes only
-            self.onion_target = public_listener(services, "127.0.0.1", 0)
-            self.onion_target.name = "onion-target"
-            self.listeners.append(self.onion_target)
-            group.add("onion target listener", self.onion_target)
         return group
 
     def _build_backups(self) -> BackupScheduler:
@@ -265,14 +247,3 @@ class Runtime:
     def _add(self, listener: Listener) -> Listener:
         self.listeners.append(listener)
         return listener
-
-    def _tls(self) -> ssl.SSLContext | None:
-        s = self.settings
-        if not s.public_tls:
-            return None
-        result = server_tls(TlsOptions(enabled=True, cert_path=s.public_tls_cert, key_path=s.public_tls_key,
-                                       self_signed_dir=s.network_dir / "tls"))
-        if result is None:
-            return None
-        context, self.certificate = result
-        return context

@@ -6,12 +6,12 @@ profile="${1:-runtime}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-runtime_apt=(python3-electrum python3-venv tor
+runtime_apt=(python3-electrum python3-venv tor python3-pil python3-yaml python3-six python3-argcomplete
   libegl1 libgl1 libfontconfig1 libfreetype6 libxkbcommon0 libglib2.0-0 libdbus-1-3 libx11-6 libxcb1
   libgssapi-krb5-2 fonts-dejavu-core libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
   libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xfixes0 libxcb-xkb1 libxcb-sync1 libxcb-shm0
   libxcb-render0 libxkbcommon-x11-0 libx11-xcb1)
-dev_apt=(xvfb xauth chromium wrk python3-pyqt5)  # PyQt5: the window must still pick PySide6 (tests/ui)
+dev_apt=(xvfb xauth chromium wrk python3-pyqt5 poppler-utils)  # PyQt5: the window must still pick PySide6 (tests/ui)
 
 want=("${runtime_apt[@]}")
 [ "$profile" = dev ] && want+=("${dev_apt[@]}")
@@ -45,7 +45,7 @@ if [ ! -f "$stamp" ]; then
   for r in "${reqs[@]}"; do args+=(-r "$r"); done
   .venv/bin/python -m pip install -q --disable-pip-version-check "${args[@]}"
   .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
-  .venv/bin/python -c "import electrum, PySide6, aiohttp, sqlalchemy; assert electrum.version.ELECTRUM_VERSION == '4.3.4', electrum.version.ELECTRUM_VERSION"
+  .venv/bin/python -c "import electrum, PySide6, aiohttp, sqlalchemy, escpos.printer; assert electrum.version.ELECTRUM_VERSION == '4.3.4', electrum.version.ELECTRUM_VERSION"
   rm -f .venv/.redwaves-"$profile"-*
   touch "$stamp"
 fi

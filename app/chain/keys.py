@@ -24,10 +24,12 @@ from electrum.bitcoin import WIF_SCRIPT_TYPES, DecodeBase58Check, is_address
 
 from app.chain import derivation
 from app.core.errors import InvalidKey, ValidationError
+from app.core.limits import MAX_KEY_TEXT_CHARS, MAX_KEY_TOKEN_CHARS, LimitExceeded
 
 NETWORKS = ("mainnet", "testnet", "signet", "regtest")
 SINGLESIG_TYPES = ("p2wpkh", "p2wpkh-p2sh", "p2pkh")
 MULTISIG_TYPES = ("p2wsh", "p2wsh-p2sh", "p2sh")
+MAX_COSIGNERS = 15
 _NETS: dict[str, derivation.NetConstants] = {
     "mainnet": constants.BitcoinMainnet,
     "testnet": constants.BitcoinTestnet,
@@ -224,6 +226,12 @@ def _seed_kind(text: str) -> str | None:
     return "bad-checksum" if wordlist_ok and len(words) in (12, 15, 18, 21, 24) else None
 
 
+def _check_size(text: str) -> None:
+    if len(text) > MAX_KEY_TEXT_CHARS:
+        raise LimitExceeded(f"Key text is longer than {MAX_KEY_TEXT_CHARS} characters.", code=LimitExceeded.TOO_LONG,
+                            field="keys")
+
+
 def _split_keys(text_or_keys: str | Sequence[str]) -> list[str]:
     if isinstance(text_or_keys, str):
         return [t for t in re.split(r"[\s,;]+", text_or_keys.strip()) if t]
@@ -249,6 +257,7 @@ def parse_wallet_keys(
     if script_type is not None and script_type not in SINGLESIG_TYPES + MULTISIG_TYPES:
         raise _fail(InvalidKey.UNSUPPORTED_SCRIPT_TYPE, f"Unsupported script type {script_type!r}.")
     text = text_or_keys if isinstance(text_or_keys, str) else " ".join(text_or_keys)
+    _check_size(text)  # before any decoding: base58 decoding is quadratic in the length
     seed_kind = _seed_kind(text.strip()) if text.strip() else None
     if seed_kind is not None:
         if not allow_seed:
@@ -259,6 +268,10 @@ def parse_wallet_keys(
     tokens = _split_keys(text_or_keys)
     if not tokens:
         raise _fail(InvalidKey.NOT_A_KEY, "No key given.")
+    if len(tokens) > MAX_COSIGNERS:
+        raise ValidationError(f"At most {MAX_COSIGNERS} cosigners are supported.", code="too_many_keys", field="keys")
+    if any(len(t) > MAX_KEY_TOKEN_CHARS for t in tokens):
+        raise _fail(InvalidKey.NOT_A_KEY, f"Not a wallet key: a key has at most {MAX_KEY_TOKEN_CHARS} characters.")
     keys = [_classify_token(t, network) for t in tokens]
     if len(keys) == 1:
         if threshold not in (None, 1):
@@ -303,8 +316,6 @@ def _singlesig_descriptor(key: _PublicKey, network: str, requested: str | None) 
 def _multisig_descriptor(keys: list[_PublicKey], network: str, requested: str | None,
                          threshold: int | None) -> WalletDescriptor:
     n = len(keys)
-    if n > 15:
-        raise ValidationError("At most 15 cosigners are supported.", code="too_many_keys", field="keys")
     if threshold is None or not 1 <= threshold <= n:
         raise ValidationError(f"Choose how many of the {n} cosigners must sign (1 to {n}).",
                               code="invalid_threshold", field="threshold")

@@ -32,6 +32,8 @@ def json_error(status: int, code: str, message: str, field: str | None = None) -
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 413: "payload_too_large", 429: "rate_limited"}
 
+_KEPT_HEADERS = ("Allow", "Retry-After")
+
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -43,7 +45,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status < 400 or exc.content_type == "application/json":
             raise
         code = _HTTP_CODES.get(exc.status, "http_error")
-        return json_error(exc.status, code, exc.reason)
+        response = json_error(exc.status, code, exc.reason)
+        for name in _KEPT_HEADERS:  # a 405 says which methods are allowed; a 429/503 when to retry
+            if name in exc.headers:
+                response.headers[name] = exc.headers[name]
+        return response
     except Exception:
         logger.exception("unhandled error on %s %s", request.method, request.path)
         return json_error(500, "internal_error", "Something went wrong on our side; it has been logged.")

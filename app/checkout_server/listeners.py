@@ -17,7 +17,11 @@ logger = logging.getLogger(__name__)
 
 
 class ListenerError(Exception):
-    """A listener could not bind (port in use, bad address); str() says which and why."""
+    """A listener could not bind (port in use, bad address); str() says which and why, ``errno`` the OS code."""
+
+    def __init__(self, message: str, errno: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno
 
 
 class Listener:
@@ -30,6 +34,14 @@ class Listener:
         self._ssl = ssl_context
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
+
+    @property
+    def host(self) -> str:
+        return self._host
+
+    @property
+    def ssl_context(self) -> ssl.SSLContext | None:
+        return self._ssl
 
     @property
     def url(self) -> str:
@@ -46,7 +58,8 @@ class Listener:
         except OSError as exc:
             await self._runner.cleanup()
             self._runner = None
-            raise ListenerError(f"{self.name} listener cannot bind {self._host}:{self._port}: {exc.strerror}") from None
+            raise ListenerError(f"{self.name} listener cannot bind {self._host}:{self._port}: {exc.strerror}",
+                                exc.errno) from None
         addresses = self._runner.addresses  # (host, port, ...) of the one site: the real port when 0 was asked
         self.port = int(addresses[0][1]) if addresses else self._port
         logger.info("%s listener on %s", self.name, self.url)
@@ -55,6 +68,8 @@ class Listener:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+            self.port = None
+            logger.info("%s listener stopped", self.name)
 
 
 def private_listener(services: Services, host: str, port: int) -> Listener:

@@ -5,7 +5,7 @@ Every route declares itself public (shopper-facing) or private (app.checkout_ser
 
 from __future__ import annotations
 
-from app.checkout_server import exposure, health
+from app.checkout_server import exposure, guards, health
 from app.checkout_server.api import routes as api
 from app.checkout_server.feature import Feature, Route
 from app.checkout_server.greenfield import routes as greenfield
@@ -13,6 +13,7 @@ from app.checkout_server.shopper import routes as shopper
 
 FEATURES = (
     Feature(setup=exposure.setup),  # first: the real client address for everything after it
+    Feature(setup=guards.setup),  # then: Host and Origin checks before any handler runs
     Feature(health.routes),
     Feature(shopper.routes, shopper.setup),
     Feature(api.routes, api.setup),

@@ -12,6 +12,7 @@ from fractions import Fraction
 
 from app.core.currencies import CURRENCIES, fiat_minor_units, is_fiat, normalize_currency
 from app.core.errors import InvalidAmount, RateUnavailable
+from app.core.limits import LimitExceeded, bounded_decimal, check_decimal
 
 __all__ = [
     "CURRENCIES", "MAX_SAT", "SAT_PER_BTC", "btc_to_sat", "fiat_minor_units", "fiat_to_sat", "format_btc",
@@ -22,27 +23,34 @@ __all__ = [
 SAT_PER_BTC = 100_000_000
 MAX_SAT = 21_000_000 * SAT_PER_BTC
 MAX_PRICE = Decimal(10) ** 15 - 1  # no fiat price needs 16 integer digits; keeps Decimal maths small
+MAX_DISPLAY_SAT = 10**18  # far above MAX_SAT: any satoshi amount shown (balances, sums) fits; bigger is an error
 _BTC_PLACES = Decimal("1E-8")
+MAX_PRICE_CHARS = 40  # "1234567890123456.12345678" and some zeros; longer text is never a price
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 
 
 def _require_int(sat: int) -> int:
     if isinstance(sat, bool) or not isinstance(sat, int):
         raise TypeError(f"satoshi amounts are int, got {type(sat).__name__}")
+    if not -MAX_DISPLAY_SAT <= sat <= MAX_DISPLAY_SAT:  # before any Decimal maths: a huge int takes seconds
+        raise InvalidAmount("Amount exceeds 21 million bitcoin", field="amount_sat")
     return sat
 
 
 def _require_decimal(value: Decimal | str, what: str) -> Decimal:
-    if isinstance(value, str):
-        try:
-            value = Decimal(value.strip())
-        except InvalidOperation:
-            raise InvalidAmount(f"{what} is not a number", field=what) from None
-    if not isinstance(value, Decimal):
-        raise TypeError(f"{what} must be Decimal or str, got {type(value).__name__}")
-    if not value.is_finite():
-        raise InvalidAmount(f"{what} must be a finite number", field=what)
-    return value
+    """A finite Decimal of bounded size (app.core.limits), checked before any arithmetic on it."""
+    try:
+        if isinstance(value, str):
+            value = bounded_decimal(value, what)
+        if not isinstance(value, Decimal):
+            raise TypeError(f"{what} must be Decimal or str, got {type(value).__name__}")
+        if not value.is_finite():
+            raise InvalidAmount(f"{what} must be a finite number", field=what)
+        return check_decimal(value, what)
+    except InvalidOperation:
+        raise InvalidAmount(f"{what} is not a number", field=what) from None
+    except LimitExceeded as exc:
+        raise InvalidAmount(f"{what} is too large: {exc}", code=exc.code, field=what) from None
 
 
 def _decimals(value: Decimal) -> int:
@@ -134,16 +142,19 @@ def _parse_number(value: str | int | Decimal) -> Decimal:
     if isinstance(value, bool) or isinstance(value, float):
         raise InvalidAmount("Price must be given as a decimal string, not a float", field="price")
     if isinstance(value, int):
+        if abs(value) > MAX_SAT:  # a huge int takes seconds to become a Decimal
+            raise InvalidAmount("Price is too large", field="price")
         return Decimal(value)
     if isinstance(value, str):
         text = value.strip()
-        if not _PLAIN_NUMBER.fullmatch(text):
-            raise InvalidAmount("Price is not a number", field="price")
+        if len(text) > MAX_PRICE_CHARS or not _PLAIN_NUMBER.fullmatch(text):
+            raise InvalidAmount("Price is not a number" if len(text) <= MAX_PRICE_CHARS else "Price is too large",
+                                field="price")
         return Decimal(text)
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise InvalidAmount("Price must be a finite number", field="price")
-        return value
+        return _require_decimal(value, "price")  # bounded before any arithmetic
     raise InvalidAmount("Price is not a number", field="price")
 
 

@@ -61,7 +61,7 @@ def _read(path: Path, code: str, what: str) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise TlsError(f"Cannot read the TLS {what} {path}: {exc.strerror}.", code=code, field=f"tls_{what}") from None
+        raise TlsError(f"Cannot read the TLS {what} {path}: {exc.strerror}.", code=code, field=f"public_tls_{what}") from None
 
 
 def _parse_certificate(pem: bytes, path: Path) -> x509.Certificate:
@@ -70,7 +70,7 @@ def _parse_certificate(pem: bytes, path: Path) -> x509.Certificate:
     try:
         return x509.load_pem_x509_certificate(pem)
     except ValueError:
-        raise TlsError(f"{path} is not a PEM certificate.", code=TlsError.CERT_INVALID, field="tls_cert") from None
+        raise TlsError(f"{path} is not a PEM certificate.", code=TlsError.CERT_INVALID, field="public_tls_cert") from None
 
 
 def _san_hosts(cert: x509.Certificate) -> tuple[str, ...]:
@@ -94,11 +94,11 @@ def certificate_info(cert_path: Path, key_path: Path, *, self_signed: bool = Fal
         key = serialization.load_pem_private_key(_read(key_path, TlsError.KEY_UNREADABLE, "key"), password=None)
     except (ValueError, TypeError):
         raise TlsError(f"{key_path} is not an unencrypted PEM private key.", code=TlsError.KEY_UNREADABLE,
-                       field="tls_key") from None
+                       field="public_tls_key") from None
     spki = serialization.PublicFormat.SubjectPublicKeyInfo
     if key.public_key().public_bytes(Encoding.DER, spki) != cert.public_key().public_bytes(Encoding.DER, spki):
         raise TlsError(f"The key {key_path} does not belong to the certificate {cert_path}.",
-                       code=TlsError.CERT_INVALID, field="tls_key")
+                       code=TlsError.CERT_INVALID, field="public_tls_key")
     not_after = cert.not_valid_after.replace(tzinfo=dt.UTC)
     if not_after < dt.datetime.now(dt.UTC):
         logger.warning("TLS certificate %s expired on %s", cert_path, not_after.date())
@@ -195,7 +195,7 @@ def build_ssl_context(cert_path: Path, key_path: Path) -> ssl.SSLContext:
         context.load_cert_chain(cert_path, key_path)
     except (ssl.SSLError, OSError) as exc:
         raise TlsError(f"The certificate {cert_path} cannot be used: {exc}.", code=TlsError.CERT_INVALID,
-                       field="tls_cert") from None
+                       field="public_tls_cert") from None
     return context
 
 
@@ -206,7 +206,7 @@ def server_tls(options: TlsOptions, *, hosts: list[str] | None = None) -> tuple[
     if options.cert_path is not None or options.key_path is not None:
         if options.cert_path is None or options.key_path is None:
             raise TlsError("Give both a certificate and its private key, or neither for a self-signed one.",
-                           code=TlsError.CERT_INVALID, field="tls_key" if options.key_path is None else "tls_cert")
+                           code=TlsError.CERT_INVALID, field="public_tls_key" if options.key_path is None else "public_tls_cert")
         info = certificate_info(options.cert_path, options.key_path)
     else:
         if options.self_signed_dir is None:

@@ -29,6 +29,7 @@ from app.secrets import SecretStore
 from app.services.admin.apikeys import ApiKeyService
 from app.services.admin.backup import BackupScheduler, BackupService
 from app.services.admin.pos import AppSettingsPinStorage, PinGuard, PosService
+from app.services.admin.printing import PRINTER_KEY, AppSettingStorage, PrinterService
 from app.services.catalog.product_images import ProductImageStore
 from app.services.catalog.products import ProductService
 from app.services.catalog.stores import StoreService
@@ -48,9 +49,11 @@ from app.services.invoicing.engine import PaymentEngine
 from app.services.invoicing.invoices import InvoiceService
 from app.services.invoicing.payment_history import PaymentHistoryService
 from app.services.invoicing.rates import RateService
+from app.services.onboarding import OnboardingService
 from app.services.ports import (
-    BackupWriter,
     ChainPort,
+    ExposureControl,
+    NoExposureControl,
     NoPublicListener,
     PublicListenerStatus,
     StaticUrls,
@@ -73,7 +76,8 @@ class Surroundings:
     outbound: OutboundPolicy = field(default_factory=OutboundPolicy)
     exposure: Exposure = field(default_factory=Exposure)
     public: PublicListenerStatus = field(default_factory=NoPublicListener)
-    backups: BackupWriter | None = None  # None: a BackupService for the settings' data directory
+    exposure_control: ExposureControl = field(default_factory=NoExposureControl)  # switches LAN/TLS/tor live
+    backups: BackupService | None = None  # None: a BackupService for the settings' data directory
     tor: TorService | None = None
     devnet: DevnetControl | None = None
 
@@ -100,13 +104,16 @@ class Services:
     notifications: NotificationService
     tray: TrayNotifier
     pos: PosService
+    printer: PrinterService  # the receipt printer: Settings → Printer, the kiosk's receipts
+    onboarding: OnboardingService
     urls: Urls
     outbound: OutboundPolicy
     exposure: Exposure
     public: PublicListenerStatus
-    backups: BackupWriter
+    exposure_control: ExposureControl
+    backups: BackupService  # writes backups while serving; restores into an empty data directory
     chain: ChainPort | None = None
-    tor: TorService | None = None  # None unless tor_enabled
+    tor: TorService | None = None  # None while tor is off (the exposure control switches it live)
     devnet: DevnetControl | None = None  # scenario controls, only with --network regtest --devnet
     daemon: DaemonService | None = None  # the Bitcart-compatible daemon JSON-RPC (settings.daemon_enabled)
     backup_scheduler: BackupScheduler | None = None  # set by the runtime when backup_dir is configured
@@ -172,6 +179,7 @@ def build_services(settings: Settings, db: Database, chain: ChainPort | None, *,
     notifications = NotificationService(writer, events, stores, invoices, email,
                                         ChannelRegistry(email, secrets, tray, connector_factory=connector_factory),
                                         policy=notification_policy)
+    pos = PosService(PinGuard(AppSettingsPinStorage(writer)), stores, invoices, email)
     services = Services(
         settings=settings, db=db, writer=writer, secrets=secrets, events=events, wallets=wallets, stores=stores,
         products=products, invoices=invoices, rates=rates, engine=engine, apikeys=ApiKeyService(writer),
@@ -180,8 +188,10 @@ def build_services(settings: Settings, db: Database, chain: ChainPort | None, *,
         product_images=ProductImageStore(settings.network_dir / "images", products),
         address_usage=AddressUsageService(writer), payment_history=PaymentHistoryService(writer),
         email=email, notifications=notifications, tray=tray, chain=chain,
-        pos=PosService(PinGuard(AppSettingsPinStorage(writer)), stores, invoices, email), urls=around.urls,
+        pos=pos, printer=PrinterService(AppSettingStorage(writer, PRINTER_KEY), pos), urls=around.urls,
+        onboarding=OnboardingService(writer, wallets, rates, stores),
         outbound=around.outbound, exposure=around.exposure, public=around.public,
+        exposure_control=around.exposure_control,
         backups=around.backups or backup_service(settings, secrets), tor=around.tor, devnet=around.devnet,
     )
     if settings.daemon_enabled:

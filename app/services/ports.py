@@ -13,6 +13,8 @@ from typing import Protocol
 
 from app.chain.keys import WalletDescriptor
 from app.chain.models import AddressView, ChainEvent, ChainState
+from app.core.errors import UserFacingError
+from app.net.exposure_state import ExposureState, LanChange, TlsChange, TorChange
 from app.net.guarded import StartError
 from app.net.tls import CertificateInfo
 from app.services.admin.backup import BackupInfo
@@ -49,11 +51,13 @@ class Urls(Protocol):
     """Where this RedWaves is reachable right now (listeners bind late; ports may be chosen by the OS)."""
 
     def current(self) -> Mapping[str, str]:
-        """{"private": "http://127.0.0.1:8470", "public": ..., "onion": ...}: only what is serving."""
+        """{"private": "http://127.0.0.1:8470", "public": ..., "shop": ..., "onion": ...}: only what is serving.
+
+        "shop" is the public_url setting (a reverse proxy, a port forward) while the public listener serves."""
         ...
 
     def invoice_url(self, invoice_id: str) -> str | None:
-        """The checkout page a shopper can open (public, else onion, else private), or None."""
+        """The checkout page a shopper can open (shop, else public, else onion, else private), or None."""
         ...
 
 
@@ -71,8 +75,8 @@ class StaticUrls:
 
 
 def checkout_url(urls: Mapping[str, str], invoice_id: str) -> str | None:
-    """The checkout page shoppers can reach best: public, else onion, else private."""
-    base = urls.get("public") or urls.get("onion") or urls.get("private")
+    """The checkout page shoppers can reach best: the shop's public URL, else public, else onion, else private."""
+    base = urls.get("shop") or urls.get("public") or urls.get("onion") or urls.get("private")
     return f"{base.rstrip('/')}/i/{invoice_id}" if base else None
 
 
@@ -102,3 +106,58 @@ class NoPublicListener:
 
     def status(self) -> PublicStatus:
         return PublicStatus(enabled=False)
+
+
+class ExposureControl(Protocol):
+    """How shoppers reach the checkout, switched live (Settings → Exposure, the wizard's Finish).
+
+    The runtime's ``app.exposure_control.ExposureController`` is the real one: each change is applied
+    without restarting (the public listener or tor is stopped/started) and saved to config.toml. A
+    failure raises UserFacingError with ``field`` = the setting's name and leaves the old state."""
+
+    def current(self) -> ExposureState: ...
+
+    def subscribe(self, callback: Callable[[ExposureState], None]) -> Callable[[], None]:
+        """``callback(state)`` on the app's loop after every change (tor status included)."""
+        ...
+
+    async def set_lan(self, enabled: bool) -> None: ...
+
+    async def set_tor(self, enabled: bool) -> None: ...
+
+    async def apply_lan(self, change: LanChange) -> ExposureState: ...
+
+    async def apply_tls(self, change: TlsChange) -> ExposureState: ...
+
+    async def apply_tor(self, change: TorChange) -> ExposureState: ...
+
+
+class NoListenerToSwitch(UserFacingError):
+    code = "no_listener"
+
+
+class NoExposureControl:
+    """For tools and tests without a runtime: nothing serves, so nothing can be switched."""
+
+    MESSAGE = "This RedWaves runs without the checkout server, so there is no listener to switch."
+
+    def current(self) -> ExposureState:
+        return ExposureState(available=False)
+
+    def subscribe(self, callback: Callable[[ExposureState], None]) -> Callable[[], None]:
+        return lambda: None
+
+    async def set_lan(self, enabled: bool) -> None:
+        raise NoListenerToSwitch(self.MESSAGE, field="public_enabled")
+
+    async def set_tor(self, enabled: bool) -> None:
+        raise NoListenerToSwitch(self.MESSAGE, field="tor_enabled")
+
+    async def apply_lan(self, change: LanChange) -> ExposureState:
+        raise NoListenerToSwitch(self.MESSAGE, field="public_enabled")
+
+    async def apply_tls(self, change: TlsChange) -> ExposureState:
+        raise NoListenerToSwitch(self.MESSAGE, field="public_tls")
+
+    async def apply_tor(self, change: TorChange) -> ExposureState:
+        raise NoListenerToSwitch(self.MESSAGE, field="tor_enabled")

@@ -31,6 +31,7 @@ from app.ui.notifications import PaymentNotifier
 from app.ui.ports import GuiRuntime, UiServices
 from app.ui.pos import open_pos
 from app.ui.products_view import ProductsView
+from app.ui.restore_dialog import RestoreDialog, relaunch_command, spawn_detached
 from app.ui.settings_view import SettingsView
 from app.ui.stores_view import StoresView
 from app.ui.tasks import TaskOwner
@@ -41,6 +42,7 @@ from app.ui.wizard import FirstRunWizard
 if TYPE_CHECKING:
     from app.chain.models import ChainState
     from app.config import Settings
+    from app.services.admin.backup import RestoredBackup
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +84,8 @@ class GuiController(QObject):
         self._attached: asyncio.Event | None = None
         self._stopped = False
         self.alongside_result: asyncio.Future[object] | None = None  # run_controller(alongside=...)
+        self.relaunch_argv: list[str] | None = None  # "Restart into it": started once this one has stopped
+        self.relaunch: Callable[[list[str]], object] = spawn_detached
         self._connect_window()
 
     # -- before the loop -----------------------------------------------------------------------
@@ -98,6 +102,7 @@ class GuiController(QObject):
         w.searchRequested.connect(self._on_window_search_requested)
         w.posRequested.connect(lambda: self.open_pos(self.pos_store))
         w.backupRequested.connect(self.back_up)
+        w.restoreRequested.connect(self.restore_backup)
         w.viewShown.connect(self._on_window_view_shown)
         self.tray.showRequested.connect(w.bring_to_front)
         self.tray.quitRequested.connect(self.request_quit)
@@ -130,6 +135,8 @@ class GuiController(QObject):
             return EXIT_OK
         finally:
             await self.shutdown()
+            if self.relaunch_argv is not None:
+                self.relaunch(self.relaunch_argv)
 
     async def _start_runtime(self) -> bool:
         """Runtime.start(), unless Quit comes first (then the start is cancelled; shutdown stops what ran)."""
@@ -219,7 +226,7 @@ class GuiController(QObject):
                          "Wallets": self.wallets_view.reload, "Products": products.reload,
                          "Settings": settings.reload}
         self.window.add_views(self.views)
-        self.notifier = PaymentNotifier(self.bridge, self.tray, self.qsettings, self)
+        self.notifier = PaymentNotifier(self.bridge, self.tray, self.qsettings, self, ctx=ctx)
         self._connect_views()
         self.bridge.chainStateChanged.connect(self._on_bridge_chain_state_changed)
         self.bridge.start()
@@ -306,6 +313,19 @@ class GuiController(QObject):
         dialog = BackupDialog(self.ctx, self.ctx.services.backups, self.window)
         dialog.open()
         return dialog
+
+    def restore_backup(self) -> RestoreDialog | None:
+        if self.ctx is None:
+            return None
+        dialog = RestoreDialog(self.ctx, self.ctx.services.backups, self.window)
+        dialog.restartRequested.connect(self.restart_into)
+        dialog.open()
+        return dialog
+
+    def restart_into(self, restored: RestoredBackup) -> None:
+        """Quit, then start RedWaves on the restored data directory (after this one released its ports)."""
+        self.relaunch_argv = relaunch_command(restored.data_dir, restored.network, devnet=self.settings.devnet)
+        self.request_quit()
 
     def show_invoice(self, invoice_id: str) -> None:
         invoices = self.invoices_view

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 
 def confirm(parent: QWidget | None, title: str, text: str, on_yes: Callable[[], None], *,
@@ -25,3 +37,49 @@ def inform(parent: QWidget | None, title: str, text: str, *, details: str = "") 
         box.setDetailedText(details)
     box.open()
     return box
+
+
+class UrlDialog(QDialog):
+    """A URL the app could not open itself: selectable, with a Copy button (non-modal, like the others)."""
+
+    def __init__(self, parent: QWidget | None, title: str, text: str, url: str) -> None:
+        super().__init__(parent)
+        self.setObjectName("urlDialog")
+        self.setWindowTitle(title)
+        message = QLabel(text, wordWrap=True)
+        message.setObjectName("urlMessage")
+        self.url = QLineEdit(url, readOnly=True)
+        self.url.setObjectName("failedUrl")
+        self.url.setCursorPosition(0)
+        self.url.selectAll()
+        copy = QPushButton("Copy")
+        copy.setObjectName("copyUrl")
+        copy.clicked.connect(self._on_copy_clicked)
+        self.copied = QLabel()
+        self.copied.setProperty("role", "muted")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        row = QHBoxLayout()
+        row.addWidget(self.url, 1)
+        row.addWidget(copy)
+        layout = QVBoxLayout(self)
+        layout.addWidget(message)
+        layout.addLayout(row)
+        layout.addWidget(self.copied)
+        layout.addWidget(buttons)
+        self.resize(520, self.sizeHint().height())
+
+    def _on_copy_clicked(self) -> None:
+        QGuiApplication.clipboard().setText(self.url.text())
+        self.copied.setText("Copied.")
+
+
+def open_url(parent: QWidget | None, url: str) -> UrlDialog | None:
+    """Open ``url`` in the desktop's browser; when none starts, say so and show the URL to copy."""
+    if QDesktopServices.openUrl(QUrl(url)):
+        return None
+    dialog = UrlDialog(parent, "Could not open the browser",
+                       "No web browser could be started on this computer. Copy the address and open it in "
+                       "a browser yourself, or on another device on this network.", url)
+    dialog.open()
+    return dialog

@@ -57,6 +57,12 @@ class FieldErrors:
             label.clear()
             label.hide()
 
+    def hide(self, field: str | None) -> None:
+        """Hide the one label beside ``field`` (the others stay), e.g. when that input changes."""
+        label = self._labels.get(field or "", self.general)
+        label.clear()
+        label.hide()
+
     def message(self, field: str | None) -> str:
         """What the label beside ``field`` (or the general label) says; empty when hidden."""
         label = self._labels.get(field or "", self.general)

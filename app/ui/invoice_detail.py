@@ -1,11 +1,14 @@
-"""The invoice detail panel: amounts, address + QR, payments with confirmations, merchant actions."""
+"""The invoice detail panel: amounts, address + QR, payments with confirmations, merchant actions.
+
+Once paid the QR gives way to the paid state (invoice_paid.py); the copy / checkout / receipt /
+devnet buttons are the ones the new-invoice dialog has (invoice_actions.py).
+"""
 
 from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -24,8 +27,10 @@ from app.core.statuses import FINAL_STATUSES, InvoiceStatus
 from app.ui import formatting
 from app.ui.context import UiContext
 from app.ui.dialogs import confirm
+from app.ui.invoice_actions import InvoiceActions
+from app.ui.invoice_paid import PaidState, is_paid
 from app.ui.invoice_table_model import status_text
-from app.ui.ports import InvoicingServices
+from app.ui.ports import InvoiceDialogServices
 from app.ui.qr import QrLabel
 from app.ui.theme import status_color
 from app.ui.widget_names import named
@@ -38,7 +43,7 @@ PAYMENT_COLUMNS = ("Transaction", "Amount", "Conf.", "State")
 class InvoiceDetailPanel(QWidget):
     invoiceUpdated = Signal(object)  # noqa: N815
 
-    def __init__(self, ctx: UiContext[InvoicingServices], parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: UiContext[InvoiceDialogServices], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
         self.invoice: Invoice | None = None
@@ -56,6 +61,9 @@ class InvoiceDetailPanel(QWidget):
         self._address = named(QLineEdit(readOnly=True), "detailAddress")
         self._address.setFrame(False)
         self._qr = QrLabel(200)
+        self._paid = PaidState()
+        self._paid.hide()
+        self.invoice_actions = InvoiceActions(ctx, self)
         self._payments = named(QTableWidget(0, len(PAYMENT_COLUMNS)), "paymentsTable")
         self._payments.setHorizontalHeaderLabels(PAYMENT_COLUMNS)
         self._payments.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -67,12 +75,9 @@ class InvoiceDetailPanel(QWidget):
         self._set_enabled(False)
 
     def _make_buttons(self) -> dict[str, QPushButton]:
-        specs = (("copy_address", "Copy address", self._on_copy_address_clicked),
-                 ("copy_link", "Copy link", self._on_copy_link_clicked),
-                 ("open_checkout", "Open checkout", self._on_open_checkout_clicked),
-                 ("mark_complete", "Mark complete", self._on_mark_complete_clicked),
+        specs = (("mark_complete", "Mark complete", self._on_mark_complete_clicked),
                  ("mark_invalid", "Mark invalid", self._on_mark_invalid_clicked))
-        buttons = {}
+        buttons = dict(self.invoice_actions.buttons)
         for key, text, slot in specs:
             button = named(QPushButton(text), key)
             button.clicked.connect(slot)
@@ -90,27 +95,33 @@ class InvoiceDetailPanel(QWidget):
         top = QHBoxLayout()
         top.addWidget(self._title, 1)
         top.addWidget(self._status)
-        row1, row2 = QHBoxLayout(), QHBoxLayout()
-        for key in ("copy_address", "copy_link", "open_checkout"):
-            row1.addWidget(self._buttons[key])
-        row2.addStretch(1)
-        for key in ("mark_complete", "mark_invalid"):
-            row2.addWidget(self._buttons[key])
+        rows = []
+        for keys in (("copy_address", "copy_uri", "copy_link"), ("open_checkout", "receipt"),
+                     ("devnet_pay", "devnet_mine"), ("mark_complete", "mark_invalid")):
+            row = QHBoxLayout()
+            for key in keys:
+                row.addWidget(self._buttons[key])
+            rows.append(row)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self._qr, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(self._paid)
         layout.addLayout(form)
         payments_caption = QLabel("Payments")
         payments_caption.setProperty("role", "h2")
         layout.addWidget(payments_caption)
         layout.addWidget(self._payments)
-        layout.addLayout(row1)
-        layout.addLayout(row2)
+        for row in rows:
+            layout.addLayout(row)
+        layout.addWidget(self.invoice_actions.copied)
+        layout.addWidget(self.invoice_actions.devnet_status)
         layout.addStretch(1)
 
     def _set_enabled(self, on: bool) -> None:
-        for button in self._buttons.values():
-            button.setEnabled(on)
+        for key in ("mark_complete", "mark_invalid"):
+            self._buttons[key].setEnabled(on)
+        if not on:
+            self.invoice_actions.set_invoice(None)
 
     # -- loading -------------------------------------------------------------------------------
 
@@ -133,6 +144,8 @@ class InvoiceDetailPanel(QWidget):
             label.setText("")
         self._address.setText("")
         self._qr.set_payload("")
+        self._qr.show()
+        self._paid.hide()
         self._payments.setRowCount(0)
         self._set_enabled(False)
 
@@ -156,13 +169,19 @@ class InvoiceDetailPanel(QWidget):
         f["email"].setText(inv.buyer_email or "—")
         self._address.setText(inv.address)
         self._address.setCursorPosition(0)
-        open_ = inv.status not in FINAL_STATUSES
-        self._qr.set_payload(inv.payment_uri() if open_ and inv.status != InvoiceStatus.EXPIRED else inv.address)
+        paid = is_paid(inv)
+        if paid:
+            self._paid.set_invoice(inv)
+        else:  # a QR to pay only while payable; an expired or final invoice shows its address
+            payable = inv.status == InvoiceStatus.PENDING
+            self._qr.set_payload(inv.payment_uri() if payable else inv.address)
+        self._qr.setVisible(not paid)
+        self._paid.setVisible(paid)
         self._fill_payments(inv)
         self._set_enabled(True)
         self._buttons["mark_complete"].setEnabled(inv.status not in FINAL_STATUSES)
         self._buttons["mark_invalid"].setEnabled(inv.status not in FINAL_STATUSES)
-        self._buttons["open_checkout"].setEnabled(self._ctx.services.urls.invoice_url(inv.id) is not None)
+        self.invoice_actions.set_invoice(inv)
         self.invoiceUpdated.emit(inv)
 
     def _fill_payments(self, inv: Invoice) -> None:
@@ -177,19 +196,6 @@ class InvoiceDetailPanel(QWidget):
         self._payments.resizeColumnsToContents()
 
     # -- actions -------------------------------------------------------------------------------
-
-    def _on_copy_address_clicked(self) -> None:
-        if self.invoice:
-            QGuiApplication.clipboard().setText(self.invoice.address)
-
-    def _on_copy_link_clicked(self) -> None:
-        if self.invoice:
-            QGuiApplication.clipboard().setText(self._ctx.services.urls.invoice_url(self.invoice.id) or self.invoice.payment_uri())
-
-    def _on_open_checkout_clicked(self) -> None:
-        url = self.invoice and self._ctx.services.urls.invoice_url(self.invoice.id)
-        if url:
-            QDesktopServices.openUrl(QUrl(url))
 
     def _on_mark_complete_clicked(self) -> None:
         self._mark(InvoiceStatus.COMPLETE, "Mark this invoice complete? Do this only if you were paid another way "

@@ -18,13 +18,17 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from app.chain.models import ChainEvent, ChainState
+    from app.core.invoice_limits import InvoicePreview, LargeInvoiceLimit
     from app.core.queries import InvoiceFilter
+    from app.core.printers import PrinterConfig
     from app.core.records import Invoice, Page, Product, Store
     from app.core.sales import SalesSummary
     from app.core.statuses import InvoiceStatus
+    from app.net.exposure_state import ExposureState, LanChange, TlsChange, TorChange
     from app.net.tor import TorStatus
     from app.services.admin.apikeys import ApiKeyService
-    from app.services.admin.pos import PosService
+    from app.services.admin.backup import BackupInfo, RestoredBackup
+    from app.services.admin.pos import PosService, Receipt
     from app.services.catalog.product_images import ProductImageStore
     from app.services.catalog.products import ProductService
     from app.services.catalog.stores import StoreService
@@ -32,7 +36,8 @@ if TYPE_CHECKING:
     from app.services.delivery.webhooks import WebhookService
     from app.services.events import OutboxEvent
     from app.services.invoicing.rates import RateService
-    from app.services.ports import BackupWriter, PublicListenerStatus, Urls
+    from app.services.onboarding import OnboardingService
+    from app.services.ports import PublicListenerStatus, Urls
     from app.services.wallets.wallets import WalletService
 
 
@@ -94,6 +99,13 @@ class InvoicesPort(Protocol):
 
     async def sales_summary(self, *, days: int = 30, store_id: str | None = None) -> SalesSummary: ...
 
+    async def preview(self, store_id: str, *, price: Decimal | str | int,
+                      currency: str | None = None) -> InvoicePreview: ...
+
+    async def large_invoice_limit(self) -> LargeInvoiceLimit: ...
+
+    async def set_large_invoice_limit(self, limit: LargeInvoiceLimit) -> LargeInvoiceLimit: ...
+
 
 class StoreLookup(Protocol):
     async def get(self, store_id: str) -> Store: ...
@@ -119,13 +131,33 @@ class TorControl(Protocol):
 class ExposureControl(Protocol):
     """How shoppers reach the checkout, switched live from the window (Settings → Exposure, the wizard).
 
-    The runtime implements it (issue 16): each call persists the choice and stops/starts the public
-    listener or the tor component without restarting the app; a failure raises UserFacingError.
+    The runtime's ``app.exposure_control.ExposureController`` implements it: each call persists the choice
+    and stops/starts the public listener or the tor component without restarting the app; a failure
+    raises UserFacingError whose ``field`` is the setting's name (public_port, public_tls_cert, tor_enabled...).
     """
+
+    def current(self) -> ExposureState: ...
+
+    def subscribe(self, callback: Callable[[ExposureState], None]) -> Callable[[], None]: ...
 
     async def set_lan(self, enabled: bool) -> None: ...
 
     async def set_tor(self, enabled: bool) -> None: ...
+
+    async def apply_lan(self, change: LanChange) -> ExposureState: ...
+
+    async def apply_tls(self, change: TlsChange) -> ExposureState: ...
+
+    async def apply_tor(self, change: TorChange) -> ExposureState: ...
+
+
+class BackupFiles(Protocol):
+    """``app.services.admin.backup.BackupService``: write a backup while serving, restore one into an empty
+    data directory (both blocking: call them through asyncio.to_thread)."""
+
+    def create(self, out_path: Path, passphrase: str) -> BackupInfo: ...
+
+    def restore(self, path: Path, passphrase: str, *, data_dir: Path) -> RestoredBackup: ...
 
 
 class InvoicingServices(Protocol):
@@ -135,6 +167,48 @@ class InvoicingServices(Protocol):
     def invoices(self) -> InvoicesPort: ...
     @property
     def urls(self) -> Urls: ...
+
+
+class DevnetPort(Protocol):
+    """``app.devnet.control.DevnetControl`` as the invoice dialog and detail use it (regtest + --devnet)."""
+
+    async def pay(self, address: str, sat: int) -> str: ...
+
+    async def mine(self, n: int = 1) -> list[str]: ...
+
+
+class ReceiptSource(Protocol):
+    """``app.services.admin.pos.PosService``: the receipt of a paid invoice."""
+
+    async def receipt(self, invoice_id: str) -> Receipt: ...
+
+
+class InvoiceDialogServices(InvoicingServices, Protocol):
+    """The owner's new-invoice dialog and invoice detail: also receipts, store names and the devnet."""
+
+    @property
+    def stores(self) -> StoreLookup: ...
+    @property
+    def pos(self) -> ReceiptSource: ...
+    @property
+    def devnet(self) -> DevnetPort | None: ...
+
+
+class PrinterControl(Protocol):
+    """``app.services.admin.printing.PrinterService``: the receipt printer (Settings → Printer, the kiosk).
+
+    ``values`` are the Settings form's fields (kind, usb_vendor, usb_product, host, port, device, columns,
+    auto_print); a bad one raises ValidationError naming it. The ``system`` kind is printed by the window
+    (app/ui/kiosk/receipt.py); the print methods drive ESC/POS printers only.
+    """
+
+    async def config(self) -> PrinterConfig: ...
+
+    async def configure(self, values: Mapping[str, object]) -> PrinterConfig: ...
+
+    async def print_test_page(self, values: Mapping[str, object] | None = None) -> PrinterConfig: ...
+
+    async def print_receipt(self, invoice_id: str) -> PrinterConfig: ...
 
 
 class KioskServices(InvoicingServices, Protocol):
@@ -149,12 +223,14 @@ class KioskServices(InvoicingServices, Protocol):
     @property
     def pos(self) -> PosService: ...
     @property
+    def printer(self) -> PrinterControl: ...
+    @property
     def events(self) -> EventSource: ...
     @property
     def chain(self) -> ChainStatus | None: ...
 
 
-class UiServices(KioskServices, Protocol):
+class UiServices(KioskServices, InvoiceDialogServices, Protocol):
     """Everything the owner's window uses (``Services`` is the real one)."""
 
     @property
@@ -172,13 +248,15 @@ class UiServices(KioskServices, Protocol):
     @property
     def rates(self) -> RateService: ...
     @property
+    def onboarding(self) -> OnboardingService: ...
+    @property
     def email(self) -> EmailService: ...
     @property
     def apikeys(self) -> ApiKeyService: ...
     @property
     def webhooks(self) -> WebhookService: ...
     @property
-    def backups(self) -> BackupWriter: ...
+    def backups(self) -> BackupFiles: ...
     @property
     def public(self) -> PublicListenerStatus: ...
     @property

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import qrcode
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 
@@ -48,24 +48,45 @@ def qr_svg(text: str, module_px: int = 8) -> str:
 
 
 class QrLabel(QLabel):
-    """Shows a QR code for ``text``; scales with the widget, always crisp (re-rendered on resize)."""
+    """Shows a QR code for ``text``; scales with the widget, always crisp (re-rendered on resize).
 
-    def __init__(self, size_px: int = 220, parent: QWidget | None = None) -> None:
+    ``size_px`` is the size it asks for; with ``grow`` it takes what the layout gives (down to
+    ``min_px``), otherwise it keeps ``size_px``. The pixmap never exceeds the label, so no resize loop.
+    """
+
+    def __init__(self, size_px: int = 220, parent: QWidget | None = None, *, grow: bool = False,
+                 min_px: int = 160) -> None:
         super().__init__(parent)
         self._text = ""
         self._size_px = size_px
-        self.setMinimumSize(size_px, size_px)
+        self._min_px = min(min_px, size_px) if grow else size_px
+        self.setMinimumSize(self._min_px, self._min_px)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        policy = QSizePolicy.Policy.Expanding if grow else QSizePolicy.Policy.Preferred
+        self.setSizePolicy(policy, policy)
 
     @property
     def text_value(self) -> str:
         return self._text
 
+    def sizeHint(self) -> QSize:  # noqa: N802  (Qt override)
+        return QSize(self._size_px, self._size_px)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802  (Qt override)
+        return QSize(self._min_px, self._min_px)
+
     def set_payload(self, text: str) -> None:
         self._text = text
         self.setToolTip(text)
-        if not text:
+        self._render()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802  (Qt override)
+        super().resizeEvent(event)
+        self._render()
+
+    def _render(self) -> None:
+        if not self._text:
             self.clear()
             return
-        self.setPixmap(QPixmap.fromImage(qr_image(text, self._size_px)))
+        side = max(self._min_px, min(self.width(), self.height()))
+        self.setPixmap(QPixmap.fromImage(qr_image(self._text, side)))

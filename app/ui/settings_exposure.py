@@ -1,8 +1,13 @@
-"""Settings → Tor and Settings → TLS: how shoppers reach the checkout, as it is right now.
+"""Settings → Shop network, TLS and Tor: how shoppers reach the checkout, switched live.
 
-Both pages only show state and name the setting that changes it (config.toml key, REDWAVES_* variable);
-switching Tor, TLS or the public listener from the window is issue 16. The Tor page follows
-``TorService.subscribe``; the TLS page re-reads ``PublicListenerStatus.status()`` when shown.
+Each page edits one part through the typed ``ExposureControl`` (app/ui/ports.py; the runtime's
+``ExposureController``): Apply runs ``apply_lan`` / ``apply_tls`` / ``apply_tor`` through ``ctx.run``,
+the button says "Applying…" meanwhile, then the page shows the new URL or the error beside its field
+(a port in use beside Port). Nothing needs a restart: the runtime stops/starts the public listener or
+tor and saves the choice to config.toml. A setting given by a REDWAVES_* variable or on the command
+line overrides that file, so its control is disabled with "set by REDWAVES_X". The pages follow
+``ExposureControl.subscribe`` (tor's bootstrap and errors arrive live). This module has the shared
+form (``ExposureForm``) and the Shop network page; settings_tls.py and settings_tor.py the others.
 """
 
 from __future__ import annotations
@@ -10,134 +15,236 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
-from app.ui.ports import TorControl
+from app.core.errors import UserFacingError
+from app.net.exposure_state import ExposureState, LanChange
+from app.ui.field_errors import FieldErrors
+from app.ui.ports import ExposureControl
 from app.ui.widget_names import named
 
 if TYPE_CHECKING:
-    from app.net.tor import TorStatus
-    from app.services.ports import PublicListenerStatus, PublicStatus
+    from collections.abc import Coroutine
+    from typing import Any
 
-TOR_STATES = {  # TorState values -> what the merchant reads
-    "disabled": "off", "launching": "starting tor…", "bootstrapping": "connecting to the Tor network",
-    "ready": "running", "error": "not working", "stopped": "stopped",
-}
-TOR_OFF_HOWTO = ("To give the checkout an .onion address that shoppers' Tor Browser can open (no port "
-                 "forwarding needed), set <code>tor_enabled = true</code> in config.toml in the data directory "
-                 "(or <code>REDWAVES_TOR_ENABLED=true</code>) and restart RedWaves. By default RedWaves starts its "
-                 "own tor (<code>tor_cmd</code>); <code>tor_mode = \"attach\"</code> uses one that already runs "
-                 "(<code>tor_control</code>, <code>tor_socks</code>).")
-TOR_ON_NOTE = ("Set by <code>tor_enabled = true</code> (config.toml or REDWAVES_TOR_ENABLED). To turn Tor off, set "
-               "it to false and restart RedWaves. <code>tor_only = true</code> also sends every outbound "
-               "connection (Electrum, rates, webhooks) through Tor.")
+    from app.ui.tasks import Runner
+
+TOR_OFF_HOWTO = ("Tor gives the checkout an .onion address that shoppers' Tor Browser can open, with no port "
+                 "forwarding and no public IP address. RedWaves starts its own tor, or uses one that already runs; "
+                 "switch it on in Settings → Tor (saved to config.toml as <code>tor_enabled</code>).")
+TOR_ON_NOTE = ("Switch Tor off or change how RedWaves reaches it in Settings → Tor: it applies at once. "
+               "<code>tor_only = true</code> in config.toml also sends every outbound connection (Electrum, "
+               "rates, webhooks) through Tor.")
 
 
-def _value(name: str) -> QLabel:
+def value_label(name: str) -> QLabel:
     label = named(QLabel("—"), name)
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
 
 
-def _note(name: str) -> QLabel:
-    label = _value(name)
+ZWSP = "\u200b"  # lets a long path or fingerprint wrap (after / and :) instead of widening the page
+
+
+def breakable(text: str, longest: int = 28) -> str:
+    """``text`` that may wrap after / and : and inside runs longer than ``longest`` characters."""
+    parts = text.replace("/", "/" + ZWSP).replace(":", ":" + ZWSP).split(ZWSP)
+    runs = [ZWSP.join(part[i:i + longest] for i in range(0, len(part), longest)) for part in parts]
+    return ZWSP.join(runs)
+
+
+def shown_text(label: QLabel) -> str:
+    """What ``label`` shows, without the wrap points ``breakable`` put in."""
+    return label.text().replace(ZWSP, "")
+
+
+def note_label(name: str, text: str = "") -> QLabel:
+    label = value_label(name)
+    label.setText(text)
     label.setProperty("role", "muted")
     label.setTextFormat(Qt.TextFormat.RichText)
     return label
 
 
-class TorPage(QWidget):
-    def __init__(self, tor: TorControl | None) -> None:
+class ExposureForm(QWidget):
+    """A page with fields that may be locked by the environment, one Apply button and a result line."""
+
+    apply_text = "Apply"
+
+    def __init__(self, exposure: ExposureControl, run: Runner, name: str) -> None:
         super().__init__()
-        self.tor = tor
-        self.state = _value("torState")
-        self.bootstrap = _value("torBootstrap")
-        self.onion = _value("torOnion")
-        self.error = _value("torError")
-        self.note = _note("torNote")
-        layout = QVBoxLayout(self)
-        if tor is None:
-            self.state.setText("Tor is off.")
-            self.state.setProperty("role", "h2")
-            layout.addWidget(self.state)
-            self.note.setText(TOR_OFF_HOWTO)
-        else:
-            form = QFormLayout()
-            for caption, widget in (("Tor", self.state), ("Bootstrap", self.bootstrap),
-                                    ("Onion address", self.onion), ("Problem", self.error)):
-                form.addRow(caption, widget)
-            layout.addLayout(form)
-            layout.addSpacing(8)
-            self.note.setText(TOR_ON_NOTE)
-            unsubscribe = tor.subscribe(self.show_status)
-            self.destroyed.connect(lambda _obj=None: unsubscribe())
-        layout.addWidget(self.note)
-        layout.addStretch(1)
-        self.reload()
+        self.exposure = exposure
+        self._run = run
+        self.errors = FieldErrors()
+        self._lockable: dict[str, tuple[QWidget, QLabel]] = {}
+        self.apply_button = named(QPushButton(self.apply_text), f"{name}Apply")
+        self.apply_button.clicked.connect(self._on_apply_button_clicked)
+        self.result = named(QLabel(), f"{name}Result")
+        self.result.setWordWrap(True)
+        self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.result.setProperty("role", "ok")
+        unsubscribe = exposure.subscribe(self.show_state)
+        self.destroyed.connect(lambda _obj=None: unsubscribe())
+
+    def field(self, key: str, widget: QWidget, note: QLabel | None = None) -> QWidget:
+        """``widget`` with a "set by ..." note beside it, its error label and an optional ``note`` under it."""
+        lock = named(QLabel(), f"{key}Lock")
+        lock.setProperty("role", "muted")
+        lock.hide()
+        self._lockable[key] = (widget, lock)
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(widget, 1)
+        row.addWidget(lock)
+        field = self.errors.row(key, box)
+        layout = field.layout()
+        if note is not None and layout is not None:
+            layout.addWidget(note)  # under the error label; a box layout gives wrapped text its height
+        return field
+
+    def locked_by(self, key: str) -> str:
+        """What the note beside ``key`` says ("set by REDWAVES_X"), empty when the control is free."""
+        lock = self._lockable[key][1]
+        return lock.text() if not lock.isHidden() else ""
+
+    def apply_row(self) -> QWidget:
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.apply_button)
+        row.addWidget(self.result, 1)
+        return box
 
     def reload(self) -> None:
-        if self.tor is not None:
-            self.show_status(self.tor.status)
+        state = self.exposure.current()
+        self.fill(state)
+        self.show_state(state)
 
-    def show_status(self, status: TorStatus) -> None:
-        self.state.setText(TOR_STATES.get(str(status.state), str(status.state)))
-        self.bootstrap.setText(f"{status.bootstrap_percent}%")
-        self.onion.setText(status.onion_url or "not published yet")
-        problem = status.error_message
-        self.error.setText(f"{problem} ({status.error_code})" if problem and status.error_code else problem or "none")
+    def show_state(self, state: ExposureState) -> None:
+        for key, (widget, lock) in self._lockable.items():
+            source = state.locked.get(key)
+            widget.setEnabled(source is None and state.available)
+            lock.setText(f"set by {source}" if source else "")
+            lock.setVisible(source is not None)
+            widget.setToolTip(f"Set by {source}, which overrides config.toml." if source else "")
+        self.apply_button.setEnabled(state.available and self.apply_button.text() == self.apply_text)
+        self.show_status(state)
+
+    # ---- what each page fills in ------------------------------------------------------------
+    def fill(self, state: ExposureState) -> None:
+        """Put the settings into the inputs (on reload and after a change was applied)."""
+
+    def show_status(self, state: ExposureState) -> None:
+        """Show how it runs now (also called for every live change)."""
+
+    def change(self) -> Coroutine[Any, Any, ExposureState]:
+        raise NotImplementedError
+
+    def done_text(self, state: ExposureState) -> str:
+        return "Applied and saved."
+
+    # ---- applying -----------------------------------------------------------------------------
+    def _on_apply_button_clicked(self) -> None:
+        self.errors.clear()
+        self.result.clear()
+        try:
+            coro = self.change()
+        except UserFacingError as exc:
+            self.errors.show(exc)
+            return
+        self.apply_button.setEnabled(False)
+        self.apply_button.setText("Applying…")
+        self._run(coro, self._on_applied, name="exposure-apply", parent=self, on_user_error=self._on_failed)
+
+    def _finish(self) -> None:
+        self.apply_button.setText(self.apply_text)
+        self.apply_button.setEnabled(True)
+
+    def _on_applied(self, state: ExposureState) -> None:
+        self._finish()
+        self.fill(state)
+        self.show_state(state)
+        self.result.setText(self.done_text(state))
+
+    def _on_failed(self, error: UserFacingError) -> None:
+        self._finish()
+        self.errors.show(error)
+        self.show_state(self.exposure.current())
 
 
-class TlsPage(QWidget):
-    def __init__(self, public: PublicListenerStatus) -> None:
-        super().__init__()
-        self.public = public
-        self.listener = _value("publicListener")
-        self.https = _value("tlsState")
-        self.certificate = _value("tlsCertificate")
-        self.fingerprint = _value("tlsFingerprint")
-        self.expires = _value("tlsExpires")
-        self.problem = _value("tlsProblem")
-        self.note = _note("tlsNote")
+class ShopNetworkPage(ExposureForm):
+    """The public (LAN) listener: on/off, address, port, and the shop's public URL."""
+
+    def __init__(self, exposure: ExposureControl, run: Runner) -> None:
+        super().__init__(exposure, run, "lan")
+        self.status = named(QLabel(), "lanStatus")
+        self.status.setProperty("role", "h2")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.problem = value_label("lanProblem")
+        self.problem.setProperty("role", "error")
+        self.enabled = named(QCheckBox("Serve the checkout to phones and computers on the shop's network"),
+                             "lanEnabled")
+        self.host = named(QLineEdit(), "publicHost")
+        self.port = named(QSpinBox(), "publicPort")
+        self.port.setRange(0, 65535)
+        self.public_url = named(QLineEdit(), "publicUrl")
         form = QFormLayout()
-        for caption, widget in (("Public listener", self.listener), ("HTTPS", self.https),
-                                ("Certificate", self.certificate), ("SHA-256 fingerprint", self.fingerprint),
-                                ("Expires", self.expires), ("Problem", self.problem)):
-            form.addRow(caption, widget)
+        form.addRow("", self.field("public_enabled", self.enabled))
+        host_note = note_label("hostNote", "0.0.0.0 = every network of this computer; 127.0.0.1 = only this "
+                                           "computer (behind a reverse proxy).")
+        url_note = note_label("publicUrlNote", "Optional: the address shoppers use when a router or reverse proxy "
+                                               "forwards to RedWaves, e.g. https://shop.example. Checkout links, "
+                                               "e-mailed receipts and Greenfield's checkoutLink use it.")
+        form.addRow("Address", self.field("public_host", self.host, host_note))
+        form.addRow("Port", self.field("public_port", self.port))
+        form.addRow("Public URL", self.field("public_url", self.public_url, url_note))
+        form.addRow("", self.apply_row())
         layout = QVBoxLayout(self)
+        layout.addWidget(self.status)
+        layout.addWidget(self.problem)
         layout.addLayout(form)
-        layout.addSpacing(8)
-        layout.addWidget(self.note)
+        layout.addWidget(self.errors.general)
         layout.addStretch(1)
         self.reload()
 
-    def reload(self) -> None:
-        self.show_status(self.public.status())
+    def fill(self, state: ExposureState) -> None:
+        self.enabled.setChecked(state.lan_enabled)
+        self.host.setText(state.public_host)
+        self.port.setValue(state.public_port)
+        self.public_url.setText(state.public_url or "")
 
-    def show_status(self, st: PublicStatus) -> None:
-        self.listener.setText((st.url or "starting…") if st.enabled else "off")
-        self.https.setText("on" if st.tls else "off")
-        cert = st.certificate
-        if cert is not None:
-            self.certificate.setText(f"{cert.cert_path}" + (" (self-signed)" if cert.self_signed else ""))
-            self.fingerprint.setText(cert.fingerprint_sha256)
-            self.expires.setText(cert.not_after.strftime("%Y-%m-%d %H:%M UTC"))
+    def show_status(self, state: ExposureState) -> None:
+        if not state.available:
+            self.status.setText("This RedWaves runs without the checkout server.")
+        elif state.shop_url is not None:
+            self.status.setText(f"Shoppers open {state.shop_url}")
+        elif state.lan_enabled:
+            self.status.setText("The shop's network listener is not serving.")
         else:
-            for label in (self.certificate, self.fingerprint, self.expires):
-                label.setText("—")
-        self.problem.setText(f"{st.problem.message} ({st.problem.code})" if st.problem else "none")
-        self.note.setText(_tls_note(st))
+            self.status.setText("Off: only this computer can open the checkout.")
+        problem = state.problem
+        self.problem.setText(problem.message if problem is not None else "")
+        self.problem.setVisible(problem is not None)
 
+    def change(self) -> Coroutine[Any, Any, ExposureState]:
+        return self.exposure.apply_lan(LanChange(self.enabled.isChecked(), self.host.text().strip(),
+                                                 self.port.value(), self.public_url.text().strip()))
 
-def _tls_note(st: PublicStatus) -> str:
-    if not st.enabled:
-        return ("The public (LAN) listener serves the checkout pages to shoppers' phones. It is off: set "
-                "<code>public_enabled = true</code> in config.toml (or REDWAVES_PUBLIC_ENABLED=true) and restart "
-                "RedWaves; <code>public_tls = true</code> adds HTTPS.")
-    if not st.tls:
-        return ("HTTPS is off: set <code>public_tls = true</code> in config.toml (or REDWAVES_PUBLIC_TLS=true) and "
-                "restart RedWaves. <code>public_tls_cert</code> and <code>public_tls_key</code> name your own "
-                "certificate; without them RedWaves makes a self-signed one.")
-    return ("Set by <code>public_tls = true</code>. A self-signed certificate makes browsers warn once: compare the "
-            "fingerprint above with what the browser shows. <code>public_tls_cert</code> / "
-            "<code>public_tls_key</code> use your own certificate instead. Restart RedWaves after a change.")
+    def done_text(self, state: ExposureState) -> str:
+        if state.shop_url is None:
+            return "Switched off and saved."
+        also = f" (on this network: {', '.join(state.lan_urls)})" if state.public_url and state.lan_urls else ""
+        return f"Serving at {state.shop_url}{also}. Saved."

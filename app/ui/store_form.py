@@ -1,12 +1,42 @@
-"""Store settings widgets shared by the first-run wizard and the Stores view."""
+"""Store settings widgets shared by the first-run wizard and the Stores view, and the Stores view's form.
+
+``StoreForm.check`` validates before anything is written: the manual rate is read with
+``parse_amount`` (12,50 or 12.50) and the other fields go through the services' own rules
+(``StoreService.check``: accent colour #rgb/#rrggbb, logo URL http(s) or a data:image URL), so the
+window refuses exactly what the API refuses, with the message beside the field.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from decimal import Decimal
+from typing import Any
 
-from PySide6.QtWidgets import QComboBox, QSpinBox, QWidget
+from PySide6.QtCore import QLocale, Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QColorDialog,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
-from app.core.currencies import CURRENCIES
+from app.core.currencies import CURRENCIES, is_fiat
+from app.core.errors import UserFacingError, ValidationError
+from app.core.records import Store, Wallet
+from app.ui.field_errors import FieldErrors
+from app.ui.formatting import parse_amount
 from app.ui.widget_names import named
 
 SPEED_POLICIES = (
@@ -16,6 +46,9 @@ SPEED_POLICIES = (
     (3, "3 confirmations"),
     (6, "6 confirmations (~1 h) — large amounts"),
 )
+FIELD_ALIASES = {"default_currency": "currency", "rate_source": "rate", "rate_spread_pct": "spread",
+                 "underpaid_tolerance_pct": "tolerance", "expiry_s": "expiry", "monitoring_s": "monitoring",
+                 "speed_policy": "speed", "checkout": "accent_color"}
 
 
 def currency_combo(current: str = "USD", parent: QWidget | None = None) -> QComboBox:
@@ -28,6 +61,8 @@ def currency_combo(current: str = "USD", parent: QWidget | None = None) -> QComb
 
 def speed_combo(current: int = 1, parent: QWidget | None = None) -> QComboBox:
     combo = named(QComboBox(parent), "speedPolicy")
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(16)
     for value, text in SPEED_POLICIES:
         combo.addItem(text, value)
     index = combo.findData(current)
@@ -48,3 +83,176 @@ def minutes_spin(seconds: int, *, minimum: int, maximum: int, name: str, suffix:
 
 def decimal_text(value: Decimal) -> str:
     return f"{value.normalize():f}"
+
+
+def read_rate(text: str, currency: str) -> Decimal | None:
+    """The manual rate typed for ``currency`` (None: empty, or a bitcoin unit); ValidationError (``rate``)."""
+    if not is_fiat(currency) or not text.strip():
+        return None
+    try:
+        value = parse_amount(text, decimal_point=QLocale().decimalPoint())
+    except ValueError:
+        value = Decimal(0)
+    if value <= 0:
+        raise ValidationError(f"Enter how many {currency} one bitcoin is worth, like 65000 or 65000,50.",
+                              code="invalid_rate", field="rate")
+    return value
+
+
+def field_of(error: UserFacingError) -> str | None:
+    """The form field a service error is about (the services name some fields differently)."""
+    return FIELD_ALIASES.get(error.field or "", error.field)
+
+
+def _pct_spin(name: str) -> QDoubleSpinBox:
+    spin = named(QDoubleSpinBox(), name)
+    spin.setRange(0, 100)
+    spin.setDecimals(2)
+    spin.setSuffix(" %")
+    return spin
+
+
+class StoreForm(QWidget):
+    """Every setting of one store, with errors beside their fields (``<field>Error`` labels)."""
+
+    errorShown = Signal(object)  # noqa: N815  # the error label now showing (the view scrolls to it)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.errors = FieldErrors()
+        self._look: dict[str, Any] = {}  # the store's checkout options, kept for the keys not edited here
+        self.name = named(QLineEdit(), "storeName")
+        self.currency = currency_combo()
+        self.rate = named(QLineEdit(), "manualRate")
+        self.rate.setToolTip("How many units of the store's currency one bitcoin is worth.")
+        self.rate_source = named(QComboBox(), "rateSource")
+        self.spread = _pct_spin("spread")
+        self.speed = speed_combo()
+        self.expiry = minutes_spin(900, minimum=1, maximum=7 * 24 * 60, name="expiry")
+        self.monitoring = named(QSpinBox(suffix=" h"), "monitoring")
+        self.monitoring.setRange(0, 30 * 24)
+        self.tolerance = _pct_spin("tolerance")
+        self.wallets = named(QListWidget(), "storeWallets")
+        self.wallets.setMaximumHeight(90)
+        self.look_title = named(QLineEdit(), "checkoutTitle")
+        self.look_color = named(QLineEdit(), "checkoutColor")
+        self.look_color.setToolTip("#rgb or #rrggbb, e.g. #c62f3a; empty for the default colour.")
+        self.swatch = named(QLabel(), "colorSwatch")
+        self.swatch.setFixedSize(24, 24)
+        self.pick_color = named(QPushButton("Pick…"), "pickColor")
+        self.look_logo = named(QLineEdit(), "checkoutLogo")
+        self.look_logo.setToolTip("https://… or data:image/png;base64,…; empty for no logo.")
+        self.look_dark = named(QCheckBox("Dark checkout page"), "checkoutDark")
+        self.pick_color.clicked.connect(self._on_pick_color_clicked)
+        self.look_color.textChanged.connect(self._on_look_color_text_changed)
+        for field, line in (("name", self.name), ("rate", self.rate), ("accent_color", self.look_color),
+                            ("logo_url", self.look_logo)):
+            line.textEdited.connect(lambda _t, f=field: self.errors.hide(f))
+        self._layout()
+
+    def _layout(self) -> None:
+        basics, pay, look = QGroupBox("Store"), QGroupBox("Payments"), QGroupBox("Checkout look")
+        f1 = QFormLayout(basics)
+        f1.addRow("Name", self.errors.row("name", self.name))
+        f1.addRow("Currency", self.errors.row("currency", self.currency))
+        f1.addRow("Wallets", self.errors.row("wallet_ids", self.wallets))
+        f2 = QFormLayout(pay)
+        f2.addRow("Rate source", self.rate_source)
+        f2.addRow("Manual rate", self.errors.row("rate", self.rate))
+        f2.addRow("Rate spread", self.errors.row("spread", self.spread))
+        f2.addRow("Payment speed", self.speed)
+        f2.addRow("Invoice expires after", self.errors.row("expiry", self.expiry))
+        f2.addRow("Watch for late payments", self.errors.row("monitoring", self.monitoring))
+        f2.addRow("Accept underpayment up to", self.errors.row("tolerance", self.tolerance))
+        f3 = QFormLayout(look)
+        f3.addRow("Title", self.look_title)
+        color_row = QHBoxLayout()
+        color_row.setContentsMargins(0, 0, 0, 0)
+        color_row.addWidget(self.look_color, 1)
+        color_row.addWidget(self.swatch)
+        color_row.addWidget(self.pick_color)
+        color_box = QWidget()
+        color_box.setLayout(color_row)
+        f3.addRow("Accent colour", self.errors.row("accent_color", color_box))
+        f3.addRow("Logo URL", self.errors.row("logo_url", self.look_logo))
+        f3.addRow("", self.look_dark)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.errors.general)
+        for box in (basics, pay, look):
+            layout.addWidget(box)
+        layout.addStretch(1)
+
+    def load(self, store: Store, wallets: list[Wallet], sources: list[str], rate: Decimal | None) -> None:
+        self.errors.clear()
+        self.name.setText(store.name)
+        self.currency.setCurrentText(store.default_currency)
+        self.rate.setText(decimal_text(rate) if rate else "")
+        self.rate_source.clear()
+        self.rate_source.addItems(sources)
+        self.rate_source.setCurrentText(store.rate_source)
+        self.spread.setValue(float(store.rate_spread_pct))
+        index = self.speed.findData(store.speed_policy)
+        self.speed.setCurrentIndex(max(index, 0))
+        self.expiry.setValue(store.expiry_s // 60)
+        self.monitoring.setValue(store.monitoring_s // 3600)
+        self.tolerance.setValue(float(store.underpaid_tolerance_pct))
+        self.wallets.clear()
+        for w in wallets:
+            item = QListWidgetItem(f"{w.name} ({w.fingerprint})")
+            item.setData(Qt.ItemDataRole.UserRole, w.id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if w.id in store.wallet_ids else Qt.CheckState.Unchecked)
+            self.wallets.addItem(item)
+        look = store.checkout
+        self._look = dict(look)
+        self.look_title.setText(str(look.get("title", "")))
+        self.look_color.setText(str(look.get("accent_color", "")))
+        self.look_logo.setText(str(look.get("logo_url", "")))
+        self.look_dark.setChecked(bool(look.get("dark", False)))
+
+    def changes(self) -> dict[str, Any]:
+        wallet_ids = [self.wallets.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.wallets.count())
+                      if self.wallets.item(i).checkState() == Qt.CheckState.Checked]
+        look = {**self._look, "title": self.look_title.text().strip(),
+                "accent_color": self.look_color.text().strip(), "logo_url": self.look_logo.text().strip(),
+                "dark": self.look_dark.isChecked()}
+        return {
+            "name": self.name.text(), "default_currency": self.currency.currentText(),
+            "rate_source": self.rate_source.currentText() or "manual",
+            "rate_spread_pct": f"{self.spread.value():.2f}", "speed_policy": self.speed.currentData(),
+            "expiry_s": self.expiry.value() * 60, "monitoring_s": self.monitoring.value() * 3600,
+            "underpaid_tolerance_pct": f"{self.tolerance.value():.2f}", "wallet_ids": wallet_ids,
+            "checkout": look,
+        }
+
+    def check(self, rules: Callable[[Mapping[str, Any]], None]) -> tuple[dict[str, Any], Decimal | None] | None:
+        """(changes, manual rate) when every field is valid by ``rules`` (StoreService.check), else None
+        with the first error shown beside its field."""
+        self.errors.clear()
+        changes = self.changes()
+        try:
+            rate = read_rate(self.rate.text(), changes["default_currency"])
+            rules(changes)
+        except UserFacingError as exc:
+            self.show_error(exc)
+            return None
+        return changes, rate
+
+    def show_error(self, error: UserFacingError) -> None:
+        field = field_of(error)
+        self.errors.set(field, error.message)  # a field not in the form: the form's general label
+        label = self.findChild(QLabel, f"{field}Error") if self.errors.message(field) else None
+        self.errorShown.emit(label if label is not None else self.errors.general)
+
+    def _on_pick_color_clicked(self) -> None:
+        current = QColor(self.look_color.text().strip())
+        dialog = QColorDialog(current if current.isValid() else QColor("#c62f3a"), self)
+        dialog.setObjectName("colorDialog")
+        dialog.colorSelected.connect(lambda color: self.look_color.setText(color.name()))
+        dialog.open()
+        self.color_dialog = dialog
+
+    def _on_look_color_text_changed(self, text: str) -> None:
+        color = QColor(text.strip())
+        shown = color.name() if text.strip() and color.isValid() and text.strip().startswith("#") else "transparent"
+        self.swatch.setStyleSheet(f"background: {shown}; border: 1px solid palette(mid); border-radius: 4px;")

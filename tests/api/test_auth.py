@@ -13,6 +13,7 @@ from app.checkout_server.api.operations import AUTHENTICATED
 from app.checkout_server.api.ratelimit import ApiLimits, RateLimiter
 from app.checkout_server.api.routes import all_operations
 from app.checkout_server.app import create_app
+from app.checkout_server.logins import FailedLogins
 from app.core.errors import Conflict
 from app.db.models import ApiKeyRow
 from app.services.admin.apikeys import IMPLIED, Scope
@@ -130,14 +131,15 @@ async def test_keys_are_hashed_revocable_and_bootstrap_once(client, services, ad
 
 async def test_failed_auth_is_rate_limited_per_client(aiohttp_client, services):
     app = create_app(services, public=False)
-    app[API_LIMITS] = ApiLimits(failed_auth=RateLimiter(3, 1))
+    app[API_LIMITS] = ApiLimits(failed_auth=FailedLogins(3, 1, penalty_s=0))
     client = await aiohttp_client(app)
     good = (await services.apikeys.bootstrap()).key.reveal()
     for _ in range(3):
         assert (await client.get("/api/v1/stores", headers=auth("rw_000000000000_nope"))).status == 401
-    resp = await client.get("/api/v1/stores", headers=auth(good))
+    resp = await client.get("/api/v1/stores", headers=auth("rw_000000000000_nope"))
     assert resp.status == 429 and (await resp.json())["error"]["code"] == "rate_limited"
     assert int(resp.headers["Retry-After"]) >= 1
+    assert (await client.get("/api/v1/stores", headers=auth(good))).status == 200  # others' failures: never
 
 
 async def test_anonymous_invoice_creation_needs_opt_in_and_is_rate_limited(aiohttp_client, services):

@@ -24,6 +24,7 @@ from app.core.errors import StoreNotFound
 from app.core.records import Invoice, Product, Store
 from app.core.statuses import InvoiceStatus
 from app.services.admin.pos import MemoryPinStorage, PinGuard, PosService
+from app.services.admin.printing import MemorySettingStorage, PrinterService
 from app.services.ports import StaticUrls
 from app.ui.context import UiContext
 from app.ui.kiosk.window import KioskWindow
@@ -119,6 +120,12 @@ class KioskInvoices(FakeInvoices):
         self.items[invoice_id] = inv
         return inv
 
+    def complete(self, invoice_id: str) -> Invoice:
+        """The store's speed policy is met (enough confirmations): ``complete``, as the engine sets it."""
+        inv = replace(self.items[invoice_id], status=InvoiceStatus.COMPLETE, completed_at=datetime.now(UTC))
+        self.items[invoice_id] = inv
+        return inv
+
 
 def chain_state(*, connected: bool = True, synced: bool = True) -> ChainState:
     return ChainState(connected=connected, server="devnet" if connected else None, tip_height=101, synced=synced,
@@ -160,6 +167,9 @@ class KioskServices:
         # PosService is typed with the concrete services (app/services/admin/pos.py); these fakes have
         # the two methods it calls (stores.get, invoices.get).
         self.pos = PosService(guard, self.stores, self.invoices, None)
+        # the real printer service on in-memory settings: the system printer (a PDF here) until a test picks one
+        self.printer_settings = MemorySettingStorage()
+        self.printer = PrinterService(self.printer_settings, self.pos)
 
 
 @dataclass
@@ -216,7 +226,7 @@ def _kiosk_context(tmp_path: Path, services: KioskServices) -> UiContext[KioskSe
 def open_test_kiosk(ctx: UiContext[KioskServicesPort], store_id: str | None, size: tuple[int, int],
                     **options: Any) -> KioskWindow:
     from app.ui.kiosk import open_kiosk
-    from app.ui.kiosk.window import KioskOptions
+    from app.ui.kiosk.options import KioskOptions
 
     opts = KioskOptions(**{"use_system_printer": False, "sound": False, **options})
     window = open_kiosk(ctx, store_id, fullscreen=False, options=opts)

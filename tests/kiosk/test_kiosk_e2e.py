@@ -1,6 +1,8 @@
 """End to end on the real app (SQLite, Electrum in-process, embedded devnet), offscreen:
-set PIN -> keypad + product -> cart -> Charge -> QR -> devnet pays a part -> "remaining" -> devnet pays
-the rest -> Paid -> receipt printed (PDF) and emailed (aiosmtpd) -> back to the start; a second sale is
+no PIN yet: the kiosk does not open -> the owner sets the PIN in Settings → Point of sale -> keypad +
+product -> cart -> Charge -> QR -> devnet pays a part -> "remaining" -> devnet pays the rest -> "Payment
+seen — waiting for confirmations" (the store needs 2) -> blocks -> "Paid — thank you!" (complete in the
+database) -> receipt printed (PDF) and emailed (aiosmtpd) -> back to the start; a second sale is
 cancelled (invalid in the database); leaving needs the PIN. Screenshots: tests/artifacts/kiosk/e2e-*."""
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from sqlalchemy import select
 
 from app.core.statuses import InvoiceStatus
 from app.db.models import AppSettingRow
+from app.ui.settings_pos import PosSettingsPage
 from tests.integration.helpers import make_store, wait_synced
 from tests.kiosk.conftest import SIZES, open_test_kiosk, run, settle, shot, wait_until
 
@@ -69,7 +72,7 @@ async def _flow(runtime, ctx, smtp, tmp_path) -> dict:
     inbox, port = smtp
     out: dict = {}
     await wait_synced(runtime, 30)
-    store = await make_store(services, speed_policy=1)
+    store = await make_store(services, speed_policy=2)
     await wait_until(lambda: runtime.chain.state().synced and not runtime.chain.state().pending_requests,
                      timeout_s=30, what="the new wallet synced")  # as the merchant's first day does
     await services.email.configure(store.id, {"host": "127.0.0.1", "port": port, "mode": "plain",
@@ -77,15 +80,27 @@ async def _flow(runtime, ctx, smtp, tmp_path) -> dict:
     await services.products.create(store.id, name="Espresso", price="2.50", category="Coffee")
     await services.products.create(store.id, name="Croissant", price="2.20", category="Bakery")
 
+    closed = open_test_kiosk(ctx, store.id, SIZES["small"])
+    await wait_until(lambda: closed.current is closed.no_pin, what="no PIN: the kiosk does not open")
+    out["pin_after_open"] = await services.pos.pin.is_set()
+    closed.no_pin.back.click()
+    await wait_until(lambda: not closed.isVisible(), what="no-PIN kiosk closed")
+
+    page = PosSettingsPage(services.pos.pin, ctx.qsettings, ctx.run)  # the owner, in Settings
+    page.reload()
+    await wait_until(lambda: page.pin_set is False, what="settings: no PIN yet")
+    page.new_pin.setText("4321")
+    page.repeat.setText("4321")
+    page.save_button.click()
+    await wait_until(lambda: page.pin_set, what="settings: PIN set")
+    page.deleteLater()
+
     window = open_test_kiosk(ctx, store.id, SIZES["small"], pdf_dir=tmp_path / "receipts")
-    await wait_until(lambda: window.current is window.pin, what="set-PIN screen")
-    window.pin.enter("4321")
-    window.pin.enter("4321")
     await wait_until(lambda: window.current is getattr(window, "sale", None), what="sale screen")
     async with services.writer.read() as session:
         out["pin_row"] = (await session.scalar(select(AppSettingRow).where(AppSettingRow.key == "pos_pin"))).value
 
-    next(t for t in window.sale.products.tiles if t.text().startswith("Espresso")).click()
+    next(t for t in window.sale.products.tiles if t.product.name == "Espresso").click()
     window.sale.keypad_tab.click()
     window.sale.keypad.type_text("1000")
     window.sale.keypad.add_key.click()
@@ -109,7 +124,15 @@ async def _flow(runtime, ctx, smtp, tmp_path) -> dict:
     await devnet.pay(invoice.address, invoice.amount_due_sat - first)
     await _seen(runtime, out, lambda: window.current is window.paid, "paid screen")
     await settle()
-    shot(window, "e2e-04-paid")
+    shot(window, "e2e-04-payment-seen")
+    out["seen"] = (window.paid.headline.text(), window.paid.print_button.isVisibleTo(window.paid),
+                   (await services.invoices.get(invoice.id)).status)
+    await devnet.mine(2)
+    await _seen(runtime, out, lambda: window.paid.complete, "paid after the confirmations")
+    await settle()
+    shot(window, "e2e-05-paid")
+    out["paid_headline"] = window.paid.headline.text()
+    out["complete_in_db"] = (await services.invoices.get(invoice.id)).status
     out["email_offered"] = window.paid.email_button.isVisibleTo(window.paid)
 
     window.paid.print_button.click()
@@ -119,7 +142,7 @@ async def _flow(runtime, ctx, smtp, tmp_path) -> dict:
     assert window.current is window.email
     window.email.keyboard.type_text("buyer@example.com")
     await settle()
-    shot(window, "e2e-05-email")
+    shot(window, "e2e-06-email")
     window.email.keyboard.submitted.emit()
     await wait_until(lambda: inbox.messages, timeout_s=10, what="receipt email")
     await wait_until(lambda: window.current is window.paid, what="back on the paid screen")
@@ -152,6 +175,7 @@ def test_kiosk_sale_on_devnet(runtime_env, qloop, smtp, tmp_path):
     runtime, ctx = runtime_env
     out = run(qloop, _flow(runtime, ctx, smtp, tmp_path), 150)
     print("kiosk e2e chain workarounds:", {k: out.get(k) for k in ("blocks_needed", "sweep_needed")})
+    assert out["pin_after_open"] is False  # opening the kiosk never sets a PIN
     pin = out["pin_row"]
     assert "4321" not in str(pin) and len(pin["hash"]) == 64 and pin["failures"] == 0
     inv = out["invoice"]
@@ -159,6 +183,10 @@ def test_kiosk_sale_on_devnet(runtime_env, qloop, smtp, tmp_path):
     assert [(i["name"], i["qty"], i["price"]) for i in inv.items] == [("Espresso", 1, "2.50"), ("Amount", 1, "10.00")]
     assert out["qr"].startswith(f"bitcoin:{inv.address}?amount=")
     assert "remaining" in out["partial"] and out["partial_qr"] != out["qr"]
+    headline, print_offered, status = out["seen"]
+    assert headline.startswith("Payment seen — waiting for") and "confirmation" in headline, headline
+    assert not print_offered and status in (InvoiceStatus.PAID, InvoiceStatus.CONFIRMED)
+    assert out["paid_headline"] == "Paid — thank you!" and out["complete_in_db"] == InvoiceStatus.COMPLETE
     assert out["email_offered"]
     assert out["pdf"].read_bytes().startswith(b"%PDF")
     mail = out["mail"]

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QAction, QKeyEvent
@@ -9,6 +15,7 @@ from PySide6.QtWidgets import QMainWindow
 
 from app.core.statuses import InvoiceStatus
 from tests.kiosk.conftest import SIZES, chain_state, open_test_kiosk, run, settle, wait_until
+from tests.kiosk.geometry import fits, ui_shot
 
 pytestmark = pytest.mark.gui
 
@@ -20,21 +27,25 @@ async def _ready(env, pin: str = "2468", size=SIZES["small"]):
     return window
 
 
-def test_first_use_asks_for_a_new_pin_twice(kiosk_env, qloop):
+def test_without_a_pin_the_kiosk_does_not_open_and_points_to_settings(kiosk_env, qloop, qtbot):
+    admin = QMainWindow()
+    qtbot.addWidget(admin)
+    admin.show()
+    kiosk_env.ctx.parent = admin
+
     async def flow():
         window = open_test_kiosk(kiosk_env.ctx, "sto_k", SIZES["small"])
-        await wait_until(lambda: window.current is window.pin, what="set-PIN screen")
-        window.pin.enter("1111")
-        window.pin.enter("2222")
-        assert "different" in window.pin.message.text() and window.current is window.pin
-        window.pin.enter("12")
-        assert "4 to 8" in window.pin.message.text()
-        window.pin.enter("1357")
-        window.pin.enter("1357")
-        await wait_until(lambda: window.current is getattr(window, "sale", None), what="sale after PIN set")
-        return (await kiosk_env.pos.pin.verify("1357")).ok
+        await wait_until(lambda: window.current is window.no_pin, what="no-PIN screen")
+        await settle()
+        shot = ui_shot(window, "kiosk-no-pin")
+        seen = window.no_pin.text.text(), hasattr(window, "sale"), admin.isVisible(), fits(window, SIZES["small"])
+        window.no_pin.back.click()  # nothing to protect: straight back to the admin window
+        await wait_until(lambda: not window.isVisible() and admin.isVisible(), what="back to the admin window")
+        return seen, await kiosk_env.pos.pin.is_set(), shot
 
-    assert run(qloop, flow())
+    (text, built, admin_shown, problems), pin_set, shot = run(qloop, flow())
+    assert "Settings → Point of sale" in text and not built and not admin_shown and problems == []
+    assert not pin_set and shot.exists()  # the kiosk never sets a PIN itself
 
 
 def test_exit_needs_the_pin_and_wrong_pins_lock_out(kiosk_env, qloop):
@@ -143,3 +154,64 @@ def test_unknown_store_says_so(kiosk_env, qloop):
         return window.loading.text()
 
     assert "Store not found" in run(qloop, flow())
+
+
+def test_admin_window_comes_back_inside_the_screen(kiosk_env, qloop, qtbot):
+    """A big admin window, moved partly off the screen (a saved geometry from a bigger monitor), comes
+    back after the kiosk wholly inside the screen's available geometry. The session's offscreen screen
+    is 800x800; ``test_admin_window_back_inside_an_800x480_screen`` reruns this on an 800x480 one."""
+    admin = QMainWindow()
+    qtbot.addWidget(admin)
+    admin.resize(1180, 760)
+    admin.move(300, 200)
+    admin.show()
+    kiosk_env.ctx.parent = admin
+    expected = os.environ.get("KIOSK_TEST_SCREEN")
+
+    async def flow():
+        window = await _ready(kiosk_env)
+        window.exit_button.click()
+        window.pin.enter("2468")
+        await wait_until(lambda: admin.isVisible() and not window.isVisible(), what="admin back")
+        await settle()
+        screen = admin.screen()
+        return screen.availableGeometry(), admin.frameGeometry()
+
+    area, frame = run(qloop, flow())
+    if expected:
+        assert f"{area.width()}x{area.height()}" == expected
+    assert area.contains(frame), (area, frame)
+
+
+def test_admin_window_back_inside_an_800x480_screen(tmp_path):
+    """The test above in a child pytest whose offscreen screen is 800x480 (a shop's touch display)."""
+    if os.environ.get("KIOSK_TEST_SCREEN"):
+        pytest.skip("already the child run")
+    config = tmp_path / "screen.json"
+    config.write_text(json.dumps({"screens": [{"name": "shop", "x": 0, "y": 0, "width": 800, "height": 480,
+                                               "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
+    env = {**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={config}", "KIOSK_TEST_SCREEN": "800x480"}
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run(  # noqa: S603 - our own interpreter and test file
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error",
+         f"{Path(__file__).relative_to(root)}::test_admin_window_comes_back_inside_the_screen"],
+        cwd=root, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0 and "1 passed" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_pin_dots_only_for_typed_digits(kiosk_env, qloop):
+    async def flow():
+        window = await _ready(kiosk_env)
+        window.exit_button.click()
+        shown = [window.pin.dots.text()]
+        for key in "135":
+            window.pin.press(key)
+            shown.append(window.pin.dots.text())
+        window.pin.press("⌫")
+        shown.append(window.pin.dots.text())
+        window.pin.cancel_button.click()
+        window.exit_button.click()  # asked again: empty again
+        shown.append(window.pin.dots.text())
+        return shown
+
+    assert run(qloop, flow()) == ["", "●", "●●", "●●●", "●●", ""]

@@ -94,6 +94,19 @@ async def test_change_pin_needs_the_current_one():
     assert (await pins.verify("5678")).ok
 
 
+async def test_reset_pin_replaces_it_and_clears_a_lockout():
+    pins, storage, _ = guard()
+    await pins.set_pin("1234")
+    for _ in range(FREE_ATTEMPTS):
+        await pins.verify("0000")
+    assert (await pins.state()).locked_for_s == 30
+    with pytest.raises(ValidationError):
+        await pins.reset_pin("12")
+    await pins.reset_pin("8642")  # the owner, from the unlocked admin window: no current PIN needed
+    assert storage.record["failures"] == 0 and storage.record["locked_until"] is None
+    assert (await pins.verify("8642")).ok and not (await pins.verify("1234")).ok
+
+
 def test_receipt_lists_items_adjustments_and_payment():
     inv = replace(make_invoice(1, status=InvoiceStatus.PAID, paid_sat=20000), price=Decimal("25.35"),
                   items=({"name": "Espresso", "qty": 2, "price": "2.50"}, {"name": "Tea", "quantity": 1,

@@ -15,17 +15,31 @@ from typing import Any
 
 from PySide6.QtCore import QSettings
 
-from app.core.errors import InvalidAmount, InvalidTransition, InvoiceNotFound
-from app.core.records import Invoice, Page
+from app.core.errors import InvalidAmount, InvalidTransition, InvoiceNotFound, StoreNotFound, UserFacingError
+from app.core.invoice_limits import DEFAULT_LIMIT, InvoicePreview, LargeInvoiceLimit, check_limit
+from app.core.money import format_btc, is_fiat, normalize_currency, parse_price, price_to_sat, sat_to_fiat
+from app.core.records import Invoice, Page, Store
 from app.core.sales import SOLD, SalesSummary, summarize
 from app.core.statuses import ExceptionStatus, InvoiceStatus
+from app.net.exposure_state import ExposureState, LanChange, TlsChange, TorChange
+from app.net.tor import TorState, TorStatus
+from app.services.admin.pos import MemoryPinStorage, PinGuard, PosService
 from app.services.events import OutboxEvent
 from app.services.ports import StaticUrls
 from app.ui.context import UiContext
-from app.ui.ports import EventSource, InvoicesPort, InvoicingServices, UiSettings
+from app.ui.ports import (
+    DevnetPort,
+    EventSource,
+    ExposureControl,
+    InvoiceDialogServices,
+    InvoicesPort,
+    InvoicingServices,
+    UiSettings,
+)
 from app.ui.queries import InvoiceQuery
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+FAKE_RATE = Decimal("50000")  # fiat per BTC for every fiat currency in the fakes
 
 
 def make_invoice(n: int, *, status: InvoiceStatus = InvoiceStatus.PENDING, store_id: str = "sto_a",
@@ -52,6 +66,7 @@ class FakeInvoices:
             self.items[inv.id] = inv
         self.list_calls: list[tuple[int, int]] = []
         self.get_calls: list[str] = []
+        self.limit = DEFAULT_LIMIT
 
     def _sorted(self, q: InvoiceQuery) -> list[Invoice]:
         found = [i for i in self.items.values() if q.matches(i)]
@@ -94,6 +109,28 @@ class FakeInvoices:
         sold = [i for i in self.items.values() if i.status in SOLD and store_id in (None, i.store_id)]
         return SalesSummary(summarize(sold, days, datetime.now().astimezone().date()).days)
 
+    async def preview(self, store_id: str, *, price: Decimal | str | int,
+                      currency: str | None = None) -> InvoicePreview:
+        """The real money rules at FAKE_RATE, and the limit kept in memory."""
+        code = normalize_currency(currency or "USD")
+        amount = parse_price(price, code)
+        sat = price_to_sat(amount, code, FAKE_RATE if is_fiat(code) else None)
+        limit, above = self.limit, None
+        if sat > limit.btc_sat:
+            above = f"{format_btc(limit.btc_sat)} BTC"
+        elif limit.fiat is not None:
+            value = amount if code == limit.fiat_currency else sat_to_fiat(sat, FAKE_RATE, limit.fiat_currency)
+            above = f"{limit.fiat:,} {limit.fiat_currency}" if value > limit.fiat else None
+        return InvoicePreview(price=amount, currency=code, amount_due_sat=sat,
+                              rate=FAKE_RATE if is_fiat(code) else None, above_limit=above)
+
+    async def large_invoice_limit(self) -> LargeInvoiceLimit:
+        return self.limit
+
+    async def set_large_invoice_limit(self, limit: LargeInvoiceLimit) -> LargeInvoiceLimit:
+        self.limit = check_limit(limit)
+        return self.limit
+
     def set_status(self, invoice_id: str, status: InvoiceStatus, paid_sat: int = 20000) -> Invoice:
         inv = replace(self.items[invoice_id], status=status, amount_paid_sat=paid_sat, paid_at=datetime.now(UTC))
         self.items[invoice_id] = inv
@@ -113,13 +150,102 @@ class FakeEvents:
             callback(event)
 
 
-class FakeServices:
-    """``InvoicingServices`` (the invoice dialogs) plus the events the bridge follows."""
+def make_store(store_id: str = "sto_a", name: str = "Corner Shop", currency: str = "EUR") -> Store:
+    return Store(store_id, name, currency, 1, 900, 86400, Decimal(0), "manual", Decimal(0), ("wal_1",))
 
-    def __init__(self, invoices: FakeInvoices | None = None) -> None:
+
+class FakeStoreLookup:
+    def __init__(self, *stores: Store) -> None:
+        self.items = {s.id: s for s in stores or (make_store(),)}
+
+    async def get(self, store_id: str) -> Store:
+        try:
+            return self.items[store_id]
+        except KeyError:
+            raise StoreNotFound("Store not found.") from None
+
+
+class FakeDevnet:
+    """Records "Pay with devnet" / "Mine a block"; ``on_pay`` lets a test move the fake invoice on."""
+
+    def __init__(self) -> None:
+        self.paid: list[tuple[str, int]] = []
+        self.mined = 0
+        self.on_pay: Callable[[str, int], None] | None = None
+
+    async def pay(self, address: str, sat: int) -> str:
+        self.paid.append((address, sat))
+        if self.on_pay is not None:
+            self.on_pay(address, sat)
+        return f"{len(self.paid):064x}"
+
+    async def mine(self, n: int = 1) -> list[str]:
+        self.mined += n
+        return [f"{self.mined:064x}"]
+
+
+class FakeExposureControl:
+    """``ExposureControl`` in memory: applies changes to an ``ExposureState``; ``fail_next`` makes the next
+    apply raise (e.g. ``PortInUse(..., field="public_port")``) and leaves the state as it was."""
+
+    def __init__(self, state: ExposureState | None = None) -> None:
+        self.state = state or ExposureState(config_file=Path("/data/config.toml"))
+        self.calls: list[object] = []
+        self.fail_next: UserFacingError | None = None
+        self.subscribers: list[Callable[[ExposureState], None]] = []
+
+    def current(self) -> ExposureState:
+        return self.state
+
+    def subscribe(self, callback: Callable[[ExposureState], None]) -> Callable[[], None]:
+        self.subscribers.append(callback)
+        return lambda: self.subscribers.remove(callback)
+
+    def publish(self, state: ExposureState) -> None:
+        self.state = state
+        for callback in list(self.subscribers):
+            callback(state)
+
+    def _apply(self, change: object, **values: Any) -> ExposureState:
+        self.calls.append(change)
+        if self.fail_next is not None:
+            error, self.fail_next = self.fail_next, None
+            raise error
+        self.publish(replace(self.state, **values))
+        return self.state
+
+    async def set_lan(self, enabled: bool) -> None:
+        s = self.state
+        await self.apply_lan(LanChange(enabled, s.public_host, s.public_port, s.public_url or ""))
+
+    async def set_tor(self, enabled: bool) -> None:
+        await self.apply_tor(TorChange(enabled, self.state.tor_mode, self.state.tor_control))
+
+    async def apply_lan(self, change: LanChange) -> ExposureState:
+        url = f"http://{change.host}:{change.port}" if change.enabled else None
+        return self._apply(change, lan_enabled=change.enabled, public_host=change.host, public_port=change.port,
+                           public_url=change.public_url or None, serving_url=url, lan_urls=(url,) if url else ())
+
+    async def apply_tls(self, change: TlsChange) -> ExposureState:
+        return self._apply(change, tls_enabled=change.enabled, tls_cert=change.cert_path, tls_key=change.key_path)
+
+    async def apply_tor(self, change: TorChange) -> ExposureState:
+        status = TorStatus(TorState.BOOTSTRAPPING) if change.enabled else None
+        return self._apply(change, tor_enabled=change.enabled, tor_mode=change.mode, tor_control=change.control,
+                           tor=status)
+
+
+class FakeServices:
+    """``InvoiceDialogServices`` (the invoice dialogs) plus the events the bridge follows.
+    ``pos`` is the real PosService over the fakes (receipts); ``devnet`` is None unless a test sets one."""
+
+    def __init__(self, invoices: FakeInvoices | None = None, *, devnet: FakeDevnet | None = None) -> None:
         self.invoices = invoices or FakeInvoices()
         self.events = FakeEvents()
         self.urls = StaticUrls({"private": "http://127.0.0.1:8470"})
+        self.stores = FakeStoreLookup()
+        self.pos = PosService(PinGuard(MemoryPinStorage()), self.stores, self.invoices, None)
+        self.devnet: FakeDevnet | None = devnet
 
 
 class FakeSettings:
@@ -149,9 +275,17 @@ def fake_context(tmp_path: Path, services: FakeServices | None = None) -> UiCont
                                                                          QSettings.Format.IniFormat))
 
 
-def _conforms(invoices: FakeInvoices, events: FakeEvents, services: FakeServices, settings: FakeSettings) -> None:
+def _conforms(invoices: FakeInvoices, events: FakeEvents, services: FakeServices, settings: FakeSettings,
+              devnet: FakeDevnet) -> None:
     """Never called: mypy proves the fakes satisfy the Protocols the real services satisfy."""
     _i: InvoicesPort = invoices
     _e: EventSource = events
     _s: InvoicingServices = services
+    _d: InvoiceDialogServices = services
+    _n: DevnetPort = devnet
     _t: UiSettings = settings
+
+
+def _conforms_exposure(exposure: FakeExposureControl) -> None:
+    """Never called: the exposure fake satisfies the window's ExposureControl, like the runtime's controller."""
+    _x: ExposureControl = exposure

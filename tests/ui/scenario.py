@@ -37,11 +37,11 @@ async def run_first_day(controller: Any, artifacts: Path | None = None) -> dict[
     form = wizard.wallet_page.form
     form.keys.setPlainText(TEST_VPUB[:-3] + "abc")
     form.validate_now()
-    result["bad_key_message"] = form.feedback.text()
+    result["bad_key_message"] = form.errors.message("keys")
     await settle()
     _shot(wizard, artifacts, "02-wizard-wallet-bad-key")
     form.keys.setPlainText(TEST_VPUB)
-    assert form.validate_now(), form.feedback.text()
+    assert form.validate_now(), form.errors.message("keys")
     result["preview"] = form.addresses
     await settle()
     _shot(wizard, artifacts, "03-wizard-wallet")
@@ -54,6 +54,9 @@ async def run_first_day(controller: Any, artifacts: Path | None = None) -> dict[
     wizard.next()
     await settle()
     _shot(wizard, artifacts, "05-wizard-tor")
+    wizard.next()
+    await settle()
+    _shot(wizard, artifacts, "05b-wizard-summary")
     wizard.accept()
     await wait_until(lambda: wizard.store is not None and not wizard.isVisible(), what="wizard saved")
     result["store_id"] = wizard.store.id

@@ -39,7 +39,10 @@ def from_pydantic(exc: pydantic.ValidationError, *, prefix: str = "") -> UserFac
         return ValidationError(f"Unknown field '{name}'.", code="unknown_field", field=name)
     if kind == "missing":
         return ValidationError(f"Field '{name}' is required.", code="missing_field", field=name)
-    return ValidationError(f"'{name}': {error['msg']}." if name else f"{error['msg']}.", code="invalid_value",
+    message = error["msg"]
+    if kind == "string_pattern_mismatch":  # pydantic's message quotes the whole regular expression
+        message = "not in the expected format (see this field's pattern in the OpenAPI document)"
+    return ValidationError(f"'{name}': {message}." if name else f"{message}.", code="invalid_value",
                            field=name)
 
 

@@ -18,7 +18,9 @@ from aiohttp import web
 from app.checkout_server.api.errors import BadRequest, Forbidden, PayloadTooLarge, from_pydantic
 from app.checkout_server.api.keys import API_LIMITS
 from app.checkout_server.errors import json_error
+from app.checkout_server.logins import Refusal, check_api_key
 from app.checkout_server.keys import SERVICES
+from app.core import limits
 from app.core.errors import ValidationError
 from app.core.records import Store
 from app.services.admin.apikeys import ApiKey, Scope
@@ -137,15 +139,12 @@ async def authorize(request: web.Request, op: Operation) -> ApiKey | None | web.
         return _too_many(wait, "Too many invoices from this address; try again later.") if wait else None
     if not header:
         return _unauthorized("missing_api_key", "Send an API key: 'Authorization: Bearer <key>'.")
-    wait = limits.failed_auth.retry_after(_client(request))
-    if wait:
-        return _too_many(wait, "Too many failed authentication attempts; try again later.")
     scheme, _, token = header.partition(" ")
-    key = None
-    if scheme.lower() == "bearer" and token.strip():
-        key = await request.app[SERVICES].apikeys.authenticate(token.strip())
+    bearer = token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    key = await check_api_key(request, bearer, limits.failed_auth)  # a valid key always passes
+    if isinstance(key, Refusal):
+        return _too_many(key.retry_after_s, "Too many failed authentication attempts; try again later.")
     if key is None:
-        limits.failed_auth.consume(_client(request))
         return _unauthorized("invalid_api_key", "The API key is not valid (unknown, malformed or revoked).")
     if op.scope != AUTHENTICATED and not key.has_scope(Scope(op.scope)):
         return json_error(403, "insufficient_scope", f"This API key lacks the '{op.scope}' scope.")
@@ -186,6 +185,10 @@ async def _body(op: Operation, request: web.Request) -> pydantic.BaseModel | byt
     raw = await _raw_body(request, request.app[API_LIMITS].max_json_bytes)
     if not raw.strip():
         raise BadRequest("Send a JSON object as the request body.", code="invalid_json")
+    try:
+        limits.loads(raw)  # the bounds first (numbers, nesting: app/core/limits.py); < 1 ms for 64 KB
+    except ValueError:
+        raise BadRequest("The request body is not valid JSON.", code="invalid_json") from None
     try:
         return op.body.model_validate_json(raw)
     except pydantic.ValidationError as exc:

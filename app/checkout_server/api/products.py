@@ -1,4 +1,4 @@
-"""Products: CRUD and an image per product (PNG/JPEG/WebP sniffed, <= 2 MiB)."""
+"""Products: CRUD and an image per product (PNG/JPEG/WebP/GIF sniffed, <= 2 MiB)."""
 
 from __future__ import annotations
 
@@ -89,7 +89,7 @@ def operations() -> list[Operation]:
                   Scope.PRODUCTS_READ, extra_content=image_types),
         Operation("PUT", one + "/image", put_product_image, "Upload the product image (raw bytes)", tag,
                   Scope.PRODUCTS_WRITE, ProductOut, raw_body=MAX_IMAGE_BYTES,
-                  description="The body is the image file itself (PNG, JPEG or WebP, at most 2 MiB). The type "
+                  description="The body is the image file itself (PNG, JPEG, WebP or GIF, at most 2 MiB). The type "
                               "is recognised from the file's first bytes; the Content-Type header is ignored."),
         Operation("DELETE", one + "/image", delete_product_image, "Remove the product image", tag,
                   Scope.PRODUCTS_WRITE, ProductOut),

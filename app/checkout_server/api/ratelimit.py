@@ -1,4 +1,5 @@
-"""Token buckets per client address, in memory (failed logins, anonymous invoice creation)."""
+"""Token buckets per client address, in memory (anonymous invoice creation; failed logins build on
+them in app/checkout_server/logins.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.checkout_server.logins import FailedLogins
 
 
 class RateLimiter:
@@ -43,6 +48,12 @@ class RateLimiter:
 class ApiLimits:
     """Per-application limits; tests replace `app[API_LIMITS]` before the app starts."""
 
-    failed_auth: RateLimiter = field(default_factory=lambda: RateLimiter(10, 10))
+    failed_auth: FailedLogins = field(default_factory=lambda: _failed_logins())
     anonymous_invoices: RateLimiter = field(default_factory=lambda: RateLimiter(10, 30))
     max_json_bytes: int = 64 * 1024
+
+
+def _failed_logins() -> FailedLogins:
+    from app.checkout_server.logins import FailedLogins
+
+    return FailedLogins()

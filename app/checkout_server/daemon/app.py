@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import binascii
-import json
 import logging
+import math
 import weakref
 from base64 import b64decode
 from collections.abc import Awaitable, Callable
@@ -19,10 +19,13 @@ from collections.abc import Awaitable, Callable
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from app.checkout_server.daemon import spec
-from app.checkout_server.daemon.jsonrpc import RpcError, error, ok, parse_request, translate
+from app.checkout_server.daemon.jsonrpc import RpcError, RpcRequest, check_not_batch, error, ok, parse_request, translate
 from app.checkout_server.daemon.methods import DaemonMethods
 from app.checkout_server.listeners import Listener
+from app.checkout_server.logins import FailedLogins
+from app.core import limits
 from app.core.errors import UserFacingError
+from app.core.limits import LimitExceeded
 from app.services.compat.bitcart.events import Subscription
 from app.services.compat.bitcart.service import DaemonService
 from app.services.compat.bitcart.wallets import DaemonWallet, wallet_key
@@ -32,7 +35,10 @@ logger = logging.getLogger(__name__)
 DAEMON: web.AppKey[DaemonService] = web.AppKey("daemon", DaemonService)
 METHODS: web.AppKey[DaemonMethods] = web.AppKey("daemon_methods", DaemonMethods)
 SOCKETS: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey("daemon_sockets", weakref.WeakSet)
+LOGINS: web.AppKey[FailedLogins] = web.AppKey("daemon_logins", FailedLogins)  # tests replace it before start
 MAX_BODY_BYTES = 1024 * 1024
+PARSE_ON_LOOP_BYTES = 64 * 1024  # bigger bodies are parsed in a worker thread
+MAX_WS_MESSAGE_BYTES = 16 * 1024  # a client only ever sends {"xpub": ...}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -48,17 +54,42 @@ def _basic_auth(header: str | None) -> tuple[str, str] | None:
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    credentials = _basic_auth(request.headers.get("Authorization"))
-    allowed = credentials is not None and request.app[DAEMON].credentials.matches(*credentials)
-    if not allowed or "Origin" in request.headers:
+    if "Origin" in request.headers:
         return error(None, spec.UNAUTHORIZED, "Unauthorized")
-    return await handler(request)
+    credentials = _basic_auth(request.headers.get("Authorization"))
+    if credentials is not None and request.app[DAEMON].credentials.matches(*credentials):
+        return await handler(request)  # valid credentials pass whatever others failed
+    refusal = await request.app[LOGINS].failed(request.remote or "unknown", credentials[0][:64] if credentials else None)
+    if refusal is None:
+        return error(None, spec.UNAUTHORIZED, "Unauthorized")
+    wait_s = max(1, math.ceil(refusal.retry_after_s))
+    response = error(None, spec.UNAUTHORIZED, f"Unauthorized: too many failed logins, try again in {wait_s} s")
+    response.headers["Retry-After"] = str(wait_s)
+    return response
+
+
+async def _read_body(request: web.Request) -> bytes:
+    """The body, refused past MAX_BODY_BYTES (by Content-Length before reading anything)."""
+    too_large = RpcError(spec.LIMIT_EXCEEDED, f"Request body larger than {MAX_BODY_BYTES} bytes")
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise too_large
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:  # chunked bodies: aiohttp stops reading at client_max_size
+        raise too_large from None
+
+
+async def _parse(body: bytes) -> RpcRequest:
+    check_not_batch(body)
+    if len(body) > PARSE_ON_LOOP_BYTES:  # a big body (raw transactions) is parsed off the loop
+        return await asyncio.to_thread(parse_request, body)
+    return parse_request(body)
 
 
 async def handle_rpc(request: web.Request) -> web.Response:
     req_id = None
     try:
-        rpc = parse_request(await request.read())
+        rpc = await _parse(await _read_body(request))
         req_id = rpc.id
         result = await _execute(request.app, rpc.method, rpc.args, rpc.kwargs)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a JSON-RPC error (translate logs the unexpected)
@@ -76,6 +107,8 @@ async def _execute(app: web.Application, method: str, args: list[object], kwargs
     if xpub is not None:
         try:
             wallet = await daemon.wallets.load(xpub)
+        except LimitExceeded as exc:
+            raise RpcError(spec.LIMIT_EXCEEDED, str(exc)) from None
         except UserFacingError as exc:
             raise RpcError(spec.LOADING_WALLET, str(exc)) from None
     if wallet is None and methods.requires_wallet(method):
@@ -88,7 +121,7 @@ async def handle_spec(request: web.Request) -> web.Response:
 
 
 async def handle_ws(request: web.Request) -> web.WebSocketResponse:
-    ws = web.WebSocketResponse(heartbeat=30.0)
+    ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=MAX_WS_MESSAGE_BYTES)
     await ws.prepare(request)
     daemon = request.app[DAEMON]
     request.app[SOCKETS].add(ws)
@@ -109,7 +142,7 @@ async def handle_ws(request: web.Request) -> web.WebSocketResponse:
 async def _register(daemon: DaemonService, subscription: Subscription, text: str) -> None:
     """``{"xpub": ...}`` scopes the socket to that wallet and loads it, so its events flow at once."""
     try:
-        data = json.loads(text)
+        data = limits.loads(text)
         if not isinstance(data, dict) or not data.get("xpub"):
             return
         key, _options = wallet_key(data["xpub"])
@@ -141,6 +174,7 @@ def create_daemon_app(daemon: DaemonService) -> web.Application:
     app[DAEMON] = daemon
     app[METHODS] = DaemonMethods(daemon)
     app[SOCKETS] = weakref.WeakSet()
+    app[LOGINS] = FailedLogins()
     app.router.add_post("/", handle_rpc)
     app.router.add_get("/spec", handle_spec)
     app.router.add_get("/ws", handle_ws)

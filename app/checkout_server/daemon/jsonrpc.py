@@ -16,7 +16,9 @@ from aiohttp import web
 
 from app.chain.errors import BroadcastFailed, CannotPay, NotConnected
 from app.checkout_server.daemon import spec
+from app.core import limits
 from app.core.errors import InvalidKey, UserFacingError, ValidationError
+from app.core.limits import LimitExceeded
 from app.services.compat.bitcart.chain import AddressNotWatched, InvalidTxHash, TransactionNotFound
 from app.services.compat.bitcart.requests import LightningUnsupported, NotSupported, RequestNotFound
 from app.services.compat.bitcart.wallets import WalletNotLoaded
@@ -70,11 +72,21 @@ def split_params(params: object) -> tuple[list[object], dict[str, object]]:
     raise RpcError(spec.INVALID_PARAMS, "params must be a list or an object")
 
 
+def check_not_batch(body: bytes) -> None:
+    """Batches are refused before any parsing (Bitcart clients send one request per call)."""
+    if body.lstrip()[:1] == b"[":
+        raise RpcError(spec.LIMIT_EXCEEDED, "Batch requests are not supported: send one JSON-RPC object per call")
+
+
 def parse_request(body: bytes) -> RpcRequest:
-    """Money-safe parse: JSON numbers with a fraction become Decimal, never float."""
+    """Money-safe, bounded parse (app/core/limits.py): numbers with a fraction become Decimal, never float;
+    numbers, nesting and batches past the bounds are refused with LIMIT_EXCEEDED."""
+    check_not_batch(body)
     try:
-        data = json.loads(body, parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError):
+        data = limits.loads(body)
+    except LimitExceeded as exc:
+        raise RpcError(spec.LIMIT_EXCEEDED, str(exc)) from None
+    except ValueError:  # also UnicodeDecodeError
         raise RpcError(spec.PARSE_ERROR, "Parse error") from None
     if not isinstance(data, dict):
         raise RpcError(spec.UNAUTHORIZED, "Invalid Request: expected one JSON-RPC object (no batches)")
@@ -97,6 +109,7 @@ _CODES: tuple[tuple[type[BaseException], int], ...] = (
     (CannotPay, spec.NOT_SUPPORTED),
     (NotSupported, spec.NOT_SUPPORTED),
     (AddressNotWatched, spec.NOT_SUPPORTED),
+    (LimitExceeded, spec.LIMIT_EXCEEDED),
     (ValidationError, spec.INVALID_PARAMS),
     (BroadcastFailed, spec.INTERNAL_ERROR),
     (NotConnected, spec.INTERNAL_ERROR),

@@ -17,6 +17,7 @@ from app.services.compat.bitcart.service import DaemonService
 from app.services.compat.bitcart.wallets import DaemonWallet, WalletNotLoaded
 
 Handler = Callable[..., Awaitable[object]]  # JSON-RPC arguments as the client sent them
+MAX_TX_VBYTES = 1_000_000  # a block's worth: no fee question is bigger
 
 
 def _wallet(wallet: DaemonWallet | None) -> DaemonWallet:
@@ -63,6 +64,8 @@ class DaemonMethods:
     async def help(self, func: str | None = None, *, wallet: DaemonWallet | None) -> object:
         if func is None:
             return sorted(self.table)
+        if not isinstance(func, str):
+            raise RpcError(spec.INVALID_PARAMS, "func must be a method name (a string)")
         handler = self.table.get(func)
         if handler is None:
             raise RpcError(spec.PROCEDURE_NOT_FOUND, "Procedure not found")
@@ -73,7 +76,7 @@ class DaemonMethods:
         return self._d.chain.info(len(self._d.wallets.loaded()))
 
     async def validatekey(self, key: object, *, wallet: DaemonWallet | None) -> bool:
-        return self._d.chain.validate_key(key)
+        return await self._d.chain.validate_key(key)
 
     async def close_wallet(self, key: str | None = None, *, wallet: DaemonWallet | None) -> bool:
         name = wallet.key if wallet is not None else key
@@ -125,8 +128,8 @@ class DaemonMethods:
         if isinstance(tx, bool) or not isinstance(tx, int | str):
             raise RpcError(spec.INVALID_PARAMS, "tx must be a size in vbytes or a raw transaction")
         size = transaction_vsize(tx) if isinstance(tx, str) else tx
-        if size <= 0:
-            raise RpcError(spec.INVALID_PARAMS, "size must be positive")
+        if not 0 < size <= MAX_TX_VBYTES:
+            raise RpcError(spec.INVALID_PARAMS, f"size must be 1 to {MAX_TX_VBYTES} vbytes")
         return await self._d.chain.default_fee(size)
 
     async def recommended_fee(self, target: object, *, wallet: DaemonWallet | None) -> int | None:

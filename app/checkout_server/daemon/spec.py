@@ -1,8 +1,9 @@
 """The daemon's error spec (GET /spec) and the codes its errors carry.
 
 Codes and exception names follow Bitcart's ``daemons/spec/btc.json`` (-32601, -32000..-32012) plus the
-JSON-RPC parse error, Bitcart's "Unauthorized" (-32600, the SDK's built-in fallback) and two codes of
-ours: -32013 for what this daemon does not do, -32014 for invalid parameters. Clients build typed
+JSON-RPC parse error, Bitcart's "Unauthorized" (-32600, the SDK's built-in fallback) and three codes of
+ours: -32013 for what this daemon does not do, -32014 for invalid parameters, -32015 for a request
+past one of the daemon's bounds (docs/daemon.md, "Limits"). Clients build typed
 exceptions from ``exceptions`` (``bitcart.errors.<exc_name>``).
 """
 
@@ -29,6 +30,7 @@ LIGHTNING_UNSUPPORTED = -32011
 INVOICE_NOT_FOUND = -32012
 NOT_SUPPORTED = -32013
 INVALID_PARAMS = -32014
+LIMIT_EXCEEDED = -32015  # body over 1 MiB, JSON nested too deep, a number or key too large, a batch
 
 _EXCEPTIONS: dict[int, tuple[str, str]] = {
     PARSE_ERROR: ("ParseError", "Invalid JSON was received"),
@@ -49,6 +51,8 @@ _EXCEPTIONS: dict[int, tuple[str, str]] = {
     INVOICE_NOT_FOUND: ("InvoiceNotFoundError", "Invoice not found"),
     NOT_SUPPORTED: ("NotSupportedError", "Not supported by the RedWaves daemon (watch-only wallets, no Lightning)"),
     INVALID_PARAMS: ("InvalidParamsError", "Invalid parameters"),
+    LIMIT_EXCEEDED: ("LimitExceededError", "The request is larger than this daemon accepts (body size, JSON "
+                                           "nesting, number size, key length or a batch)"),
 }
 
 # The messages this daemon puts in errors, by code (Bitcart's electrum_map is message -> code).

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from app.checkout_server.api.keys import API_LIMITS
 from app.checkout_server.keys import SERVICES
+from app.checkout_server.logins import Refusal, check_api_key
 from app.core.errors import UserFacingError, ValidationError
 from app.services.admin.apikeys import ApiKey, Scope
 
@@ -68,10 +69,6 @@ class Forbidden(UserFacingError):
     http_status = 403
 
 
-def _client(request: web.Request) -> str:
-    return request.remote or "unknown"
-
-
 def _token(header: str) -> str | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() not in ("token", "bearer"):
@@ -84,15 +81,12 @@ async def authenticate(request: web.Request, permission: str | None) -> ApiKey |
     header = request.headers.get("Authorization", "")
     if not header:
         return problem(401, "unauthenticated", "Send an API key: 'Authorization: token <key>'.")
-    wait = limits.failed_auth.retry_after(_client(request))
-    if wait:
+    key = await check_api_key(request, _token(header), limits.failed_auth)  # a valid key always passes
+    if isinstance(key, Refusal):
         response = problem(429, "rate-limited", "Too many failed authentication attempts; try again later.")
-        response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        response.headers["Retry-After"] = str(max(1, math.ceil(key.retry_after_s)))
         return response
-    token = _token(header)
-    key = await request.app[SERVICES].apikeys.authenticate(token) if token else None
     if key is None:
-        limits.failed_auth.consume(_client(request))
         return problem(401, "unauthenticated", "The API key is not valid (unknown, malformed or revoked).")
     if permission is not None and not key.has_scope(PERMISSIONS[permission]):
         return problem(403, "missing-permission",

@@ -41,11 +41,28 @@ def keep_query(request: web.Request, **extra: str) -> str:
     return f"?{urlencode(params)}" if params else ""
 
 
+def route_path(request: web.Request) -> str:
+    """This page's path rebuilt from its route (never the raw request path), or "" for a query-only link.
+
+    A raw path like ``//evil.example/x`` or ``/%5Cevil.example/x`` would turn a link into one to
+    another site; a path built from the route's template, or no path at all (``?lang=de`` stays on
+    the current page), is always a same-origin relative link.
+    """
+    match = request.match_info
+    if match.http_exception is not None:
+        return ""
+    try:
+        path = str(match.route.url_for(**match))
+    except (KeyError, ValueError, RuntimeError):  # a route without a buildable URL (none today)
+        return ""
+    return path if path.startswith("/") and not path.startswith(("//", "/\\")) else ""
+
+
 def base_context(request: web.Request) -> dict[str, object]:
     tr = translator(request)
     services = request.app[SERVICES]
     assets = request.app[ASSETS]
-    path = request.path
+    path = route_path(request)
     other = {"view": "modal"} if request.query.get("view") == "modal" else {}  # never echo other params
     languages = [(code, LANGUAGE_NAMES[code], f"{path}?{urlencode({**other, 'lang': code})}") for code in LOCALES]
     network = services.settings.network

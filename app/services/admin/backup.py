@@ -65,15 +65,16 @@ def encrypt(plain: bytes, passphrase: str) -> bytes:
 
 def decrypt(blob: bytes, passphrase: str) -> bytes:
     if not blob.startswith(MAGIC):
-        raise BackupError("This file is not a RedWaves backup.", code="not_a_backup")
+        raise BackupError("This file is not a RedWaves backup.", code="not_a_backup", field="file")
     body = blob[len(MAGIC):]
     if len(body) < 16 + 12 + 16:
-        raise BackupError("The backup file is truncated.", code="backup_corrupted")
+        raise BackupError("The backup file is truncated.", code="backup_corrupted", field="file")
     salt, nonce, sealed = body[:16], body[16:28], body[28:]
     try:
         return AESGCM(_key(passphrase, salt)).decrypt(nonce, sealed, MAGIC)
     except InvalidTag:
-        raise BackupError("The passphrase is wrong or the backup is corrupted.", code="backup_corrupted") from None
+        raise BackupError("The passphrase is wrong or the backup is corrupted.", code="backup_corrupted",
+                          field="passphrase") from None
 
 
 def snapshot_db(db_path: Path) -> bytes:
@@ -104,6 +105,17 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     info.size = len(data)
     info.mode = 0o600
     tar.addfile(info, io.BytesIO(data))
+
+
+@dataclass(frozen=True)
+class RestoredBackup:
+    """What a restore wrote: the backup's network and date, and the data directory now holding it."""
+
+    network: str
+    created_at: str  # ISO 8601, as the manifest says
+    invoices: int
+    data_dir: Path  # the base data directory: start RedWaves with --data-dir <data_dir> --network <network>
+    network_dir: Path
 
 
 class BackupService:
@@ -150,26 +162,33 @@ class BackupService:
         logger.info("backup written to %s (%d invoices, %d bytes)", out_path, invoices, len(blob))
         return BackupInfo(out_path, self._network, created_at, invoices, len(blob))
 
+    def restore(self, path: Path, passphrase: str, *, data_dir: Path) -> RestoredBackup:
+        """Restore the backup at `path` into `data_dir` (see `restore`: an empty one only). Blocking."""
+        manifest = restore(path, passphrase, data_dir=data_dir)
+        network = str(manifest["network"])
+        return RestoredBackup(network, str(manifest.get("created_at", "")), int(manifest.get("invoices") or 0),
+                              data_dir, data_dir / network)
+
 
 def read_backup(path: Path, passphrase: str) -> tuple[dict[str, Any], dict[str, bytes]]:
     try:
         blob = path.read_bytes()
     except OSError as exc:
-        raise BackupError(f"Cannot read {path}: {exc.strerror}.", code="backup_unreadable") from None
+        raise BackupError(f"Cannot read {path}: {exc.strerror}.", code="backup_unreadable", field="file") from None
     plain = decrypt(blob, passphrase)
     files: dict[str, bytes] = {}
     with tarfile.open(fileobj=io.BytesIO(plain), mode="r") as tar:
         for member in tar.getmembers():
             if not member.isfile() or member.name.startswith("/") or ".." in Path(member.name).parts:
-                raise BackupError("The backup contains an unsafe path.", code="backup_corrupted")
+                raise BackupError("The backup contains an unsafe path.", code="backup_corrupted", field="file")
             extracted = tar.extractfile(member)
             files[member.name] = extracted.read() if extracted else b""
     try:
         manifest = json.loads(files["manifest.json"])
     except (KeyError, ValueError):
-        raise BackupError("The backup has no valid manifest.", code="backup_corrupted") from None
+        raise BackupError("The backup has no valid manifest.", code="backup_corrupted", field="file") from None
     if manifest.get("format") != FORMAT_VERSION or "redwaves.sqlite3" not in files:
-        raise BackupError("Unsupported backup format.", code="backup_unsupported")
+        raise BackupError("Unsupported backup format.", code="backup_unsupported", field="file")
     return manifest, files
 
 
@@ -185,11 +204,11 @@ def restore(path: Path, passphrase: str, *, data_dir: Path, secrets_for: type[Se
         lock.acquire()
     except AlreadyRunning as exc:
         raise Conflict(f"RedWaves is running on {target} (PID {exc.pid}); stop it first.",
-                       code="target_live") from None
+                       code="target_live", field="data_dir") from None
     try:
         if (target / "redwaves.sqlite3").exists():
             raise Conflict(f"{target} already holds a RedWaves database; restore into an empty data directory.",
-                           code="target_not_empty")
+                           code="target_not_empty", field="data_dir")
         (target / "electrum").mkdir(parents=True, exist_ok=True)
         for name, data in files.items():
             if name.startswith("electrum/"):

@@ -7,11 +7,14 @@ PIN
   doubles with every further wrong PIN (capped at ``MAX_LOCKOUT_S``). The failure count and the
   lockout end are stored with the hash, so restarting the app does not reset them. A correct PIN
   resets the count. While locked, no PIN is even checked.
+- Set, changed (current + new) and reset (new only) by the owner in the admin window
+  (Settings → Point of sale); the kiosk only verifies it.
 - A 4-8 digit PIN keeps a shopper at the counter out of the admin views; it does not protect the
   database file against someone who has the disk (no PIN length would).
 
 Receipt
-- ``PosService.receipt(invoice_id)`` -> ``Receipt``: plain lines a front end prints or shows.
+- ``PosService.receipt(invoice_id)`` -> ``Receipt`` (app.core.receipts, re-exported here): what a front
+  end prints or shows; ``app.core.receipts.layout`` puts it in columns for a 58/80 mm roll.
 - ``PosService.send_receipt(invoice_id, to)``: the store's "receipt" email template, sent now with the
   store's SMTP settings (``EmailService.render`` + ``EmailService.send``).
 """
@@ -26,13 +29,11 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any, Protocol
 
 from app.core.errors import Conflict, ValidationError
-from app.core.money import format_btc
+from app.core.receipts import Receipt, ReceiptLine, build_receipt
 from app.core.records import Invoice, Store
-from app.core.statuses import InvoiceStatus
 from app.db.models import AppSettingRow
 from app.services.delivery.email import EmailService, check_address, parse_config
 from app.services.writer import Writer
@@ -149,6 +150,14 @@ class PinGuard:
             logger.info("merchant PIN changed")
         return result
 
+    async def reset_pin(self, new: str) -> None:
+        """A new PIN without the current one: only from the unlocked admin window (the owner forgot it).
+        The wrong-PIN count and any lockout go with the old hash."""
+        check_pin_format(new)
+        async with self._lock:
+            await self._store_new(new)
+        logger.info("merchant PIN reset from the admin window")
+
     async def _store_new(self, pin: str) -> None:
         salt = secrets.token_bytes(16)
         digest = await asyncio.to_thread(_scrypt, pin, salt, self._params)
@@ -197,74 +206,6 @@ class PinGuard:
             return self._check(record, ok=False)
 
 
-# -- receipts ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReceiptLine:
-    label: str
-    value: str
-
-
-@dataclass(frozen=True)
-class Receipt:
-    store_name: str
-    invoice_id: str
-    when: datetime
-    items: tuple[ReceiptLine, ...]  # "2 x Coffee" -> "7.00 USD"
-    totals: tuple[ReceiptLine, ...]  # subtotal, discount, tip, total, BTC amount, rate
-    payment: tuple[ReceiptLine, ...]  # paid, status, address
-    footer: str
-
-    def text(self) -> str:
-        width = 40
-        out = [self.store_name.center(width), f"Invoice {self.invoice_id}".center(width),
-               self.when.strftime("%Y-%m-%d %H:%M UTC").center(width), "-" * width]
-        for section in (self.items, self.totals, self.payment):
-            for line in section:
-                gap = max(1, width - len(line.label) - len(line.value))
-                out.append(f"{line.label}{' ' * gap}{line.value}")
-            out.append("-" * width)
-        out.append(self.footer.center(width))
-        return "\n".join(out) + "\n"
-
-
-def _money(value: object, currency: str) -> str:
-    return f"{Decimal(str(value)):,} {currency}"
-
-
-def build_receipt(store: Store, invoice: Invoice) -> Receipt:
-    """What a paper or on-screen receipt says; kiosk metadata (subtotal, discount, tip) when present."""
-    cur = invoice.currency
-    items = []
-    for item in invoice.items:
-        if not isinstance(item, Mapping):
-            continue
-        qty = item.get("qty", item.get("quantity", 1))
-        price = item.get("price", item.get("unit_price"))
-        total = Decimal(str(price)) * int(qty) if price not in (None, "") else None
-        items.append(ReceiptLine(f"{qty} x {str(item.get('name', ''))[:28]}",
-                                 _money(total, cur) if total is not None else ""))
-    pos = invoice.metadata.get("pos", {}) if isinstance(invoice.metadata, Mapping) else {}
-    totals = []
-    for key, label in (("subtotal", "Subtotal"), ("discount", "Discount"), ("tip", "Tip")):
-        value = pos.get(key)
-        if value not in (None, "", "0", "0.00") and Decimal(str(value)) != 0:
-            sign = "-" if key == "discount" else ""
-            totals.append(ReceiptLine(label, sign + _money(value, cur)))
-    totals.append(ReceiptLine("Total", _money(invoice.price, cur)))
-    totals.append(ReceiptLine("Bitcoin", f"{format_btc(invoice.amount_due_sat)} BTC"))
-    if invoice.rate is not None:
-        totals.append(ReceiptLine("Rate", f"{invoice.rate:,} {cur}/BTC"))
-    paid = invoice.status in (InvoiceStatus.PAID, InvoiceStatus.CONFIRMED, InvoiceStatus.COMPLETE)
-    payment = (ReceiptLine("Paid", f"{format_btc(invoice.amount_paid_sat)} BTC"),
-               ReceiptLine("Status", "Paid" if paid else str(invoice.status).capitalize()),
-               ReceiptLine("Address", invoice.address[:14] + "…" + invoice.address[-6:]))
-    return Receipt(store_name=store.name, invoice_id=invoice.id, when=invoice.paid_at or invoice.created_at,
-                   items=tuple(items), totals=tuple(totals), payment=payment,
-                   footer="Thank you! Paid with bitcoin.")
-
-
 # -- the service the kiosk uses ------------------------------------------------------------------
 
 
@@ -290,8 +231,11 @@ class PosService:
         return parse_config((await self._stores.get(store_id)).email).smtp is not None
 
     async def receipt(self, invoice_id: str) -> Receipt:
+        """The receipt (app.core.receipts) with the invoice's link for the printed QR."""
         invoice = await self._invoices.get(invoice_id)
-        return build_receipt(await self._stores.get(invoice.store_id), invoice)
+        store = await self._stores.get(invoice.store_id)
+        link = self._email.invoice_link(store, invoice.id) if self._email is not None else None
+        return build_receipt(store, invoice, link=link)
 
     async def send_receipt(self, invoice_id: str, to: str) -> str:
         if self._email is None:

@@ -61,6 +61,10 @@ class ProductService:
                 out[key] = bool(value)
         return out
 
+    async def check(self, store_id: str, changes: Mapping[str, Any]) -> None:
+        """Validate ``changes`` for a product of ``store_id`` without writing (raises UserFacingError)."""
+        await self._clean(store_id, changes)
+
     async def create(self, store_id: str, *, name: str, price: Any, **fields: Any) -> Product:
         values = await self._clean(store_id, {"name": name, "price": price, **fields})
         defaults = {"description": "", "category": "", "archived": False}
@@ -82,7 +86,14 @@ class ProductService:
 
     async def delete(self, product_id: str) -> None:
         """Products referenced by invoices keep their snapshot in the invoice; deleting archives."""
-        await self.update(product_id, {"archived": True})
+        await self.archive(product_id)
+
+    async def archive(self, product_id: str) -> Product:
+        """Hidden from the store page and the kiosk; kept for invoices and ``list(include_archived=True)``."""
+        return await self.update(product_id, {"archived": True})
+
+    async def restore(self, product_id: str) -> Product:
+        return await self.update(product_id, {"archived": False})
 
     async def get(self, product_id: str) -> Product:
         async with self._writer.read() as session:

@@ -1,4 +1,10 @@
-"""Stores: name, currency, wallets, speed policy, expiry, monitoring window, tolerance, look."""
+"""Stores: name, currency, wallets, speed policy, expiry, monitoring window, tolerance, look.
+
+Every change is checked by ``_clean`` before it is written (the checkout look by
+app/core/checkout_look.py), so the window and the API refuse the same values with the same
+``field``. ``stage`` adds a new store inside a caller's transaction (the first-run set-up writes
+wallet, rate and store in one, app/services/onboarding.py).
+"""
 
 from __future__ import annotations
 
@@ -11,10 +17,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from app.core.checkout_look import clean_checkout
 from app.core.errors import StoreNotFound, ValidationError, WalletNotFound
 from app.core.ids import new_id
 from app.core.money import normalize_currency
 from app.core.records import Store
+from app.core.urls import clean_redirect_url
 from app.db.mapping import to_store
 from app.db.models import StoreRow, StoreWalletRow, WalletRow
 from app.services.writer import Writer
@@ -68,7 +76,7 @@ def _clean(changes: Mapping[str, Any]) -> dict[str, Any]:
         elif key in ("checkout", "notifications", "email"):
             if not isinstance(value, dict):
                 raise ValidationError(f"'{key}' must be an object.", code=f"invalid_{key}", field=key)
-            out[key] = dict(value)
+            out[key] = clean_redirect_url(clean_checkout(value)) if key == "checkout" else dict(value)
         elif key == "archived":
             out[key] = bool(value)
         elif key == "wallet_ids":
@@ -83,8 +91,21 @@ class StoreService:
         self._writer = writer
         self._cache: dict[str, Store] = {}  # invoice creation reads the store on every call
 
+    @staticmethod
+    def check(changes: Mapping[str, Any]) -> None:
+        """Validate store fields without writing (the window checks a page or form before saving)."""
+        _clean(changes)
+
     async def create(self, name: str, *, default_currency: str = "USD", wallet_ids: Sequence[str] = (),
                      **settings: Any) -> Store:
+        async with self._writer.transaction() as session:
+            store_id = await self.stage(session, name, default_currency=default_currency, wallet_ids=wallet_ids,
+                                        **settings)
+        return await self.get(store_id)
+
+    async def stage(self, session: AsyncSession, name: str, *, default_currency: str = "USD",
+                    wallet_ids: Sequence[str] = (), **settings: Any) -> str:
+        """Add a new store (and its wallet links) in ``session``'s transaction; returns its id."""
         values = _clean({"name": name, "default_currency": default_currency, "wallet_ids": list(wallet_ids), **settings})
         wallet_list = values.pop("wallet_ids")
         row = StoreRow(id=new_id("sto"), created_at=datetime.now(UTC), checkout={}, notifications={}, email={},
@@ -92,11 +113,17 @@ class StoreService:
                        rate_source="manual", rate_spread_pct=Decimal(0), archived=False)
         for key, value in values.items():
             setattr(row, key, value)
-        async with self._writer.transaction() as session:
-            session.add(row)
-            await session.flush()
-            await self._set_wallets(session, row.id, wallet_list)
-        return await self.get(row.id)
+        session.add(row)
+        await session.flush()
+        await self._set_wallets(session, row.id, wallet_list)
+        return row.id
+
+    async def archive(self, store_id: str) -> Store:
+        """Hidden from the window's store lists and its public store page; its invoices are kept."""
+        return await self.update(store_id, {"archived": True})
+
+    async def restore(self, store_id: str) -> Store:
+        return await self.update(store_id, {"archived": False})
 
     async def update(self, store_id: str, changes: Mapping[str, Any]) -> Store:
         values = _clean(changes)

@@ -11,6 +11,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from importlib import resources
 from typing import Any
 
@@ -20,6 +21,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from app.core.errors import ValidationError
 from app.core.money import format_btc
+from app.core.receipts import Receipt, build_receipt
 from app.core.records import Invoice, Store
 
 logger = logging.getLogger(__name__)
@@ -61,8 +63,31 @@ def invoice_context(store: Store, invoice: Invoice, *, link: str | None, label: 
             "address": invoice.address, "created_at": invoice.created_at.isoformat(),
         },
         "items": items,
+        "receipt": receipt_context(build_receipt(store, invoice, link=link)),
         "link": link or "",
         "event": {"label": label},
+    }
+
+
+def receipt_context(receipt: Receipt) -> dict[str, Any]:
+    """The receipt's lines (app.core.receipts), the same as on paper: amounts as formatted text."""
+    def amount(value: Decimal | None) -> str:
+        return receipt.money(value) if value is not None else ""
+
+    return {
+        "time": receipt.when_text,
+        "item_lines": [{"name": i.name, "qty": i.qty, "total": amount(i.line_total)} for i in receipt.items],
+        "subtotal": amount(receipt.subtotal) if receipt.discount or receipt.tip else "",
+        "discount": "-" + amount(receipt.discount) if receipt.discount else "",
+        "tip": amount(receipt.tip) if receipt.tip else "",
+        "total": amount(receipt.total),
+        "amount_btc": f"{format_btc(receipt.amount_sat)} BTC",
+        "paid_btc": f"{format_btc(receipt.paid_sat)} BTC",
+        "rate": f"{receipt.money(receipt.rate)}/BTC" if receipt.rate is not None else "",
+        "status": receipt.status,
+        "address": receipt.address,
+        "txids": list(receipt.txids),
+        "total_lines": [{"label": line.label, "value": line.value} for line in receipt.total_lines()],
     }
 
 
@@ -73,6 +98,11 @@ SAMPLE_CONTEXT: dict[str, Any] = {
                 "amount_paid_sat": 20000, "amount_paid_btc": "0.00020000", "status": "complete",
                 "exception_status": "none", "address": "bcrt1qsample", "created_at": "2024-01-01T00:00:00+00:00"},
     "items": [{"name": "Coffee", "quantity": 2, "unit_price": "5.00", "currency": "USD"}],
+    "receipt": {"time": "2024-01-01 00:05 UTC", "item_lines": [{"name": "Coffee", "qty": 2, "total": "10.00 USD"}],
+                "subtotal": "10.00 USD", "discount": "-1.00 USD", "tip": "1.00 USD", "total": "10.00 USD",
+                "amount_btc": "0.00020000 BTC", "paid_btc": "0.00020000 BTC", "rate": "50,000 USD/BTC",
+                "status": "Paid", "address": "bcrt1qsample", "txids": ["00" * 32],
+                "total_lines": [{"label": "Total", "value": "10.00 USD"}]},
     "link": "https://shop.example/i/inv_sample",
     "event": {"label": "is complete"},
 }

@@ -8,14 +8,18 @@ headers (docs/api.md), or ``greenfield``: BTCPay Server's event types, bodies an
 is fixed when the row is written; each attempt signs it with the webhook's current secret (keyring).
 Network errors, timeouts, 5xx, 408 and 429 are retried; any other answer ends the delivery (2xx
 delivered, anything else failed). Outbound HTTP goes through one aiohttp ClientSession whose connector
-comes from an injectable factory (Tor-only mode passes a SOCKS connector).
+comes from an injectable factory (Tor-only mode passes a SOCKS connector). A test delivery ("Send test",
+`ping_row`) is a row with a negative ``event_seq`` and no invoice, sent through the same `send`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import secrets
 from collections import defaultdict
 from collections.abc import Callable
+from datetime import datetime
 from enum import StrEnum
 
 import aiohttp
@@ -39,12 +43,15 @@ from app.services.delivery.webhook_payloads import (
     greenfield_body,
     greenfield_event,
     sign,
+    unix_s,
 )
 from app.services.events import OutboxEvent, cached_lookup
 from app.services.invoicing.invoices import InvoiceService
 from app.services.writer import Writer
 
 RETRYABLE_STATUS = frozenset({408, 429})
+TEST_EVENT_TYPE = "webhook.test"  # a redwaves hook's test delivery ("Send test")
+GREENFIELD_TEST_EVENT_TYPE = "InvoiceCreated"  # BTCPay's default test event, on a made-up invoice
 ConnectorFactory = Callable[[], aiohttp.BaseConnector]
 
 
@@ -202,4 +209,27 @@ def _row(hook: WebhookRow, event: OutboxEvent, invoice: Invoice | None) -> Webho
                              timestamp=event.created_at, store_id=event.store_id or "", event=event.payload,
                              invoice=invoice)
     return WebhookDeliveryRow(id=delivery_id, webhook_id=hook.id, event_seq=event.seq, event_type=event_type,
+                              body=body)
+
+
+def ping_row(hook: WebhookRow, event_seq: int, timestamp: datetime) -> WebhookDeliveryRow:
+    """A test delivery for `hook` in its flavor: no invoice behind it, signed and sent like any other.
+
+    redwaves: type ``webhook.test``, ``event`` says ``{"test": true}``, ``invoice`` null. greenfield: as
+    BTCPay's "Test webhook", an ``InvoiceCreated`` for a made-up ``__test__…__test__`` invoice id.
+    `event_seq` is negative (no outbox event has it), so it never collides with a real delivery.
+    """
+    delivery_id = new_id("whd")
+    if hook.flavor == Flavor.GREENFIELD:
+        event_type = GREENFIELD_TEST_EVENT_TYPE
+        body = json.dumps({
+            "deliveryId": delivery_id, "webhookId": hook.id, "originalDeliveryId": delivery_id, "isRedelivery": False,
+            "type": event_type, "timestamp": unix_s(timestamp), "storeId": hook.store_id,
+            "invoiceId": f"__test__{secrets.token_hex(8)}__test__", "metadata": {},
+        }, separators=(",", ":"))
+    else:
+        event_type = TEST_EVENT_TYPE
+        body = delivery_body(delivery_id=delivery_id, event_seq=event_seq, event_type=event_type,
+                             timestamp=timestamp, store_id=hook.store_id, event={"test": True}, invoice=None)
+    return WebhookDeliveryRow(id=delivery_id, webhook_id=hook.id, event_seq=event_seq, event_type=event_type,
                               body=body)

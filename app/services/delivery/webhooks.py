@@ -17,18 +17,24 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
-from app.core.errors import StoreNotFound, ValidationError
+from app.core.errors import Conflict, StoreNotFound, ValidationError
 from app.core.events import EVENT_TYPES
 from app.core.ids import new_id
 from app.core.records import Page
 from app.db.models import StoreRow, WebhookDeliveryRow, WebhookRow
 from app.secrets import Secret, SecretStore
+from app.services.delivery.pipeline import Attempt, DeliveryPipeline, DeliveryStatus, utc_now
 from app.services.delivery.pipeline import (
     DeliveryNotFound as DeliveryNotFound,  # the checkout server's import
 )
-from app.services.delivery.pipeline import DeliveryPipeline, DeliveryStatus, utc_now
 from app.services.delivery.retry import RetryPolicy
-from app.services.delivery.webhook_dispatch import ConnectorFactory, WebhookChannel, secret_name, webhook_row
+from app.services.delivery.webhook_dispatch import (
+    ConnectorFactory,
+    WebhookChannel,
+    ping_row,
+    secret_name,
+    webhook_row,
+)
 from app.services.delivery.webhook_dispatch import (
     WebhookNotFound as WebhookNotFound,  # the checkout server's import
 )
@@ -203,8 +209,8 @@ class WebhookService:
         query = select(WebhookDeliveryRow).where(WebhookDeliveryRow.webhook_id == webhook_id)
         async with self._writer.read() as session:
             total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-            rows = (await session.scalars(query.order_by(WebhookDeliveryRow.event_seq.desc())
-                                          .offset(offset).limit(limit))).all()
+            newest = (WebhookDeliveryRow.created_at.desc(), WebhookDeliveryRow.event_seq.desc())
+            rows = (await session.scalars(query.order_by(*newest).offset(offset).limit(limit))).all()
         return Page(items=tuple(_to_delivery(r) for r in rows), total=total, offset=offset, limit=limit)
 
     async def delivery(self, delivery_id: str) -> WebhookDelivery:
@@ -217,3 +223,41 @@ class WebhookService:
     async def redeliver(self, delivery_id: str) -> WebhookDelivery:
         """Send the same body (same delivery id) again, with a fresh attempt budget."""
         return _to_delivery(await self.pipeline.redeliver(delivery_id))
+
+    async def test(self, webhook_id: str) -> WebhookDelivery:
+        """Send a signed test event to the webhook now, once, and return its row in the delivery log.
+
+        Same path as every delivery (`WebhookChannel.send`: the hook's flavor, secret and headers); the row
+        (negative event_seq, body from `ping_row`) is written first with no due time, so the
+        sender never picks it up, and gets the outcome of this one attempt: delivered or failed, never
+        retried by itself. "Redeliver" sends it again like any other delivery.
+        """
+        now = self._clock()
+        async with self._writer.transaction() as session:
+            hook = await webhook_row(session, webhook_id)
+            if not hook.enabled:
+                raise Conflict("This webhook is disabled: enable it to send a test.", code="webhook_disabled")
+            lowest = await session.scalar(select(func.min(WebhookDeliveryRow.event_seq))
+                                          .where(WebhookDeliveryRow.webhook_id == webhook_id))
+            row = ping_row(hook, min(0, lowest or 0) - 1, now)
+            row.status, row.attempts, row.next_attempt_at, row.created_at = DeliveryStatus.PENDING, 0, None, now
+            session.add(row)
+        outcome = await self.dispatcher.send(row)
+        return await self._record_test(row.id, outcome)
+
+    async def _record_test(self, delivery_id: str, outcome: Attempt) -> WebhookDelivery:
+        async with self._writer.transaction() as session:
+            row = await session.get(WebhookDeliveryRow, delivery_id)
+            if row is None:  # the webhook was deleted meanwhile
+                raise DeliveryNotFound("Delivery not found.")
+            row.attempts += 1
+            row.last_error = outcome.error[:1000] if outcome.error else None
+            row.last_status_code = outcome.status_code
+            row.next_attempt_at = None
+            if outcome.error is None:
+                row.status, row.delivered_at = DeliveryStatus.DELIVERED, self._clock()
+            else:
+                row.status = DeliveryStatus.FAILED
+        logger.info("webhook %s test delivery %s: %s -> %s", row.webhook_id, delivery_id,
+                    outcome.status_code or outcome.error or "ok", row.status)
+        return _to_delivery(row)

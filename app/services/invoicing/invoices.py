@@ -17,14 +17,17 @@ from app.core.events import InvoiceCreated, diff_events
 from app.core.ids import new_invoice_id
 from app.core.money import is_fiat, normalize_currency, parse_price, price_to_sat
 from app.core.queries import InvoiceFilter
-from app.core.records import Invoice, Page
+from app.core.rates import Quote
+from app.core.records import Invoice, Page, Store
 from app.core.sales import SOLD, DaySales, SalesSummary
 from app.core.statuses import ExceptionStatus, InvoiceStatus
+from app.core.urls import check_http_url
 from app.db.fastpath import compiled_insert
 from app.db.mapping import column_values, to_invoice, to_payment
 from app.db.models import InvoiceRow, PaymentRow
 from app.services.catalog.stores import StoreService
 from app.services.events import EventBus, OutboxEvent, add_events, insert_events_sync
+from app.services.invoicing.large_amounts import InvoicePreview, LargeInvoiceLimit, LargeInvoiceLimits
 from app.services.invoicing.rates import RateService
 from app.services.wallets.wallets import WalletService
 from app.services.writer import Writer
@@ -44,9 +47,7 @@ def _optional_text(value: object, field: str, limit: int) -> str | None:
 
 def _url(value: object, field: str) -> str | None:
     text = _optional_text(value, field, 2000)
-    if text and not re.match(r"^https?://[^\s<>\"']+$", text):
-        raise ValidationError(f"'{field}' must be an http(s) URL.", code=f"invalid_{field}", field=field)
-    return text
+    return check_http_url(text, field) if text else None  # http(s) only, no NUL/control characters
 
 
 def _email(value: object) -> str | None:
@@ -82,6 +83,7 @@ class InvoiceService:
         self._wallets = wallets
         self._rates = rates
         self._on_created = on_created
+        self.limits = LargeInvoiceLimits(writer, rates)
 
     async def create(self, store_id: str, *, price: Decimal | str | int, currency: str | None = None,
                      order_id: str | None = None, description: str = "", buyer_email: str | None = None,
@@ -89,15 +91,7 @@ class InvoiceService:
                      notification_url: str | None = None, items: Sequence[Mapping[str, Any]] = (),
                      expiry_s: int | None = None) -> Invoice:
         store = await self._stores.get(store_id)
-        if not store.wallet_ids:
-            raise StoreHasNoWallet("This store has no wallet yet: add one before creating invoices.",
-                                   code="store_has_no_wallet")
-        code = normalize_currency(currency or store.default_currency)
-        amount = parse_price(price, code)
-        quote = None
-        if is_fiat(code):
-            quote = await self._rates.quote(code, source=store.rate_source, spread_pct=store.rate_spread_pct)
-        amount_due_sat = price_to_sat(amount, code, quote.rate if quote else None)
+        code, amount, quote, amount_due_sat = await self._priced(store, price, currency)
         if expiry_s is not None and (isinstance(expiry_s, bool) or not isinstance(expiry_s, int)
                                      or not 60 <= expiry_s <= 7 * 86400):
             raise ValidationError("Expiry must be 60 s to 7 days.", code="invalid_expiry", field="expiry_s")
@@ -136,6 +130,35 @@ class InvoiceService:
         if self._on_created is not None:
             self._on_created(invoice)
         return invoice
+
+    async def _priced(self, store: Store, price: Decimal | str | int,
+                      currency: str | None) -> tuple[str, Decimal, Quote | None, int]:
+        """The rules every new invoice passes: a wallet, a valid price, a rate, 1 sat..21M BTC."""
+        if not store.wallet_ids:
+            raise StoreHasNoWallet("This store has no wallet yet: add one before creating invoices.",
+                                   code="store_has_no_wallet")
+        code = normalize_currency(currency or store.default_currency)
+        amount = parse_price(price, code)
+        quote = None
+        if is_fiat(code):
+            quote = await self._rates.quote(code, source=store.rate_source, spread_pct=store.rate_spread_pct)
+        return code, amount, quote, price_to_sat(amount, code, quote.rate if quote else None)
+
+    async def preview(self, store_id: str, *, price: Decimal | str | int,
+                      currency: str | None = None) -> InvoicePreview:
+        """What ``create`` would make of this price now (same checks, nothing written), and whether it
+        is above the owner's large-invoice limit (the window asks before creating it)."""
+        store = await self._stores.get(store_id)
+        code, amount, quote, amount_due_sat = await self._priced(store, price, currency)
+        above = await self.limits.exceeded(store, amount, code, amount_due_sat)
+        return InvoicePreview(price=amount, currency=code, amount_due_sat=amount_due_sat,
+                              rate=quote.rate if quote else None, above_limit=above)
+
+    async def large_invoice_limit(self) -> LargeInvoiceLimit:
+        return await self.limits.get()
+
+    async def set_large_invoice_limit(self, limit: LargeInvoiceLimit) -> LargeInvoiceLimit:
+        return await self.limits.set(limit)
 
     async def get(self, invoice_id: str) -> Invoice:
         async with self._writer.read() as session:

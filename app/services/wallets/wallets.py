@@ -9,6 +9,7 @@ from secrets import token_urlsafe
 from typing import Literal
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.chain.keys import WalletDescriptor, derive_address, derive_addresses, parse_wallet_keys
 from app.core.errors import Conflict, ValidationError, WalletNotFound
@@ -73,29 +74,49 @@ class WalletService:
                          script_type: str | None = None, gap_limit: int = 20) -> Wallet:
         desc = self.validate_keys(keys, threshold=threshold, script_type=script_type)
         wallet = await self._insert(name, desc, gap_limit)
-        if self._chain is not None:
-            await self._chain.open_wallet(wallet.id, desc)
+        await self.activate(wallet.id, desc)
         return wallet
 
-    async def _insert(self, name: str, desc: WalletDescriptor, gap_limit: int) -> Wallet:
+    @staticmethod
+    def check_details(name: str, gap_limit: int = 20) -> str:
+        """The wallet's name, stripped; ValidationError for a bad name or gap limit (nothing written)."""
         name = (name or "").strip()
         if not name or len(name) > 200:
             raise ValidationError("Give the wallet a name (up to 200 characters).", code="invalid_name", field="name")
         if not 1 <= gap_limit <= 10_000:
             raise ValidationError("Gap limit must be between 1 and 10000.", code="invalid_gap_limit", field="gap_limit")
+        return name
+
+    async def find(self, session: AsyncSession, fingerprint: str) -> Wallet | None:
+        """The wallet already added with these keys, read in ``session`` (a caller's transaction)."""
+        row = await session.scalar(select(WalletRow).where(WalletRow.fingerprint == fingerprint))
+        return to_wallet(row) if row is not None else None
+
+    async def stage(self, session: AsyncSession, name: str, desc: WalletDescriptor, gap_limit: int = 20) -> Wallet:
+        """Add the wallet row in ``session``'s transaction; call ``activate`` after the commit."""
+        name = self.check_details(name, gap_limit)
+        if await self.find(session, desc.fingerprint) is not None:
+            raise Conflict("This wallet was already added.", code="wallet_exists", field="keys")
         row = WalletRow(
             id=new_id("wal"), name=name, kind=desc.kind, script_type=desc.script_type,
             public_keys=list(desc.watch_keys), threshold=desc.threshold, fingerprint=desc.fingerprint,
             next_index=0, gap_limit=gap_limit, created_at=datetime.now(UTC),
         )
-        async with self._writer.transaction() as session:
-            existing = await session.scalar(select(WalletRow.id).where(WalletRow.fingerprint == desc.fingerprint))
-            if existing:
-                raise Conflict("This wallet was already added.", code="wallet_exists", field="keys")
-            session.add(row)
-        self._descriptors[row.id] = desc
-        logger.info("wallet %s added (%s, %s, fingerprint %s)", row.id, desc.kind, desc.script_type, desc.fingerprint)
+        session.add(row)
+        await session.flush()
         return to_wallet(row)
+
+    async def activate(self, wallet_id: str, desc: WalletDescriptor, *, password: str | None = None) -> None:
+        """After the wallet's row is committed: remember its keys and open it on the chain."""
+        self._descriptors[wallet_id] = desc
+        if self._chain is not None:
+            await self._chain.open_wallet(wallet_id, desc, password=password)
+
+    async def _insert(self, name: str, desc: WalletDescriptor, gap_limit: int) -> Wallet:
+        async with self._writer.transaction() as session:
+            wallet = await self.stage(session, name, desc, gap_limit)
+        logger.info("wallet %s added (%s, %s, fingerprint %s)", wallet.id, desc.kind, desc.script_type, desc.fingerprint)
+        return wallet
 
     async def add_hot_wallet(self, name: str, seed: str, *, script_type: str | None = None,
                              gap_limit: int = 20) -> Wallet:
@@ -107,8 +128,7 @@ class WalletService:
         wallet = await self._insert(name, desc, gap_limit)
         password = token_urlsafe(24)
         self._secrets.set(password_secret(wallet.id), password)
-        if self._chain is not None:
-            await self._chain.open_wallet(wallet.id, desc, password=password)
+        await self.activate(wallet.id, desc, password=password)
         return wallet
 
     async def pay(self, wallet_id: str, outputs: list[tuple[str, int]], *, fee_rate_sat_vb: float | None = None) -> str:

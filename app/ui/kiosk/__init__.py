@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from app.ui.context import UiContext
-    from app.ui.kiosk.window import KioskOptions, KioskWindow
+    from app.ui.kiosk.options import KioskOptions
+    from app.ui.kiosk.window import KioskWindow
     from app.ui.ports import KioskServices
 
 

@@ -4,6 +4,9 @@
   as Ctrl+N, Ctrl+Q, Ctrl+1..7) is disabled; the previous enabled states come back on release.
 - If something shows the main window anyway (the tray's "Show RedWaves"), it is hidden again at once
   and the kiosk asks for the merchant PIN (``on_admin_requested``).
+- ``restore()`` (after the PIN) shows it again as it was (maximized stays maximized), and always
+  within the available geometry of its screen: a window from a bigger screen, or one that was
+  moved while the fullscreen kiosk ran, never comes back off-screen on an 800x480 shop display.
 """
 
 from __future__ import annotations
@@ -12,10 +15,29 @@ import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QWidget
 
 logger = logging.getLogger(__name__)
+
+
+def fit_on_screen(window: QWidget) -> None:
+    """Shrink ``window`` to its screen's available geometry (frame included), then move it inside."""
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    if screen is None:
+        return
+    area = screen.availableGeometry()
+    frame = window.frameGeometry()
+    extra_w, extra_h = frame.width() - window.width(), frame.height() - window.height()
+    width = max(window.minimumWidth(), min(window.width(), area.width() - extra_w))
+    height = max(window.minimumHeight(), min(window.height(), area.height() - extra_h))
+    if (width, height) != (window.width(), window.height()):
+        window.resize(width, height)
+    frame = window.frameGeometry()
+    x = max(area.left(), min(frame.x(), area.right() + 1 - frame.width()))
+    y = max(area.top(), min(frame.y(), area.bottom() + 1 - frame.height()))
+    if (x, y) != (frame.x(), frame.y()):
+        window.move(x, y)  # move() places the frame's top-left corner
 
 
 class AdminGuard(QObject):
@@ -24,12 +46,14 @@ class AdminGuard(QObject):
         self._admin = admin
         self._on_admin_requested = on_admin_requested
         self._actions: list[tuple[QAction, bool]] = []
+        self._was_maximized = False
         self.engaged = False
 
     def engage(self) -> None:
         if self.engaged or self._admin is None:
             return
         self.engaged = True
+        self._was_maximized = self._admin.isMaximized()
         self._admin.hide()
         self._actions = [(a, a.isEnabled()) for a in self._admin.findChildren(QAction)]
         for action, _enabled in self._actions:
@@ -46,6 +70,20 @@ class AdminGuard(QObject):
             action.setEnabled(enabled)
         self._actions = []
         logger.info("kiosk: admin window unlocked")
+
+    def restore(self) -> None:
+        """Show the admin window again (after ``release``), as it was and within its screen."""
+        admin = self._admin
+        if admin is None or self.engaged:
+            return
+        if self._was_maximized:
+            admin.showMaximized()
+        else:
+            admin.showNormal()
+            fit_on_screen(admin)
+            QTimer.singleShot(0, admin, lambda: fit_on_screen(admin))  # a window manager adds the frame late
+        admin.raise_()
+        admin.activateWindow()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if self.engaged and watched is self._admin and event.type() == QEvent.Type.Show:

@@ -1,13 +1,11 @@
 """PinDialog: the merchant PIN, entered on a big keypad, as a full-screen page of the kiosk (not a
 modal QDialog: nothing may block the loop, and a fullscreen kiosk has no room for a window on top).
 
-Modes
-- ``ask_new()``: first use. The PIN is typed twice, then ``guard.set_pin`` stores its scrypt hash.
-  Emits ``pinSet``.
-- ``ask(reason)``: to leave the kiosk or reach an admin view. ``guard.verify`` answers; a wrong PIN
-  says how many tries are left; after too many the keys are disabled and a countdown shows the
-  lockout (the guard enforces it too, so waiting out the screen is the only way). Emits ``unlocked``.
-The digits are never shown, only dots.
+``ask(reason)``: to leave the kiosk or reach an admin view. ``guard.verify`` answers; a wrong PIN says
+how many tries are left; after too many the keys are disabled and a countdown shows the lockout (the
+guard enforces it too, so waiting out the screen is the only way). Emits ``unlocked``.
+The kiosk never sets the PIN: the owner does, in Settings → Point of sale (app/ui/settings_pos.py).
+The digits are never shown: one dot per typed digit, and an empty box before the first one.
 """
 
 from __future__ import annotations
@@ -31,7 +29,6 @@ MIN_LEN, MAX_LEN = 4, 8
 
 class PinDialog(QWidget):
     unlocked = Signal(str)  # the reason given to ask()
-    pinSet = Signal()  # noqa: N815
     cancelled = Signal()
 
     def __init__(self, guard: PinGuard, run: Runner, parent: QWidget | None = None) -> None:
@@ -39,10 +36,8 @@ class PinDialog(QWidget):
         self.setObjectName("pinDialog")
         self._guard = guard
         self._run = run
-        self.mode = "verify"
         self.reason = ""
         self._pin = ""
-        self._first = ""
         self._locked_s = 0
         self.title = label(name="pinTitle", role="title", center=True, wrap=True)
         self.dots = label(name="pinDots", role="display", center=True)
@@ -71,13 +66,8 @@ class PinDialog(QWidget):
 
     # -- entry points ----------------------------------------------------------------------------
 
-    def ask_new(self) -> None:
-        self.mode, self._first = "set", ""
-        self._reset("No merchant PIN yet. Choose one (4 to 8 digits): you will need it to leave the kiosk.")
-        self.cancel_button.setText("Cancel")
-
     def ask(self, reason: str = "exit", prompt: str = "Merchant PIN to leave the kiosk") -> None:
-        self.mode, self.reason = "verify", reason
+        self.reason = reason
         self._reset(prompt)
         self.cancel_button.setText("Back")
         self._run(self._guard.state(), self._on_state, name="pin-state")
@@ -108,26 +98,8 @@ class PinDialog(QWidget):
         if len(pin) < MIN_LEN:
             self._say(f"The PIN has {MIN_LEN} to {MAX_LEN} digits.", "error")
             return
-        if self.mode == "set":
-            self._submit_new(pin)
-            return
         self._set_keys(False)
         self._run(self._guard.verify(pin), self._on_verified, name="pin-verify", on_user_error=self._on_error)
-
-    def _submit_new(self, pin: str) -> None:
-        if not self._first:
-            self._first = pin
-            self.title.setText("Type the same PIN again to confirm.")
-            self._say("", "muted")
-            return
-        if pin != self._first:
-            self._first = ""
-            self.title.setText("Choose a merchant PIN (4 to 8 digits).")
-            self._say("The two PINs were different. Start again.", "error")
-            return
-        self._set_keys(False)
-        self._run(self._guard.set_pin(pin), lambda _r: self.pinSet.emit(), name="pin-set",
-                  on_user_error=self._on_error)
 
     # -- answers ---------------------------------------------------------------------------------
 
@@ -189,12 +161,30 @@ class PinDialog(QWidget):
         set_role(self.message, role)
 
     def _show_dots(self) -> None:
-        self.dots.setText("●" * len(self._pin) if self._pin else "····")
+        self.dots.setText("●" * len(self._pin))  # nothing typed: an empty box, never look-alike digits
 
     def _set_keys(self, on: bool) -> None:
         for b in self.keys.values():
             b.setEnabled(on)
 
     def _on_cancel_button_clicked(self) -> None:
-        self._pin, self._first = "", ""
+        self._pin = ""
         self.cancelled.emit()
+
+
+class NoPinScreen(QWidget):
+    """Shown instead of the sale screen while no merchant PIN is set: the kiosk could not lock the
+    admin window, so it does not open, and says where the owner sets the PIN."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("kioskNoPin")
+        self.text = label("No merchant PIN is set, so the point of sale cannot lock the admin window.\n"
+                          "Set one in RedWaves: Settings → Point of sale, then open the point of sale again.",
+                          name="noPinText", role="title", center=True, wrap=True)
+        self.back = button("Back to RedWaves", name="noPinBack", role="primary")
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        layout.addWidget(self.text)
+        layout.addStretch(1)
+        layout.addWidget(self.back)

@@ -1,19 +1,23 @@
-"""ProductGrid: category chips across the top, product tiles (image, name, price) below.
+"""ProductGrid: category chips across the top, product tiles (picture, name, price) below.
 
-Tiles are laid out in as many columns as fit; the grid scrolls by dragging. Images come from the
-product image store (``product_images.path(name)``) when there is one; a tile without an image shows
-the product's initial on a coloured square so the grid still reads at a glance.
+The tiles reflow to the space they get (``reflow``, on every resize of the scroll area):
+- columns from the width: as many as fit at ``min_tile_px``, then the tiles widen to fill the row;
+- rows from the height: a whole number of rows fills the visible height exactly (each at least
+  ``min_tile_px`` tall, close to a 10:11 tile), so every tile of a screenful is fully visible and
+  none is cut at the bottom;
+- more products than a screenful scroll vertically: a visible scroll bar (page = one screenful), and
+  dragging with a finger (``QScroller``). Never sideways: the tiles always fit the width.
 """
 
 from __future__ import annotations
 
-import hashlib
+import math
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap, QResizeEvent
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFrame,
@@ -21,34 +25,19 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QScrollArea,
     QSizePolicy,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from app.core.records import Product
-from app.ui import formatting
 from app.ui.kiosk.cart import touch_scroll
+from app.ui.kiosk.product_tile import ProductTile, product_pixmap
 from app.ui.kiosk.widgets import button
 from app.ui.widget_names import named
 
 ALL = "All"
-_TILE_COLOURS = ("#C62F3A", "#1565C0", "#2E7D32", "#6A1B9A", "#00838F", "#8A6D00", "#AD1457", "#4E342E")
-
-
-def placeholder_icon(name: str, side: int = 128) -> QIcon:
-    colour = _TILE_COLOURS[int(hashlib.sha1(name.encode()).hexdigest(), 16) % len(_TILE_COLOURS)]  # noqa: S324
-    pix = QPixmap(side, side)
-    pix.fill(QColor(colour))
-    painter = QPainter(pix)
-    painter.setPen(QColor("white"))
-    font = QFont()
-    font.setPixelSize(side // 2)
-    font.setBold(True)
-    painter.setFont(font)
-    painter.drawText(pix.rect(), Qt.AlignmentFlag.AlignCenter, (name[:1] or "?").upper())
-    painter.end()
-    return QIcon(pix)
+MIN_TILE_PX = 120  # at 800x480; the sale screen raises it with the screen's scale
+TILE_ASPECT = 1.1  # height / width the rows aim for
 
 
 class ProductGrid(QWidget):
@@ -62,35 +51,41 @@ class ProductGrid(QWidget):
         self._image_path = image_path
         self.products: list[Product] = []
         self.category = ALL
-        self.tiles: list[QToolButton] = []
-        self._tile_px = 150
-        self._icons: dict[str, QIcon] = {}
+        self.tiles: list[ProductTile] = []
+        self.min_tile_px = MIN_TILE_PX
+        self.columns = self.rows_visible = 1
+        self._pictures: dict[str, QPixmap] = {}
         self.chips_box = QWidget()
         self.chips = QHBoxLayout(self.chips_box)
         self.chips.setContentsMargins(0, 0, 0, 0)
         self.chip_group = QButtonGroup(self)
-        chips_scroll = QScrollArea(widgetResizable=True)
+        chips_scroll = named(QScrollArea(widgetResizable=True), "categoryChips")
         chips_scroll.setFrameShape(QFrame.Shape.NoFrame)
         chips_scroll.setWidget(self.chips_box)
         chips_scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         chips_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         chips_scroll.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        touch_scroll(chips_scroll)
+        touch_scroll(chips_scroll)  # many categories: drag the chips sideways (the tiles never are)
         self.chips_scroll = chips_scroll
-        self.grid_box = QWidget()
+        self.grid_box = named(QWidget(), "productTiles")
         self.grid = QGridLayout(self.grid_box)
         self.grid.setSpacing(8)
         self.grid.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea(widgetResizable=True)
+        self.grid.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        scroll = named(QScrollArea(widgetResizable=True), "productScroll")
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(self.grid_box)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         touch_scroll(scroll)
+        scroll.installEventFilter(self)
         self.scroller = scroll  # not `scroll`: that is QWidget.scroll()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(chips_scroll)
         layout.addWidget(scroll, 1)
+
+    # -- content ---------------------------------------------------------------------------------
 
     def set_products(self, products: list[Product]) -> None:
         self.products = [p for p in products if not p.archived]
@@ -102,15 +97,10 @@ class ProductGrid(QWidget):
         for name in [ALL, *categories]:
             chip = button(name, name=f"category_{name}", role="chip", checkable=True,
                           on_click=partial(self.show_category, name))
-            chip.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
+            chip.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Expanding)
             self.chip_group.addButton(chip)
             self.chips.addWidget(chip)
         self.show_category(ALL if self.category not in categories else self.category)
-
-    def set_tile_px(self, side: int) -> None:
-        self._tile_px = side
-        self.chips_scroll.setFixedHeight(int(side * 0.42))
-        self._layout_tiles()
 
     def show_category(self, category: str) -> None:
         self.category = category
@@ -120,45 +110,66 @@ class ProductGrid(QWidget):
             self.grid.removeWidget(tile)
             tile.deleteLater()
         self.tiles = [self._tile(p) for p in self.products if category == ALL or p.category == category]
-        self._layout_tiles()
+        self.scroller.verticalScrollBar().setValue(0)
+        self.reflow()
 
-    def _tile(self, product: Product) -> QToolButton:
-        tile = named(QToolButton(), f"product_{product.id}")
-        tile.setProperty("role", "tile")
-        tile.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        tile.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
-        tile.setText(f"{product.name}\n{formatting.fiat(product.price, self.currency)}")
-        tile.setIcon(self._icon(product))
+    def set_min_tile_px(self, side: int, chip_px: int) -> None:
+        self.min_tile_px = side
+        self.chips_scroll.setFixedHeight(chip_px)
+        self.reflow()
+
+    def _tile(self, product: Product) -> ProductTile:
+        tile = ProductTile(product, self.currency, self._picture(product))
         tile.clicked.connect(lambda _c=False, p=product: self.productChosen.emit(p))
         return tile
 
-    def _icon(self, product: Product) -> QIcon:
+    def _picture(self, product: Product) -> QPixmap:
         key = f"{product.id}:{product.image}"
-        if key not in self._icons:
-            icon = None
+        if key not in self._pictures:
             path = self._image_path(product.image) if self._image_path and product.image else None
-            if path is not None and Path(path).is_file():
-                pix = QPixmap(str(path))
-                if not pix.isNull():
-                    icon = QIcon(pix)
-            self._icons[key] = icon or placeholder_icon(product.name)
-        return self._icons[key]
+            self._pictures[key] = product_pixmap(product, path)
+        return self._pictures[key]
 
-    def _layout_tiles(self) -> None:
-        side = self._tile_px
-        width = max(side, self.scroller.viewport().width())
-        columns = max(1, width // (side + self.grid.spacing()))
-        for i, tile in enumerate(self.tiles):
-            tile.setFixedSize(side, int(side * 1.05))
-            tile.setIconSize(QSize(int(side * 0.55), int(side * 0.55)))
-            self.grid.addWidget(tile, i // columns, i % columns)
+    # -- layout ----------------------------------------------------------------------------------
+
+    def _columns(self, width: int) -> int:
+        gap = self.grid.spacing()
+        return max(1, (width + gap) // (self.min_tile_px + gap))
+
+    def reflow(self) -> None:
+        """Columns from the width, whole rows from the height; vertical scroll bar only when needed."""
+        gap, area = self.grid.spacing(), self.scroller
+        width, height = area.width(), area.height()
+        if width <= 0 or height <= 0:
+            return
+        bar = area.verticalScrollBar()
+        bar.ensurePolished()
+        columns = self._columns(width)
+        tile_w = (width - (columns - 1) * gap) // columns
+        rows_max = max(1, (height + gap) // (self.min_tile_px + gap))
+        rows = min(rows_max, max(1, round((height + gap) / (tile_w * TILE_ASPECT + gap))))
+        overflow = math.ceil(len(self.tiles) / columns) > rows
+        if overflow:  # the bar takes its width from the tiles, never from the view
+            width -= bar.sizeHint().width() + gap // 2
+            columns = self._columns(width)
+            tile_w = (width - (columns - 1) * gap) // columns
+        area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn if overflow
+                                        else Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        tile_h = (height - (rows - 1) * gap) // rows
+        self.columns, self.rows_visible = columns, rows
         for c in range(self.grid.columnCount()):
             self.grid.setColumnStretch(c, 0)
         for r in range(self.grid.rowCount()):
             self.grid.setRowStretch(r, 0)
-        self.grid.setRowStretch(self.grid.rowCount(), 1)
-        self.grid.setColumnStretch(columns, 1)
+        for i, tile in enumerate(self.tiles):
+            tile.set_tile_size(tile_w, tile_h)
+            self.grid.addWidget(tile, i // columns, i % columns)
+        bar.setSingleStep(tile_h + gap)
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        self._layout_tiles()
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.scroller and event.type() == QEvent.Type.Resize:
+            self.reflow()
+        return False
+
+
+__all__ = ["ALL", "ProductGrid"]

@@ -17,8 +17,8 @@ from app.core.records import Product
 from app.ui.kiosk.cart import CartView
 from app.ui.kiosk.cart_model import Cart
 from app.ui.kiosk.keypad import AmountKeypad
-from app.ui.kiosk.product_grid import ProductGrid
-from app.ui.kiosk.style import px
+from app.ui.kiosk.product_grid import MIN_TILE_PX, ProductGrid
+from app.ui.kiosk.style import MIN_TOUCH_PX, px
 from app.ui.kiosk.widgets import button
 
 
@@ -72,7 +72,8 @@ class SaleScreen(QWidget):
 
     def apply_scale(self, scale: float) -> None:
         self.cart_view.set_button_px(px(52, scale))
-        self.products.set_tile_px(px(140, scale))
+        # tiles grow more slowly than the text, so a bigger screen shows more of them, not only bigger ones
+        self.products.set_min_tile_px(round(MIN_TILE_PX * scale ** 0.75), px(MIN_TOUCH_PX + 4, scale))
 
     def refresh(self) -> None:
         self.cart_view.show_cart(self.cart)

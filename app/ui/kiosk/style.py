@@ -51,11 +51,18 @@ QPushButton[role="danger"] {{ color: #B71C1C; border-color: #E57373; }}
 QPushButton[role="chip"]:checked, QPushButton[role="tab"]:checked {{ background: {ACCENT}; color: white;
     border: none; }}
 QPushButton[role="tab"] {{ font-weight: 600; }}
-QToolButton[role="tile"] {{ font-size: {s(15)}px; padding: {s(4)}px; background: palette(base); }}
+QToolButton[role="tile"] {{ padding: 0; background: palette(base); }}
+QToolButton[role="tile"]:pressed {{ background: palette(midlight); }}
+QLabel[role="tileName"] {{ font-size: {s(15)}px; font-weight: 600; }}
+QLabel[role="tilePrice"] {{ font-size: {s(15)}px; color: {ACCENT}; font-weight: 700; }}
+QPushButton[role="seg"]:checked {{ border: {s(2)}px solid {ACCENT}; color: {ACCENT}; font-weight: 700;
+    background: palette(base); }}
 QLabel[role="display"] {{ font-size: {s(40)}px; font-weight: 700; padding: {s(4)}px {s(10)}px;
     border: 1px solid palette(mid); border-radius: {s(8)}px; background: palette(base); }}
+QLabel#pinDots {{ min-height: {s(56)}px; letter-spacing: {s(6)}px; }}
 QLabel[role="title"] {{ font-size: {s(22)}px; font-weight: 700; }}
 QLabel[role="big"] {{ font-size: {s(30)}px; font-weight: 700; }}
+QLabel[role="bigError"] {{ font-size: {s(30)}px; font-weight: 700; color: #C62828; }}
 QLabel[role="huge"] {{ font-size: {s(44)}px; font-weight: 800; color: {OK_GREEN}; }}
 QLabel[role="total"] {{ font-size: {s(26)}px; font-weight: 800; }}
 QLabel[role="muted"] {{ color: palette(placeholder-text); }}
@@ -67,7 +74,10 @@ QLabel[role="net-wait"] {{ color: #8A6D00; font-weight: 600; }}
 QFrame[role="panel"] {{ border: 1px solid palette(mid); border-radius: {s(8)}px; background: palette(base); }}
 QFrame#topBar {{ border-bottom: 1px solid palette(mid); }}
 QLineEdit {{ font-size: {s(22)}px; min-height: {s(48)}px; padding: 0 {s(8)}px; }}
-QScrollBar:vertical {{ width: {s(14)}px; }}
+QScrollBar:vertical {{ width: {s(16)}px; background: palette(midlight); border-radius: {s(8)}px; margin: 0; }}
+QScrollBar::handle:vertical {{ background: #8C8C8C; border-radius: {s(8)}px; min-height: {s(40)}px; }}
+QScrollBar::add-line:vertical, QScrollBar::sub-line:vertical {{ height: 0; }}
+QScrollBar::add-page:vertical, QScrollBar::sub-page:vertical {{ background: none; }}
 """
 
 

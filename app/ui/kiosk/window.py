@@ -1,7 +1,9 @@
 """KioskWindow: the fullscreen point of sale for one store.
 
-Screens (one QStackedWidget): loading -> [set PIN] -> sale (keypad / products + cart) -> adjust (tip,
-discount) -> charge (QR, countdown) -> paid -> email receipt; the PIN page guards leaving.
+Screens (one QStackedWidget): loading -> sale (keypad / products + cart) -> adjust (tip, discount) ->
+charge (QR, countdown) -> paid (waiting for confirmations per the store's speed policy, then paid) ->
+email receipt; the PIN page guards leaving. With no merchant PIN set the kiosk does not open: it says
+so and points to Settings → Point of sale (the owner sets the PIN there, never whoever opens it first).
 The window talks to the services only through owned tasks (``ctx.run``) and follows its invoice
 through the bridge (plus a slow poll, so a missed event never strands the shopper).
 Nothing here reaches settings, keys or other stores: it knows one store id and the POS service.
@@ -10,7 +12,6 @@ Nothing here reaches settings, keys or other stores: it knows one store id and t
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,8 +27,10 @@ from app.ui.kiosk.cart_model import Adjustment, Cart
 from app.ui.kiosk.charge_screen import ChargeScreen
 from app.ui.kiosk.email_screen import EmailScreen
 from app.ui.kiosk.lock import AdminGuard
+from app.ui.kiosk.options import KioskOptions
 from app.ui.kiosk.paid_screen import PaidScreen
-from app.ui.kiosk.pin_dialog import PinDialog
+from app.ui.kiosk.pin_dialog import NoPinScreen, PinDialog
+from app.ui.kiosk.printing import KioskPrinting
 from app.ui.kiosk.receipt import ReceiptPrinter
 from app.ui.kiosk.sale_screen import SaleScreen
 from app.ui.kiosk.style import scale_for, set_role, stylesheet
@@ -37,18 +40,8 @@ from app.ui.widget_names import named
 
 if TYPE_CHECKING:
     from app.chain.models import ChainState
-    from app.services.admin.pos import Receipt
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class KioskOptions:
-    pdf_dir: Path | None = None  # receipts go here as PDF when there is no printer
-    use_system_printer: bool = True
-    auto_return_s: int = 30
-    sound: bool = True
-    poll_ms: int = 3000
 
 
 class KioskWindow(QWidget):
@@ -67,12 +60,16 @@ class KioskWindow(QWidget):
         self.email_ready = False
         self.following: str | None = None
         self.unlocked = False
+        self.pin_set: bool | None = None  # unknown until loaded
         self._scale = 0.0
         self._return_to: QWidget | None = None
         self.online = False
         self.guard = AdminGuard(ctx.parent, lambda: self.request_unlock("admin"))
-        self.printer = ReceiptPrinter(self.options.pdf_dir or Path(ctx.settings.network_dir) / "receipts",
-                                      use_system_printer=self.options.use_system_printer)
+        system_printer = ReceiptPrinter(self.options.pdf_dir or Path(ctx.settings.network_dir) / "receipts",
+                                        use_system_printer=self.options.use_system_printer)
+        # receipts on the printer chosen in Settings → Printer; auto-print once a sale settles (kiosk/printing.py)
+        self.receipts = KioskPrinting(ctx.run, ctx.services.printer, self.pos_service, system_printer,
+                                      lambda text, error=False: self.paid.show_message(text, error=error))
         self._build_chrome()
         self._poll = QTimer(self, interval=self.options.poll_ms)
         self._poll.timeout.connect(self._refresh_invoice)
@@ -97,11 +94,13 @@ class KioskWindow(QWidget):
         self.loading = label("Opening the point of sale…", name="kioskLoading", role="title", center=True, wrap=True)
         self.pin = PinDialog(self.pos_service.pin, self.ctx.run)
         self.pin.unlocked.connect(self._on_pin_unlocked)
-        self.pin.pinSet.connect(self._on_pin_pin_set)
         self.pin.cancelled.connect(self._on_pin_cancelled)
+        self.no_pin = NoPinScreen()
+        self.no_pin.back.clicked.connect(lambda _c=False: self.leave())
         self.stack = named(QStackedWidget(), "kioskScreens")
         self.stack.addWidget(self.loading)
         self.stack.addWidget(self.pin)
+        self.stack.addWidget(self.no_pin)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -150,6 +149,7 @@ class KioskWindow(QWidget):
 
     def start(self) -> None:
         self.guard.engage()
+        self.receipts.load()
         if not self.store_id:
             self._on_load_error(UserFacingError("Create a store first, then open the point of sale."))
             return
@@ -162,16 +162,15 @@ class KioskWindow(QWidget):
         return store, list(products), await self.pos_service.pin.is_set(), await self.pos_service.email_ready(store_id)
 
     def _on_loaded(self, result: tuple[Store, list[Product], bool, bool]) -> None:
-        store, products, pin_set, self.email_ready = result
-        self.store = store
+        store, products, self.pin_set, self.email_ready = result
         self.store_label.setText(store.name)
+        if not self.pin_set:  # nothing could keep a shopper out of the admin window
+            logger.info("kiosk: no merchant PIN set; not opening the point of sale")
+            self.stack.setCurrentWidget(self.no_pin)
+            return
+        self.store = store
         self._build_store_screens(store, products)
-        if pin_set:
-            self.show_screen(self.sale)
-        else:
-            self.pin.ask_new()
-            self.stack.setCurrentWidget(self.pin)
-            self._return_to = self.sale
+        self.show_screen(self.sale)
 
     def _on_load_error(self, error: UserFacingError) -> None:
         self.loading.setText(f"The point of sale cannot open: {error.message}")
@@ -222,15 +221,27 @@ class KioskWindow(QWidget):
                          name="kiosk-follow", on_user_error=lambda e: logger.info("follow: %s", e.message))
 
     def _on_invoice_refreshed(self, invoice: Invoice) -> None:
-        if invoice.id == self.following:
-            self.charge.show_invoice(invoice)
+        if invoice.id != self.following:
+            return
+        if self.paid.invoice is not None and self.paid.invoice.id == invoice.id:  # waiting for confirmations
+            self.paid.show_status(invoice)
+            self.receipts.on_invoice(invoice)  # auto-print when settled
+            if not self.paid.waiting:
+                self._stop_following()
+            return
+        self.charge.show_invoice(invoice)
 
     def _on_charge_paid(self, invoice: Invoice) -> None:
-        self._stop_following()
+        """The full amount is seen. The paid screen follows the store's speed policy from here: the
+        invoice is still followed until it is complete (or fails)."""
+        self.charge.stop()
         assert self.cart is not None
         self.cart.clear()
         self.sale.refresh()
-        self.paid.show_paid(invoice, email_ready=self.email_ready)
+        self.paid.show_paid(invoice, email_ready=self.email_ready, can_print=self.receipts.can_print)
+        self.receipts.on_invoice(invoice)  # auto-print when settled
+        if not self.paid.waiting:
+            self._stop_following()
         self.show_screen(self.paid)
 
     def _on_charge_cancel_requested(self, invoice_id: str) -> None:
@@ -287,17 +298,11 @@ class KioskWindow(QWidget):
     def _on_paid_print_requested(self) -> None:
         invoice = self.paid.invoice
         if invoice is not None:
-            self.ctx.run(self.pos_service.receipt(invoice.id), self._on_receipt_ready, name="kiosk-receipt",
-                         on_user_error=lambda e: self.paid.show_message(e.message, error=True))
+            self.receipts.print(invoice.id)
 
-    def _on_receipt_ready(self, receipt: Receipt) -> None:
-        try:
-            pdf = self.printer.print_receipt(receipt)
-        except OSError as exc:
-            self.paid.show_message(f"Could not print the receipt: {exc}", error=True)
-            return
-        self.last_receipt_pdf = pdf
-        self.paid.show_message(f"Receipt saved as {pdf.name}." if pdf else "Receipt printed.")
+    @property
+    def last_receipt_pdf(self) -> Path | None:
+        return self.receipts.last_pdf
 
     # -- network ---------------------------------------------------------------------------------
 
@@ -317,7 +322,10 @@ class KioskWindow(QWidget):
         if self.unlocked or self.current is self.pin:
             return
         self._return_to = self.current
-        if self.store is None:  # never loaded: nothing to protect unless a PIN exists
+        if self.pin_set is False:  # no PIN: the kiosk never opened, nothing to protect
+            self.leave()
+            return
+        if self.store is None:  # not loaded (yet, or an error): ask the guard whether a PIN exists
             self.ctx.run(self.pos_service.pin.is_set(), lambda is_set: self._ask_pin(reason) if is_set else self.leave(),
                          name="kiosk-pin-set")
             return
@@ -331,13 +339,7 @@ class KioskWindow(QWidget):
     def _on_pin_unlocked(self, _reason: str) -> None:
         self.leave()
 
-    def _on_pin_pin_set(self) -> None:
-        self._leave_pin()
-
     def _on_pin_cancelled(self) -> None:
-        if self.pin.mode == "set":  # no PIN chosen: the kiosk does not open
-            self.leave()
-            return
         self._leave_pin()
 
     def _leave_pin(self) -> None:
@@ -351,12 +353,8 @@ class KioskWindow(QWidget):
         if hasattr(self, "paid"):
             self.paid.pause()
         self.guard.release()
-        admin = self.ctx.parent
         self.close()
-        if admin is not None:
-            admin.showNormal()
-            admin.raise_()
-            admin.activateWindow()
+        self.guard.restore()  # as it was, inside the screen
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if not self.unlocked:

@@ -17,13 +17,16 @@ from app.checkout_server.api.schemas.common import (
     ResponseModel,
     SatAmount,
 )
+from app.core.limits import MAX_URL_CHARS
 from app.core.payments import Payment
 from app.core.records import Invoice
 from app.core.statuses import ExceptionStatus, InvoiceStatus, PaymentState
+from app.core.urls import URL_PATTERN
 from app.services.delivery.webhook_payloads import invoice_snapshot, payment_snapshot
 from app.services.invoicing.payment_history import InvoicePayment
 
-Url = Annotated[str, Field(max_length=2000, pattern=r"^https?://[^\s<>\"']+$")]
+Url = Annotated[str, Field(max_length=MAX_URL_CHARS, pattern=URL_PATTERN,
+                           description="An http:// or https:// URL (no spaces or control characters).")]
 
 
 class InvoiceIn(RequestModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from app.checkout_server.api.schemas.common import (
     Id,
@@ -17,13 +17,27 @@ from app.checkout_server.api.schemas.common import (
     SatAmount,
     optional,
 )
+from app.core.limits import MAX_URL_CHARS
 from app.core.records import Store, Wallet
+from app.core.urls import URL_PATTERN
 
 Currency = Annotated[str, Field(min_length=3, max_length=4, pattern=r"^[A-Za-z]{3,4}$", examples=["USD"])]
 SpeedPolicy = Annotated[int, Field(ge=0, le=6, description="Confirmations needed before 'complete'.")]
 ExpiryS = Annotated[int, Field(ge=60, le=7 * 86400)]
 MonitoringS = Annotated[int, Field(ge=0, le=30 * 86400)]
 RateSource = Annotated[str, Field(min_length=1, max_length=40, description="One of server info `rate_sources`.")]
+
+
+class CheckoutOptions(RequestModel):
+    """A store's checkout page options: the keys below are checked, other keys are kept as given."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    anyone_can_create_invoice: bool = optional(description="Lets clients without a key create invoices "
+                                                           "(rate-limited).")
+    redirect_url: str = optional(max_length=MAX_URL_CHARS, pattern=f"^$|{URL_PATTERN}",
+                                 description="Where a paid cart checkout sends the shopper back: an http(s) URL, "
+                                             "or '' for none.")
 
 
 class StoreUpdate(RequestModel):
@@ -36,8 +50,7 @@ class StoreUpdate(RequestModel):
     underpaid_tolerance_pct: Percent = optional()
     rate_source: RateSource = optional()
     rate_spread_pct: Percent = optional()
-    checkout: JsonObject = optional(description="Checkout page options; `anyone_can_create_invoice: true` "
-                                                "lets clients without a key create invoices (rate-limited).")
+    checkout: CheckoutOptions = optional(description="Checkout page options.")
     notifications: JsonObject = optional()
     email: JsonObject = optional()
     archived: bool = optional()

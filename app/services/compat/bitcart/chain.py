@@ -7,6 +7,7 @@ RedWaves only ever sees outputs paying addresses it handed out, so ``get_transac
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 from collections.abc import Iterable
@@ -18,6 +19,7 @@ from sqlalchemy import ColumnElement, select
 from app import __version__
 from app.chain.keys import parse_wallet_keys
 from app.core.errors import AppError, InvalidKey, NotFound, ValidationError
+from app.core.limits import MAX_KEY_TEXT_CHARS
 from app.core.money import format_btc
 from app.db.models import AddressRow, InvoiceRow, PaymentRow
 from app.services.compat.bitcart.requests import NotSupported, electrum_amount
@@ -161,12 +163,14 @@ class DaemonChain:
             "total_wallets": wallets_loaded,
         }
 
-    def validate_key(self, key: object) -> bool:
-        """True for keys RedWaves could restore: public keys (watch-only) and seed phrases (hot)."""
-        if not isinstance(key, str):
+    async def validate_key(self, key: object) -> bool:
+        """True for keys RedWaves could restore: public keys (watch-only) and seed phrases (hot).
+
+        Too long is simply False (checked first); the parse (a seed takes ~10 ms) runs off the loop."""
+        if not isinstance(key, str) or len(key) > MAX_KEY_TEXT_CHARS:
             return False
         try:
-            parse_wallet_keys(key, self._network, allow_seed=True)
+            await asyncio.to_thread(parse_wallet_keys, key, self._network, allow_seed=True)
         except (InvalidKey, ValidationError, AppError):
             return False
         return True

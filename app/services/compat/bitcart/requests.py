@@ -16,7 +16,8 @@ from typing import Any
 from urllib.parse import quote
 
 from app.core.errors import NotFound, UserFacingError, ValidationError
-from app.core.money import btc_to_sat, format_btc
+from app.core.limits import MAX_NUMBER_CHARS, LimitExceeded, bounded_decimal, check_decimal
+from app.core.money import MAX_SAT, btc_to_sat, format_btc
 from app.core.records import Invoice
 from app.core.statuses import InvoiceStatus
 from app.services.compat.bitcart.wallets import DaemonWallet
@@ -126,13 +127,18 @@ def parse_amount_sat(amount: object) -> int:
     if isinstance(amount, bool) or amount is None:
         raise ValidationError("amount is required (RedWaves has no any-amount requests).", code="invalid_amount",
                               field="amount")
+    if isinstance(amount, str) and len(amount.strip()) > MAX_NUMBER_CHARS:
+        raise LimitExceeded(f"amount has at most {MAX_NUMBER_CHARS} characters.", code=LimitExceeded.NUMBER_TOO_LARGE,
+                            field="amount")
     try:
-        sat = btc_to_sat(Decimal(str(amount)))
+        sat = btc_to_sat(amount if isinstance(amount, Decimal) else Decimal(str(amount)))  # btc_to_sat bounds it
     except (InvalidOperation, ValueError, UserFacingError):
         raise ValidationError("amount must be a BTC amount with at most 8 decimals.", code="invalid_amount",
                               field="amount") from None
     if sat <= 0:
         raise ValidationError("amount must be positive.", code="invalid_amount", field="amount")
+    if sat > MAX_SAT:
+        raise ValidationError("amount exceeds 21 million bitcoin.", code="invalid_amount", field="amount")
     return sat
 
 
@@ -141,8 +147,9 @@ def parse_expiry_s(expiry: object) -> int:
         return MAX_EXPIRY_S
     if isinstance(expiry, bool):
         raise ValidationError("expiry must be a number of seconds.", code="invalid_expiry", field="expiry")
-    try:
-        seconds = int(Decimal(str(expiry)))
+    try:  # bounded before int(): int(Decimal("1e999999")) takes seconds
+        seconds = int(check_decimal(expiry, "expiry") if isinstance(expiry, Decimal)
+                      else bounded_decimal(str(expiry), "expiry"))
     except (InvalidOperation, ValueError):
         raise ValidationError("expiry must be a number of seconds.", code="invalid_expiry", field="expiry") from None
     return min(MAX_EXPIRY_S, max(MIN_EXPIRY_S, seconds))

@@ -1,0 +1,1 @@
+"""Receipt printer hardware: the only package that imports python-escpos (and pyusb through it)."""

@@ -1,0 +1,273 @@
+"""The first-run wizard's pages: network, wallet, store, privacy, summary.
+
+Each page checks its own fields before Next (``validatePage``) with the message beside the field
+(FieldErrors); a page whose required field is empty keeps Next disabled and says why beside it.
+Nothing is written by a page: the wizard writes everything at Finish (app/ui/wizard.py).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWizardPage
+
+from app.core.errors import UserFacingError
+from app.core.records import Wallet
+from app.ui.context import WindowContext
+from app.ui.field_errors import FieldErrors
+from app.ui.store_form import (
+    SPEED_POLICIES,
+    currency_combo,
+    decimal_text,
+    field_of,
+    minutes_spin,
+    read_rate,
+    speed_combo,
+)
+from app.ui.wallet_form import WalletKeyForm
+from app.ui.widget_names import named
+
+EMPTY_STORE_NAME = "Give the store a name to continue."
+WALLET_FIELDS = ("keys", "wallet_name", "threshold")
+NETWORK_NOTES = {
+    "mainnet": "Real bitcoin. Payments are final.",
+    "testnet": "Test bitcoin with no value, for trying RedWaves out.",
+    "signet": "Test bitcoin with no value (signet), for trying RedWaves out.",
+    "regtest": "A private local test chain (developers; with --devnet RedWaves runs its own).",
+}
+LAN_NOTE = ("Shoppers' phones on the shop's network (Wi-Fi) open the checkout page from the invoice QR code. "
+            "Off: only this computer can open it.")
+TOR_NOTE = ("Gives the checkout an .onion address that Tor Browser can open from anywhere, without port "
+            "forwarding. RedWaves starts its own tor; it needs the tor program installed.")
+
+
+def label(text: str, role: str = "", name: str = "") -> QLabel:
+    widget = QLabel(text, wordWrap=True)
+    if role:
+        widget.setProperty("role", role)
+    if name:
+        widget.setObjectName(name)
+    return widget
+
+
+class NetworkPage(QWizardPage):
+    def __init__(self, ctx: WindowContext) -> None:
+        super().__init__()
+        settings = ctx.settings
+        self.setTitle("Welcome to RedWaves")
+        self.setSubTitle("Accept bitcoin in your shop, straight to your own wallet.")
+        net = settings.network
+        layout = QVBoxLayout(self)
+        layout.addWidget(label(f"Network: <b>{net}</b>" + (" (embedded devnet)" if settings.devnet else ""), "h2"))
+        layout.addWidget(label(NETWORK_NOTES.get(net, "")))
+        layout.addWidget(label(
+            "The network is chosen when RedWaves starts, and each network keeps its own data "
+            f"(in <code>{settings.data_dir}/&lt;network&gt;</code>). To switch, quit and start again with "
+            "<code>redwaves --network testnet</code>, or set <code>network = \"testnet\"</code> in config.toml "
+            "(or REDWAVES_NETWORK).", "muted"))
+        layout.addWidget(label(
+            "RedWaves only ever sees your <b>public</b> key: it can watch payments arrive but can never spend them."))
+        layout.addStretch(1)
+
+
+class WalletPage(QWizardPage):
+    def __init__(self, ctx: WindowContext, existing: list[Wallet]) -> None:
+        super().__init__()
+        self.setTitle("Your wallet")
+        self.setSubTitle("Paste the extended public key (xpub) of the wallet that should receive payments.")
+        self.existing = existing
+        self.form = WalletKeyForm(ctx.services.wallets)
+        self.use_existing = named(QCheckBox(), "useExisting")
+        layout = QVBoxLayout(self)
+        if existing:
+            self.use_existing.setText(f"Use the wallet already added: {existing[0].name} ({existing[0].fingerprint})")
+            self.use_existing.setChecked(True)
+            layout.addWidget(self.use_existing)
+            self.use_existing.toggled.connect(self._on_use_existing_toggled)
+            self.form.setEnabled(False)
+        layout.addWidget(self.form)
+        layout.addStretch(1)
+        self.form.validityChanged.connect(lambda _valid: self.completeChanged.emit())
+
+    def _on_use_existing_toggled(self, on: bool) -> None:
+        self.form.setEnabled(not on)
+        self.completeChanged.emit()
+
+    def reuse(self) -> bool:
+        return bool(self.existing) and self.use_existing.isChecked()
+
+    def isComplete(self) -> bool:  # noqa: N802
+        return self.reuse() or self.form.complete()
+
+    def validatePage(self) -> bool:  # noqa: N802
+        return self.reuse() or (self.form.validate_now() and self.form.complete())
+
+    def setup(self) -> dict[str, Any]:
+        if self.reuse():
+            return {"wallet_id": self.existing[0].id}
+        return {"wallet_name": self.form.name.text(), "wallet_keys": self.form.key_text()}
+
+    def describe(self) -> str:
+        if self.reuse():
+            return f"{self.existing[0].name} (already added, fingerprint {self.existing[0].fingerprint})"
+        d = self.form.descriptor
+        return f"{self.form.name.text().strip()} (new, fingerprint {d.fingerprint if d else '?'})"
+
+
+class StorePage(QWizardPage):
+    def __init__(self, ctx: WindowContext) -> None:
+        super().__init__()
+        self._ctx = ctx
+        self.setTitle("Your store")
+        self.setSubTitle("How your prices are shown and how long shoppers have to pay. You can change all of it later.")
+        self.errors = FieldErrors()
+        self.name = named(QLineEdit("My shop"), "storeName")
+        self.currency = currency_combo("USD")
+        self.rate = named(QLineEdit(), "manualRate")
+        self.rate.setToolTip("How many units of the store's currency one bitcoin is worth, e.g. 65000 or 65000,50.")
+        self.rate_note = label("", "muted", "rateNote")
+        self.speed = speed_combo(1)
+        self.expiry = minutes_spin(900, minimum=1, maximum=7 * 24 * 60, name="expiry")
+        layout = QFormLayout(self)
+        layout.addRow("Store name", self.errors.row("name", self.name))
+        layout.addRow("Currency", self.errors.row("currency", self.currency))
+        layout.addRow("Exchange rate", self.errors.row("rate", self.rate))
+        layout.addRow("", self.rate_note)
+        layout.addRow("Payment speed", self.errors.row("speed", self.speed))
+        layout.addRow("Invoice expires after", self.errors.row("expiry", self.expiry))
+        layout.addRow(self.errors.general)
+        self.currency.currentTextChanged.connect(self._on_currency_current_text_changed)
+        self.name.textChanged.connect(self._on_name_text_changed)
+        self.rate.textEdited.connect(lambda _t: self.errors.hide("rate"))
+        self._on_currency_current_text_changed(self.currency.currentText())
+
+    def _on_currency_current_text_changed(self, code: str) -> None:
+        fiat = code not in ("BTC", "SAT")
+        self.rate.setEnabled(fiat)
+        self.errors.hide("rate")
+        self.rate_note.setText(f"{code} per 1 BTC, used for new invoices until a live rate source is set "
+                               "(Stores → Rate source). Optional." if fiat else
+                               "Prices in bitcoin need no exchange rate.")
+
+    def _on_name_text_changed(self, text: str) -> None:
+        if text.strip():
+            self.errors.hide("name")
+        else:
+            self.errors.set("name", EMPTY_STORE_NAME)
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:  # noqa: N802
+        return bool(self.name.text().strip())
+
+    def validatePage(self) -> bool:  # noqa: N802
+        return self.check()
+
+    def setup(self) -> dict[str, Any]:
+        """The store's part of ``FirstStore``; ValidationError (``rate``) when the rate is not a number."""
+        currency = self.currency.currentText()
+        return {"store_name": self.name.text(), "currency": currency,
+                "rate": read_rate(self.rate.text(), currency) if self.rate.isEnabled() else None,
+                "speed_policy": self.speed.currentData(), "expiry_s": self.expiry.value() * 60}
+
+    def check(self) -> bool:
+        self.errors.clear()
+        try:
+            values = self.setup()
+            self._ctx.services.stores.check({"name": values["store_name"], "default_currency": values["currency"],
+                                             "speed_policy": values["speed_policy"], "expiry_s": values["expiry_s"]})
+        except UserFacingError as exc:
+            self.show_error(exc)
+            return False
+        return True
+
+    def show_error(self, error: UserFacingError) -> None:
+        self.errors.set(field_of(error), error.message)  # a field not on this page: the page's general label
+
+    def describe(self) -> list[tuple[str, str]]:
+        currency = self.currency.currentText()
+        try:
+            rate: Decimal | None = read_rate(self.rate.text(), currency) if self.rate.isEnabled() else None
+        except UserFacingError:
+            rate = None
+        speed = dict(SPEED_POLICIES).get(self.speed.currentData(), f"{self.speed.currentData()} confirmations")
+        return [("Store", self.name.text().strip()), ("Currency", currency),
+                ("Exchange rate", f"{decimal_text(rate)} {currency} per BTC" if rate else "not set"),
+                ("Payment speed", speed), ("Invoices expire after", f"{self.expiry.value()} min")]
+
+
+class PrivacyPage(QWizardPage):
+    """How shoppers reach the checkout: LAN on/off, Tor on/off, applied at Finish after the store exists."""
+
+    def __init__(self, ctx: WindowContext) -> None:
+        super().__init__()
+        self.setTitle("How shoppers reach you")
+        self.setSubTitle("You can change both at any time in Settings → Exposure.")
+        state = ctx.services.exposure_control.current()
+        self.lan_now, self.tor_now = state.lan_enabled, state.tor_enabled
+        self.lan = named(QCheckBox("LAN checkout: phones on this network can pay"), "wizardLan")
+        self.tor = named(QCheckBox("Tor: an .onion address for the checkout"), "wizardTor")
+        self.lan.setChecked(state.lan_enabled)
+        self.tor.setChecked(state.tor_enabled)
+        layout = QVBoxLayout(self)
+        for box, note, key in ((self.lan, LAN_NOTE, "public_enabled"), (self.tor, TOR_NOTE, "tor_enabled")):
+            layout.addWidget(box)
+            locked = state.locked.get(key)
+            if not state.available or locked:
+                box.setEnabled(False)
+                note = (f"Set by {locked}; change it there." if locked else
+                        "This RedWaves runs without the checkout server, so there is nothing to switch.")
+            layout.addWidget(label(note, "muted"))
+        if state.tor is not None and state.tor.onion_url:
+            layout.addWidget(label(f"Onion address: {state.tor.onion_url}", "", "wizardOnion"))
+        layout.addStretch(1)
+
+    def changes(self) -> list[tuple[str, bool]]:
+        """("lan" | "tor", wanted) for each choice that differs from how RedWaves runs now."""
+        out: list[tuple[str, bool]] = []
+        if self.lan.isEnabled() and self.lan.isChecked() != self.lan_now:
+            out.append(("lan", self.lan.isChecked()))
+        if self.tor.isEnabled() and self.tor.isChecked() != self.tor_now:
+            out.append(("tor", self.tor.isChecked()))
+        return out
+
+
+class SummaryPage(QWizardPage):
+    """What Finish will create; errors that name no field of another page are shown here."""
+
+    def __init__(self, wallet: WalletPage, store: StorePage, privacy: PrivacyPage) -> None:
+        super().__init__()
+        self.setTitle("Ready to create your store")
+        self.setSubTitle("Check the details. Nothing has been saved yet: Finish saves all of it at once.")
+        self._pages = (wallet, store, privacy)
+        self.rows: dict[str, QLabel] = {}
+        self.form = QFormLayout()
+        self.error = label("", "error", "wizardError")
+        self.error.hide()
+        self.note = label("", "muted", "wizardNote")
+        self.note.hide()
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.form)
+        layout.addWidget(self.error)
+        layout.addWidget(self.note)
+        layout.addStretch(1)
+
+    def initializePage(self) -> None:  # noqa: N802
+        wallet, store, privacy = self._pages
+        on = {True: "on", False: "off"}
+        rows = [("Wallet", wallet.describe()), *store.describe(),
+                ("LAN checkout", on[privacy.lan.isChecked()]), ("Tor", on[privacy.tor.isChecked()])]
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        self.rows = {}
+        for caption, text in rows:
+            value = self.rows[caption] = label(text, "", f"summary{caption.replace(' ', '')}")
+            self.form.addRow(caption, value)
+
+    def show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.setVisible(bool(message))
+
+    def show_note(self, message: str) -> None:
+        self.note.setText(message)
+        self.note.setVisible(bool(message))

@@ -1,0 +1,185 @@
+"""Settings → Network, Rates, Notifications and Email against the real services (SQLite in tmp_path, the
+test keyring): what each page shows, what a save stores, and errors beside their field with nothing
+written."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from app.config import load_settings
+from app.db.engine import Database
+from app.services.container import build_services
+from app.services.delivery.email import password_name
+from app.services.ports import StaticUrls
+from app.ui.bridge import EventBridge
+from app.ui.context import UiContext
+from app.ui.icons import app_icon
+from app.ui.settings_view import EmailPage, NetworkPage, NotificationsPage, RatesPage
+from app.ui.tasks import TaskOwner
+from app.ui.tray import TrayNotifier
+from tests.ui.conftest import run, wait_until
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def shop(qloop, tmp_path: Path) -> Iterator[Any]:
+    """Real services on a real SQLite file (no chain, no listeners) in a window context."""
+    from app.services.container import Surroundings
+
+    settings = load_settings({}, {"data_dir": tmp_path / "data", "network": "regtest"})
+    db = Database(settings.db_path)
+    run(qloop, db.start())
+    urls = StaticUrls({"private": "http://127.0.0.1:8470", "public": "http://192.168.1.20:8471"})
+    services = build_services(settings, db, None, surroundings=Surroundings(urls=urls))
+    run(qloop, services.rates.load())
+    tasks = TaskOwner("settings-pages")
+    ctx = UiContext(services=services, settings=settings, tasks=tasks, bridge=EventBridge(services.events),
+                    tray=TrayNotifier(app_icon()),
+                    qsettings=QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat))
+    try:
+        yield ctx
+    finally:
+        run(qloop, tasks.stop())
+        run(qloop, db.stop())
+
+
+def _shots(page: Any, artifacts: Path, name: str) -> None:
+    for w, h in ((800, 480), (1280, 800)):
+        page.resize(w, h)
+        page.grab().save(str(artifacts / f"{name}-{w}x{h}.png"))
+
+
+def _labels(page: Any) -> list[str]:
+    from PySide6.QtWidgets import QLabel
+
+    return [label.text() for label in page.findChildren(QLabel)]
+
+
+def test_network_page_shows_the_start_up_settings_and_urls(shop, qtbot, artifacts) -> None:
+    page = NetworkPage(shop)
+    qtbot.addWidget(page)
+    page.reload()
+    texts = _labels(page)
+    assert "<b>regtest</b>" in texts
+    assert "automatic (Electrum chooses)" in texts and str(shop.settings.network_dir) in texts
+    assert page.chain.text() == "not available"  # no chain in this context
+    assert "http://192.168.1.20:8471" in page.urls.text() and "private: " in page.urls.text()
+    _shots(page, artifacts, "settings-network")
+
+
+def test_rates_page_accepts_a_comma_and_stores_the_rate(shop, qloop, qtbot, artifacts) -> None:
+    page = RatesPage(shop)
+    qtbot.addWidget(page)
+    page.currency.setCurrentText("EUR")
+    run(qloop, wait_until(lambda: page.current.text() == "not set", what="no EUR rate yet"))
+
+    page.rate.setText("twelve")
+    _click(page, "setRate")
+    assert "Enter the rate as a number" in page.errors.message("rate") and page.status.text() == ""
+    page.rate.setText("0")  # a number, but the service refuses it: its message, beside the field
+    _click(page, "setRate")
+    run(qloop, wait_until(lambda: page.errors.message("rate"), what="zero refused"))
+    assert "positive" in page.errors.message("rate") and page.status.text() == ""
+
+    page.rate.setText("61234,50")
+    _click(page, "setRate")
+    run(qloop, wait_until(lambda: page.status.text(), what="saved"))
+    assert page.status.text() == "Saved: 1 BTC = 61234.50 EUR." and page.errors.message("rate") == ""
+    assert page.current.text() == "61234.50 EUR per BTC" and page.rate.text() == ""
+    quote = run(qloop, shop.services.rates.quote("EUR", source="manual"))
+    assert quote.rate == Decimal("61234.50")
+    again = RatesPage(shop)  # what a new window shows: the stored rate
+    qtbot.addWidget(again)
+    again.currency.setCurrentText("EUR")
+    run(qloop, wait_until(lambda: again.current.text() == "61234.50 EUR per BTC", what="stored rate shown"))
+    _shots(page, artifacts, "settings-rates")
+
+
+def test_notifications_page_stores_the_choice(shop, qtbot, artifacts) -> None:
+    page = NotificationsPage(shop)
+    qtbot.addWidget(page)
+    assert page.payments.isChecked() and page.tray.isChecked() == shop.settings.gui_minimize_to_tray
+    assert not page.tray.isEnabled()
+    page.payments.setChecked(False)
+    assert shop.qsettings.value("notifications/payments") == "false"
+    again = NotificationsPage(shop)
+    qtbot.addWidget(again)
+    assert not again.payments.isChecked()
+    _shots(page, artifacts, "settings-notifications")
+
+
+def _click(page: Any, name: str) -> None:
+    from PySide6.QtWidgets import QPushButton
+
+    button = page.findChild(QPushButton, name)
+    assert button is not None, name
+    button.click()
+
+
+def test_email_page_errors_beside_fields_saved_only_after_a_save(shop, qloop, qtbot, artifacts) -> None:
+    services = shop.services
+    store = run(qloop, services.stores.create("Corner Shop"))
+    page = EmailPage(shop)
+    qtbot.addWidget(page)
+    page.reload()
+    run(qloop, wait_until(lambda: page.store.currentData() == store.id, what="store loaded"))
+    assert page.host.text() == "" and page.port.value() == 587 and page.password.text() == ""
+
+    page.host.setText("smtp example.com")  # a space: refused beside the host field, nothing stored
+    page.from_address.setText("shop@example.com")
+    _click(page, "saveEmail")
+    run(qloop, wait_until(lambda: page.errors.message("host"), what="host error"))
+    assert "host name" in page.errors.message("host") and page.status.text() != "Saved."
+    assert run(qloop, services.email.config(store.id)).smtp is None
+
+    page.host.setText("smtp.example.com")
+    page.from_address.setText("not an address")
+    _click(page, "saveEmail")
+    run(qloop, wait_until(lambda: page.errors.message("from_address"), what="from error"))
+    assert page.errors.message("host") == "" and page.status.text() == ""
+
+    page.from_address.setText("shop@example.com")
+    page.username.setText("shop")
+    page.password.setText("s3cret-pass")
+    page.port.setValue(2525)
+    page.receipt_on.setCurrentText("paid")
+    page.merchant_to.setText("owner@example.com, books@example.com")
+    _click(page, "saveEmail")
+    run(qloop, wait_until(lambda: page.status.text() == "Saved.", what="saved"))
+    assert page.password.text() == ""  # never kept in the field after a save
+    config = run(qloop, services.email.config(store.id))
+    assert config.smtp is not None and (config.smtp.host, config.smtp.port, config.smtp.username) == (
+        "smtp.example.com", 2525, "shop")
+    assert str(config.receipt_on) == "paid" and config.merchant_to == ("owner@example.com", "books@example.com")
+    assert services.secrets.get(password_name(store.id)).reveal() == "s3cret-pass"
+
+    page.port.setValue(587)  # empty password field: the saved password stays
+    _click(page, "saveEmail")
+    run(qloop, wait_until(lambda: page.status.text() == "Saved.", what="saved again"))
+    assert services.secrets.get(password_name(store.id)).reveal() == "s3cret-pass"
+
+    page.forget_password.setChecked(True)
+    assert not page.password.isEnabled()
+    _click(page, "saveEmail")
+    run(qloop, wait_until(lambda: page.status.text() == "Saved.", what="password removed"))
+    assert services.secrets.get(password_name(store.id)) is None and not page.forget_password.isChecked()
+
+    page.test_to.setText("nobody")  # a bad test recipient: beside the test field
+    _click(page, "testEmail")
+    run(qloop, wait_until(lambda: page.errors.message("to"), what="to error"))
+    assert "email address" in page.errors.message("to") and page.status.text() == ""
+
+    fresh = EmailPage(shop)  # what a new window shows: the stored settings
+    qtbot.addWidget(fresh)
+    fresh.reload()
+    run(qloop, wait_until(lambda: fresh.host.text() == "smtp.example.com", what="stored settings shown"))
+    assert fresh.port.value() == 587 and fresh.receipt_on.currentText() == "paid"
+    assert fresh.merchant_to.text() == "owner@example.com, books@example.com" and fresh.password.text() == ""
+    _shots(page, artifacts, "settings-email")
