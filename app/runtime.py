@@ -135,6 +135,9 @@ class Runtime:
         s.network_dir.mkdir(parents=True, exist_ok=True)
         lc = self.lifecycle
         lc.add("instance lock", _LockComponent(InstanceLock(s.lock_path)))
+        from app.loop_watchdog import LoopWatchdog  # logs every loop stall over 100 ms with what blocked it
+
+        lc.add("loop watchdog", LoopWatchdog())
         if s.devnet:
             lc.add("devnet", Deferred(self._build_devnet))
         lc.add("database", self.db)

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from app.checkout_server.connections import WS_SLOTS, WebSocketSlots
 from app.checkout_server.errors import json_error
 from app.checkout_server.keys import IS_PUBLIC, SERVICES
 
@@ -200,6 +201,7 @@ def setup(app: web.Application) -> None:
     guards = [shopper_form_guard] if app[IS_PUBLIC] else [private_guard, shopper_form_guard]
     for offset, guard in enumerate(guards):
         app.middlewares.insert(position + offset, guard)
+    app[WS_SLOTS] = WebSocketSlots()  # open websockets per client (app/checkout_server/connections.py)
     if not app[IS_PUBLIC]:
         app[RAW_BODY_ROUTES] = _raw_body_routes()
         app.on_response_prepare.append(add_cors_headers)

@@ -1,4 +1,7 @@
-"""The two listeners, run inside the app's loop with AppRunner + TCPSite (never run_app)."""
+"""The two listeners, run inside the app's loop with AppRunner + GuardedSite (never run_app).
+
+GuardedSite is aiohttp's TCP site with connection limits (app/checkout_server/connections.py).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from app.checkout_server.app import create_app
+from app.checkout_server.connections import DEFAULT_LIMITS, ConnectionGuard, ConnectionLimits, GuardedSite
 
 if TYPE_CHECKING:
     from app.services.container import Services
@@ -26,8 +30,10 @@ class ListenerError(Exception):
 
 class Listener:
     def __init__(self, app: web.Application, host: str, port: int, *, name: str,
-                 ssl_context: ssl.SSLContext | None = None) -> None:
+                 ssl_context: ssl.SSLContext | None = None, limits: ConnectionLimits = DEFAULT_LIMITS) -> None:
         self._app = app
+        self.limits = limits  # timeouts and caps (app/checkout_server/connections.py)
+        self.guard: ConnectionGuard | None = None  # while started: open / refused / timed-out counts
         self._host = host
         self._port = port
         self.name = name
@@ -50,9 +56,11 @@ class Listener:
         return f"{scheme}://{host}:{self.port}"
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self._app, access_log=None, shutdown_timeout=2.0)
+        self._runner = web.AppRunner(self._app, access_log=None, shutdown_timeout=2.0,
+                                     keepalive_timeout=self.limits.idle_timeout_s)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self._host, self._port, ssl_context=self._ssl)
+        site = GuardedSite(self._runner, self._host, self._port, ssl_context=self._ssl, limits=self.limits)
+        self.guard = site.guard
         try:
             await site.start()
         except OSError as exc:

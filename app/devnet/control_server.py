@@ -6,6 +6,7 @@ may do to a devnet is the smaller `app.devnet.control.DevnetControl`.)
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
@@ -26,6 +27,21 @@ D = TypeVar("D")
 class BadRequest(DevnetError):
     code = "bad_request"
 
+    def __init__(self, message: str, *, code: str = "bad_request") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# Bounds, checked before any work (one control call must not stall the devnet or the app embedding it).
+MAX_BODY_BYTES = 2 * 1024 * 1024  # a raw transaction of 1 MB is 2 MB of hex
+MAX_INT_DIGITS = 20
+MAX_CONTAINERS = 10_000  # objects + lists in one body; the deepest real body nests 3
+MAX_LIST_ITEMS = 1000  # outputs of a replacement, txids to re-mine
+MAX_SAT = 21_000_000 * 100_000_000
+MAX_BLOCKS = 1000  # blocks mined (or replaced by a reorg) in one call
+_MAXIMA = {"n": MAX_BLOCKS, "depth": MAX_BLOCKS, "new_blocks": MAX_BLOCKS, "fee_rate": 100_000,
+           "sat_per_vbyte": 100_000}
+
 
 def _error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message}}, status=status)
@@ -37,21 +53,48 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except NotFound as exc:
         return _error(404, exc.code, str(exc))
+    except BadRequest as exc:
+        return _error(413 if exc.code == "payload_too_large" else 400, exc.code, str(exc))
     except DevnetError as exc:
         return _error(400, exc.code, str(exc))
     except web.HTTPException as exc:
-        return _error(exc.status, "http_error", exc.reason)
+        response = _error(exc.status, "http_error", exc.reason)
+        if "Allow" in exc.headers:
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
     except Exception:  # noqa: BLE001 - the edge: log, answer a generic 500, never a traceback
         logger.exception("control request %s %s failed", request.method, request.path)
         return _error(500, "internal_error", "internal error")
 
 
+def _bounded_int(text: str) -> int:
+    if len(text) > MAX_INT_DIGITS:  # before int(): a 4,000-digit number costs real time, a huge `n` hours
+        raise BadRequest(f"numbers have at most {MAX_INT_DIGITS} digits", code="number_too_large")
+    return int(text)
+
+
+def _no_fractions(text: str) -> object:
+    raise BadRequest("numbers are integers (satoshis, counts)", code="bad_request")
+
+
+def _loads(raw: bytes) -> object:
+    """JSON with integers only, bounded in size and nesting (the devnet cannot import app.core.limits)."""
+    if raw.count(b"[") + raw.count(b"{") > MAX_CONTAINERS:
+        raise BadRequest(f"at most {MAX_CONTAINERS} objects and lists in a body", code="too_deep")
+    try:
+        return json.loads(raw, parse_int=_bounded_int, parse_float=_no_fractions, parse_constant=_no_fractions)
+    except RecursionError:
+        raise BadRequest("JSON nested too deeply", code="too_deep") from None
+
+
 async def _body(request: web.Request) -> dict[str, object]:
     if not request.can_read_body:
         return {}
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise BadRequest(f"body larger than {MAX_BODY_BYTES} bytes", code="payload_too_large")
     try:
-        data = await request.json()
-    except ValueError:
+        data = _loads(await request.read())
+    except ValueError:  # also UnicodeDecodeError
         raise BadRequest("body must be JSON") from None
     if not isinstance(data, dict):
         raise BadRequest("body must be a JSON object")
@@ -61,6 +104,10 @@ async def _body(request: web.Request) -> dict[str, object]:
 def _typed(value: object, name: str, kind: type[T]) -> T:
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):  # True is an int too
         raise BadRequest(f"field {name!r} has the wrong type")
+    if isinstance(value, int) and not isinstance(value, bool) and not 0 <= value <= _MAXIMA.get(name, MAX_SAT):
+        raise BadRequest(f"field {name!r} must be 0 to {_MAXIMA.get(name, MAX_SAT)}", code="out_of_range")
+    if isinstance(value, list) and len(value) > MAX_LIST_ITEMS:
+        raise BadRequest(f"field {name!r} has more than {MAX_LIST_ITEMS} items", code="too_many_items")
     return value
 
 
@@ -107,6 +154,8 @@ async def replace(request: web.Request) -> web.Response:
     if pairs is not None:
         if not all(isinstance(o, list) and len(o) == 2 for o in pairs):
             raise BadRequest("outputs must be a list of [address, sat] pairs")
+        for _address, sat in pairs:
+            _typed(sat, "sat", int)
         outputs = [(o[0], o[1]) for o in pairs]
     txid = await request.app[DEVNET_KEY].replace(_field(data, "txid", str), outputs, _optional(data, "fee", int, None))
     return web.json_response({"txid": txid})
@@ -157,7 +206,7 @@ async def server_start(request: web.Request) -> web.Response:
 
 
 def create_control_app(devnet: Devnet) -> web.Application:
-    app = web.Application(middlewares=[error_middleware], client_max_size=8 * 1024 * 1024)
+    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY_BYTES)
     app[DEVNET_KEY] = devnet
     app.router.add_get("/status", status)
     for path, handler in [("/pay", pay), ("/fund", fund), ("/mine", mine), ("/replace", replace),

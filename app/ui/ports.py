@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from app.chain.models import ChainEvent, ChainState
     from app.core.invoice_limits import InvoicePreview, LargeInvoiceLimit
-    from app.core.queries import InvoiceFilter
     from app.core.printers import PrinterConfig
+    from app.core.queries import InvoiceFilter
     from app.core.records import Invoice, Page, Product, Store
     from app.core.sales import SalesSummary
     from app.core.statuses import InvoiceStatus

@@ -111,6 +111,13 @@ async def test_lan_and_tls_switched_live_and_saved(tmp_path):
         store = await services.stores.get(invoice.store_id)
         assert services.email.invoice_link(store, invoice.id) == f"https://shop.example/i/{invoice.id}"
         assert _saved(config)["public_url"] == "https://shop.example"
+        key = (await services.apikeys.create("shop", ["invoices:write"])).key.reveal()
+        async with aiohttp.ClientSession(headers={"Authorization": f"token {key}"}) as http, http.post(
+                f"{private}/greenfield/api/v1/stores/{store.id}/invoices", json={"amount": "0.001", "currency": "BTC"},
+        ) as resp:
+            created = await resp.json()
+        assert resp.status == 200, created
+        assert created["checkoutLink"] == f"https://shop.example/i/{created['id']}"
 
         # LAN off: connection refused, links fall back to the private listener, saved
         await control.set_lan(False)

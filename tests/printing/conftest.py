@@ -60,7 +60,7 @@ class CapturingPrinter(socketserver.ThreadingTCPServer):
 
     async def wait(self, count: int = 1, timeout_s: float = 10.0) -> bytes:
         async with asyncio.timeout(timeout_s):
-            while len(self.jobs) < count:
+            while len(self.jobs) < count:  # noqa: ASYNC110 - the jobs arrive on the server's thread
                 await asyncio.sleep(0.02)
         return self.jobs[count - 1]
 

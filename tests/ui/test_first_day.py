@@ -18,3 +18,7 @@ def test_first_day_offscreen(gui, qloop, artifacts):
     assert any(title == "Payment received" and result["invoice_id"] in msg for title, msg in result["notifications"])
     assert result["detail_payments"] == 1
     assert "$12.50" in result["dashboard_today"]
+    services = gui.runtime.services  # the wizard wrote one wallet and one store, linked
+    (wallet,) = run(qloop, services.wallets.list())
+    (store,) = run(qloop, services.stores.list())
+    assert store.id == result["store_id"] and store.wallet_ids == (wallet.id,) and store.name == "Corner Shop"

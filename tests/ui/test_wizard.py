@@ -4,10 +4,11 @@ the privacy choices are applied after the store exists. One test drives the real
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import pytest
-from PySide6.QtWidgets import QLabel, QWizard
+from PySide6.QtWidgets import QApplication, QLabel, QWizard
 
 from app.core.errors import UserFacingError
 from app.ui.wizard import FirstRunWizard
@@ -216,12 +217,41 @@ def test_an_existing_wallet_is_reused(shop, qtbot):
     assert wizard.store is not None and wizard.store.wallet_ids == (wallet.id,)
 
 
+@pytest.fixture
+def gui_lan_in_config(qloop, tmp_path):
+    """Like the ``gui`` fixture, but the LAN listener is switched on in config.toml (not on the command
+    line, which would lock it), so the wizard may switch it."""
+    from app.config import load_settings
+    from app.runtime import Runtime
+    from app.ui.controller import GuiController
+
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "config.toml").write_text('public_enabled = true\npublic_host = "127.0.0.1"\npublic_port = 0\n')
+    settings = load_settings({}, {"data_dir": data_dir, "network": "regtest", "devnet": True, "private_port": 0})
+    QApplication.instance().setQuitOnLastWindowClosed(False)
+    controller = GuiController(settings, Runtime, crash_dialogs=False)
+    controller.prepare()
+    main = qloop.create_task(controller.run())
+    try:
+        run(qloop, wait_until(lambda: main.done() or controller.wizard is not None, timeout_s=60,
+                              what="first-run wizard"), 70)
+        assert not main.done(), f"GUI stopped during start: exit code {main.result()}"
+        yield controller
+    finally:
+        controller.request_quit()
+        qloop.run_until_complete(asyncio.wait_for(asyncio.shield(main), 20))
+        assert not controller.reporter.crashes, controller.reporter.crashes[0]
+
+
 @pytest.mark.slow
-def test_wizard_on_the_real_runtime_retries_and_switches_lan_off(gui, qloop):
+def test_wizard_on_the_real_runtime_retries_and_switches_lan_off(gui_lan_in_config, qloop):
     """Real Runtime + devnet: a refused rate at Finish, then success; LAN checkout off through the runtime."""
-    wizard = run(qloop, wait_until(lambda: gui.wizard, what="first-run wizard"))
+    gui = gui_lan_in_config
+    wizard = gui.wizard
     services = gui.runtime.services
-    assert wizard.privacy_page.lan.isChecked()  # the gui fixture serves the public listener
+    assert services.public.status().enabled and wizard.privacy_page.lan.isEnabled()
+    assert wizard.privacy_page.lan.isChecked()  # as it runs now
     to_summary(wizard, rate="1000000000000000")
     wizard.accept()
     run(qloop, wait_until(lambda: not wizard.saving, what="finish failed"))
@@ -235,4 +265,5 @@ def test_wizard_on_the_real_runtime_retries_and_switches_lan_off(gui, qloop):
     run(qloop, wait_until(lambda: wizard.store is not None and not wizard.isVisible(), timeout_s=30,
                           what="wizard saved"))
     assert len(run(qloop, services.wallets.list())) == 1 and len(run(qloop, services.stores.list())) == 1
-    assert not services.public.status().enabled
+    assert not services.public.status().enabled  # switched off live, no restart
+    assert "public_enabled = false" in (gui.settings.data_dir / "config.toml").read_text()

@@ -18,8 +18,8 @@ from aiohttp import web
 from app.checkout_server.api.errors import BadRequest, Forbidden, PayloadTooLarge, from_pydantic
 from app.checkout_server.api.keys import API_LIMITS
 from app.checkout_server.errors import json_error
-from app.checkout_server.logins import Refusal, check_api_key
 from app.checkout_server.keys import SERVICES
+from app.checkout_server.logins import Refusal, check_api_key
 from app.core import limits
 from app.core.errors import ValidationError
 from app.core.records import Store

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from app.checkout_server.api.errors import Forbidden, ServiceUnavailable
 from app.checkout_server.api.operations import Call, Operation
 from app.checkout_server.api.schemas.common import Paging
@@ -48,6 +50,9 @@ async def list_wallets(call: Call) -> WalletList:
 async def add_wallet(call: Call) -> WalletOut:
     call.require_unrestricted()
     body = call.body_as(WalletIn)
+    # the keys are checked off the loop first, so a bad key never costs the loop its parse
+    await asyncio.to_thread(call.services.wallets.validate_keys, body.keys, threshold=body.threshold,
+                            script_type=body.script_type)
     wallet = await call.services.wallets.add_wallet(body.name, body.keys, threshold=body.threshold,
                                                     script_type=body.script_type, gap_limit=body.gap_limit)
     return WalletOut.of(wallet)
@@ -55,8 +60,9 @@ async def add_wallet(call: Call) -> WalletOut:
 
 async def preview_wallet(call: Call) -> AddressPreview:
     body = call.body_as(WalletPreviewIn)
-    addresses = call.services.wallets.preview_addresses(body.keys, body.count, threshold=body.threshold,
-                                                        script_type=body.script_type)
+    # key parsing and derivation (~1 ms a key, ~0.3 ms an address) run off the loop
+    addresses = await asyncio.to_thread(call.services.wallets.preview_addresses, body.keys, body.count,
+                                        threshold=body.threshold, script_type=body.script_type)
     return AddressPreview(addresses=addresses)
 
 

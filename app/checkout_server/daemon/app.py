@@ -19,8 +19,17 @@ from collections.abc import Awaitable, Callable
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from app.checkout_server.daemon import spec
-from app.checkout_server.daemon.jsonrpc import RpcError, RpcRequest, check_not_batch, error, ok, parse_request, translate
+from app.checkout_server.daemon.jsonrpc import (
+    RpcError,
+    RpcRequest,
+    check_not_batch,
+    error,
+    ok,
+    parse_request,
+    translate,
+)
 from app.checkout_server.daemon.methods import DaemonMethods
+from app.checkout_server.connections import WS_SLOTS, WebSocketSlots
 from app.checkout_server.listeners import Listener
 from app.checkout_server.logins import FailedLogins
 from app.core import limits
@@ -121,6 +130,16 @@ async def handle_spec(request: web.Request) -> web.Response:
 
 
 async def handle_ws(request: web.Request) -> web.WebSocketResponse:
+    slots, client = request.app[WS_SLOTS], request.remote or "unknown"
+    if not slots.take(client):
+        raise web.HTTPTooManyRequests(reason="Too many websockets from this address.")
+    try:
+        return await _serve_ws(request)
+    finally:
+        slots.give_back(client)
+
+
+async def _serve_ws(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=MAX_WS_MESSAGE_BYTES)
     await ws.prepare(request)
     daemon = request.app[DAEMON]
@@ -175,6 +194,7 @@ def create_daemon_app(daemon: DaemonService) -> web.Application:
     app[METHODS] = DaemonMethods(daemon)
     app[SOCKETS] = weakref.WeakSet()
     app[LOGINS] = FailedLogins()
+    app[WS_SLOTS] = WebSocketSlots()
     app.router.add_post("/", handle_rpc)
     app.router.add_get("/spec", handle_spec)
     app.router.add_get("/ws", handle_ws)

@@ -8,7 +8,6 @@ maps to (PERMISSIONS). Errors are BTCPay's: `{"code", "message"}`, or for valida
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -17,9 +16,11 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from app.checkout_server.api.errors import PayloadTooLarge
 from app.checkout_server.api.keys import API_LIMITS
 from app.checkout_server.keys import SERVICES
 from app.checkout_server.logins import Refusal, check_api_key
+from app.core import limits
 from app.core.errors import UserFacingError, ValidationError
 from app.services.admin.apikeys import ApiKey, Scope
 
@@ -125,11 +126,14 @@ class GfCall:
     async def json(self) -> dict[str, object]:
         """The JSON object body; numbers that are not integers come back as Decimal (never float)."""
         limit = self.request.app[API_LIMITS].max_json_bytes
+        too_large = PayloadTooLarge(f"The body is larger than {limit} bytes.", field="body")
+        if self.request.content_length is not None and self.request.content_length > limit:
+            raise too_large
         raw = await self.request.content.read(limit + 1)
         if len(raw) > limit:
-            raise UserFacingError(f"The body is larger than {limit} bytes.", code="payload_too_large")
+            raise too_large
         try:
-            body = json.loads(raw or b"{}", parse_float=Decimal)
+            body = limits.loads(raw or b"{}")  # numbers and nesting bounded (app/core/limits.py)
         except ValueError:
             raise ValidationError("The request body is not valid JSON.", field="body") from None
         if not isinstance(body, dict):

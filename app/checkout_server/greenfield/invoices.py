@@ -17,10 +17,13 @@ from app.checkout_server.greenfield.models import (
     statuses_for,
 )
 from app.core.errors import InvoiceNotFound, ValidationError
+from app.core.limits import bounded_decimal
 from app.core.records import Invoice, Store
 from app.services.invoicing.invoices import InvoiceFilter
 
 MAX_TAKE = 1000
+MAX_QUERY_INT = 253_402_300_798  # skip, take, startDate/endDate (+1 s): still a datetime (year 9999)
+MAX_EXPIRATION_MINUTES = 7 * 24 * 60  # RedWaves' longest invoice: 7 days
 
 
 def checkout_link(call: GfCall, store: Store, invoice_id: str) -> str:
@@ -63,6 +66,9 @@ def _expiry_s(checkout: dict[str, object]) -> int | None:
         return None
     if isinstance(minutes, bool) or not isinstance(minutes, int | Decimal):
         raise ValidationError("'expirationMinutes' must be a number.", field="checkout.expirationMinutes")
+    if not 0 < minutes <= MAX_EXPIRATION_MINUTES:  # the parser bounded the number; this keeps int() small
+        raise ValidationError(f"'expirationMinutes' must be 1 to {MAX_EXPIRATION_MINUTES}.",
+                              field="checkout.expirationMinutes")
     return int(Decimal(minutes) * 60)
 
 
@@ -94,11 +100,11 @@ def _int_query(call: GfCall, name: str, default: int | None) -> int | None:
     if raw is None or raw == "":
         return default
     try:
-        value = int(Decimal(raw))
+        value = int(bounded_decimal(raw, name))  # bounded first: int(Decimal("1e999999")) takes seconds
     except ArithmeticError:
         raise ValidationError(f"'{name}' must be a number.", field=name) from None
-    if value < 0:
-        raise ValidationError(f"'{name}' must not be negative.", field=name)
+    if not 0 <= value <= MAX_QUERY_INT:
+        raise ValidationError(f"'{name}' must be 0 to {MAX_QUERY_INT}.", field=name)
     return value
 
 

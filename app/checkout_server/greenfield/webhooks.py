@@ -130,7 +130,8 @@ async def delete_webhook(call: GfCall) -> web.Response:
 async def list_deliveries(call: GfCall) -> list[dict[str, object]]:
     webhook = await _webhook(call)
     raw = call.request.query.get("count", "")
-    count = int(raw) if raw.isdigit() else 50
+    digits = raw.isascii() and raw.isdigit()
+    count = (int(raw) if len(raw) <= 4 else 1000) if digits else 50  # long digit strings: never int() them
     page = await call.services.webhooks.deliveries(webhook.id, limit=max(1, min(count, 1000)))
     return [delivery_data(d) for d in page.items]
 

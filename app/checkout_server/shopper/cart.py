@@ -40,7 +40,7 @@ def parse_quantities(form: Mapping[str, object], _: Callable[[str], str]) -> dic
         text = str(form.get(key, "")).strip()
         if text in ("", "0"):
             continue
-        if not (text.isascii() and text.isdigit()) or not 0 <= int(text) <= MAX_QUANTITY:
+        if not (text.isascii() and text.isdigit() and len(text) <= 3) or not 0 <= int(text) <= MAX_QUANTITY:
             raise CartError(_("Quantities must be whole numbers from 0 to %(max)d.") % {"max": MAX_QUANTITY},
                             field=key)
         if int(text):

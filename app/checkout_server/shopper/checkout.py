@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from app.checkout_server.connections import WS_SLOTS
+from app.checkout_server.exposure import client_address
 from app.checkout_server.keys import SERVICES
 from app.checkout_server.shopper.formats import datetime_text
 from app.checkout_server.shopper.i18n import Translator
@@ -94,7 +96,8 @@ async def invoice_status(request: web.Request) -> web.Response:
 async def invoice_qr(request: web.Request) -> web.Response:
     invoice, store = await load(request)
     # The URL carries the amount still due, so a cached image never shows a stale amount.
-    return web.Response(body=qr_svg(invoice.payment_uri(label=store.name[:100])), content_type="image/svg+xml",
+    svg = await asyncio.to_thread(qr_svg, invoice.payment_uri(label=store.name[:100]))  # ~20 ms of pure Python
+    return web.Response(body=svg, content_type="image/svg+xml",
                         headers={"Cache-Control": "private, max-age=600"})
 
 
@@ -110,11 +113,23 @@ async def receipt_page(request: web.Request) -> web.Response:
 
 async def invoice_ws(request: web.Request) -> web.StreamResponse:
     """Sends the status JSON on connect and after every committed event for the invoice."""
-    services = request.app[SERVICES]
     hub = request.app[HUB]
     invoice, store = await load(request)  # unknown id: 404 before any upgrade
     if hub.full:
         raise web.HTTPServiceUnavailable(reason="Too many live connections; the page falls back to polling.")
+    slots, client = request.app[WS_SLOTS], client_address(request)
+    if not slots.take(client):  # one client cannot hold every slot
+        raise web.HTTPTooManyRequests(reason="Too many live connections from your address; the page falls back "
+                                             "to polling.")
+    try:
+        return await _live_socket(request, invoice, store)
+    finally:
+        slots.give_back(client)
+
+
+async def _live_socket(request: web.Request, invoice: Invoice, store: Store) -> web.WebSocketResponse:
+    services = request.app[SERVICES]
+    hub = request.app[HUB]
     tr = translator(request)
     ws = web.WebSocketResponse(heartbeat=25.0, max_msg_size=4096)
     await ws.prepare(request)

@@ -17,7 +17,7 @@ from app.checkout_server.api.schemas.common import (
     SatAmount,
     optional,
 )
-from app.core.limits import MAX_URL_CHARS
+from app.core.limits import MAX_KEY_TEXT_CHARS, MAX_URL_CHARS
 from app.core.records import Store, Wallet
 from app.core.urls import URL_PATTERN
 
@@ -93,7 +93,7 @@ class StoreList(ResponseModel):
 
 class WalletIn(RequestModel):
     name: Name
-    keys: str = Field(min_length=1, max_length=5000, description="An xpub/ypub/zpub (or tpub/vpub...) "
+    keys: str = Field(min_length=1, max_length=MAX_KEY_TEXT_CHARS, description="An xpub/ypub/zpub (or tpub/vpub...) "
                       "or a descriptor-like key set; never a private key.")
     threshold: int | None = Field(default=None, ge=1, le=15, description="Multisig only.")
     script_type: str | None = Field(default=None, max_length=32)
@@ -101,7 +101,7 @@ class WalletIn(RequestModel):
 
 
 class WalletPreviewIn(RequestModel):
-    keys: str = Field(min_length=1, max_length=5000)
+    keys: str = Field(min_length=1, max_length=MAX_KEY_TEXT_CHARS)
     threshold: int | None = Field(default=None, ge=1, le=15)
     script_type: str | None = Field(default=None, max_length=32)
     count: int = Field(default=5, ge=1, le=20)

@@ -15,8 +15,8 @@ from enum import IntEnum
 from typing import Any
 from urllib.parse import quote
 
-from app.core.errors import NotFound, UserFacingError, ValidationError
-from app.core.limits import MAX_NUMBER_CHARS, LimitExceeded, bounded_decimal, check_decimal
+from app.core.errors import InvalidAmount, NotFound, UserFacingError, ValidationError
+from app.core.limits import bounded_decimal, check_decimal
 from app.core.money import MAX_SAT, btc_to_sat, format_btc
 from app.core.records import Invoice
 from app.core.statuses import InvoiceStatus
@@ -123,18 +123,23 @@ def export_request(invoice: Invoice, tip_height: int | None) -> dict[str, Any]:
 
 
 def parse_amount_sat(amount: object) -> int:
-    """Bitcart sends BTC as a decimal string (or a JSON number, parsed as Decimal)."""
+    """Bitcart sends BTC as a decimal string (or a JSON number, parsed as Decimal). Its size is bounded
+    (app/core/limits.py, LimitExceeded) before any arithmetic."""
     if isinstance(amount, bool) or amount is None:
         raise ValidationError("amount is required (RedWaves has no any-amount requests).", code="invalid_amount",
                               field="amount")
-    if isinstance(amount, str) and len(amount.strip()) > MAX_NUMBER_CHARS:
-        raise LimitExceeded(f"amount has at most {MAX_NUMBER_CHARS} characters.", code=LimitExceeded.NUMBER_TOO_LARGE,
-                            field="amount")
+    invalid = ValidationError("amount must be a BTC amount with at most 8 decimals.", code="invalid_amount",
+                              field="amount")
     try:
-        sat = btc_to_sat(amount if isinstance(amount, Decimal) else Decimal(str(amount)))  # btc_to_sat bounds it
-    except (InvalidOperation, ValueError, UserFacingError):
-        raise ValidationError("amount must be a BTC amount with at most 8 decimals.", code="invalid_amount",
-                              field="amount") from None
+        if isinstance(amount, str):
+            btc = bounded_decimal(amount, "amount")
+        elif isinstance(amount, int | Decimal):
+            btc = check_decimal(Decimal(amount), "amount")  # JSON ints are bounded by the parser already
+        else:
+            raise invalid
+        sat = btc_to_sat(btc)
+    except (InvalidOperation, ValueError, InvalidAmount):
+        raise invalid from None
     if sat <= 0:
         raise ValidationError("amount must be positive.", code="invalid_amount", field="amount")
     if sat > MAX_SAT:
