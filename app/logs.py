@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import re
 from pathlib import Path
+from typing import TextIO
 
 # Extended keys (public and private, all SLIP-132 prefixes), WIF keys, emails, bearer tokens,
 # RedWaves API keys and password-like key=value pairs.
@@ -38,6 +40,15 @@ class RedactingFormatter(logging.Formatter):
 _FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Log files are 0600 (they name invoices, stores and addresses), the rotated ones too."""
+
+    def _open(self) -> TextIO:
+        stream = super()._open()
+        os.fchmod(stream.fileno(), 0o600)
+        return stream
+
+
 def configure_logging(log_dir: Path | None, level: str = "info", *, console: bool = True) -> None:
     """Install handlers on the root logger (idempotent: replaces RedWaves' previous handlers)."""
     root = logging.getLogger()
@@ -53,8 +64,9 @@ def configure_logging(log_dir: Path | None, level: str = "info", *, console: boo
         stream.setFormatter(formatter)
         root.addHandler(stream)
     if log_dir is not None:
-        log_dir.mkdir(parents=True, exist_ok=True)
-        rotating = logging.handlers.RotatingFileHandler(
+        log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(log_dir, 0o700)
+        rotating = PrivateRotatingFileHandler(
             log_dir / "redwaves.log", maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8"
         )
         rotating.setLevel(logging.DEBUG)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from pathlib import Path
 
@@ -30,8 +31,23 @@ def open_sync_connection(db_path: Path) -> sqlite3.Connection:
     return conn
 
 
+def private_db_files(db_path: Path) -> None:
+    """The database and its -wal/-shm/-journal files are 0600 (xpubs, buyer e-mails); an absent
+    database is created empty as 0600, and SQLite gives the files it adds the database's mode."""
+    db_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(db_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    for suffix in ("-wal", "-shm", "-journal"):
+        companion = db_path.with_name(db_path.name + suffix)
+        if companion.exists():
+            os.chmod(companion, 0o600)
+
+
 def create_engine(db_path: Path) -> AsyncEngine:
-    db_path.parent.mkdir(parents=True, exist_ok=True)
+    private_db_files(db_path)
     engine = create_async_engine(f"sqlite+aiosqlite:///{db_path}")
     event.listen(engine.sync_engine, "connect", _set_pragmas)
     return engine
@@ -54,6 +70,7 @@ class Database:
 
         from app.db.migrate import upgrade_to_head
 
+        private_db_files(self.path)  # before the migrations create it
         await asyncio.to_thread(upgrade_to_head, self.path)
         self.engine = create_engine(self.path)
         self.sessions = create_sessionmaker(self.engine)

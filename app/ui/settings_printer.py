@@ -95,6 +95,7 @@ class PrinterPage(QWidget):
         self.status = named(QLabel(wordWrap=True), "printerStatus")
         self.status.setProperty("role", "ok")
         self._build()
+        self.show_config(PrinterConfig())  # the defaults until reload() reads the saved choice
         self._on_kind_current_index_changed()
 
     def _build(self) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget, QWizard, QWizardPage
 
 from app.core.errors import UserFacingError
@@ -46,7 +47,9 @@ class FirstRunWizard(QWizard):
         self.setButtonText(QWizard.WizardButton.FinishButton, "Create store")
         self.store: Store | None = None
         self.saving = False
-        self.resize(720, 540)
+        screen = (parent.screen() if parent is not None else None) or QGuiApplication.primaryScreen()
+        area = screen.availableGeometry() if screen is not None else None
+        self.resize(min(720, area.width()) if area else 720, min(540, area.height() - 40) if area else 540)
 
     def setup(self) -> FirstStore:
         """What Finish creates, from the pages; ValidationError when a field no longer reads."""

@@ -84,6 +84,9 @@ def test_kiosk_auto_prints_on_the_network_printer_once_paid(kiosk_env, qloop, tc
         await wait_until(lambda: window.paid.message.text() == "Receipt printed.", what="printed message")
         await settle()
         ui_shot(window, "kiosk-paid-printed")
+        window.resize(1280, 800)
+        await settle()
+        ui_shot(window, "kiosk-paid-printed")
         shown = window.paid.print_button.isVisible()
         window._refresh_invoice()  # another snapshot of the settled sale: not printed twice
         await settle(0.3)

@@ -73,9 +73,10 @@ def split_params(params: object) -> tuple[list[object], dict[str, object]]:
 
 
 def check_not_batch(body: bytes) -> None:
-    """Batches are refused before any parsing (Bitcart clients send one request per call)."""
+    """Batches are refused before any parsing (Bitcart clients send one request per call), with the code
+    a non-object request always had (-32600)."""
     if body.lstrip()[:1] == b"[":
-        raise RpcError(spec.LIMIT_EXCEEDED, "Batch requests are not supported: send one JSON-RPC object per call")
+        raise RpcError(spec.UNAUTHORIZED, "Invalid Request: expected one JSON-RPC object (no batches)")
 
 
 def parse_request(body: bytes) -> RpcRequest:

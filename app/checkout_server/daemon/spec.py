@@ -30,7 +30,7 @@ LIGHTNING_UNSUPPORTED = -32011
 INVOICE_NOT_FOUND = -32012
 NOT_SUPPORTED = -32013
 INVALID_PARAMS = -32014
-LIMIT_EXCEEDED = -32015  # body over 1 MiB, JSON nested too deep, a number or key too large, a batch
+LIMIT_EXCEEDED = -32015  # body over 1 MiB, JSON nested too deep, a number or key too large
 
 _EXCEPTIONS: dict[int, tuple[str, str]] = {
     PARSE_ERROR: ("ParseError", "Invalid JSON was received"),
@@ -52,7 +52,7 @@ _EXCEPTIONS: dict[int, tuple[str, str]] = {
     NOT_SUPPORTED: ("NotSupportedError", "Not supported by the RedWaves daemon (watch-only wallets, no Lightning)"),
     INVALID_PARAMS: ("InvalidParamsError", "Invalid parameters"),
     LIMIT_EXCEEDED: ("LimitExceededError", "The request is larger than this daemon accepts (body size, JSON "
-                                           "nesting, number size, key length or a batch)"),
+                                           "nesting, number size or key length)"),
 }
 
 # The messages this daemon puts in errors, by code (Bitcart's electrum_map is message -> code).

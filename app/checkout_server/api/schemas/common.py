@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.limits import MAX_JSON_DEPTH, MAX_MAGNITUDE, MAX_NUMBER_CHARS
+
 
 def _drop_default(schema: dict[str, Any]) -> None:
     schema.pop("default", None)
@@ -39,7 +41,9 @@ DecimalString = Annotated[str, Field(pattern=r"^[0-9]{1,16}(\.[0-9]{1,8})?$", ex
 Percent = Annotated[str, Field(pattern=r"^[0-9]{1,3}(\.[0-9]{1,4})?$", examples=["2.5"],
                                description="0 to 100, as a decimal string.")]
 SatAmount = Annotated[int, Field(ge=0, le=21_000_000 * 100_000_000, description="Satoshis.")]
-JsonObject = Annotated[dict[str, Any], Field(description="Any JSON object.")]
+JsonObject = Annotated[dict[str, Any], Field(description=(
+    f"Any JSON object, nested at most {MAX_JSON_DEPTH} levels (the whole body counts), with numbers of at most "
+    f"{MAX_NUMBER_CHARS} characters below 10^{MAX_MAGNITUDE}."))]
 
 
 class ErrorDetail(ResponseModel):
