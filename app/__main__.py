@@ -68,6 +68,7 @@ def has_display() -> bool:
 
 async def serve(settings: Settings) -> int:
     from app.checkout_server.listeners import ListenerError
+    from app.file_modes import InsecureDataDir
     from app.instance_lock import AlreadyRunning
     from app.runtime import Runtime
 
@@ -77,7 +78,7 @@ async def serve(settings: Settings) -> int:
     except AlreadyRunning as exc:
         print(f"redwaves: {exc}", file=sys.stderr)
         return EXIT_ALREADY_RUNNING
-    except ListenerError as exc:
+    except (ListenerError, InsecureDataDir) as exc:
         print(f"redwaves: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     stop = asyncio.Event()

@@ -26,6 +26,7 @@ from app.core.errors import UserFacingError
 from app.db.engine import Database
 from app.devnet.threaded import ThreadedDevnet
 from app.exposure_control import ExposureController
+from app.file_modes import protect_data_dir, protect_tree
 from app.instance_lock import InstanceLock
 from app.lifecycle import Component, Deferred, Lifecycle
 from app.net.exposure import Exposure, parse_trusted_proxies
@@ -33,7 +34,7 @@ from app.net.guarded import Guarded
 from app.net.proxy import OutboundPolicy
 from app.net.tls import CertificateInfo
 from app.net.tor import TorOptions, TorService, tor_health
-from app.secrets import SecretStore
+from app.secrets import SecretStorage, SecretStore, configure_keyring, secret_storage
 from app.services.admin.backup import BackupScheduler
 from app.services.container import Services, Surroundings, backup_service, build_services
 from app.services.ports import PublicStatus, checkout_url
@@ -99,6 +100,7 @@ class Runtime:
         self._devnet_port = _free_port() if settings.devnet else None  # known before the chain is built
         self.outbound = OutboundPolicy(tor_socks=self._tor_socks, tor_only=settings.tor_only)
         self._chain_started = False
+        self.secret_storage: SecretStorage | None = None  # where secrets are kept, known once started
 
     @property
     def urls(self) -> dict[str, str]:
@@ -132,7 +134,11 @@ class Runtime:
 
     async def start(self) -> None:
         s = self.settings
+        protect_data_dir(s.data_dir)  # umask 077; 0700/0600 fixed, or InsecureDataDir (app/file_modes.py)
         s.network_dir.mkdir(parents=True, exist_ok=True)
+        if s.backup_dir is not None:
+            protect_tree(s.backup_dir)
+        self.secret_storage = configure_keyring()  # OS keyring, or a 0600 file with a warning
         lc = self.lifecycle
         lc.add("instance lock", _LockComponent(InstanceLock(s.lock_path)))
         from app.loop_watchdog import LoopWatchdog  # logs every loop stall over 100 ms with what blocked it
@@ -202,6 +208,7 @@ class Runtime:
                                   connector_factory=connector_factory)
         services.health_sources.append(lambda: {"tor": tor_health(self.tor)})
         services.health_sources.append(self._listener_health)
+        services.health_sources.append(lambda: {"secrets": secret_storage().report()})
         self.services = services
         return services
 

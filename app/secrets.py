@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 OS_KEYRINGS = ("keyring.backends.SecretService", "keyring.backends.libsecret", "keyring.backends.kwallet",
                "keyring.backends.macOS", "keyring.backends.Windows")
 ENCRYPTED_KEYRINGS = ("keyrings.alt.file.EncryptedKeyring",)
+KEYRINGS_ALT_DIR = "python_keyring"  # keyrings.alt's directory under the user's data dir
 FILE_WARNING = ("No OS keyring (secret service) is running, so secrets — wallet passwords, API, daemon and SMTP "
                 "credentials — are kept unencrypted in {path}, readable only by your user account (0600). "
                 "Anyone who can log in as you, or who copies this disk, can read them. Install and unlock a "
@@ -69,9 +70,11 @@ def secret_storage() -> SecretStorage:
     name = _name(backend)
     if name.startswith(OS_KEYRINGS):
         return SecretStorage(name, "os")
-    path = getattr(backend, "file_path", None)  # keyrings.alt file backends (a third-party attribute)
+    from keyrings.alt.file_base import Keyring as FileKeyring
+
+    path = Path(backend.file_path) if isinstance(backend, FileKeyring) else None
     kind = "encrypted" if name.startswith(ENCRYPTED_KEYRINGS) else "file"
-    return SecretStorage(name, kind, Path(path) if isinstance(path, str) else None)
+    return SecretStorage(name, kind, path)
 
 
 def configure_keyring() -> SecretStorage:
@@ -94,12 +97,12 @@ def configure_keyring() -> SecretStorage:
 
 
 def _protect_file(path: Path) -> None:
-    """The keyring file 0600 and its directory 0700 (keyrings.alt creates the directory 0755)."""
+    """The keyring file 0600 and keyrings.alt's own directory 0700 (it creates that one 0755)."""
     from app.file_modes import private_file
 
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path.parent.chmod(0o700)
     private_file(path)
+    if path.parent.name == KEYRINGS_ALT_DIR:
+        path.parent.chmod(0o700)
 
 
 class Secret(str):

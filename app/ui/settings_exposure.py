@@ -101,6 +101,7 @@ class ExposureForm(QWidget):
         """``widget`` with a "set by ..." note beside it, its error label and an optional ``note`` under it."""
         lock = named(QLabel(), f"{key}Lock")
         lock.setProperty("role", "muted")
+        lock.setWordWrap(True)
         lock.hide()
         self._lockable[key] = (widget, lock)
         box = QWidget()
@@ -195,7 +196,7 @@ class ShopNetworkPage(ExposureForm):
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.problem = value_label("lanProblem")
         self.problem.setProperty("role", "error")
-        self.enabled = named(QCheckBox("Serve the checkout to phones and computers on the shop's network"),
+        self.enabled = named(QCheckBox("Serve the checkout on the shop's network (LAN)"),
                              "lanEnabled")
         self.host = named(QLineEdit(), "publicHost")
         self.port = named(QSpinBox(), "publicPort")

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import RateUnavailable
+from app.secrets import SecretStorage, secret_storage
 from app.ui.context import WindowContext
 from app.ui.field_errors import FieldErrors
 from app.ui.formatting import parse_amount
@@ -54,6 +55,18 @@ def muted(text: str) -> QLabel:
     return label
 
 
+def secrets_label(storage: SecretStorage) -> QLabel:
+    """Where secrets are kept; a warning when that is an unencrypted 0600 file (no OS keyring)."""
+    if storage.warning is None:
+        label = QLabel(f"{'OS keyring' if storage.kind == 'os' else 'encrypted file'} ({storage.backend})",
+                       wordWrap=True)
+    else:
+        label = QLabel(storage.warning, wordWrap=True)
+        label.setProperty("role", "warning")
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return named(label, "secretStorage")
+
+
 class NetworkPage(QWidget):
     def __init__(self, ctx: WindowContext) -> None:
         super().__init__()
@@ -72,6 +85,7 @@ class NetworkPage(QWidget):
         form.addRow("Chain", self.chain)
         form.addRow("Listening on", self.urls)
         form.addRow("Data directory", QLabel(str(s.network_dir)))
+        form.addRow("Secrets", secrets_label(secret_storage()))
         form.addRow("", muted("These are set when RedWaves starts (command line, REDWAVES_* environment or "
                               "config.toml in the data directory). Restart to change them."))
         ctx.bridge.chainStateChanged.connect(self.show_chain)

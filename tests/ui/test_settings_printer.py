@@ -91,6 +91,8 @@ def test_fields_follow_the_kind_and_errors_stay_beside_them(shop, qloop, qtbot, 
     page.paper.setCurrentIndex(page.paper.findData(32))
     page.auto_print.setChecked(True)
     page.test_button.click()  # the unsaved values, tried first
+    run(qloop, wait_until(lambda: page.status.text() or page.errors.message("host") or page.errors.message(None) or page.errors.message("columns") or page.errors.message("port"), what="DBG"))
+    print("DBG", page.values(), page.status.text(), [page.errors.message(f) for f in ("host","port","columns","kind",None)])
     job = run(qloop, tcp_printer.wait(1))
     run(qloop, wait_until(lambda: "Test page sent" in page.status.text(), what="test page"))
     assert b"RedWaves test page" in job and GS_QR in job and GS_CUT in job
