@@ -6,12 +6,12 @@ The redaction filter runs on the formatted message, so it also covers exceptions
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
 import os
 import re
 from pathlib import Path
-from typing import TextIO
 
 # Extended keys (public and private, all SLIP-132 prefixes), WIF keys, emails, bearer tokens,
 # RedWaves API keys and password-like key=value pairs.
@@ -43,7 +43,7 @@ _FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """Log files are 0600 (they name invoices, stores and addresses), the rotated ones too."""
 
-    def _open(self) -> TextIO:
+    def _open(self) -> io.TextIOWrapper:
         stream = super()._open()
         os.fchmod(stream.fileno(), 0o600)
         return stream

@@ -70,7 +70,7 @@ def secret_storage() -> SecretStorage:
     name = _name(backend)
     if name.startswith(OS_KEYRINGS):
         return SecretStorage(name, "os")
-    from keyrings.alt.file_base import Keyring as FileKeyring
+    from keyrings.alt.file_base import Keyring as FileKeyring  # type: ignore[import-untyped]
 
     path = Path(backend.file_path) if isinstance(backend, FileKeyring) else None
     kind = "encrypted" if name.startswith(ENCRYPTED_KEYRINGS) else "file"
@@ -83,7 +83,7 @@ def configure_keyring() -> SecretStorage:
     from keyring.backends.fail import Keyring as NoKeyring
 
     if isinstance(_effective(keyring.get_keyring()), NoKeyring):
-        from keyrings.alt.file import PlaintextKeyring
+        from keyrings.alt.file import PlaintextKeyring  # type: ignore[import-untyped]
 
         keyring.set_keyring(PlaintextKeyring())
     storage = secret_storage()

@@ -84,7 +84,9 @@ class NetworkPage(QWidget):
         form.addRow("Proxy", QLabel(s.electrum_proxy or "none"))
         form.addRow("Chain", self.chain)
         form.addRow("Listening on", self.urls)
-        form.addRow("Data directory", QLabel(str(s.network_dir)))
+        data_dir = named(QLineEdit(str(s.network_dir), readOnly=True), "dataDirectory")  # long paths scroll inside
+        data_dir.setCursorPosition(0)
+        form.addRow("Data directory", data_dir)
         form.addRow("Secrets", secrets_label(secret_storage()))
         form.addRow("", muted("These are set when RedWaves starts (command line, REDWAVES_* environment or "
                               "config.toml in the data directory). Restart to change them."))

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from app.checkout_server.connections import WS_SLOTS, WebSocketSlots
 from app.checkout_server.daemon import spec
 from app.checkout_server.daemon.jsonrpc import (
     RpcError,
@@ -29,7 +30,6 @@ from app.checkout_server.daemon.jsonrpc import (
     translate,
 )
 from app.checkout_server.daemon.methods import DaemonMethods
-from app.checkout_server.connections import WS_SLOTS, WebSocketSlots
 from app.checkout_server.listeners import Listener
 from app.checkout_server.logins import FailedLogins
 from app.core import limits

@@ -38,13 +38,14 @@ def parse_quantities(form: Mapping[str, object], _: Callable[[str], str]) -> dic
     quantities: dict[str, int] = {}
     for key in keys:
         text = str(form.get(key, "")).strip()
+        if text.isascii() and text.isdigit():
+            text = text.lstrip("0") or "0"  # before int(): a 5,000-digit string is a ValueError, not a quantity
         if text in ("", "0"):
             continue
         if not (text.isascii() and text.isdigit() and len(text) <= 3) or not 0 <= int(text) <= MAX_QUANTITY:
             raise CartError(_("Quantities must be whole numbers from 0 to %(max)d.") % {"max": MAX_QUANTITY},
                             field=key)
-        if int(text):
-            quantities[key[len(QTY_PREFIX):]] = int(text)
+        quantities[key[len(QTY_PREFIX):]] = int(text)
     return quantities
 
 
