@@ -69,13 +69,14 @@ async def _services(tmp: Path):  # type: ignore[no-untyped-def]
     return services, db, invoice.id
 
 
-async def _one_request_ms(port: int) -> float:
+async def _one_request(port: int) -> tuple[float, int]:
+    """A normal request from a fresh address: (ms, HTTP status)."""
     started = time.perf_counter()
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=("127.0.9.9", 0))
     writer.write(b"GET /modal/redwaves.js HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-    await reader.read()
+    answer = await reader.read()
     writer.close()
-    return (time.perf_counter() - started) * 1000
+    return (time.perf_counter() - started) * 1000, int(answer.split()[1])
 
 
 async def slow_headers(listener: Listener, total: int, clients: int) -> None:
@@ -93,7 +94,7 @@ async def slow_headers(listener: Listener, total: int, clients: int) -> None:
     guard = listener.guard
     assert guard is not None
     peak_open, rss_peak = guard.open, rss_mb()
-    lag_ms = [await _one_request_ms(listener.port) for _ in range(5)]
+    meanwhile = [await _one_request(listener.port) for _ in range(5)]
     closed_at: list[float] = []
     answers: dict[bytes, int] = {}
 
@@ -113,7 +114,8 @@ async def slow_headers(listener: Listener, total: int, clients: int) -> None:
           f"{max(closed_at):.1f} s (header timeout {listener.limits.header_timeout_s:.0f} s); "
           f"{answers.get(b'HTTP/1.1 503', 0)} refused at once (503, listener cap {listener.limits.max_total}); "
           f"{guard.open} still open afterwards")
-    print(f"  a normal request meanwhile: {min(lag_ms):.1f}-{max(lag_ms):.1f} ms")
+    print(f"  a normal request meanwhile: {min(ms for ms, _ in meanwhile):.1f}-{max(ms for ms, _ in meanwhile):.1f} ms, "
+          f"HTTP {sorted({status for _, status in meanwhile})}")
     print(f"  RSS {rss_before:.0f} MB before, {rss_peak:.0f} MB at the peak (+{rss_peak - rss_before:.0f} MB, "
           f"both ends), {rss_mb():.0f} MB after")
 
@@ -126,7 +128,7 @@ async def per_client_cap(listener: Listener) -> None:
     answers = await asyncio.gather(*(asyncio.wait_for(r.read(64), 2.0) for r, _w in conns[cap:]))
     refused = sum(a.startswith(b"HTTP/1.1 503") for a in answers)
     ms = (time.perf_counter() - started) * 1000
-    other_ms = await _one_request_ms(listener.port)
+    other_ms, _status = await _one_request(listener.port)
     for _r, writer in conns:
         writer.close()
     print(f"connections per client: {2 * cap} from one address -> {refused} refused (503) within {ms:.0f} ms "

@@ -258,6 +258,7 @@ class GuiController(QObject):
         assert self.ctx is not None
         self.wizard = FirstRunWizard(self.ctx, wallets, self.window)
         self.wizard.finishedSetup.connect(self._on_wizard_finished_setup)
+        self.wizard.restoreRequested.connect(lambda: self.restore_backup(parent=self.wizard))
         self.wizard.open()
         return self.wizard
 
@@ -314,10 +315,11 @@ class GuiController(QObject):
         dialog.open()
         return dialog
 
-    def restore_backup(self) -> RestoreDialog | None:
+    def restore_backup(self, parent: QWidget | None = None) -> RestoreDialog | None:
+        """File → Restore from backup…, or the wizard's welcome page (``parent``: the modal wizard)."""
         if self.ctx is None:
             return None
-        dialog = RestoreDialog(self.ctx, self.ctx.services.backups, self.window)
+        dialog = RestoreDialog(self.ctx, self.ctx.services.backups, parent or self.window)
         dialog.restartRequested.connect(self.restart_into)
         dialog.open()
         return dialog

@@ -30,6 +30,7 @@ SWITCH_NAMES = {"lan": "LAN checkout", "tor": "Tor"}
 
 class FirstRunWizard(QWizard):
     finishedSetup = Signal(object)  # the Store created  # noqa: N815
+    restoreRequested = Signal()  # "Restore from a backup…" on the welcome page  # noqa: N815
 
     def __init__(self, ctx: WindowContext, existing_wallets: list[Wallet], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -38,6 +39,7 @@ class FirstRunWizard(QWizard):
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self._ctx = ctx
         self.network_page = NetworkPage(ctx)
+        self.network_page.restore_button.clicked.connect(self.restoreRequested.emit)
         self.wallet_page = WalletPage(ctx, existing_wallets)
         self.store_page = StorePage(ctx)
         self.privacy_page = PrivacyPage(ctx)

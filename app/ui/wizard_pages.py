@@ -10,7 +10,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWizardPage
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWizardPage,
+)
 
 from app.core.errors import UserFacingError
 from app.core.records import Wallet
@@ -69,6 +78,11 @@ class NetworkPage(QWizardPage):
         layout.addWidget(label(
             "RedWaves only ever sees your <b>public</b> key: it can watch payments arrive but can never spend them."))
         layout.addStretch(1)
+        self.restore_button = named(QPushButton("Restore from a backup…"), "wizardRestore")
+        row = QHBoxLayout()
+        row.addWidget(label("Moving to a new computer? Restore your shop from a RedWaves backup file.", "muted"), 1)
+        row.addWidget(self.restore_button)
+        layout.addLayout(row)
 
 
 class WalletPage(QWizardPage):

@@ -267,3 +267,12 @@ def test_restore_a_real_backup_into_an_empty_directory_then_restart_into_it(gui,
     [argv] = launched
     assert argv[1:3] == ["-m", "app"] and argv[3:7] == ["--data-dir", str(target), "--network", "regtest"]
     assert gui.runtime.services is None or gui._stopped
+
+
+def test_the_wizard_offers_restore_on_its_welcome_page(gui, qloop):
+    wizard = run(qloop, wait_until(lambda: gui.wizard, what="first-run wizard"))
+    assert wizard.currentPage() is wizard.network_page and wizard.network_page.restore_button.isVisible()
+    wizard.network_page.restore_button.click()
+    dialog = wizard.findChild(RestoreDialog, "restoreDialog")  # above the modal wizard, not under it
+    assert dialog is not None and dialog.isVisible() and dialog.isModal()
+    dialog.reject()
