@@ -125,6 +125,7 @@ async def main(repeat: int) -> None:
         credentials = daemon_credentials(SecretStore(settings.network))
         basic = base64.b64encode(f"{credentials.login}:{credentials.password.reveal()}".encode()).decode()
         timeout = aiohttp.ClientTimeout(total=120)
+        cases = daemon_cases()  # built before any measurement (json.dumps of 100,000 items takes a while)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             async def health() -> None:
                 async with session.get(private + "/health") as resp:
@@ -138,7 +139,7 @@ async def main(repeat: int) -> None:
             print(row("(baseline: /health alone)", *await measure(nothing, health, repeat)))
             await session.post(daemon_url + "/", data=_rpc("getinfo", f'{{"xpub": "{VPUB}"}}'),
                                headers={"Authorization": f"Basic {basic}"})
-            for name, body in daemon_cases():
+            for name, body in cases:
                 async def send(body: bytes = body) -> str:
                     async with session.post(daemon_url + "/", data=io.BytesIO(body),
                                             headers={"Authorization": f"Basic {basic}"}) as resp:
