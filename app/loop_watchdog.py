@@ -52,7 +52,7 @@ class LoopWatchdog:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._last_beat = 0.0
-        self._blocked_in: str | None = None  # what the watcher saw during the current stall
+        self._blocked_in: tuple[float, str] | None = None  # (the late beat's stamp, what the watcher saw)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -78,11 +78,12 @@ class LoopWatchdog:
     def _beat(self) -> None:
         now = time.monotonic()
         lag_s = now - self._last_beat - self.interval_s
-        blocked_in, self._blocked_in = self._blocked_in, None
+        seen, self._blocked_in = self._blocked_in, None
         if lag_s > self.threshold_s:
             self.stalls += 1
-            logger.warning("event loop was blocked %.0f ms in %s", lag_s * 1000, blocked_in or "a callback "
-                           "that finished before the watchdog looked")
+            name = seen[1] if seen is not None and seen[0] == self._last_beat else (
+                "a callback that finished before the watchdog looked (a C call holding the GIL, or another thread)")
+            logger.warning("event loop was blocked %.0f ms in %s", lag_s * 1000, name)
         self._last_beat = now
         if self._loop is not None and not self._stop.is_set():
             self._timer = self._loop.call_later(self.interval_s, self._beat)
@@ -90,9 +91,11 @@ class LoopWatchdog:
     def _watch(self) -> None:
         step_s = min(self.interval_s, self.threshold_s) / 2
         while not self._stop.wait(step_s):
-            late_s = time.monotonic() - self._last_beat - self.interval_s
-            if late_s <= self.threshold_s or self._blocked_in is not None:
-                continue
+            beat = self._last_beat
+            late_s = time.monotonic() - beat - self.interval_s
+            if late_s <= self.threshold_s or (self._blocked_in is not None and self._blocked_in[0] == beat):
+                continue  # on time, or this stall was already reported
             frame = sys._current_frames().get(self._loop_thread) if self._loop_thread is not None else None
-            self._blocked_in = _describe(frame)
-            logger.warning("event loop blocked for %.0f ms so far in %s", late_s * 1000, self._blocked_in)
+            where = _describe(frame)
+            self._blocked_in = (beat, where)
+            logger.warning("event loop blocked for %.0f ms so far in %s", late_s * 1000, where)

@@ -8,6 +8,7 @@ Protocol the real ``Services`` satisfies."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -47,6 +49,11 @@ def shot(widget: Any, name: str) -> Path:
 
 async def settle(seconds: float = 0.15) -> None:
     await asyncio.sleep(seconds)
+
+
+def gone(window: QWidget) -> bool:
+    """The kiosk is closed for good: hidden, or already deleted (it deletes itself once let out)."""
+    return not shiboken6.isValid(window) or not window.isVisible()
 
 
 class Clock:
@@ -266,6 +273,8 @@ def _close(loop: asyncio.AbstractEventLoop, ctx: UiContext[KioskServicesPort]) -
         kiosk.close()
         kiosk.deleteLater()
     run(loop, ctx.tasks.stop(1.0), 5)
+    gc.collect()  # this test's Qt garbage goes here, on the GUI thread, not in some worker thread later
 
 
-__all__ = ["ARTIFACTS", "SIZES", "KioskEnv", "chain_state", "open_test_kiosk", "run", "settle", "shot", "wait_until"]
+__all__ = ["ARTIFACTS", "SIZES", "KioskEnv", "chain_state", "gone", "open_test_kiosk", "run", "settle", "shot",
+           "wait_until"]

@@ -19,7 +19,7 @@ from app.core.statuses import InvoiceStatus
 from app.db.models import AppSettingRow
 from app.ui.settings_pos import PosSettingsPage
 from tests.integration.helpers import make_store, wait_synced
-from tests.kiosk.conftest import SIZES, open_test_kiosk, run, settle, shot, wait_until
+from tests.kiosk.conftest import SIZES, gone, open_test_kiosk, run, settle, shot, wait_until
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
@@ -84,7 +84,7 @@ async def _flow(runtime, ctx, smtp, tmp_path) -> dict:
     await wait_until(lambda: closed.current is closed.no_pin, what="no PIN: the kiosk does not open")
     out["pin_after_open"] = await services.pos.pin.is_set()
     closed.no_pin.back.click()
-    await wait_until(lambda: not closed.isVisible(), what="no-PIN kiosk closed")
+    await wait_until(lambda: gone(closed), what="no-PIN kiosk closed")
 
     page = PosSettingsPage(services.pos.pin, ctx.qsettings, ctx.run)  # the owner, in Settings
     page.reload()
@@ -166,7 +166,7 @@ async def _flow(runtime, ctx, smtp, tmp_path) -> dict:
     await wait_until(lambda: "Wrong PIN" in window.pin.message.text(), what="wrong PIN refused")
     out["open_after_wrong"] = window.isVisible()
     window.pin.enter("4321")
-    await wait_until(lambda: not window.isVisible(), what="closed with the right PIN")
+    await wait_until(lambda: gone(window), what="closed with the right PIN")
     out["paid_invoice"] = await services.invoices.get(invoice.id)
     return out
 

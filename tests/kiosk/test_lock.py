@@ -14,7 +14,7 @@ from PySide6.QtGui import QAction, QKeyEvent
 from PySide6.QtWidgets import QMainWindow
 
 from app.core.statuses import InvoiceStatus
-from tests.kiosk.conftest import SIZES, chain_state, open_test_kiosk, run, settle, wait_until
+from tests.kiosk.conftest import SIZES, chain_state, gone, open_test_kiosk, run, settle, wait_until
 from tests.kiosk.geometry import fits, ui_shot
 
 pytestmark = pytest.mark.gui
@@ -40,7 +40,7 @@ def test_without_a_pin_the_kiosk_does_not_open_and_points_to_settings(kiosk_env,
         shot = ui_shot(window, "kiosk-no-pin")
         seen = window.no_pin.text.text(), hasattr(window, "sale"), admin.isVisible(), fits(window, SIZES["small"])
         window.no_pin.back.click()  # nothing to protect: straight back to the admin window
-        await wait_until(lambda: not window.isVisible() and admin.isVisible(), what="back to the admin window")
+        await wait_until(lambda: gone(window) and admin.isVisible(), what="back to the admin window")
         return seen, await kiosk_env.pos.pin.is_set(), shot
 
     (text, built, admin_shown, problems), pin_set, shot = run(qloop, flow())
@@ -75,7 +75,7 @@ def test_exit_needs_the_pin_and_wrong_pins_lock_out(kiosk_env, qloop):
         window.pin._locked_s = 1  # the screen's countdown; the guard's own clock moved above
         window.pin._on_timer_timeout()
         window.pin.enter("2468")
-        await wait_until(lambda: not window.isVisible(), what="kiosk closed after the right PIN")
+        await wait_until(lambda: gone(window), what="kiosk closed after the right PIN")
         return text, keys_off, still_open
 
     text, keys_off, still_open = run(qloop, flow())
@@ -99,7 +99,7 @@ def test_admin_window_hidden_and_guarded(kiosk_env, qloop, qtbot):
         await wait_until(lambda: not admin.isVisible() and window.current is window.pin, what="re-hidden")
         prompt = window.pin.title.text()
         window.pin.enter("2468")
-        await wait_until(lambda: admin.isVisible() and not window.isVisible(), what="admin back")
+        await wait_until(lambda: admin.isVisible() and gone(window), what="admin back")
         return hidden, disabled, prompt, tray_locked
 
     hidden, disabled, prompt, tray_locked = run(qloop, flow())
@@ -149,9 +149,10 @@ def test_unknown_store_says_so(kiosk_env, qloop):
     async def flow():
         window = open_test_kiosk(kiosk_env.ctx, "sto_missing", SIZES["small"])
         await wait_until(lambda: "cannot open" in window.loading.text(), what="error shown")
+        text = window.loading.text()
         window.exit_button.click()  # no PIN set yet: nothing to protect
-        await wait_until(lambda: not window.isVisible(), what="closed")
-        return window.loading.text()
+        await wait_until(lambda: gone(window), what="closed")
+        return text
 
     assert "Store not found" in run(qloop, flow())
 
@@ -172,7 +173,7 @@ def test_admin_window_comes_back_inside_the_screen(kiosk_env, qloop, qtbot):
         window = await _ready(kiosk_env)
         window.exit_button.click()
         window.pin.enter("2468")
-        await wait_until(lambda: admin.isVisible() and not window.isVisible(), what="admin back")
+        await wait_until(lambda: admin.isVisible() and gone(window), what="admin back")
         await settle()
         screen = admin.screen()
         return screen.availableGeometry(), admin.frameGeometry()

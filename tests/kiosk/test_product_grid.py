@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from PySide6.QtCore import QPoint, QRect
 from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QPushButton
 
 from tests.kiosk.conftest import make_products, open_test_kiosk, run, settle, wait_until
 from tests.kiosk.geometry import MIN_TOUCH, SCREEN_SIZES, fits, ui_shot
@@ -104,9 +105,14 @@ def test_few_products_no_scroll_bar(kiosk_env, qloop):
         window = open_test_kiosk(kiosk_env.ctx, "sto_k", (1280, 800))
         await wait_until(lambda: window.current is getattr(window, "sale", None), what="sale screen")
         await settle(0.2)
-        bar = window.sale.products.scroller.verticalScrollBar()
-        tiles = window.sale.products.tiles
-        return bar.isVisible(), [t.y() for t in tiles], [t.x() < tiles[i + 1].x() for i, t in enumerate(tiles[:-1])]
+        grid = window.sale.products
+        bar = grid.scroller.verticalScrollBar()
+        tiles = grid.tiles
+        seen = bar.isVisible(), [t.y() for t in tiles], [t.x() < tiles[i + 1].x() for i, t in enumerate(tiles[:-1])]
+        grid.findChild(QPushButton, "category_Coffee").click()  # new tiles, styled once shown
+        await settle(0.2)
+        return (*seen, {(t.width(), t.height()) for t in grid.tiles}, len(grid.tiles))
 
-    bar_visible, ys, left_to_right = run(qloop, flow())
+    bar_visible, ys, left_to_right, sizes, count = run(qloop, flow())
     assert not bar_visible and len(set(ys)) == 1 and all(left_to_right)  # one row, from the left
+    assert count == 3 and len(sizes) == 1 and min(next(iter(sizes))) >= 110, sizes  # a category keeps the size

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from app.ui.kiosk.paid_screen import waiting_text
-from tests.kiosk.conftest import chain_state, open_test_kiosk, run, settle, wait_until
+from tests.kiosk.conftest import chain_state, gone, open_test_kiosk, run, settle, wait_until
 from tests.kiosk.geometry import SCREEN_SIZES, fits, ui_shot
 
 pytestmark = pytest.mark.gui
@@ -95,7 +95,7 @@ async def _tour(env, size: tuple[int, int]) -> dict:
     window.pin.press("⌫")
     out["dots_empty"] = window.pin.dots.text()
     window.pin.enter("2468")
-    await wait_until(lambda: not window.isVisible(), what="kiosk closed")
+    await wait_until(lambda: gone(window), what="kiosk closed")
     return out
 
 

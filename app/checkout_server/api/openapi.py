@@ -18,7 +18,8 @@ _PATH_PARAM = re.compile(r"{(\w+)}")
 ERROR_CODES_DOC = (
     "Every error is `{\"error\": {\"code\", \"message\", \"field\"}}`. Codes are stable: `missing_api_key`, "
     "`invalid_api_key` (401), `insufficient_scope`, `store_forbidden` (403), `*_not_found` (404), "
-    "`invalid_json` (400), `unknown_field`, `missing_field`, `invalid_value` and the services' `invalid_*` (422), "
+    "`invalid_json` (400), `method_not_allowed` (405, with `Allow`), `unknown_field`, `missing_field`, "
+    "`invalid_value`, `number_too_large`, `too_deep` and the services' `invalid_*` (422), "
     "`payload_too_large`, `image_too_large` (413), `rate_limited` (429), `rate_unavailable`, "
     "`chain_unavailable` (503). Unknown fields in a JSON body or query string are rejected with `unknown_field`."
 )

@@ -31,6 +31,10 @@ def open_kiosk(ctx: UiContext[KioskServices], store_id: str | None, *, fullscree
         if ctx.kiosk is window:
             ctx.kiosk = None
         ctx.tray.set_locked(False)
+        # Deleted now, on the GUI thread. Left to Python's garbage collector, the closed window could
+        # be freed from whichever thread collects (Electrum's, a to_thread worker): Qt objects must
+        # not die there (a timer of a widget deleted off-thread crashed the loop later).
+        window.deleteLater()
 
     window.closed.connect(closed)
     ctx.tray.set_locked(True)  # no "Quit" from the tray without the PIN

@@ -119,7 +119,7 @@ class ProductGrid(QWidget):
         self.reflow()
 
     def _tile(self, product: Product) -> ProductTile:
-        tile = ProductTile(product, self.currency, self._picture(product))
+        tile = ProductTile(product, self.currency, self._picture(product), self.grid_box)  # styled as shown
         tile.clicked.connect(lambda _c=False, p=product: self.productChosen.emit(p))
         return tile
 

@@ -75,6 +75,7 @@ class ProductTile(QToolButton):
         self.setProperty("role", "tile")
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._picture = picture
+        self._size = QSize(120, 130)
         price = self.price_text = formatting.fiat(product.price, currency)
         self.setAccessibleName(f"{product.name}, {price}")
         self.setToolTip(f"{product.name} — {price}")
@@ -91,9 +92,10 @@ class ProductTile(QToolButton):
         layout.addWidget(self.price)
 
     def set_tile_size(self, width: int, height: int) -> None:
-        self.setFixedSize(width, height)
-        for lab in (self.name, self.price):
-            lab.ensurePolished()
+        for widget in (self, self.name, self.price):
+            widget.ensurePolished()
+        self._size = QSize(width, height)
+        self.setFixedSize(self._size)  # a later re-polish may lower the minimum again: sizeHint holds it
         inner = width - 2 * _PAD
         name_fm, price_fm = QFontMetrics(self.name.font()), QFontMetrics(self.price.font())
         self.name.setText(elide_two_lines(self.product.name, name_fm, inner))
@@ -104,6 +106,12 @@ class ProductTile(QToolButton):
         self.image.setFixedHeight(side)
         self.image.setPixmap(self._picture.scaled(QSize(side, side), Qt.AspectRatioMode.KeepAspectRatio,
                                                   Qt.TransformationMode.SmoothTransformation))
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(self._size)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(self._size)
 
     @property
     def name_text(self) -> str:
