@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, SignalInstance
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui.screen_fit import fit_on_screen
 from app.ui.widget_names import named
 
 logger = logging.getLogger(__name__)
@@ -187,23 +188,8 @@ class MainWindow(QMainWindow):
             self.restoreState(QByteArray(state))
 
     def fit_to_screen(self) -> None:
-        """Keep the whole window on the screen it is on (a saved geometry from a bigger screen, an
-        800x480 shop display, a window restored after the kiosk): shrink it, then move it inside."""
-        screen = self.screen() or QGuiApplication.primaryScreen()
-        if screen is None:
-            return
-        area = screen.availableGeometry()
-        frame = self.frameGeometry()
-        extra_w, extra_h = frame.width() - self.width(), frame.height() - self.height()
-        width = min(self.width(), area.width() - extra_w)
-        height = min(self.height(), area.height() - extra_h)
-        if (width, height) != (self.width(), self.height()):
-            self.resize(max(width, self.minimumWidth()), max(height, self.minimumHeight()))
-        frame = self.frameGeometry()
-        x = min(max(frame.x(), area.left()), area.right() + 1 - frame.width())
-        y = min(max(frame.y(), area.top()), area.bottom() + 1 - frame.height())
-        if (x, y) != (frame.x(), frame.y()):
-            self.move(max(x, area.left()), max(y, area.top()))
+        """Keep the whole window on its screen (app/ui/screen_fit.py)."""
+        fit_on_screen(self)
 
     def save_geometry(self) -> None:
         self._qsettings.setValue("window/geometry", self.saveGeometry())

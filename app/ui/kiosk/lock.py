@@ -15,29 +15,12 @@ import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QWidget
 
+from app.ui.screen_fit import fit_on_screen
+
 logger = logging.getLogger(__name__)
-
-
-def fit_on_screen(window: QWidget) -> None:
-    """Shrink ``window`` to its screen's available geometry (frame included), then move it inside."""
-    screen = window.screen() or QGuiApplication.primaryScreen()
-    if screen is None:
-        return
-    area = screen.availableGeometry()
-    frame = window.frameGeometry()
-    extra_w, extra_h = frame.width() - window.width(), frame.height() - window.height()
-    width = max(window.minimumWidth(), min(window.width(), area.width() - extra_w))
-    height = max(window.minimumHeight(), min(window.height(), area.height() - extra_h))
-    if (width, height) != (window.width(), window.height()):
-        window.resize(width, height)
-    frame = window.frameGeometry()
-    x = max(area.left(), min(frame.x(), area.right() + 1 - frame.width()))
-    y = max(area.top(), min(frame.y(), area.bottom() + 1 - frame.height()))
-    if (x, y) != (frame.x(), frame.y()):
-        window.move(x, y)  # move() places the frame's top-left corner
 
 
 class AdminGuard(QObject):
