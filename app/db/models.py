@@ -144,9 +144,12 @@ class InvoiceRow(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     monitored: Mapped[bool] = mapped_column(Boolean, default=True)
+    # created without a key (the ready store, keyless API calls): counted against the store's budget
+    public: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     __table_args__ = (
         Index("ix_invoices_store_created", "store_id", "created_at"),
+        Index("ix_invoices_public_open", "store_id", "public", "status"),
         Index("ix_invoices_status_created", "status", "created_at"),
         Index("ix_invoices_monitored", "monitored"),
         Index("ix_invoices_order_id", "order_id"),

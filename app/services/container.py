@@ -48,6 +48,7 @@ from app.services.events import EventBus
 from app.services.invoicing.engine import PaymentEngine
 from app.services.invoicing.invoices import InvoiceService
 from app.services.invoicing.payment_history import PaymentHistoryService
+from app.services.invoicing.public import PublicInvoiceService
 from app.services.invoicing.rates import RateService
 from app.services.onboarding import OnboardingService
 from app.services.ports import (
@@ -93,6 +94,7 @@ class Services:
     stores: StoreService
     products: ProductService
     invoices: InvoiceService
+    public_invoices: PublicInvoiceService  # keyless creation: the store's switch and budget
     rates: RateService
     engine: PaymentEngine
     apikeys: ApiKeyService
@@ -183,6 +185,7 @@ def build_services(settings: Settings, db: Database, chain: ChainPort | None, *,
     services = Services(
         settings=settings, db=db, writer=writer, secrets=secrets, events=events, wallets=wallets, stores=stores,
         products=products, invoices=invoices, rates=rates, engine=engine, apikeys=ApiKeyService(writer),
+        public_invoices=PublicInvoiceService(writer, stores, products, invoices),
         webhooks=WebhookService(writer, events, secrets, invoices, policy=webhook_policy,
                                 connector_factory=connector_factory),
         product_images=ProductImageStore(settings.network_dir / "images", products),

@@ -21,6 +21,7 @@ from app.core.checkout_look import clean_checkout
 from app.core.errors import StoreNotFound, ValidationError, WalletNotFound
 from app.core.ids import new_id
 from app.core.money import normalize_currency
+from app.core.public_invoices import clean_public_options
 from app.core.records import Store
 from app.core.urls import clean_redirect_url
 from app.db.mapping import to_store
@@ -76,7 +77,8 @@ def _clean(changes: Mapping[str, Any]) -> dict[str, Any]:
         elif key in ("checkout", "notifications", "email"):
             if not isinstance(value, dict):
                 raise ValidationError(f"'{key}' must be an object.", code=f"invalid_{key}", field=key)
-            out[key] = clean_redirect_url(clean_checkout(value)) if key == "checkout" else dict(value)
+            out[key] = clean_public_options(clean_redirect_url(clean_checkout(value))) if key == "checkout" \
+                else dict(value)
         elif key == "archived":
             out[key] = bool(value)
         elif key == "wallet_ids":

@@ -89,7 +89,10 @@ class InvoiceService:
                      order_id: str | None = None, description: str = "", buyer_email: str | None = None,
                      metadata: Mapping[str, Any] | None = None, redirect_url: str | None = None,
                      notification_url: str | None = None, items: Sequence[Mapping[str, Any]] = (),
-                     expiry_s: int | None = None) -> Invoice:
+                     expiry_s: int | None = None, public: bool = False,
+                     admit: Callable[[sqlite3.Connection], None] | None = None) -> Invoice:
+        """``public``: created without a key (app/services/invoicing/public.py); ``admit(conn)`` runs in the
+        write transaction before an address is taken and may refuse by raising (nothing is written)."""
         store = await self._stores.get(store_id)
         code, amount, quote, amount_due_sat = await self._priced(store, price, currency)
         if expiry_s is not None and (isinstance(expiry_s, bool) or not isinstance(expiry_s, int)
@@ -113,12 +116,15 @@ class InvoiceService:
             underpaid_tolerance_pct=store.underpaid_tolerance_pct, status=str(state.status),
             exception_status=str(state.exception_status), amount_paid_sat=0, amount_confirmed_sat=0,
             created_at=now, expires_at=expires_at, monitoring_until=terms.monitoring_until, monitored=True,
+            public=public,
         )
         created = InvoiceCreated(invoice_id=row.id, store_id=row.store_id, amount_due_sat=amount_due_sat,
                                  created_at=now, expires_at=expires_at, price=amount, currency=code)
         desc = await self._wallets.descriptor(row.wallet_id)
 
         def write(conn: sqlite3.Connection) -> list[OutboxEvent]:  # the hot path (bench P1): one thread hop
+            if admit is not None:
+                admit(conn)
             row.derivation_index, row.address = self._wallets.allocate_address_sync(conn, desc, row.wallet_id,
                                                                                     row.id, now=now)
             compiled = compiled_insert(InvoiceRow.__table__)
