@@ -53,7 +53,9 @@ async def create_invoice(call: Call) -> InvoiceOut:
         raise ValidationError("Give either 'price' (and optionally 'currency') or 'amount_sat'.",
                               code="invalid_price", field="price")
     price, currency = (body.price, body.currency) if body.price is not None else (str(body.amount_sat), "SAT")
-    invoice = await call.services.invoices.create(
+    # Without a key: counted against the store's budget of open public invoices (429 public_invoice_budget).
+    create = call.services.invoices.create if call.key is not None else call.services.public_invoices.create
+    invoice = await create(
         store.id, price=price, currency=currency, order_id=body.order_id, description=body.description,
         buyer_email=body.buyer_email, metadata=body.metadata, redirect_url=body.redirect_url,
         notification_url=body.notification_url, items=body.items, expiry_s=body.expiry_s)
@@ -112,7 +114,9 @@ def operations() -> list[Operation]:
         Operation("POST", "/stores/{store_id}/invoices", create_invoice, "Create an invoice", tag,
                   Scope.INVOICES_CREATE, InvoiceOut, body=InvoiceIn, status=201, anonymous=True,
                   description="Without a key only when the store's `checkout.anyone_can_create_invoice` is "
-                              "true; such calls are rate-limited per client address."),
+                              "true; such calls are rate-limited per client address and refused with 429 "
+                              "`public_invoice_budget` while the store has `checkout.public_invoice_budget` "
+                              "(default 50) keyless invoices open and unpaid."),
         Operation("GET", "/stores/{store_id}/invoices", list_store_invoices, "List a store's invoices", tag,
                   Scope.INVOICES_READ, InvoicePage, query=InvoiceListQuery),
         Operation("GET", "/invoices", list_invoices, "List invoices of every store the key may see", tag,

@@ -19,7 +19,8 @@ CATALOGS: web.AppKey[Catalogs] = web.AppKey("shopper_catalogs")
 ASSETS: web.AppKey[Assets] = web.AppKey("shopper_assets")
 HUB: web.AppKey[LiveHub] = web.AppKey("shopper_live_hub")
 PAGE_CACHE: web.AppKey[PageCache] = web.AppKey("shopper_page_cache")
-INVOICE_LIMITER: web.AppKey[TokenBuckets] = web.AppKey("shopper_invoice_limiter")
+INVOICE_LIMITER: web.AppKey[TokenBuckets] = web.AppKey("shopper_invoice_limiter")  # per client
+STORE_INVOICE_LIMITER: web.AppKey[TokenBuckets] = web.AppKey("shopper_store_invoice_limiter")  # per store
 
 # Per-request values.
 FRAMEABLE: web.RequestKey[bool] = web.RequestKey("shopper_frameable", bool)  # the modal view may be framed

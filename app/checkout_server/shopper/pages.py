@@ -90,7 +90,7 @@ def html_response(body: bytes, lang: str, *, status: int = 200, headers: Mapping
 
 
 def error_page(request: web.Request, status: int, message: str | None = None, *,
-               headers: Mapping[str, str] | None = None) -> web.Response:
+               headers: Mapping[str, str] | None = None, title: str | None = None) -> web.Response:
     _ = translator(request).gettext
     titles = {
         400: _("That request did not look right"),
@@ -104,7 +104,7 @@ def error_page(request: web.Request, status: int, message: str | None = None, *,
         404: _("This page does not exist. Check the link, or ask the shop for a new one."),
         429: _("You have created many invoices in a short time. Please wait a minute and try again."),
     }
-    title = titles.get(status, _("Something went wrong"))
+    title = title or titles.get(status, _("Something went wrong"))
     text = message or default_messages.get(status) or _("Please try again in a moment.")
     return render(request, "error.html", {"title": title, "message": text, "status": status},
                   status=status, headers=headers)

@@ -14,12 +14,21 @@ from app.checkout_server.keys import SERVICES
 from app.checkout_server.shopper import checkout, devnet_controls, images, store
 from app.checkout_server.shopper.assets import Assets, modal_script, static_file
 from app.checkout_server.shopper.i18n import Catalogs
-from app.checkout_server.shopper.keys import ASSETS, CATALOGS, HUB, INVOICE_LIMITER, JINJA, PAGE_CACHE
+from app.checkout_server.shopper.keys import (
+    ASSETS,
+    CATALOGS,
+    HUB,
+    INVOICE_LIMITER,
+    JINJA,
+    PAGE_CACHE,
+    STORE_INVOICE_LIMITER,
+)
 from app.checkout_server.shopper.live import LiveHub
 from app.checkout_server.shopper.page_cache import PageCache
 from app.checkout_server.shopper.pages import html_error_middleware
 from app.checkout_server.shopper.ratelimit import TokenBuckets
 from app.checkout_server.shopper.security import add_security_headers
+from app.core.public_invoices import STORE_BURST, STORE_PER_MINUTE
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 INVOICE = "/i/{invoice_id:[A-Za-z0-9_-]{1,64}}"
@@ -56,6 +65,7 @@ def setup(app: web.Application) -> None:
     app[PAGE_CACHE] = cache
     app[HUB] = LiveHub(app[SERVICES].events, cache)
     app[INVOICE_LIMITER] = TokenBuckets()
+    app[STORE_INVOICE_LIMITER] = TokenBuckets(STORE_BURST, STORE_PER_MINUTE / 60)
     app.middlewares.append(html_error_middleware)
     app.on_response_prepare.append(add_security_headers)
     app.on_shutdown.append(_close_sockets)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.core.errors import ValidationError
+from app.core.public_invoices import BUDGET_REACHED
 
 BUILTIN_CHANNELS = ("tray", "email")
 CHANNEL_TYPES = ("webhook", "apprise")
@@ -30,7 +31,10 @@ TRIGGER_LABELS = {
     "invoice.exception": "needs attention",
     "payment.received": "received a payment",
     "payment.confirmed": "has a confirmed payment",
+    BUDGET_REACHED: "turns shoppers away: too many open invoices from the shop page",
 }
+# Store events (no invoice) the merchant always hears about on tray and email, whatever the rules say.
+STORE_ALERTS = frozenset({BUDGET_REACHED})
 DEFAULT_RULES = ({"on": ["invoice.paid", "invoice.complete", "invoice.exception", "invoice.invalid"],
                   "notify": ["tray", "email"]},)
 PAID_STATUSES = frozenset({"paid", "confirmed", "complete"})
@@ -48,7 +52,7 @@ def triggers(event_type: str, payload: JsonObject) -> list[str]:
     """Trigger names an outbox event stands for (an event may stand for none or several)."""
     if event_type == "invoice.created":
         return ["invoice.created"]
-    if event_type in ("payment.received", "payment.confirmed"):
+    if event_type in ("payment.received", "payment.confirmed") or event_type in STORE_ALERTS:
         return [event_type]
     if event_type != "invoice.status_changed":
         return []
@@ -85,7 +89,7 @@ def rules_of(notifications: JsonObject) -> list[Rule]:
 def channels_for(notifications: JsonObject, trigger_names: list[str]) -> list[str]:
     """Channel names to notify for these triggers, each once, in rule order (disabled channels left out)."""
     configured = notifications.get("channels") or {}
-    out: list[str] = []
+    out: list[str] = list(BUILTIN_CHANNELS) if STORE_ALERTS.intersection(trigger_names) else []
     for rule in rules_of(notifications):
         if not rule.on.intersection(trigger_names):
             continue

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import UserFacingError
+from app.core.public_invoices import alert_text
 from app.core.records import Invoice, Store
 from app.db.models import NotificationDeliveryRow, OutboxEventRow
 from app.net.notify import DeliveryFailed
@@ -138,6 +139,9 @@ class NotificationChannel:
         return Attempt()
 
     async def _deliver(self, row: NotificationDeliveryRow, event: OutboxEventRow | None) -> None:
+        if event is not None and event.type in rules.STORE_ALERTS and row.store_id is not None:
+            await self._deliver_alert(row, event)
+            return
         if event is None or event.invoice_id is None or row.store_id is None:
             raise DeliveryFailed("The event for this notification is gone.", code="event_missing", retryable=False)
         store = await self._stores.get(row.store_id)
@@ -152,6 +156,14 @@ class NotificationChannel:
             await provider.send_rendered(rendered)
         else:
             await provider.send(rendered.subject, rendered.text, url=self._email.invoice_link(store, invoice.id))
+
+    async def _deliver_alert(self, row: NotificationDeliveryRow, event: OutboxEventRow) -> None:
+        """A store event without an invoice (the public-invoice budget): plain text on any channel."""
+        assert row.store_id is not None
+        store = await self._stores.get(row.store_id)
+        subject, body = alert_text(store.name, dict(event.payload))
+        provider = await self.providers.provider(store, row.channel, row.recipient)
+        await provider.send(subject, body)
 
 
 class NotificationService:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.dialects import sqlite
 
 from app.core import public_invoices as rules
@@ -42,16 +42,14 @@ def _open_filter(store_id: Any, now: Any) -> list[Any]:
             InvoiceRow.expires_at > now]
 
 
-_COUNT = select(func.count()).select_from(InvoiceRow).where(
-    *_open_filter(bindparam("store_id"), bindparam("now", type_=_EXPIRES))).compile(dialect=_DIALECT)
-_COUNT_SQL = str(_COUNT)
-_COUNT_ORDER = tuple(_COUNT.positiontup or ())
+# _open_filter on the writer's sqlite3 connection (the hot path: InvoiceService.create's transaction)
+_COUNT_SQL = (f"SELECT count(*) FROM invoices WHERE store_id = ? AND public = 1 AND status = "
+              f"'{InvoiceStatus.PENDING}' AND amount_paid_sat = 0 AND expires_at > ?")
 _NOW_BIND = _EXPIRES._cached_bind_processor(_DIALECT)  # the same conversion the ORM applies (as app.db.fastpath)
 
 
 def open_count_sync(conn: sqlite3.Connection, store_id: str, now: datetime) -> int:
-    values = {"store_id": store_id, "now": _NOW_BIND(now) if _NOW_BIND else now}
-    row = conn.execute(_COUNT_SQL, tuple(values[name] for name in _COUNT_ORDER)).fetchone()
+    row = conn.execute(_COUNT_SQL, (store_id, _NOW_BIND(now) if _NOW_BIND else now)).fetchone()
     return int(row[0]) if row else 0
 
 
