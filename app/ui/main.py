@@ -23,6 +23,7 @@ import qasync  # app/ui/__init__.py has set QT_API=pyside6 before this import
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from app.ui.collector import MainThreadCollector
 from app.ui.controller import GuiController, RuntimeFactory
 from app.ui.theme import apply_theme, follow_system
 
@@ -87,10 +88,13 @@ def run_controller(controller: GuiController,
                 await asyncio.wait([extra])
                 controller.alongside_result = extra
 
+    collector = MainThreadCollector()  # Qt objects must never be freed from Electrum's or a worker thread
+    collector.start()
     try:
         with loop:
             code: int = loop.run_until_complete(main())
     finally:
+        collector.stop()
         wake.stop()
         asyncio.set_event_loop(None)
         for sig, handler in previous.items():

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from app.services.events import OutboxEvent
     from app.services.invoicing.rates import RateService
     from app.services.onboarding import OnboardingService
+    from app.services.wallets.address_usage import AddressUsageService
     from app.services.ports import PublicListenerStatus, Urls
     from app.services.wallets.wallets import WalletService
 
@@ -245,6 +246,8 @@ class UiServices(KioskServices, InvoiceDialogServices, Protocol):
     def chain(self) -> ChainView | None: ...
     @property
     def wallets(self) -> WalletService: ...
+    @property
+    def address_usage(self) -> AddressUsageService: ...  # the Wallets view's gap-limit warning
     @property
     def rates(self) -> RateService: ...
     @property

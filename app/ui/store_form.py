@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from app.core.currencies import CURRENCIES, is_fiat
 from app.core.errors import UserFacingError, ValidationError
+from app.core.public_invoices import BUDGET_SETTING, DEFAULT_BUDGET, MAX_BUDGET, SETTING, allows_public
 from app.core.records import Store, Wallet
 from app.ui.field_errors import FieldErrors
 from app.ui.formatting import parse_amount
@@ -143,6 +144,13 @@ class StoreForm(QWidget):
         self.look_logo = named(QLineEdit(), "checkoutLogo")
         self.look_logo.setToolTip("https://… or data:image/png;base64,…; empty for no logo.")
         self.look_dark = named(QCheckBox("Dark checkout page"), "checkoutDark")
+        self.public_orders = named(QCheckBox("Shoppers can create invoices"), "publicInvoices")
+        self.public_orders.setToolTip("The store page (/s/…) takes orders, and apps without an API key may create "
+                                      "invoices. Off: the page shows the catalogue only.")
+        self.public_budget = named(QSpinBox(), "publicBudget")
+        self.public_budget.setRange(1, MAX_BUDGET)
+        self.public_budget.setValue(DEFAULT_BUDGET)
+        self._public_default = False  # what the store does without the setting (on with a catalogue)
         self.pick_color.clicked.connect(self._on_pick_color_clicked)
         self.look_color.textChanged.connect(self._on_look_color_text_changed)
         for field, line in (("name", self.name), ("rate", self.rate), ("accent_color", self.look_color),
@@ -178,11 +186,25 @@ class StoreForm(QWidget):
         f3.addRow("", self.look_dark)
         layout = QVBoxLayout(self)
         layout.addWidget(self.errors.general)
-        for box in (basics, pay, look):
+        for box in (basics, pay, look, self._public_box()):
             layout.addWidget(box)
         layout.addStretch(1)
 
-    def load(self, store: Store, wallets: list[Wallet], sources: list[str], rate: Decimal | None) -> None:
+    def _public_box(self) -> QGroupBox:
+        box = QGroupBox("Shop page")
+        form = QFormLayout(box)
+        form.addRow("", self.public_orders)
+        form.addRow("Open public invoices at most", self.errors.row(BUDGET_SETTING, self.public_budget))
+        note = named(QLabel("Every invoice takes a new address, never reused. When this many invoices from the "
+                            "shop page are open and unpaid, it asks shoppers to come back later and you are "
+                            "notified once; the limit frees up as they expire or are paid."), "publicBudgetNote")
+        note.setWordWrap(True)
+        note.setProperty("role", "muted")
+        form.addRow(note)
+        return box
+
+    def load(self, store: Store, wallets: list[Wallet], sources: list[str], rate: Decimal | None, *,
+             has_catalogue: bool = False) -> None:
         self.errors.clear()
         self.name.setText(store.name)
         self.currency.setCurrentText(store.default_currency)
@@ -209,6 +231,11 @@ class StoreForm(QWidget):
         self.look_color.setText(str(look.get("accent_color", "")))
         self.look_logo.setText(str(look.get("logo_url", "")))
         self.look_dark.setChecked(bool(look.get("dark", False)))
+        self._public_default = has_catalogue
+        self.public_orders.setChecked(allows_public(look, has_catalogue=has_catalogue))
+        budget = look.get(BUDGET_SETTING)
+        self.public_budget.setValue(budget if isinstance(budget, int) and not isinstance(budget, bool)
+                                    else DEFAULT_BUDGET)
 
     def changes(self) -> dict[str, Any]:
         wallet_ids = [self.wallets.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.wallets.count())
@@ -216,6 +243,11 @@ class StoreForm(QWidget):
         look = {**self._look, "title": self.look_title.text().strip(),
                 "accent_color": self.look_color.text().strip(), "logo_url": self.look_logo.text().strip(),
                 "dark": self.look_dark.isChecked()}
+        # Written only when set before or changed here: without it the store follows its catalogue.
+        if SETTING in self._look or self.public_orders.isChecked() != self._public_default:
+            look[SETTING] = self.public_orders.isChecked()
+        if BUDGET_SETTING in self._look or self.public_budget.value() != DEFAULT_BUDGET:
+            look[BUDGET_SETTING] = self.public_budget.value()
         return {
             "name": self.name.text(), "default_currency": self.currency.currentText(),
             "rate_source": self.rate_source.currentText() or "manual",

@@ -114,11 +114,16 @@ class StoresView(QWidget):
         self.archive_button.setEnabled(store is not None)
         self.archive_button.setText("Restore" if store is not None and store.archived else "Archive store…")
         if store is not None:
-            self._ctx.run(self._manual_rate(store.default_currency),
-                          lambda rate: self.form.load(store, self.wallets, self._sources(), rate), name="store-rate")
+            self._ctx.run(self._form_data(store),
+                          lambda data: self.form.load(store, self.wallets, self._sources(), data[0],
+                                                      has_catalogue=data[1]), name="store-rate")
 
     def _sources(self) -> list[str]:
         return list(self._ctx.services.rates.source_names)
+
+    async def _form_data(self, store: Store) -> tuple[Decimal | None, bool]:
+        """The manual rate and whether the store has a catalogue (its shop page takes orders by default)."""
+        return await self._manual_rate(store.default_currency), bool(await self._ctx.services.products.list(store.id))
 
     async def _manual_rate(self, currency: str) -> Decimal | None:
         if currency in ("BTC", "SAT"):

@@ -1,9 +1,11 @@
 """Wallets: type, fingerprint, addresses handed out (next_index), balance when the chain is available,
-and a warning when RedWaves has handed out more addresses than the wallet's gap limit."""
+and a warning when a run of unused handed-out addresses reached the wallet's gap limit (a wallet app
+restoring the same keys stops scanning after that many unused addresses in a row)."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -32,14 +34,30 @@ logger = logging.getLogger(__name__)
 COLUMNS = ("Name", "Type", "Fingerprint", "Key", "Addresses used", "Gap limit", "Balance")
 
 
-def gap_warning(wallets: list[Wallet]) -> str:
-    exposed = [w for w in wallets if w.gap_exposure > 0]
-    if not exposed:
-        return ""
-    names = ", ".join(f"{w.name} ({w.next_index} addresses, gap limit {w.gap_limit})" for w in exposed)
-    return ("⚠ More addresses were handed out than the gap limit: " + names + ". If you restore this wallet in "
-            "another app, set its gap limit to at least the number of addresses used, or unpaid invoices "
-            "may hide later payments.")
+@dataclass(frozen=True)
+class GapExposure:
+    """``unused_run`` unused handed-out addresses in a row (AddressUsage.max_unused_run) against the gap limit."""
+
+    name: str
+    gap_limit: int
+    unused_run: int
+
+    @property
+    def exposed(self) -> bool:
+        return self.unused_run >= self.gap_limit
+
+    @property
+    def needed_gap_limit(self) -> int:
+        """A restore scans past ``unused_run`` unused addresses only with a larger gap limit."""
+        return self.unused_run + 1
+
+
+def gap_warning(exposures: list[GapExposure]) -> str:
+    lines = [f"⚠ {e.name}: {e.unused_run} addresses in a row were handed out and not paid (gap limit "
+             f"{e.gap_limit}). A wallet restored from its seed in another wallet app may not see payments beyond "
+             f"{e.gap_limit} unused addresses; raise the gap limit there to at least {e.needed_gap_limit}."
+             for e in exposures if e.exposed]
+    return "\n".join(lines)
 
 
 class AddWalletDialog(QDialog):
@@ -87,6 +105,7 @@ class WalletsView(QWidget):
         self._ctx = ctx
         self.wallets: list[Wallet] = []
         self.balances: dict[str, tuple[int, int]] = {}
+        self.exposures: list[GapExposure] = []
         self.table = named(QTableWidget(0, len(COLUMNS)), "walletTable")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -95,6 +114,7 @@ class WalletsView(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.warning = named(QLabel(wordWrap=True), "gapWarning")
         self.warning.setProperty("role", "warning")
+        self.warning.hide()
         add = named(QPushButton("Add wallet…"), "addWallet")
         add.clicked.connect(self._on_add_button_clicked)
         title = QLabel("Wallets")
@@ -118,6 +138,11 @@ class WalletsView(QWidget):
     async def _load(self) -> list[Wallet]:
         wallets = await self._ctx.services.wallets.list()
         chain = self._ctx.services.chain
+        exposures = []
+        for w in wallets:
+            usage = await self._ctx.services.address_usage.usage(w.id, limit=1)
+            exposures.append(GapExposure(w.name, usage.gap_limit, usage.max_unused_run))
+        self.exposures = exposures
         self.balances = {}
         if chain is not None:
             for w in wallets:
@@ -141,7 +166,9 @@ class WalletsView(QWidget):
                       w.key_hint, str(w.next_index), str(w.gap_limit), balance_text)
             for col, text in enumerate(values):
                 self.table.setItem(row, col, QTableWidgetItem(text))
-        self.warning.setText(gap_warning(wallets))
+        text = gap_warning(self.exposures)
+        self.warning.setText(text)
+        self.warning.setVisible(bool(text))
 
     def _on_dialog_wallet_added(self, _wallet: Wallet) -> None:
         self.reload()

@@ -32,7 +32,15 @@ from app.ui.context import UiContext
 from app.ui.kiosk.window import KioskWindow
 from app.ui.ports import KioskServices as KioskServicesPort
 from app.ui.ports import UiSettings
-from tests.ui.conftest import _theme, qloop, regtest_settings, run, wait_until  # noqa: F401 - the UI fixtures, reused here
+from tests.ui.conftest import (  # noqa: F401 - the UI fixtures, reused here
+    _collect_after_test,
+    _gui_thread_gc,
+    _theme,
+    qloop,
+    regtest_settings,
+    run,
+    wait_until,
+)
 from tests.ui.fakes import FakeEvents, FakeInvoices, FakeSettings
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "kiosk"

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
@@ -53,6 +54,24 @@ def _theme(qapp: QApplication) -> None:
         return
     _themed.append(qapp)
     apply_theme(qapp, dark=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _gui_thread_gc(qapp: QApplication) -> Iterator[None]:
+    """As the app (app/ui/collector.py): cyclic garbage is collected on the GUI thread only, from a
+    timer while a loop runs and after every test, never by Electrum's or a worker thread."""
+    from app.ui.collector import MainThreadCollector
+
+    collector = MainThreadCollector()
+    collector.start()
+    yield
+    collector.stop()
+
+
+@pytest.fixture(autouse=True)
+def _collect_after_test(_gui_thread_gc: None) -> Iterator[None]:
+    yield
+    gc.collect()
 
 
 class _TestQEventLoop(qasync.QEventLoop):  # type: ignore[misc]  # qasync has no type hints

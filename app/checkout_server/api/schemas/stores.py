@@ -18,6 +18,7 @@ from app.checkout_server.api.schemas.common import (
     optional,
 )
 from app.core.limits import MAX_KEY_TEXT_CHARS, MAX_URL_CHARS
+from app.core.public_invoices import DEFAULT_BUDGET, MAX_BUDGET
 from app.core.records import Store, Wallet
 from app.core.urls import URL_PATTERN
 
@@ -34,7 +35,13 @@ class CheckoutOptions(RequestModel):
     model_config = ConfigDict(extra="allow", strict=True)
 
     anyone_can_create_invoice: bool = optional(description="Lets clients without a key create invoices "
-                                                           "(rate-limited).")
+                                                           "(rate-limited), here and on the ready store page. "
+                                                           "Unset: the ready store takes orders when the store "
+                                                           "has products; keyless API calls are refused.")
+    public_invoice_budget: int = optional(ge=1, le=MAX_BUDGET, description="At most this many invoices created "
+                                          "without a key may be open and unpaid at once (default "
+                                          f"{DEFAULT_BUDGET}); beyond it creation is refused (429 "
+                                          "`public_invoice_budget`) and the merchant is notified once.")
     redirect_url: str = optional(max_length=MAX_URL_CHARS, pattern=f"^$|{URL_PATTERN}",
                                  description="Where a paid cart checkout sends the shopper back: an http(s) URL, "
                                              "or '' for none.")
