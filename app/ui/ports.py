@@ -37,8 +37,8 @@ if TYPE_CHECKING:
     from app.services.events import OutboxEvent
     from app.services.invoicing.rates import RateService
     from app.services.onboarding import OnboardingService
-    from app.services.wallets.address_usage import AddressUsageService
     from app.services.ports import PublicListenerStatus, Urls
+    from app.services.wallets.address_usage import AddressUsageService
     from app.services.wallets.wallets import WalletService
 
 

@@ -59,7 +59,19 @@ async def daemon_env(app_runtime):
 
 
 @pytest.fixture
-async def sdk(daemon_env):
+def _gc_on_the_loop_only():
+    """The SDK's RPCProxy.__del__ closes its session on the running loop, or makes (and leaks) a new
+    loop where none runs: a collection in a worker thread (key parsing runs in asyncio.to_thread)
+    would free a proxy there. Collect explicitly, on the test's loop, instead (see `sdk`)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    yield
+    if enabled:
+        gc.enable()
+
+
+@pytest.fixture
+async def sdk(_gc_on_the_loop_only, daemon_env):
     """The real Bitcart SDK pointed at the daemon with the test vpub; its sessions closed afterwards."""
     from bitcart import BTC
 

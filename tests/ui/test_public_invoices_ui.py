@@ -36,6 +36,10 @@ def _unpaid_invoices(shop, count: int, *, gap_limit: int = 3) -> None:
 
 
 def _wallets_view(shop, qtbot) -> WalletsView:
+    async def wallet_balance(_wallet_id: str) -> tuple[int, int]:
+        return 150_000, 0
+
+    shop.chain.wallet_balance = wallet_balance  # the services' FakeChain has no balances
     view = WalletsView(shop.ctx)
     qtbot.addWidget(view)
     view.resize(1280, 800)
