@@ -58,22 +58,22 @@ async def daemon_env(app_runtime):
         await daemon.stop()
 
 
-@pytest.fixture
-def _gc_on_the_loop_only():
-    """The SDK's RPCProxy.__del__ closes its session on the running loop, or makes (and leaks) a new
-    loop where none runs: a collection in a worker thread (key parsing runs in asyncio.to_thread)
-    would free a proxy there. Collect explicitly, on the test's loop, instead (see `sdk`)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    yield
-    if enabled:
-        gc.enable()
+def _no_fallback_close(_self: object) -> None:
+    return None
 
 
 @pytest.fixture
-async def sdk(_gc_on_the_loop_only, daemon_env):
-    """The real Bitcart SDK pointed at the daemon with the test vpub; its sessions closed afterwards."""
+async def sdk(daemon_env):
+    """The real Bitcart SDK pointed at the daemon with the test vpub; its sessions closed afterwards.
+
+    The proxies' sessions are closed here, on the test's loop. The SDK's own fallback
+    (``RPCProxy.__del__``) is switched off: where the last reference goes away off the loop (a
+    thread), it makes a new event loop there and never closes it (an unclosed-socket warning).
+    """
     from bitcart import BTC
+    from bitcart.providers.jsonrpcrequests import RPCProxy
+
+    RPCProxy.__del__ = _no_fallback_close  # for the session: a proxy may die after this test's teardown
 
     from tests.conftest import TEST_VPUB
 
