@@ -26,7 +26,7 @@ import ssl
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from app.checkout_server.listeners import Listener, ListenerError, public_listener
+from app.checkout_server.listeners import Listener, ListenerError, onion_listener, public_listener
 from app.config import ConfigError, Settings, config_file_of, convert_setting, overridden_by, parse_public_url
 from app.config_file import write_config_values
 from app.core.errors import UserFacingError
@@ -291,8 +291,7 @@ class ExposureController:
 
     async def _start_onion_target(self) -> None:
         if self.onion_target is None:
-            target = public_listener(self._services(), "127.0.0.1", 0)
-            target.name = "onion-target"
+            target = onion_listener(self._services())
             await target.start()
             self.onion_target = target
         if self.tor is not None and self.onion_target.port is not None:

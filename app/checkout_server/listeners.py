@@ -86,3 +86,14 @@ def private_listener(services: Services, host: str, port: int) -> Listener:
 
 def public_listener(services: Services, host: str, port: int, ssl_context: ssl.SSLContext | None = None) -> Listener:
     return Listener(create_app(services, public=True), host, port, name="public", ssl_context=ssl_context)
+
+
+ONION_LIMITS = ConnectionLimits(max_per_client=DEFAULT_LIMITS.max_total,
+                                max_websockets_per_client=DEFAULT_LIMITS.max_total // 4)
+
+
+def onion_listener(services: Services) -> Listener:
+    """The loopback listener tor forwards the onion to: shopper routes only, plain HTTP. Every onion
+    shopper arrives from 127.0.0.1 through tor, so the per-client caps would make them share one
+    client's budget: here only the listener's totals apply."""
+    return Listener(create_app(services, public=True), "127.0.0.1", 0, name="onion-target", limits=ONION_LIMITS)

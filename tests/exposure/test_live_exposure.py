@@ -173,6 +173,8 @@ async def test_tor_switched_on_and_off_live(tmp_path):
         onion = runtime.urls["onion"]
         assert onion.endswith(".onion") and control.current().onion_url == onion
         assert runtime.tor.port_mapping == {80: f"127.0.0.1:{runtime.onion_target.port}"}
+        # every onion shopper arrives from 127.0.0.1: no per-client cap shared by all of them
+        assert runtime.onion_target.limits.max_per_client == runtime.onion_target.limits.max_total
         _, headers, _ = await http_get(f"{runtime.urls['public']}/i/{invoice.id}")
         assert headers.get("Onion-Location") == f"{onion}/i/{invoice.id}"
         health = (await http_get(f"{runtime.urls['private']}/health"))[2]

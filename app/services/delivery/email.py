@@ -21,6 +21,7 @@ from typing import Any, Protocol, TypeVar
 
 from app.core.errors import UserFacingError, ValidationError
 from app.core.records import Invoice, Store
+from app.core.urls import check_http_url
 from app.net.smtp import DEFAULT_PORTS, SmtpMode, SmtpSettings, send_email
 from app.secrets import Secret, SecretStore
 from app.services.catalog.stores import StoreService
@@ -118,8 +119,8 @@ def clean_settings(settings: JsonObject) -> dict[str, Any]:
     if len(username) > 320:
         raise ValidationError("The SMTP user name is too long.", code="invalid_smtp_username", field="username")
     public_url = str(settings.get("public_url") or "").strip().rstrip("/")
-    if public_url and not re.match(r"^https?://[^\s<>\"']+$", public_url):
-        raise ValidationError("The public URL must be an http(s) URL.", code="invalid_public_url", field="public_url")
+    if public_url:
+        check_http_url(public_url, "public_url")  # the one URL rule (app/core/urls.py): no NUL, no user-info
     return {
         "host": _host(settings.get("host")), "port": _port(settings.get("port"), mode), "mode": mode.value,
         "username": username or None, "from_address": check_address(settings.get("from_address"), "from_address"),

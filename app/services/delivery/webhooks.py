@@ -99,7 +99,7 @@ def _url(value: object) -> str:
         ok = parts is not None and parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
     except ValueError:  # a port that is not a number
         ok = False
-    if not ok or any(c.isspace() for c in text):
+    if not ok or any(c.isspace() or not c.isprintable() for c in text):  # no NUL or other control characters
         raise ValidationError("The webhook URL must be an http(s) URL.", code="invalid_url", field="url")
     return text
 
