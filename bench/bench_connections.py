@@ -32,9 +32,9 @@ import aiohttp  # noqa: E402
 
 from app.checkout_server.connections import DEFAULT_LIMITS, ConnectionLimits  # noqa: E402
 from app.checkout_server.listeners import Listener, public_listener  # noqa: E402
+from tests.checkout.conftest import make_shop  # noqa: E402
+from tests.services.conftest import running_services  # noqa: E402
 
-TPUB = ("vpub5Y6cjg78GGuNLsaPhmYsiw4gYX3HoQiRBiSwDaBXKUafCt9bNwWQiitDk5VZ5BVxYnQdwoTyXSs2JHRPAgjAvtbB"
-        "rf8ZhDYe2jWAqvZVnsc")
 HALF_HEADER = b"GET /modal/redwaves.js HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
 
 
@@ -43,30 +43,6 @@ def rss_mb() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
-
-
-async def _services(tmp: Path):  # type: ignore[no-untyped-def]
-    from decimal import Decimal
-
-    from app.chain.keys import set_network
-    from app.config import load_settings
-    from app.db.engine import Database
-    from app.services.container import build_services
-    from tests.services.conftest import FakeChain
-
-    set_network("regtest")
-    settings = load_settings({}, {"data_dir": tmp, "network": "regtest"})
-    settings.network_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.db_path)
-    await db.start()
-    services = build_services(settings, db, FakeChain())
-    await services.rates.load()
-    await services.events.start()
-    wallet = await services.wallets.add_wallet("main", TPUB)
-    store = await services.stores.create("Bench", default_currency="USD", wallet_ids=[wallet.id])
-    await services.rates.set_manual_rate("USD", Decimal("50000"))
-    invoice = await services.invoices.create(store.id, price="1.00")
-    return services, db, invoice.id
 
 
 async def _one_request(port: int) -> tuple[float, int]:
@@ -164,20 +140,19 @@ async def main(args: argparse.Namespace) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 2 * args.slow + 1000)), hard))
     with tempfile.TemporaryDirectory(prefix="redwaves-bench-conn-") as tmp:
-        services, db, invoice_id = await _services(Path(tmp))
-        limits = ConnectionLimits(header_timeout_s=args.header_timeout, max_total=args.max_total)
-        listener = public_listener(services, "127.0.0.1", 0)
-        listener.limits = limits
-        await listener.start()
-        try:
-            print(f"limits: {limits}")
-            await slow_headers(listener, args.slow, args.clients)
-            await per_client_cap(listener)
-            await websockets(listener, invoice_id)
-        finally:
-            await listener.stop()
-            await services.events.stop()
-            await db.stop()
+        async with running_services(Path(tmp)) as services:
+            invoice_id = (await make_shop(services, store_name="Bench")).invoice.id
+            limits = ConnectionLimits(header_timeout_s=args.header_timeout, max_total=args.max_total)
+            listener = public_listener(services, "127.0.0.1", 0)
+            listener.limits = limits
+            await listener.start()
+            try:
+                print(f"limits: {limits}")
+                await slow_headers(listener, args.slow, args.clients)
+                await per_client_cap(listener)
+                await websockets(listener, invoice_id)
+            finally:
+                await listener.stop()
 
 
 if __name__ == "__main__":

@@ -23,9 +23,28 @@ for _name in [k for k in os.environ if k.startswith("REDWAVES_")]:
 
 import pytest  # noqa: E402
 
+
+@pytest.fixture(autouse=True)
+def _process_umask():
+    """Runtime.start sets the process umask to 077 (app/file_modes.py); put it back after each test so
+    a later test's subprocess (packaging, builds) sees the umask it was started with."""
+    before = os.umask(0o022)
+    os.umask(before)
+    yield
+    os.umask(before)
+
 # BIP84 account (m/84'/1'/0') of the "abandon ... about" test mnemonic, on test networks.
 TEST_VPUB = ("vpub5Y6cjg78GGuNLsaPhmYsiw4gYX3HoQiRBiSwDaBXKUafCt9bNwWQiitDk5VZ5BVxYnQdwoTyXSs2JHRPAgjAvtbB"
              "rf8ZhDYe2jWAqvZVnsc")
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (e.g. the tor RedWaves started)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 @pytest.fixture

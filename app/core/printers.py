@@ -9,7 +9,6 @@ default) and ``file`` (a device or file path: /dev/usb/lp0, a serial port set up
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -17,11 +16,11 @@ from enum import StrEnum
 from typing import Any
 
 from app.core.errors import ValidationError
+from app.core.hosts import is_host, tcp_port
 
 # Characters a line, by roll: 58 mm prints 32; 80 mm prints 48 (576 dots) or 42 (older 512-dot heads).
 PAPER_COLUMNS: dict[int, tuple[int, int]] = {32: (58, 32), 48: (80, 48), 42: (80, 42)}
 DEFAULT_PORT = 9100
-_HOST_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})*$")
 _USB_ID_RE = re.compile(r"^(0x)?[0-9a-fA-F]{1,4}$")
 
 
@@ -96,22 +95,19 @@ def _usb_id(value: object, field: str, what: str) -> int:
 
 def _host(value: object) -> str:
     text = str(value or "").strip()
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        if not _HOST_RE.match(text):
-            raise InvalidPrinterSetting("Enter the printer's IP address or host name.", field="host") from None
+    if not is_host(text):
+        raise InvalidPrinterSetting("Enter the printer's IP address or host name.", field="host")
     return text
 
 
 def _port(value: object) -> int:
     if value is None or value == "":
         return DEFAULT_PORT
-    text = str(value).strip()
-    if isinstance(value, bool) or not text.isdigit() or not 1 <= int(text) <= 65535:
+    port = tcp_port(value)
+    if port is None:
         raise InvalidPrinterSetting("The port is a number from 1 to 65535 (thermal printers use 9100).",
                                     field="port")
-    return int(text)
+    return port
 
 
 def _device(value: object) -> str:

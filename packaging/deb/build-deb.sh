@@ -4,6 +4,7 @@
 # with Debian's python3 and --system-site-packages (for python3-electrum), offline.
 # Usage: packaging/deb/build-deb.sh [OUTDIR]      (default: ./dist)
 set -euo pipefail
+umask 022  # package files are world-readable whatever the caller's umask (RedWaves itself runs with 077)
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="${1:-$root/dist}"
 cd "$root"

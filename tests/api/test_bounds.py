@@ -12,25 +12,12 @@ import pytest
 from app.core.limits import MAX_JSON_DEPTH
 from app.core.urls import URL_PATTERN
 from tests.api.conftest import auth, shop
-from tests.api.timing import assert_fast, timed_with_health
+from tests.api.timing import json_sender
 
 
 @pytest.fixture
 def timed(client):
-    async def health() -> None:
-        resp = await client.get("/health")
-        await resp.read()
-
-    async def send(method: str, path: str, what: str, **kw):
-        async def request():
-            resp = await client.request(method, path, **kw)
-            return resp.status, await resp.json()
-
-        result = await timed_with_health(request, health)
-        assert_fast(result, what)
-        return result.result
-
-    return send
+    return json_sender(client)
 
 
 def _nested(objects: int) -> object:

@@ -64,3 +64,21 @@ def assert_fast(timed: Timed, what: str) -> None:
     assert timed.elapsed_s < REFUSED_WITHIN_S, f"{what}: answered in {timed.elapsed_s * 1000:.0f} ms"
     assert timed.health_samples >= 1, f"{what}: /health never answered meanwhile"
     assert timed.worst_health_s < HEALTH_WITHIN_S, f"{what}: /health took {timed.worst_health_s * 1000:.0f} ms"
+
+
+def json_sender(client: Any, health_path: str = "/health") -> Callable[..., Awaitable[tuple[int, Any]]]:
+    """``send(method, path, what, **kw)`` for an aiohttp test client: the request, timed with ``health_path``
+    polled meanwhile and checked with `assert_fast`; returns (status, JSON body)."""
+    async def health() -> None:
+        await (await client.get(health_path)).read()
+
+    async def send(method: str, path: str, what: str, **kw: Any) -> tuple[int, Any]:
+        async def request() -> tuple[int, Any]:
+            resp = await client.request(method, path, **kw)
+            return resp.status, await resp.json()
+
+        result = await timed_with_health(request, health)
+        assert_fast(result, what)
+        return result.result
+
+    return send

@@ -14,7 +14,7 @@ import pytest
 
 from app.checkout_server.app import create_app
 from tests.conftest import TEST_VPUB
-from tests.services.conftest import FakeChain
+from tests.services.conftest import running_services
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
@@ -36,26 +36,8 @@ class FakeDevnet:
 
 @pytest.fixture
 async def services(tmp_path):
-    from app.chain.keys import set_network
-    from app.config import load_settings
-    from app.db.engine import Database
-    from app.services.container import build_services
-
-    set_network("regtest")
-    settings = load_settings({}, {"data_dir": tmp_path, "network": "regtest"})
-    settings.network_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.db_path)
-    await db.start()
-    svc = build_services(settings, db, FakeChain())
-    await svc.rates.load()
-    await svc.events.start()
-    await svc.engine.start()
-    try:
+    async with running_services(tmp_path) as svc:
         yield svc
-    finally:
-        await svc.engine.stop()
-        await svc.events.stop()
-        await db.stop()
 
 
 @dataclass
@@ -111,7 +93,7 @@ def pay_fake(services, invoice, sat: int, *, height: int = 0, txid: str = "aa" *
     from app.chain.models import AddressesChanged
     from app.core.payments import ObservedOutput
 
-    chain = services.engine._chain  # the FakeChain built by the services fixture
+    chain = services.fake_chain  # the FakeChain built by the services fixture
     chain.outputs.setdefault(invoice.address, []).append(ObservedOutput(txid, 0, sat, height, True))
     services.engine.on_chain_event(AddressesChanged(addresses=frozenset({invoice.address}), wallet_id=invoice.wallet_id))
 

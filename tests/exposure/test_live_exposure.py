@@ -20,7 +20,7 @@ from app.net.exposure_state import LanChange, TlsChange, TorChange
 from app.net.lan import free_port
 from app.net.tls import fingerprint_sha256
 from app.runtime import Runtime
-from tests.conftest import TEST_VPUB
+from tests.conftest import TEST_VPUB, pid_alive
 from tests.exposure.conftest import http_get, settings_from_config, wait_for, write_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:setDaemon:DeprecationWarning")]
@@ -189,7 +189,7 @@ async def test_tor_switched_on_and_off_live(tmp_path):
         assert "onion" not in runtime.urls and "onion-target" not in runtime.urls
         _, headers, _ = await http_get(f"{runtime.urls['public']}/i/{invoice.id}")
         assert "Onion-Location" not in headers
-        await wait_for(lambda: not _alive(pid), what="tor process gone")
+        await wait_for(lambda: not pid_alive(pid), what="tor process gone")
         assert _saved(config)["tor_enabled"] is False and seen[-1] is None
     finally:
         await runtime.stop()
@@ -209,13 +209,3 @@ async def test_tor_that_cannot_start_is_an_error_and_stays_off(tmp_path):
         assert "tor_enabled" not in _saved(config)
     finally:
         await runtime.stop()
-
-
-def _alive(pid: int) -> bool:
-    import os
-
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True

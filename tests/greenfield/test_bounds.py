@@ -8,7 +8,7 @@ import io
 import pytest
 
 from tests.api.conftest import make_key, shop
-from tests.api.timing import assert_fast, timed_with_health
+from tests.api.timing import json_sender
 from tests.greenfield.conftest import token
 
 GF = "/greenfield/api/v1"
@@ -16,19 +16,7 @@ GF = "/greenfield/api/v1"
 
 @pytest.fixture
 def timed(client):
-    async def health() -> None:
-        await (await client.get("/health")).read()
-
-    async def send(method: str, path: str, what: str, **kw):
-        async def request():
-            resp = await client.request(method, path, **kw)
-            return resp.status, await resp.json()
-
-        result = await timed_with_health(request, health)
-        assert_fast(result, what)
-        return result.result
-
-    return send
+    return json_sender(client)
 
 
 @pytest.fixture

@@ -16,31 +16,13 @@ import pytest
 from app.checkout_server.app import create_app
 from app.checkout_server.listeners import Listener
 from tests.checkout.conftest import make_shop
-from tests.services.conftest import FakeChain
+from tests.services.conftest import running_services
 
 
 @pytest.fixture
 async def services(tmp_path) -> AsyncIterator[Any]:
-    from app.chain.keys import set_network
-    from app.config import load_settings
-    from app.db.engine import Database
-    from app.services.container import build_services
-
-    set_network("regtest")
-    settings = load_settings({}, {"data_dir": tmp_path, "network": "regtest"})
-    settings.network_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.db_path)
-    await db.start()
-    svc = build_services(settings, db, FakeChain())
-    await svc.rates.load()
-    await svc.events.start()
-    await svc.engine.start()
-    try:
+    async with running_services(tmp_path) as svc:
         yield svc
-    finally:
-        await svc.engine.stop()
-        await svc.events.stop()
-        await db.stop()
 
 
 @pytest.fixture

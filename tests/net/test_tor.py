@@ -21,6 +21,7 @@ from app.net import tor_control
 from app.net.errors import TorError
 from app.net.tor import ONION_KEY_SECRET, TorOptions, TorService, TorState, tor_health
 from app.secrets import SecretStore
+from tests.conftest import pid_alive
 
 TOR = "/usr/bin/tor"
 ONION_URL = re.compile(r"^http://[a-z2-7]{56}\.onion$")
@@ -84,14 +85,6 @@ async def services():
         await service.stop()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 async def test_onion_points_at_public_listener_and_survives_restart(tmp_path, secrets, public_listener, services):
     tor = services(tor_options(tmp_path), secrets)
     seen: list[TorState] = []
@@ -114,7 +107,7 @@ async def test_onion_points_at_public_listener_and_survives_restart(tmp_path, se
 
     pid, onion_url = tor.pid, tor.onion_url
     await tor.stop()
-    assert not _alive(pid) and tor.status.state == TorState.STOPPED and not tor.onion_up
+    assert not pid_alive(pid) and tor.status.state == TorState.STOPPED and not tor.onion_up
 
     again = services(tor_options(tmp_path), secrets)  # a new run of RedWaves: key from the keyring
     await again.start()
@@ -161,7 +154,7 @@ async def test_attach_to_an_existing_tor(tmp_path, public_listener, services):
     assert attached.onion_up and attached.pid is None
     assert attached.socks_address == own.socks_address  # asked tor: GETINFO net/listeners/socks
     await attached.stop()
-    assert _alive(own.pid)  # stopping RedWaves' side never stops someone else's tor
+    assert pid_alive(own.pid)  # stopping RedWaves' side never stops someone else's tor
 
 
 async def test_unreachable_control_port_is_an_error_status(tmp_path, services):

@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,7 +43,7 @@ class FakeChain:
     subscribers: list[Callable[[ChainEvent], None]] = field(default_factory=list)
     reads: list[str] = field(default_factory=list)  # every address address_views was asked for
 
-    def state(self):
+    def state(self) -> ChainState:
         return self.current
 
     def subscribe(self, callback: Callable[[ChainEvent], None]) -> Callable[[], None]:
@@ -52,29 +55,34 @@ class FakeChain:
 
         return unsubscribe
 
-    async def open_wallet(self, wallet_id, desc, *, password=None):
+    async def open_wallet(self, wallet_id: str, desc: object, *, password: str | None = None) -> None:
         self.watched.setdefault(wallet_id, -1)
 
-    async def watch(self, wallet_id, up_to_index):
+    async def watch(self, wallet_id: str, up_to_index: int) -> None:
         self.watched[wallet_id] = max(self.watched.get(wallet_id, -1), up_to_index)
 
-    async def address_views(self, wallet_id, addresses):
-        addresses = list(addresses)
-        self.reads.extend(addresses)
-        return [View(a, True, tuple(self.outputs.get(a, ()))) for a in addresses]
+    async def address_views(self, wallet_id: str, addresses: Iterable[str]) -> list[View]:
+        listed = list(addresses)
+        self.reads.extend(listed)
+        return [View(a, True, tuple(self.outputs.get(a, ()))) for a in listed]
 
 
-@pytest.fixture
-async def services(tmp_path):
+@asynccontextmanager
+async def running_services(data_dir: Path, *, tick_s: float | None = None) -> AsyncIterator[Any]:
+    """Started services (rates, events, engine) on regtest over a SQLite file in ``data_dir`` and a
+    FakeChain (``svc.fake_chain``); stopped in reverse order on exit. Used by several test folders and
+    bench/bench_connections.py."""
     set_network("regtest")
-    settings = load_settings({}, {"data_dir": tmp_path, "network": "regtest"})
+    settings = load_settings({}, {"data_dir": data_dir, "network": "regtest"})
+    settings.network_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.db_path)
     await db.start()
     chain = FakeChain()
-    svc = build_services(settings, db, chain)
+    svc: Any = build_services(settings, db, chain)  # type: ignore[arg-type]  # a partial ChainPort
     await svc.rates.load()
     await svc.events.start()
-    svc.engine._tick_s = 0.05
+    if tick_s is not None:
+        svc.engine._tick_s = tick_s
     await svc.engine.start()
     svc.fake_chain = chain
     try:
@@ -83,3 +91,9 @@ async def services(tmp_path):
         await svc.engine.stop()
         await svc.events.stop()
         await db.stop()
+
+
+@pytest.fixture
+async def services(tmp_path: Path) -> AsyncIterator[Any]:
+    async with running_services(tmp_path, tick_s=0.05) as svc:
+        yield svc

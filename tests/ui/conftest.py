@@ -152,4 +152,42 @@ def screenshot(widget: Any, name: str) -> Path:
     return path
 
 
-__all__ = ["ARTIFACTS", "os", "regtest_settings", "run", "screenshot", "wait_until"]
+SHOT_SIZES = ((800, 480), (1280, 800))
+
+
+def shots(widget: Any, name: str, settle: Callable[[], Any] | None = None) -> list[Path]:
+    """Save ``widget`` resized to each of SHOT_SIZES as ARTIFACTS/<name>-<w>x<h>.png; ``settle`` runs after
+    each resize (e.g. to let the loop lay it out)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for w, h in SHOT_SIZES:
+        widget.resize(w, h)
+        if settle is not None:
+            settle()
+        paths.append(ARTIFACTS / f"{name}-{w}x{h}.png")
+        assert widget.grab().save(str(paths[-1]))
+    return paths
+
+
+def settings_page(window: Any, title: str, page_class: type[T]) -> T:
+    """The Settings tab ``title`` of a real main window, shown and reloaded."""
+    settings = window.views["Settings"]
+    page = settings.pages[title]
+    assert isinstance(page, page_class)
+    window.show_view("Settings")
+    settings.tabs.setCurrentWidget(page)
+    page.reload()  # type: ignore[attr-defined]
+    return page
+
+
+@pytest.fixture
+def shop(qloop: asyncio.AbstractEventLoop, tmp_path: Path) -> Iterator[Any]:
+    """Real services on SQLite in a window context (tests/ui/shop_services.py)."""
+    from tests.ui.shop_services import open_shop
+
+    with open_shop(qloop, tmp_path) as opened:
+        yield opened
+
+
+__all__ = ["ARTIFACTS", "SHOT_SIZES", "os", "regtest_settings", "run", "screenshot", "settings_page", "shots",
+           "wait_until"]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -19,7 +18,7 @@ from app.services.delivery.webhook_payloads import DELIVERY_HEADER, EVENT_HEADER
 from app.ui.restore_dialog import RestoreDialog
 from app.ui.settings_apikeys import SCOPES, ApiKeysPage, NewApiKeyDialog
 from app.ui.settings_integrations import WebhooksPage
-from tests.ui.conftest import run, wait_until
+from tests.ui.conftest import run, settings_page, shots, wait_until
 
 pytestmark = pytest.mark.gui
 
@@ -63,25 +62,14 @@ def _cells(table: Any) -> list[list[str]]:
             for r in range(table.rowCount())]
 
 
-def _shots(widget: Any, artifacts: Path, name: str) -> None:
-    for w, h in ((800, 480), (1280, 800)):
-        widget.resize(w, h)
-        widget.grab().save(str(artifacts / f"{name}-{w}x{h}.png"))
-
-
-def test_webhook_send_test_and_redeliver_from_the_page(gui, qloop, artifacts) -> None:
+def test_webhook_send_test_and_redeliver_from_the_page(gui, qloop) -> None:
     services = gui.services
     receiver = Receiver()
     run(qloop, receiver.start())
     try:
         run(qloop, _ready(gui))
         store = run(qloop, services.stores.create("Corner Shop"))
-        settings = gui.views["Settings"]
-        page = settings.pages["Webhooks"]
-        assert isinstance(page, WebhooksPage)
-        gui.window.show_view("Settings")
-        settings.tabs.setCurrentWidget(page)
-        page.reload()
+        page = settings_page(gui.window, "Webhooks", WebhooksPage)
         run(qloop, wait_until(lambda: page.store.currentData() == store.id, what="store in the combo"))
 
         page.url.setText("ftp://shop.example/hook")  # not http(s): the error shows beside the URL field
@@ -118,7 +106,7 @@ def test_webhook_send_test_and_redeliver_from_the_page(gui, qloop, artifacts) ->
         failed = page.delivery_items[0]
         assert _cells(page.deliveries)[0][1:5] == ["webhook.test", "failed", "500", "1"]
         assert page.status.property("role") == "error" and "HTTP 500" in page.status.text()
-        _shots(gui.window, artifacts, "settings-webhooks")
+        shots(gui.window, "settings-webhooks")
 
         receiver.status = 200  # fixed: Redeliver the failed one, same delivery id, now delivered
         page.deliveries.selectRow(0)
@@ -147,12 +135,7 @@ def test_api_key_restricted_to_one_store_cannot_read_another(gui, qloop, artifac
     run(qloop, _ready(gui))
     shop_a = run(qloop, services.stores.create("Shop A"))
     shop_b = run(qloop, services.stores.create("Shop B"))
-    settings = gui.views["Settings"]
-    page = settings.pages["API keys"]
-    assert isinstance(page, ApiKeysPage)
-    gui.window.show_view("Settings")
-    settings.tabs.setCurrentWidget(page)
-    page.reload()
+    page = settings_page(gui.window, "API keys", ApiKeysPage)
     run(qloop, wait_until(lambda: len(page.stores) == 2, what="stores loaded"))
 
     _click(page, "newKey")
@@ -188,7 +171,7 @@ def test_api_key_restricted_to_one_store_cannot_read_another(gui, qloop, artifac
     assert _cells(page.table)[0][2:4] == ["invoices:read, stores:read", "Shop A"]
     [key] = run(qloop, services.apikeys.list())
     assert key.store_ids == (shop_a.id,) and {str(s) for s in key.scopes} == {"invoices:read", "stores:read"}
-    _shots(gui.window, artifacts, "settings-apikeys")
+    shots(gui.window, "settings-apikeys")
 
     async def get(path: str) -> tuple[int, dict[str, Any]]:
         base = services.urls.current()["private"].rstrip("/")
@@ -253,10 +236,7 @@ def test_restore_a_real_backup_into_an_empty_directory_then_restart_into_it(gui,
     assert restored.network == "regtest" and restored.network_dir == target / "regtest"
     assert "Restored the regtest backup" in dialog.message.text() and f"--data-dir {target}" in dialog.message.text()
     assert dialog.restart_button.isVisible() and not dialog.progress.isVisible()
-    dialog.resize(800, 480)
-    dialog.grab().save(str(artifacts / "restore-dialog-done-800x480.png"))
-    dialog.resize(1280, 800)
-    dialog.grab().save(str(artifacts / "restore-dialog-done-1280x800.png"))
+    shots(dialog, "restore-dialog-done")
     with sqlite3.connect(target / "regtest" / "redwaves.sqlite3") as db:
         assert [name for (name,) in db.execute("SELECT name FROM stores")] == ["Backed-up Bakery"]
 

@@ -16,7 +16,7 @@ from app.core.payments import Payment
 from app.core.statuses import InvoiceStatus, PaymentState
 from app.ui.invoice_detail import InvoiceDetailPanel
 from app.ui.new_invoice_dialog import NewInvoiceDialog, approx_btc
-from tests.ui.conftest import ARTIFACTS, run, wait_until
+from tests.ui.conftest import ARTIFACTS, run, shots, wait_until
 from tests.ui.fakes import FakeDevnet, FakeServices, fake_context, make_store
 
 pytestmark = pytest.mark.gui
@@ -253,18 +253,11 @@ def test_screenshots_before_and_after_payment(qloop, qtbot, tmp_path):
     dialog.amount.setText("12.50")
     dialog.description.setText("Two coffees")
     dialog.show()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for w, h in ((800, 480), (1280, 800)):
-        dialog.resize(w, h)
-        qtbot.wait(50)
-        dialog.grab().save(str(ARTIFACTS / f"invoice-dialog-form-{w}x{h}.png"))
+    shots(dialog, "invoice-dialog-form", lambda: qtbot.wait(50))
     dialog.amount.setText("12.5.0")
     dialog.create_button.click()
     assert dialog.errors.message("price")
-    for w, h in ((800, 480), (1280, 800)):
-        dialog.resize(w, h)
-        qtbot.wait(50)
-        dialog.grab().save(str(ARTIFACTS / f"invoice-dialog-error-{w}x{h}.png"))
+    shots(dialog, "invoice-dialog-error", lambda: qtbot.wait(50))
     dialog.amount.setText("99999999999")
     dialog.create_button.click()
     box = run(qloop, wait_until(lambda: dialog.confirm_box, what="confirmation"))
@@ -280,7 +273,4 @@ def test_screenshots_before_and_after_payment(qloop, qtbot, tmp_path):
     _paid(services, invoice.id, InvoiceStatus.PAID, 0)
     ctx.bridge.invoicesChanged.emit([invoice.id])
     run(qloop, wait_until(lambda: dialog.qr.isHidden(), what="paid"))
-    for w, h in ((800, 480), (1280, 800)):
-        dialog.resize(w, h)
-        qtbot.wait(50)
-        dialog.grab().save(str(ARTIFACTS / f"invoice-dialog-paid-{w}x{h}.png"))
+    shots(dialog, "invoice-dialog-paid", lambda: qtbot.wait(50))

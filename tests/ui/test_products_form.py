@@ -13,17 +13,10 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QPushButton
 
 from app.ui.products_view import ProductDialog, ProductsView
 from tests.conftest import TEST_VPUB
-from tests.ui.conftest import run, wait_until
+from tests.ui.conftest import run, shots, wait_until
 from tests.ui.scenario import settle
-from tests.ui.shop_services import open_shop
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def shop(qloop, tmp_path):
-    with open_shop(qloop, tmp_path) as shop:
-        yield shop
 
 
 @pytest.fixture
@@ -127,7 +120,7 @@ def click_confirm(text: str) -> None:
     button.click()
 
 
-def test_archive_asks_first_and_archived_products_can_be_shown_and_restored(shop, store, qtbot, artifacts):
+def test_archive_asks_first_and_archived_products_can_be_shown_and_restored(shop, store, qtbot):
     for name, price in (("Tea", "2.50"), ("Cake", "3.00")):
         shop.run(shop.services.products.create(store.id, name=name, price=price))
     view = ProductsView(shop.ctx)
@@ -151,10 +144,7 @@ def test_archive_asks_first_and_archived_products_can_be_shown_and_restored(shop
     assert view.table.item(row, 1).text() == "Tea (archived)"
     view.table.selectRow(row)
     assert archive.text() == "Restore" and not view.buttons["editProduct"].isEnabled()
-    for w, h in ((800, 480), (1280, 800)):
-        view.resize(w, h)
-        run(shop.loop, settle())
-        view.grab().save(str(artifacts / f"products-archived-{w}x{h}.png"))
+    shots(view, "products-archived", lambda: run(shop.loop, settle()))
     archive.click()
     run(shop.loop, wait_until(lambda: view.status.text() == "Restored Tea.", what="restored"))
     assert not shop.run(shop.services.products.get(view.products[row].id)).archived

@@ -13,15 +13,8 @@ from app.ui.wallets_view import WalletsView
 from tests.conftest import TEST_VPUB
 from tests.ui.conftest import run, wait_until
 from tests.ui.scenario import settle
-from tests.ui.shop_services import open_shop
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def shop(qloop, tmp_path):
-    with open_shop(qloop, tmp_path) as shop:
-        yield shop
 
 
 def _unpaid_invoices(shop, count: int, *, gap_limit: int = 3) -> None:
@@ -40,13 +33,7 @@ def _wallets_view(shop, qtbot) -> WalletsView:
         return 150_000, 0
 
     shop.chain.wallet_balance = wallet_balance  # the services' FakeChain has no balances
-    view = WalletsView(shop.ctx)
-    qtbot.addWidget(view)
-    view.resize(1280, 800)
-    view.show()
-    view.reload()
-    run(shop.loop, wait_until(lambda: view.table.rowCount() == 1, what="wallets loaded"))
-    return view
+    return shop.open_view(WalletsView, qtbot, lambda view: view.table.rowCount() == 1, "wallets loaded")
 
 
 def test_wallets_view_warns_when_unused_addresses_reach_the_gap_limit(shop, qtbot, artifacts):
@@ -72,13 +59,7 @@ def test_no_warning_below_the_gap_limit(shop, qtbot):
 
 
 def _stores_view(shop, qtbot) -> StoresView:
-    view = StoresView(shop.ctx)
-    qtbot.addWidget(view)
-    view.resize(1280, 800)
-    view.show()
-    view.reload()
-    run(shop.loop, wait_until(lambda: view.form.name.text() == "Café", what="store loaded"))
-    return view
+    return shop.open_view(StoresView, qtbot, lambda view: view.form.name.text() == "Café", "store loaded")
 
 
 def _checkout(shop):

@@ -29,20 +29,13 @@ from app.ui.settings_tls import TlsPage
 from app.ui.settings_tor import TorPage
 from tests.conftest import TEST_VPUB
 from tests.exposure.conftest import settings_from_config, write_config
-from tests.ui.conftest import ARTIFACTS, _attached_or_failed, run, wait_until
+from tests.ui.conftest import _attached_or_failed, run, settings_page, shots, wait_until
 from tests.ui.fakes import FakeExposureControl, fake_context
 
 ONION = "a" * 56 + ".onion"
 ONION_URL = re.compile(r"^http://[a-z2-7]{56}\.onion$")
 
 pytestmark = [pytest.mark.gui, pytest.mark.filterwarnings("ignore:setDaemon:DeprecationWarning")]
-
-
-def _shots(widget: Any, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for w, h in ((800, 480), (1280, 800)):
-        widget.resize(w, h)
-        widget.grab().save(str(ARTIFACTS / f"{name}-{w}x{h}.png"))
 
 
 def _click(page: Any, name: str) -> None:
@@ -70,7 +63,7 @@ def test_shop_network_page_applies_its_fields_and_shows_errors_beside_them(qloop
     assert not page.enabled.isChecked() and page.port.value() == 8471 and page.host.text() == "0.0.0.0"
     assert not page.host.isEnabled() and page.locked_by("public_host") == "set by REDWAVES_PUBLIC_HOST"
     assert page.port.isEnabled() and page.locked_by("public_port") == ""
-    _shots(tabs, "settings-shop-network-off")
+    shots(tabs, "settings-shop-network-off")
 
     exposure.fail_next = PortInUse("public listener cannot bind 0.0.0.0:8471: Address already in use.",
                                    field="public_port")
@@ -81,7 +74,7 @@ def test_shop_network_page_applies_its_fields_and_shows_errors_beside_them(qloop
     run(qloop, wait_until(lambda: page.errors.message("public_port"), what="port error"))
     assert "Address already in use" in page.errors.message("public_port")
     assert page.apply_button.text() == "Apply" and page.apply_button.isEnabled() and page.result.text() == ""
-    _shots(tabs, "settings-shop-network-port-in-use")
+    shots(tabs, "settings-shop-network-port-in-use")
 
     page.port.setValue(8472)
     _click(page, "lanApply")
@@ -110,7 +103,7 @@ def test_tls_page_sends_own_certificate_paths_and_shows_the_fingerprint(qloop, q
     assert QGuiApplication.clipboard().text() == cert.fingerprint_sha256
     assert page.expires.text() == cert.not_after.strftime("%Y-%m-%d %H:%M UTC")
     assert page.self_signed.isChecked() and not page.cert_path.isEnabled()
-    _shots(tabs, "settings-tls-self-signed")
+    shots(tabs, "settings-tls-self-signed")
 
     page.own.setChecked(True)
     assert page.cert_path.isEnabled()
@@ -135,7 +128,7 @@ def test_tor_page_follows_live_status_with_onion_copy_and_qr(qloop, qtbot, tmp_p
     tabs = _tabs(qtbot, (page, "Tor"))
     assert page.state.text() == "off" and page.onion.text() == "—" and page.qr.isHidden()
     assert not page.control.isEnabled()  # launch mode: no control port to type
-    _shots(tabs, "settings-tor-off")
+    shots(tabs, "settings-tor-off")
 
     page.enabled.setChecked(True)
     _click(page, "torApply")
@@ -148,7 +141,7 @@ def test_tor_page_follows_live_status_with_onion_copy_and_qr(qloop, qtbot, tmp_p
     assert page.qr.text_value == f"http://{ONION}" and not page.qr.isHidden()
     _click(page, "copyOnion")
     assert QGuiApplication.clipboard().text() == f"http://{ONION}"
-    _shots(tabs, "settings-tor-onion")
+    shots(tabs, "settings-tor-onion")
 
     exposure.publish(replace(exposure.state, tor=TorStatus(TorState.ERROR, 45, error_code="tor_died",
                                                          error_message="Tor stopped unexpectedly; restarting it.")))
@@ -205,11 +198,7 @@ async def _status(url: str) -> int:
 def test_lan_switched_on_from_the_window_serves_the_checkout(shop_gui, qloop) -> None:
     runtime = shop_gui.runtime
     settings = shop_gui.views["Settings"]
-    page = settings.pages["Shop network"]
-    assert isinstance(page, ShopNetworkPage)
-    shop_gui.window.show_view("Settings")
-    settings.tabs.setCurrentWidget(page)
-    page.reload()
+    page = settings_page(shop_gui.window, "Shop network", ShopNetworkPage)
     assert not page.enabled.isChecked() and page.status.text() == "Off: only this computer can open the checkout."
 
     port = free_port()
@@ -229,7 +218,7 @@ def test_lan_switched_on_from_the_window_serves_the_checkout(shop_gui, qloop) ->
     assert run(qloop, _status(f"{public}/i/{invoice.id}")) == 200
     assert services.urls.invoice_url(invoice.id) == f"{public}/i/{invoice.id}"
     assert "public_enabled = true" in runtime.settings.config_file.read_text()
-    _shots(shop_gui.window, "settings-shop-network-on")
+    shots(shop_gui.window, "settings-shop-network-on")
 
     tls = settings.pages["TLS"]
     assert isinstance(tls, TlsPage)
@@ -241,18 +230,13 @@ def test_lan_switched_on_from_the_window_serves_the_checkout(shop_gui, qloop) ->
     assert cert is not None and shown_text(tls.fingerprint) == cert.fingerprint_sha256
     assert shown_text(tls.listener) == f"https://127.0.0.1:{port}"
     settings.tabs.setCurrentWidget(tls)
-    _shots(shop_gui.window, "settings-tls-on")
+    shots(shop_gui.window, "settings-tls-on")
 
 
 @pytest.mark.skipif(shutil.which("tor") is None, reason="Debian's tor is not installed")
 def test_tor_switched_on_and_off_from_the_window(shop_gui, qloop) -> None:
     runtime = shop_gui.runtime
-    settings = shop_gui.views["Settings"]
-    page = settings.pages["Tor"]
-    assert isinstance(page, TorPage)
-    shop_gui.window.show_view("Settings")
-    settings.tabs.setCurrentWidget(page)
-    page.reload()
+    page = settings_page(shop_gui.window, "Tor", TorPage)
     assert page.state.text() == "off"
 
     page.enabled.setChecked(True)
@@ -265,7 +249,7 @@ def test_tor_switched_on_and_off_from_the_window(shop_gui, qloop) -> None:
     assert page.bootstrap.text() == f"{tor.status.bootstrap_percent}%" and page.error.text() == "none"
     assert page.qr.text_value == tor.onion_url and not page.qr.isHidden()
     run(qloop, wait_until(lambda: page.result.text(), what="tor applied"))
-    _shots(shop_gui.window, "settings-tor-running")
+    shots(shop_gui.window, "settings-tor-running")
 
     page.enabled.setChecked(False)
     page.apply_button.click()

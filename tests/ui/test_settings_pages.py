@@ -10,51 +10,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QLineEdit
 
-from app.config import load_settings
-from app.db.engine import Database
-from app.services.container import build_services
 from app.services.delivery.email import password_name
 from app.services.ports import StaticUrls
-from app.ui.bridge import EventBridge
-from app.ui.context import UiContext
-from app.ui.icons import app_icon
 from app.ui.settings_view import EmailPage, NetworkPage, NotificationsPage, RatesPage
-from app.ui.tasks import TaskOwner
-from app.ui.tray import TrayNotifier
-from tests.ui.conftest import run, wait_until
+from tests.ui.conftest import run, shots, wait_until
+from tests.ui.shop_services import ui_context
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def shop(qloop, tmp_path: Path) -> Iterator[Any]:
+def ctx(qloop, tmp_path: Path) -> Iterator[Any]:
     """Real services on a real SQLite file (no chain, no listeners) in a window context."""
     from app.services.container import Surroundings
 
-    settings = load_settings({}, {"data_dir": tmp_path / "data", "network": "regtest"})
-    db = Database(settings.db_path)
-    run(qloop, db.start())
     urls = StaticUrls({"private": "http://127.0.0.1:8470", "public": "http://192.168.1.20:8471"})
-    services = build_services(settings, db, None, surroundings=Surroundings(urls=urls))
-    run(qloop, services.rates.load())
-    tasks = TaskOwner("settings-pages")
-    ctx = UiContext(services=services, settings=settings, tasks=tasks, bridge=EventBridge(services.events),
-                    tray=TrayNotifier(app_icon()),
-                    qsettings=QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat))
-    try:
-        yield ctx
-    finally:
-        run(qloop, tasks.stop())
-        run(qloop, db.stop())
-
-
-def _shots(page: Any, artifacts: Path, name: str) -> None:
-    for w, h in ((800, 480), (1280, 800)):
-        page.resize(w, h)
-        page.grab().save(str(artifacts / f"{name}-{w}x{h}.png"))
+    with ui_context(qloop, tmp_path, None, surroundings=Surroundings(urls=urls)) as context:
+        yield context
 
 
 def _labels(page: Any) -> list[str]:
@@ -63,22 +37,22 @@ def _labels(page: Any) -> list[str]:
     return [label.text() for label in page.findChildren(QLabel)]
 
 
-def test_network_page_shows_the_start_up_settings_and_urls(shop, qtbot, artifacts) -> None:
-    page = NetworkPage(shop)
+def test_network_page_shows_the_start_up_settings_and_urls(ctx, qtbot) -> None:
+    page = NetworkPage(ctx)
     qtbot.addWidget(page)
     page.reload()
     texts = _labels(page)
     assert "<b>regtest</b>" in texts
     assert "automatic (Electrum chooses)" in texts
     data_dir = page.findChild(QLineEdit, "dataDirectory")  # a long path scrolls inside, never widens the page
-    assert data_dir.text() == str(shop.settings.network_dir) and data_dir.isReadOnly()
+    assert data_dir.text() == str(ctx.settings.network_dir) and data_dir.isReadOnly()
     assert page.chain.text() == "not available"  # no chain in this context
     assert "http://192.168.1.20:8471" in page.urls.text() and "private: " in page.urls.text()
-    _shots(page, artifacts, "settings-network")
+    shots(page, "settings-network")
 
 
-def test_rates_page_accepts_a_comma_and_stores_the_rate(shop, qloop, qtbot, artifacts) -> None:
-    page = RatesPage(shop)
+def test_rates_page_accepts_a_comma_and_stores_the_rate(ctx, qloop, qtbot) -> None:
+    page = RatesPage(ctx)
     qtbot.addWidget(page)
     page.currency.setCurrentText("EUR")
     run(qloop, wait_until(lambda: page.current.text() == "not set", what="no EUR rate yet"))
@@ -96,26 +70,26 @@ def test_rates_page_accepts_a_comma_and_stores_the_rate(shop, qloop, qtbot, arti
     run(qloop, wait_until(lambda: page.status.text(), what="saved"))
     assert page.status.text() == "Saved: 1 BTC = 61234.50 EUR." and page.errors.message("rate") == ""
     assert page.current.text() == "61234.50 EUR per BTC" and page.rate.text() == ""
-    quote = run(qloop, shop.services.rates.quote("EUR", source="manual"))
+    quote = run(qloop, ctx.services.rates.quote("EUR", source="manual"))
     assert quote.rate == Decimal("61234.50")
-    again = RatesPage(shop)  # what a new window shows: the stored rate
+    again = RatesPage(ctx)  # what a new window shows: the stored rate
     qtbot.addWidget(again)
     again.currency.setCurrentText("EUR")
     run(qloop, wait_until(lambda: again.current.text() == "61234.50 EUR per BTC", what="stored rate shown"))
-    _shots(page, artifacts, "settings-rates")
+    shots(page, "settings-rates")
 
 
-def test_notifications_page_stores_the_choice(shop, qtbot, artifacts) -> None:
-    page = NotificationsPage(shop)
+def test_notifications_page_stores_the_choice(ctx, qtbot) -> None:
+    page = NotificationsPage(ctx)
     qtbot.addWidget(page)
-    assert page.payments.isChecked() and page.tray.isChecked() == shop.settings.gui_minimize_to_tray
+    assert page.payments.isChecked() and page.tray.isChecked() == ctx.settings.gui_minimize_to_tray
     assert not page.tray.isEnabled()
     page.payments.setChecked(False)
-    assert shop.qsettings.value("notifications/payments") == "false"
-    again = NotificationsPage(shop)
+    assert ctx.qsettings.value("notifications/payments") == "false"
+    again = NotificationsPage(ctx)
     qtbot.addWidget(again)
     assert not again.payments.isChecked()
-    _shots(page, artifacts, "settings-notifications")
+    shots(page, "settings-notifications")
 
 
 def _click(page: Any, name: str) -> None:
@@ -126,10 +100,10 @@ def _click(page: Any, name: str) -> None:
     button.click()
 
 
-def test_email_page_errors_beside_fields_saved_only_after_a_save(shop, qloop, qtbot, artifacts) -> None:
-    services = shop.services
+def test_email_page_errors_beside_fields_saved_only_after_a_save(ctx, qloop, qtbot) -> None:
+    services = ctx.services
     store = run(qloop, services.stores.create("Corner Shop"))
-    page = EmailPage(shop)
+    page = EmailPage(ctx)
     qtbot.addWidget(page)
     page.reload()
     run(qloop, wait_until(lambda: page.store.currentData() == store.id, what="store loaded"))
@@ -179,10 +153,10 @@ def test_email_page_errors_beside_fields_saved_only_after_a_save(shop, qloop, qt
     run(qloop, wait_until(lambda: page.errors.message("to"), what="to error"))
     assert "email address" in page.errors.message("to") and page.status.text() == ""
 
-    fresh = EmailPage(shop)  # what a new window shows: the stored settings
+    fresh = EmailPage(ctx)  # what a new window shows: the stored settings
     qtbot.addWidget(fresh)
     fresh.reload()
     run(qloop, wait_until(lambda: fresh.host.text() == "smtp.example.com", what="stored settings shown"))
     assert fresh.port.value() == 587 and fresh.receipt_on.currentText() == "paid"
     assert fresh.merchant_to.text() == "owner@example.com, books@example.com" and fresh.password.text() == ""
-    _shots(page, artifacts, "settings-email")
+    shots(page, "settings-email")

@@ -12,47 +12,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings
 
-from app.config import load_settings
 from app.core.printers import PrinterKind
-from app.db.engine import Database
-from app.services.container import build_services
-from app.ui.bridge import EventBridge
-from app.ui.context import UiContext
-from app.ui.icons import app_icon
 from app.ui.settings_printer import PrinterPage
-from app.ui.tasks import TaskOwner
-from app.ui.tray import TrayNotifier
 from tests.printing.conftest import GS_CUT, GS_QR, tcp_printer  # noqa: F401 - fixture
-from tests.ui.conftest import run, wait_until
+from tests.ui.conftest import run, shots, wait_until
+from tests.ui.shop_services import ui_context
 
 pytestmark = pytest.mark.gui
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "ui"
 
 
 @pytest.fixture
-def shop(qloop, tmp_path: Path) -> Iterator[Any]:
-    settings = load_settings({}, {"data_dir": tmp_path / "data", "network": "regtest"})
-    db = Database(settings.db_path)
-    run(qloop, db.start())
-    services = build_services(settings, db, None)
-    tasks = TaskOwner("settings-printer")
-    ctx = UiContext(services=services, settings=settings, tasks=tasks, bridge=EventBridge(services.events),
-                    tray=TrayNotifier(app_icon()),
-                    qsettings=QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat))
-    try:
-        yield ctx
-    finally:
-        run(qloop, tasks.stop())
-        run(qloop, db.stop())
-
-
-def _shots(widget: Any, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for w, h in ((800, 480), (1280, 800)):
-        widget.resize(w, h)
-        assert widget.grab().save(str(ARTIFACTS / f"{name}-{w}x{h}.png"))
+def ctx(qloop, tmp_path: Path) -> Iterator[Any]:
+    with ui_context(qloop, tmp_path) as context:
+        yield context
 
 
 def _page(ctx: Any, tmp_path: Path) -> PrinterPage:
@@ -65,14 +38,14 @@ def _visible(page: PrinterPage) -> set[str]:
     return {field for field, row in page.rows.items() if page.form.isRowVisible(row)}
 
 
-def test_fields_follow_the_kind_and_errors_stay_beside_them(shop, qloop, qtbot, tmp_path, tcp_printer) -> None:  # noqa: F811
-    page = _page(shop, tmp_path)
+def test_fields_follow_the_kind_and_errors_stay_beside_them(ctx, qloop, qtbot, tmp_path, tcp_printer) -> None:  # noqa: F811
+    page = _page(ctx, tmp_path)
     qtbot.addWidget(page)
     page.kind.setCurrentIndex(page.kind.findData("none"))  # the saved choice (the default) replaces it
     page.reload()
     run(qloop, wait_until(lambda: page.current_kind == PrinterKind.SYSTEM, what="loaded"))
     assert _visible(page) == {"kind", "columns"} and page.test_button.isVisible()
-    _shots(page, "settings-printer-system")
+    shots(page, "settings-printer-system")
     page.kind.setCurrentIndex(page.kind.findData("usb"))
     assert _visible(page) == {"kind", "usb_vendor", "usb_product", "columns"}
     page.kind.setCurrentIndex(page.kind.findData("none"))
@@ -84,8 +57,8 @@ def test_fields_follow_the_kind_and_errors_stay_beside_them(shop, qloop, qtbot, 
     page.save_button.click()
     run(qloop, wait_until(lambda: page.errors.message("host"), what="host error"))
     assert "IP address or host name" in page.errors.message("host")
-    assert run(qloop, shop.services.printer.config()).kind == PrinterKind.SYSTEM  # nothing saved
-    _shots(page, "settings-printer-network-error")
+    assert run(qloop, ctx.services.printer.config()).kind == PrinterKind.SYSTEM  # nothing saved
+    shots(page, "settings-printer-network-error")
 
     page.host.setText("127.0.0.1")
     page.port.setText(str(tcp_printer.port))
@@ -100,27 +73,27 @@ def test_fields_follow_the_kind_and_errors_stay_beside_them(shop, qloop, qtbot, 
     run(qloop, wait_until(lambda: page.status.text().startswith("Saved"), what="saved"))
     assert page.status.text() == (f"Saved: network printer 127.0.0.1:{tcp_printer.port}, 58 mm paper, "
                                   "prints each paid kiosk sale.")
-    stored = run(qloop, shop.services.printer.config())
+    stored = run(qloop, ctx.services.printer.config())
     assert (stored.kind, stored.host, stored.port, stored.columns, stored.auto_print) == \
         (PrinterKind.NETWORK, "127.0.0.1", tcp_printer.port, 32, True)
-    _shots(page, "settings-printer-network-saved")
+    shots(page, "settings-printer-network-saved")
 
-    again = _page(shop, tmp_path)  # a new page reads it back
+    again = _page(ctx, tmp_path)  # a new page reads it back
     qtbot.addWidget(again)
     again.reload()
     run(qloop, wait_until(lambda: again.current_kind == PrinterKind.NETWORK, what="reloaded"))
     assert again.host.text() == "127.0.0.1" and again.paper.currentData() == 32 and again.auto_print.isChecked()
 
 
-def test_unreachable_printer_and_system_test_page(shop, qloop, qtbot, tmp_path) -> None:
-    page = _page(shop, tmp_path)
+def test_unreachable_printer_and_system_test_page(ctx, qloop, qtbot, tmp_path) -> None:
+    page = _page(ctx, tmp_path)
     qtbot.addWidget(page)
     page.kind.setCurrentIndex(page.kind.findData("file"))
     page.device.setText(str(tmp_path / "no-such-dir" / "lp0"))
     page.test_button.click()
     run(qloop, wait_until(lambda: page.errors.message("device"), what="device error"))
     assert "No such file or directory" in page.errors.message("device") and page.test_button.isEnabled()
-    _shots(page, "settings-printer-device-error")
+    shots(page, "settings-printer-device-error")
     page.kind.setCurrentIndex(page.kind.findData("system"))
     page.test_button.click()
     pdf = tmp_path / "receipts" / "receipt-test-page.pdf"
@@ -146,4 +119,4 @@ def test_printer_tab_in_the_real_window(gui, qloop, tcp_printer) -> None:  # noq
     assert b"RedWaves test page" in job and GS_CUT in job
     stored = run(qloop, gui.runtime.services.printer.config())
     assert stored.kind == PrinterKind.NETWORK and stored.port == tcp_printer.port
-    _shots(gui.window, "settings-printer-window")
+    shots(gui.window, "settings-printer-window")

@@ -12,18 +12,11 @@ from PySide6.QtWidgets import QLabel
 
 from app.ui.stores_view import StoresView
 from tests.conftest import TEST_VPUB
-from tests.ui.conftest import run, wait_until
+from tests.ui.conftest import run, shots, wait_until
 from tests.ui.scenario import settle
-from tests.ui.shop_services import open_shop
 from tests.ui.test_products_form import click_confirm
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def shop(qloop, tmp_path):
-    with open_shop(qloop, tmp_path) as shop:
-        yield shop
 
 
 @pytest.fixture
@@ -36,13 +29,7 @@ def view(shop, qtbot):
                                               checkout={"anyone_can_create_invoice": True})
 
     shop.run(make())
-    view = StoresView(shop.ctx)
-    qtbot.addWidget(view)
-    view.resize(1280, 800)
-    view.show()
-    view.reload()
-    run(shop.loop, wait_until(lambda: view.form.name.text() == "Café", what="store loaded"))
-    return view
+    return shop.open_view(StoresView, qtbot, lambda view: view.form.name.text() == "Café", "store loaded")
 
 
 def error_text(view, field: str) -> str:
@@ -105,7 +92,7 @@ def test_the_colour_picker_fills_the_field(view):
     assert "#123456" in view.form.swatch.styleSheet()
 
 
-def test_archive_asks_first_then_show_archived_and_restore(shop, view, artifacts):
+def test_archive_asks_first_then_show_archived_and_restore(shop, view):
     assert [s.name for s in view.stores] == ["Café", "Market stall"]
     view.archive_button.click()
     click_confirm("Cancel")
@@ -120,10 +107,7 @@ def test_archive_asks_first_then_show_archived_and_restore(shop, view, artifacts
     assert view.list.item(0).text() == "Café (archived)"
     view.list.setCurrentRow(0)
     assert view.archive_button.text() == "Restore" and not view.save_button.isEnabled()
-    for w, h in ((800, 480), (1280, 800)):
-        view.resize(w, h)
-        run(shop.loop, settle())
-        view.grab().save(str(artifacts / f"stores-archived-{w}x{h}.png"))
+    shots(view, "stores-archived", lambda: run(shop.loop, settle()))
     view.archive_button.click()
     run(shop.loop, wait_until(lambda: view.status.text() == "Restored Café.", what="restored"))
     assert [s.archived for s in shop.run(shop.services.stores.list(include_archived=True))] == [False, False]

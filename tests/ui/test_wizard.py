@@ -15,15 +15,8 @@ from app.ui.wizard import FirstRunWizard
 from tests.conftest import TEST_VPUB
 from tests.ui.conftest import run, wait_until
 from tests.ui.scenario import settle
-from tests.ui.shop_services import open_shop
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def shop(qloop, tmp_path):
-    with open_shop(qloop, tmp_path) as shop:
-        yield shop
 
 
 def error_label(page, field: str) -> QLabel:

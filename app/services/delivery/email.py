@@ -9,7 +9,6 @@ and sends one message when asked.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import re
 import ssl
 from collections.abc import Callable, Mapping
@@ -20,6 +19,7 @@ from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
 from app.core.errors import UserFacingError, ValidationError
+from app.core.hosts import is_host, tcp_port
 from app.core.records import Invoice, Store
 from app.core.urls import check_http_url
 from app.net.smtp import DEFAULT_PORTS, SmtpMode, SmtpSettings, send_email
@@ -29,7 +29,6 @@ from app.services.delivery.email_templates import EmailTemplates, RenderedEmail,
 from app.services.delivery.notification_rules import JsonObject
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"',;]{1,64}@[^@\s<>\"',;]+\.[^@\s<>\"',;]{2,}$")
-_HOST_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})*$")
 SETTING_KEYS = ("host", "port", "mode", "username", "from_address", "receipt_on", "merchant_to", "public_url")
 
 
@@ -76,22 +75,19 @@ def check_address(value: object, field: str) -> str:
 
 def _host(value: object) -> str:
     text = str(value or "").strip()
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        if not _HOST_RE.match(text):
-            raise ValidationError("The SMTP host must be a host name or IP address.", code="invalid_smtp_host",
-                                  field="host") from None
+    if not is_host(text):
+        raise ValidationError("The SMTP host must be a host name or IP address.", code="invalid_smtp_host",
+                              field="host")
     return text
 
 
 def _port(value: object, mode: SmtpMode) -> int:
     if value is None or value == "":
         return DEFAULT_PORTS[mode]
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit() \
-            or not 1 <= int(value) <= 65535:
+    port = tcp_port(value)
+    if port is None:
         raise ValidationError("The SMTP port must be a number from 1 to 65535.", code="invalid_smtp_port", field="port")
-    return int(value)
+    return port
 
 
 def _choice(enum: type[E], value: object, field: str, default: E) -> E:
