@@ -27,13 +27,16 @@ class MainThreadCollector(QObject):
         self._timer.timeout.connect(self.check)
         self._was_enabled = gc.isenabled()
         self._thresholds = gc.get_threshold()
+        self._refrozen = False
 
     def start(self) -> None:
         gc.disable()
+        gc.freeze()  # what exists now (Electrum's modules, Qt) lives for good: full collections skip it
         self._timer.start()
 
     def stop(self) -> None:
         self._timer.stop()
+        gc.unfreeze()
         if self._was_enabled:
             gc.enable()
 
@@ -44,6 +47,9 @@ class MainThreadCollector(QObject):
         if c0 > t0:
             generation = 2 if c2 > t2 else 1 if c1 > t1 else 0
             gc.collect(generation)
+            if generation == 2 and not self._refrozen:  # the runtime and the views, built once
+                self._refrozen = True
+                gc.freeze()
 
     def collect_now(self) -> int:
         return gc.collect()

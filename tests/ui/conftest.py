@@ -169,6 +169,15 @@ def shots(widget: Any, name: str, settle: Callable[[], Any] | None = None) -> li
     return paths
 
 
+def click(widget: Any, name: str) -> None:
+    """Click the QPushButton named ``name`` inside ``widget``."""
+    from PySide6.QtWidgets import QPushButton
+
+    button = widget.findChild(QPushButton, name)
+    assert button is not None, name
+    button.click()
+
+
 def settings_page(window: Any, title: str, page_class: type[T]) -> T:
     """The Settings tab ``title`` of a real main window, shown and reloaded."""
     settings = window.views["Settings"]
@@ -189,5 +198,5 @@ def shop(qloop: asyncio.AbstractEventLoop, tmp_path: Path) -> Iterator[Any]:
         yield opened
 
 
-__all__ = ["ARTIFACTS", "SHOT_SIZES", "os", "regtest_settings", "run", "screenshot", "settings_page", "shots",
+__all__ = ["ARTIFACTS", "SHOT_SIZES", "click", "os", "regtest_settings", "run", "screenshot", "settings_page", "shots",
            "wait_until"]

@@ -18,7 +18,7 @@ from app.services.delivery.webhook_payloads import DELIVERY_HEADER, EVENT_HEADER
 from app.ui.restore_dialog import RestoreDialog
 from app.ui.settings_apikeys import SCOPES, ApiKeysPage, NewApiKeyDialog
 from app.ui.settings_integrations import WebhooksPage
-from tests.ui.conftest import run, settings_page, shots, wait_until
+from tests.ui.conftest import click, run, settings_page, shots, wait_until
 
 pytestmark = pytest.mark.gui
 
@@ -73,20 +73,20 @@ def test_webhook_send_test_and_redeliver_from_the_page(gui, qloop) -> None:
         run(qloop, wait_until(lambda: page.store.currentData() == store.id, what="store in the combo"))
 
         page.url.setText("ftp://shop.example/hook")  # not http(s): the error shows beside the URL field
-        _click(page, "addWebhook")
+        click(page, "addWebhook")
         run(qloop, wait_until(lambda: page.errors.message("url"), what="url error"))
         assert "http(s)" in page.errors.message("url")
         assert run(qloop, services.webhooks.list(store.id)) == []  # nothing was written
 
         page.url.setText(receiver.url)
-        _click(page, "addWebhook")
+        click(page, "addWebhook")
         run(qloop, wait_until(lambda: page.hooks, what="webhook listed"))
         assert page.errors.message("url") == ""
         secret = page.secret_dialog.secret.text()
         page.secret_dialog.accept()
         assert _cells(page.table)[0][:3] == [receiver.url, "all events", "yes"]
 
-        _click(page, "testWebhook")  # Send test: one signed request, logged with its HTTP code
+        click(page, "testWebhook")  # Send test: one signed request, logged with its HTTP code
         run(qloop, wait_until(lambda: page.delivery_items and page.delivery_items[0].status == "delivered",
                               what="test delivery in the log"))
         [request] = receiver.requests
@@ -100,7 +100,7 @@ def test_webhook_send_test_and_redeliver_from_the_page(gui, qloop) -> None:
         assert "delivered (HTTP 200)" in page.status.text()
 
         receiver.status = 500  # the receiver breaks: the next test fails, logged with its code
-        _click(page, "testWebhook")
+        click(page, "testWebhook")
         run(qloop, wait_until(lambda: len(page.delivery_items) == 2 and page.delivery_items[0].status == "failed",
                               what="failed test delivery"))
         failed = page.delivery_items[0]
@@ -110,7 +110,7 @@ def test_webhook_send_test_and_redeliver_from_the_page(gui, qloop) -> None:
 
         receiver.status = 200  # fixed: Redeliver the failed one, same delivery id, now delivered
         page.deliveries.selectRow(0)
-        _click(page, "redeliver")
+        click(page, "redeliver")
         run(qloop, wait_until(lambda: page.delivery_items and page.delivery_items[0].id == failed.id
                               and page.delivery_items[0].status == "delivered", timeout_s=25, what="redelivered"))
         assert len(receiver.requests) == 3
@@ -122,14 +122,6 @@ def test_webhook_send_test_and_redeliver_from_the_page(gui, qloop) -> None:
         run(qloop, receiver.stop())
 
 
-def _click(page: Any, name: str) -> None:
-    from PySide6.QtWidgets import QPushButton
-
-    button = page.findChild(QPushButton, name)
-    assert button is not None, name
-    button.click()
-
-
 def test_api_key_restricted_to_one_store_cannot_read_another(gui, qloop, artifacts) -> None:
     services = gui.services
     run(qloop, _ready(gui))
@@ -138,7 +130,7 @@ def test_api_key_restricted_to_one_store_cannot_read_another(gui, qloop, artifac
     page = settings_page(gui.window, "API keys", ApiKeysPage)
     run(qloop, wait_until(lambda: len(page.stores) == 2, what="stores loaded"))
 
-    _click(page, "newKey")
+    click(page, "newKey")
     dialog = page.new_dialog
     assert isinstance(dialog, NewApiKeyDialog)
     assert {scope for scope, _label in SCOPES} | {"full"} == {str(s) for s in _scope_enum()}
@@ -184,9 +176,9 @@ def test_api_key_restricted_to_one_store_cannot_read_another(gui, qloop, artifac
     status, body = run(qloop, get(f"/stores/{shop_b.id}"))
     assert status == 403 and body["error"]["code"] == "store_forbidden"
 
-    _click(page, "revokeKey")  # nothing selected: nothing happens
+    click(page, "revokeKey")  # nothing selected: nothing happens
     page.table.selectRow(0)
-    _click(page, "revokeKey")
+    click(page, "revokeKey")
     assert "cannot be undone" in page.confirm_box.text()
     yes = next(b for b in page.confirm_box.buttons() if b.text() == "Revoke")
     yes.click()

@@ -29,17 +29,13 @@ from app.ui.settings_tls import TlsPage
 from app.ui.settings_tor import TorPage
 from tests.conftest import TEST_VPUB
 from tests.exposure.conftest import settings_from_config, write_config
-from tests.ui.conftest import _attached_or_failed, run, settings_page, shots, wait_until
+from tests.ui.conftest import _attached_or_failed, click, run, settings_page, shots, wait_until
 from tests.ui.fakes import FakeExposureControl, fake_context
 
 ONION = "a" * 56 + ".onion"
 ONION_URL = re.compile(r"^http://[a-z2-7]{56}\.onion$")
 
 pytestmark = [pytest.mark.gui, pytest.mark.filterwarnings("ignore:setDaemon:DeprecationWarning")]
-
-
-def _click(page: Any, name: str) -> None:
-    page.findChild(QPushButton, name).click()
 
 
 def _tabs(qtbot, *pages: tuple[Any, str]) -> QTabWidget:
@@ -69,7 +65,7 @@ def test_shop_network_page_applies_its_fields_and_shows_errors_beside_them(qloop
                                    field="public_port")
     page.enabled.setChecked(True)
     page.public_url.setText("https://shop.example")
-    _click(page, "lanApply")
+    click(page, "lanApply")
     assert page.apply_button.text() == "Applying…" and not page.apply_button.isEnabled()
     run(qloop, wait_until(lambda: page.errors.message("public_port"), what="port error"))
     assert "Address already in use" in page.errors.message("public_port")
@@ -77,7 +73,7 @@ def test_shop_network_page_applies_its_fields_and_shows_errors_beside_them(qloop
     shots(tabs, "settings-shop-network-port-in-use")
 
     page.port.setValue(8472)
-    _click(page, "lanApply")
+    click(page, "lanApply")
     run(qloop, wait_until(lambda: page.result.text(), what="applied"))
     assert exposure.calls[-1] == LanChange(True, "0.0.0.0", 8472, "https://shop.example")
     assert page.errors.message("public_port") == ""
@@ -99,7 +95,7 @@ def test_tls_page_sends_own_certificate_paths_and_shows_the_fingerprint(qloop, q
     assert page.https.text() == "on" and shown_text(page.listener) == "https://127.0.0.1:8471"
     assert shown_text(page.fingerprint) == cert.fingerprint_sha256 and len(cert.fingerprint_sha256) == 95
     assert shown_text(page.certificate) == f"{cert.cert_path} (self-signed)"
-    _click(page, "copyFingerprint")
+    click(page, "copyFingerprint")
     assert QGuiApplication.clipboard().text() == cert.fingerprint_sha256
     assert page.expires.text() == cert.not_after.strftime("%Y-%m-%d %H:%M UTC")
     assert page.self_signed.isChecked() and not page.cert_path.isEnabled()
@@ -109,11 +105,11 @@ def test_tls_page_sends_own_certificate_paths_and_shows_the_fingerprint(qloop, q
     assert page.cert_path.isEnabled()
     page.cert_path.setText(str(cert.cert_path))
     exposure.fail_next = TlsError("Choose both the certificate and its private key.", field="public_tls_key")
-    _click(page, "tlsApply")
+    click(page, "tlsApply")
     run(qloop, wait_until(lambda: page.errors.message("public_tls_key"), what="key error"))
     assert exposure.calls[-1] == TlsChange(True, cert.cert_path, None)
     page.key_path.setText(str(cert.key_path))
-    _click(page, "tlsApply")
+    click(page, "tlsApply")
     run(qloop, wait_until(lambda: page.result.text(), what="applied"))
     assert exposure.calls[-1] == TlsChange(True, cert.cert_path, cert.key_path)
     assert page.result.text() == "Serving at https://127.0.0.1:8471. Saved."
@@ -131,7 +127,7 @@ def test_tor_page_follows_live_status_with_onion_copy_and_qr(qloop, qtbot, tmp_p
     shots(tabs, "settings-tor-off")
 
     page.enabled.setChecked(True)
-    _click(page, "torApply")
+    click(page, "torApply")
     run(qloop, wait_until(lambda: page.result.text(), what="applied"))
     assert exposure.calls[-1] == TorChange(True, "launch", "127.0.0.1:9051")
     assert page.state.text() == "connecting to the Tor network" and page.onion.text() == "not published yet"
@@ -139,7 +135,7 @@ def test_tor_page_follows_live_status_with_onion_copy_and_qr(qloop, qtbot, tmp_p
     exposure.publish(replace(exposure.state, tor=TorStatus(TorState.BOOTSTRAPPING, 45, onion_address=ONION)))
     assert page.bootstrap.text() == "45%" and shown_text(page.onion) == f"http://{ONION}"
     assert page.qr.text_value == f"http://{ONION}" and not page.qr.isHidden()
-    _click(page, "copyOnion")
+    click(page, "copyOnion")
     assert QGuiApplication.clipboard().text() == f"http://{ONION}"
     shots(tabs, "settings-tor-onion")
 

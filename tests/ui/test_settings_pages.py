@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QLineEdit
 from app.services.delivery.email import password_name
 from app.services.ports import StaticUrls
 from app.ui.settings_view import EmailPage, NetworkPage, NotificationsPage, RatesPage
-from tests.ui.conftest import run, shots, wait_until
+from tests.ui.conftest import click, run, shots, wait_until
 from tests.ui.shop_services import ui_context
 
 pytestmark = pytest.mark.gui
@@ -58,15 +58,15 @@ def test_rates_page_accepts_a_comma_and_stores_the_rate(ctx, qloop, qtbot) -> No
     run(qloop, wait_until(lambda: page.current.text() == "not set", what="no EUR rate yet"))
 
     page.rate.setText("twelve")
-    _click(page, "setRate")
+    click(page, "setRate")
     assert "Enter the rate as a number" in page.errors.message("rate") and page.status.text() == ""
     page.rate.setText("0")  # a number, but the service refuses it: its message, beside the field
-    _click(page, "setRate")
+    click(page, "setRate")
     run(qloop, wait_until(lambda: page.errors.message("rate"), what="zero refused"))
     assert "positive" in page.errors.message("rate") and page.status.text() == ""
 
     page.rate.setText("61234,50")
-    _click(page, "setRate")
+    click(page, "setRate")
     run(qloop, wait_until(lambda: page.status.text(), what="saved"))
     assert page.status.text() == "Saved: 1 BTC = 61234.50 EUR." and page.errors.message("rate") == ""
     assert page.current.text() == "61234.50 EUR per BTC" and page.rate.text() == ""
@@ -92,14 +92,6 @@ def test_notifications_page_stores_the_choice(ctx, qtbot) -> None:
     shots(page, "settings-notifications")
 
 
-def _click(page: Any, name: str) -> None:
-    from PySide6.QtWidgets import QPushButton
-
-    button = page.findChild(QPushButton, name)
-    assert button is not None, name
-    button.click()
-
-
 def test_email_page_errors_beside_fields_saved_only_after_a_save(ctx, qloop, qtbot) -> None:
     services = ctx.services
     store = run(qloop, services.stores.create("Corner Shop"))
@@ -111,14 +103,14 @@ def test_email_page_errors_beside_fields_saved_only_after_a_save(ctx, qloop, qtb
 
     page.host.setText("smtp example.com")  # a space: refused beside the host field, nothing stored
     page.from_address.setText("shop@example.com")
-    _click(page, "saveEmail")
+    click(page, "saveEmail")
     run(qloop, wait_until(lambda: page.errors.message("host"), what="host error"))
     assert "host name" in page.errors.message("host") and page.status.text() != "Saved."
     assert run(qloop, services.email.config(store.id)).smtp is None
 
     page.host.setText("smtp.example.com")
     page.from_address.setText("not an address")
-    _click(page, "saveEmail")
+    click(page, "saveEmail")
     run(qloop, wait_until(lambda: page.errors.message("from_address"), what="from error"))
     assert page.errors.message("host") == "" and page.status.text() == ""
 
@@ -128,7 +120,7 @@ def test_email_page_errors_beside_fields_saved_only_after_a_save(ctx, qloop, qtb
     page.port.setValue(2525)
     page.receipt_on.setCurrentText("paid")
     page.merchant_to.setText("owner@example.com, books@example.com")
-    _click(page, "saveEmail")
+    click(page, "saveEmail")
     run(qloop, wait_until(lambda: page.status.text() == "Saved.", what="saved"))
     assert page.password.text() == ""  # never kept in the field after a save
     config = run(qloop, services.email.config(store.id))
@@ -138,18 +130,18 @@ def test_email_page_errors_beside_fields_saved_only_after_a_save(ctx, qloop, qtb
     assert services.secrets.get(password_name(store.id)).reveal() == "s3cret-pass"
 
     page.port.setValue(587)  # empty password field: the saved password stays
-    _click(page, "saveEmail")
+    click(page, "saveEmail")
     run(qloop, wait_until(lambda: page.status.text() == "Saved.", what="saved again"))
     assert services.secrets.get(password_name(store.id)).reveal() == "s3cret-pass"
 
     page.forget_password.setChecked(True)
     assert not page.password.isEnabled()
-    _click(page, "saveEmail")
+    click(page, "saveEmail")
     run(qloop, wait_until(lambda: page.status.text() == "Saved.", what="password removed"))
     assert services.secrets.get(password_name(store.id)) is None and not page.forget_password.isChecked()
 
     page.test_to.setText("nobody")  # a bad test recipient: beside the test field
-    _click(page, "testEmail")
+    click(page, "testEmail")
     run(qloop, wait_until(lambda: page.errors.message("to"), what="to error"))
     assert "email address" in page.errors.message("to") and page.status.text() == ""
 

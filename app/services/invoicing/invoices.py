@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
@@ -34,6 +35,8 @@ from app.services.writer import Writer
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 MAX_METADATA_BYTES = 16 * 1024
+
+logger = logging.getLogger(__name__)
 
 
 def _optional_text(value: object, field: str, limit: int) -> str | None:
@@ -133,6 +136,8 @@ class InvoiceService:
 
         self._bus.committed(await self._writer.run_sync(write))
         invoice = to_invoice(row)
+        logger.info("invoice %s created for store %s: %s %s = %d sat to %s (index %d)", invoice.id, invoice.store_id,
+                    invoice.price, invoice.currency, invoice.amount_due_sat, invoice.address, invoice.derivation_index)
         if self._on_created is not None:
             self._on_created(invoice)
         return invoice
