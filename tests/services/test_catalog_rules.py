@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.core.checkout_look import accent_color, logo_url
-from app.core.errors import UserFacingError, ValidationError
+from app.core.errors import Conflict, UserFacingError, ValidationError
 from app.db.models import ProductRow
 from tests.conftest import TEST_VPUB
 
@@ -72,6 +72,9 @@ async def test_stores_archive_and_restore(services):
     await services.stores.archive(store.id)
     assert [s.id for s in await services.stores.list()] == []
     assert [(s.id, s.archived) for s in await services.stores.list(include_archived=True)] == [(store.id, True)]
+    with pytest.raises(Conflict) as refused:  # archived: "hidden, no new invoices", from every face
+        await services.invoices.create(store.id, price="5.00")
+    assert refused.value.code == "store_archived"
     restored = await services.stores.restore(store.id)
     assert not restored.archived and [s.id for s in await services.stores.list()] == [store.id]
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import String, func, or_, select
 
 from app.core import invoices as rules
-from app.core.errors import InvoiceNotFound, StoreHasNoWallet, ValidationError
+from app.core.errors import Conflict, InvoiceNotFound, StoreHasNoWallet, ValidationError
 from app.core.events import InvoiceCreated, diff_events
 from app.core.ids import new_invoice_id
 from app.core.money import is_fiat, normalize_currency, parse_price, price_to_sat
@@ -97,6 +97,9 @@ class InvoiceService:
         """``public``: created without a key (app/services/invoicing/public.py); ``admit(conn)`` runs in the
         write transaction before an address is taken and may refuse by raising (nothing is written)."""
         store = await self._stores.get(store_id)
+        if store.archived:  # the store form promises "Archived (hidden, no new invoices)"
+            raise Conflict("This store is archived: restore it to take new invoices.", code="store_archived",
+                           field="store_id")
         code, amount, quote, amount_due_sat = await self._priced(store, price, currency)
         if expiry_s is not None and (isinstance(expiry_s, bool) or not isinstance(expiry_s, int)
                                      or not 60 <= expiry_s <= 7 * 86400):
