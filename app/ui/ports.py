@@ -121,7 +121,7 @@ class ImagePaths(Protocol):
 
 
 class TorControl(Protocol):
-    """``app.net.tor.TorService`` as the Settings window reads it (switching it live is issue 16)."""
+    """``app.net.tor.TorService`` as the Settings window reads it (switched through ``ExposureControl``)."""
 
     @property
     def status(self) -> TorStatus: ...
