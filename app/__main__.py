@@ -45,6 +45,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.apikey_cli import run_apikey_command
 
         return run_apikey_command(args, settings)
+    if args.command == "daemon":
+        from app.daemon_cli import run_daemon_command
+
+        return run_daemon_command(args, settings)
     if args.command == "install-desktop":
         from app.desktop_install import install_desktop
 
@@ -68,6 +72,7 @@ def has_display() -> bool:
 
 async def serve(settings: Settings) -> int:
     from app.checkout_server.listeners import ListenerError
+    from app.db.storage import StorageFull
     from app.file_modes import InsecureDataDir
     from app.instance_lock import AlreadyRunning
     from app.runtime import Runtime
@@ -78,7 +83,7 @@ async def serve(settings: Settings) -> int:
     except AlreadyRunning as exc:
         print(f"redwaves: {exc}", file=sys.stderr)
         return EXIT_ALREADY_RUNNING
-    except (ListenerError, InsecureDataDir) as exc:
+    except (ListenerError, InsecureDataDir, StorageFull) as exc:
         print(f"redwaves: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     stop = asyncio.Event()
@@ -91,6 +96,8 @@ async def serve(settings: Settings) -> int:
             print(f"  {name:8} {url}", flush=True)
         if runtime.devnet is not None:
             print(f"  devnet   {runtime.devnet.server_string}", flush=True)
+            print(f"  devnet control {runtime.devnet.control_url}  (redwaves devnet --control URL pay ADDRESS SAT)",
+                  flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         await stop.wait()
         logger.info("stopping on signal")

@@ -73,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_apikey_parser(sub, _common)
 
+    from app.daemon_cli import add_parser as add_daemon_parser
+
+    add_daemon_parser(sub, _common)
+
     from app.devnet.cli import add_parser as add_devnet_parser
 
     add_devnet_parser(sub)

@@ -195,6 +195,8 @@ class Settings:
     backup_dir: Path | None = _setting(None, _optional_path, "directory for scheduled encrypted backups (empty = off)")
     backup_keep: int = _setting(7, _to_int, "how many scheduled backups to keep")
     backup_interval_s: int = _setting(86400, _to_int, "seconds between scheduled backups")
+    min_free_mb: int = _setting(100, _to_int, "refuse to start with less free space (MB) in the data directory")
+    health_grace_s: int = _setting(30, _to_int, "seconds the chain may be offline/unsynced before /health says degraded")
     daemon_enabled: bool = _setting(True, _to_bool, "serve the Bitcart-compatible daemon JSON-RPC on 127.0.0.1")
     daemon_port: int = _setting(5000, _port, "daemon JSON-RPC port (0 = any free port)")
     cors_origins: tuple[str, ...] = _setting((), _origins, "comma list of web origins (https://app.example) whose "
@@ -352,5 +354,7 @@ def _check_consistency(settings: Settings) -> None:
         raise ConfigError("public_tls_key", "give both public_tls_cert and public_tls_key, or neither")
     if settings.backup_keep < 1 or settings.backup_interval_s < 60:
         raise ConfigError("backup_keep", "keep at least 1 backup, at most one every 60 s")
+    if settings.min_free_mb < 0 or settings.health_grace_s < 0:
+        raise ConfigError("min_free_mb" if settings.min_free_mb < 0 else "health_grace_s", "expected 0 or more")
     if not 1 <= settings.rate_max_age_s <= 86400:
         raise ConfigError("rate_max_age_s", "expected 1 to 86400 seconds")

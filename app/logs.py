@@ -11,6 +11,7 @@ import logging
 import logging.handlers
 import os
 import re
+import sys
 from pathlib import Path
 
 # Extended keys (public and private, all SLIP-132 prefixes), WIF keys, emails, bearer tokens,
@@ -41,12 +42,44 @@ _FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """Log files are 0600 (they name invoices, stores and addresses), the rotated ones too."""
+    """Log files are 0600 (they name invoices, stores and addresses), the rotated ones too.
+
+    A line that cannot be written (a full disk, an I/O error) goes to stderr instead, after a one-line
+    notice, without logging's traceback per line; a later line that is written says so once."""
+
+    _failing = False
+    _failed_now = False
 
     def _open(self) -> io.TextIOWrapper:
         stream = super()._open()
         os.fchmod(stream.fileno(), 0o600)
         return stream
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._failed_now = False
+        super().emit(record)  # calls handleError on failure
+        if self._failing and not self._failed_now:
+            self._failing = False
+            _to_stderr(f"redwaves: the log file {self.baseFilename} is writable again")
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        self._failed_now = True
+        if not self._failing:
+            self._failing = True
+            _to_stderr(f"redwaves: cannot write the log file {self.baseFilename} ({sys.exc_info()[1]}); "
+                       "log lines go to stderr until it can")
+        try:
+            _to_stderr(self.format(record))
+        except Exception:  # noqa: BLE001 - a broken record must not break the caller either
+            _to_stderr(f"redwaves: unprintable log record from {record.name}")
+
+
+def _to_stderr(line: str) -> None:
+    try:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):  # stderr closed or itself on the full disk: nothing left to tell
+        pass
 
 
 def configure_logging(log_dir: Path | None, level: str = "info", *, console: bool = True) -> None:

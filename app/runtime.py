@@ -24,6 +24,8 @@ from app.checkout_server.listeners import Listener, ListenerError, private_liste
 from app.config import Settings
 from app.core.errors import UserFacingError
 from app.db.engine import Database
+from app.db.storage import check_free_space
+from app.devnet.ports import choose_ports
 from app.devnet.threaded import ThreadedDevnet
 from app.exposure_control import ExposureController
 from app.file_modes import protect_data_dir, protect_tree
@@ -97,7 +99,9 @@ class Runtime:
         self.daemon_guard: Guarded | None = None
         self.exposure = ExposureController(self)
         self._tor_socks_port = _free_port() if settings.tor_enabled and settings.tor_mode == "launch" else None
-        self._devnet_port = _free_port() if settings.devnet else None  # known before the chain is built
+        # known before the chain is built; stable across runs (app/devnet/ports.py), saved once the lock is held
+        self._devnet_ports = choose_ports(settings.network_dir / "devnet") if settings.devnet else None
+        self._devnet_port = self._devnet_ports.electrum if self._devnet_ports else None
         self.outbound = OutboundPolicy(tor_socks=self._tor_socks, tor_only=settings.tor_only)
         self._chain_started = False
         self.secret_storage: SecretStorage | None = None  # where secrets are kept, known once started
@@ -136,6 +140,7 @@ class Runtime:
         s = self.settings
         protect_data_dir(s.data_dir)  # umask 077; 0700/0600 fixed, or InsecureDataDir (app/file_modes.py)
         s.network_dir.mkdir(parents=True, exist_ok=True)
+        check_free_space(s.data_dir, s.min_free_mb)  # StorageFull: a one-line refusal (CLI, start-up dialog)
         if s.backup_dir is not None:
             protect_tree(s.backup_dir)
         self.secret_storage = configure_keyring()  # OS keyring, or a 0600 file with a warning
@@ -164,7 +169,12 @@ class Runtime:
     # -- builders ------------------------------------------------------------------------------
     def _build_devnet(self) -> ThreadedDevnet:
         # its own thread and loop: never on the app's (GUI) loop, like a real Electrum server
-        self.devnet = ThreadedDevnet(port=self._devnet_port or 0, datadir=self.settings.network_dir / "devnet")
+        devnet_dir = self.settings.network_dir / "devnet"
+        ports = self._devnet_ports
+        if ports is not None:
+            ports.save(devnet_dir)
+        self.devnet = ThreadedDevnet(port=self._devnet_port or 0, datadir=devnet_dir,
+                                     control_port=ports.control if ports else None)
         return self.devnet
 
     def build_tor(self, s: Settings) -> TorService:

@@ -11,6 +11,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from electrum import keystore
@@ -230,6 +231,15 @@ def verified_height(wallet: Abstract_Wallet, txid: str, server_height: int) -> i
     return 0
 
 
+def block_time(db: WalletDB, txid: str) -> datetime | None:
+    """The timestamp of the header the tx's merkle proof was verified against (Electrum's SPV
+    verifier stores it with the proof), as an aware UTC datetime."""
+    info = db.get_verified_tx(txid)
+    if info is None or not info.timestamp:
+        return None
+    return datetime.fromtimestamp(int(info.timestamp), UTC)
+
+
 def address_view(wallet: Abstract_Wallet, address: str) -> AddressView:
     db = wallet.adb.db
     if not wallet.is_mine(address):
@@ -248,10 +258,11 @@ def _address_view_locked(wallet: Abstract_Wallet, db: WalletDB, address: str) ->
             continue
         height = verified_height(wallet, txid, server_height)
         rbf = rbf_signalled(tx, height)
+        mined_at = block_time(db, txid) if height > 0 else None
         for vout, txo in enumerate(tx.outputs()):
             if txo.address == address:
                 outputs.append(ObservedOutput(txid=txid, vout=vout, amount_sat=txo.value,
-                                              height=height, rbf=rbf))
+                                              height=height, rbf=rbf, block_time=mined_at))
     return AddressView(address=address, complete=complete, outputs=tuple(outputs))
 
 

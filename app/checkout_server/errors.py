@@ -1,4 +1,5 @@
-"""One error middleware: UserFacingError -> JSON 4xx with a stable code; anything else -> logged 500.
+"""One error middleware: UserFacingError -> JSON 4xx with a stable code (507 `storage_full` for a full
+or failing disk, app/db/storage.py); anything else -> logged 500.
 
 Never a traceback to the client. Shopper pages render their own friendly HTML errors
 (app/checkout_server/shopper/pages.py); everything else gets JSON.
@@ -12,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from app.core.errors import UserFacingError
+from app.db.storage import storage_fault
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +52,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             if name in exc.headers:
                 response.headers[name] = exc.headers[name]
         return response
-    except Exception:
+    except Exception as exc:
+        fault = storage_fault(exc)  # a full disk met outside the writer (a read, a file): 507 storage_full
+        if fault is not None:
+            logger.error("storage fault on %s %s: %s", request.method, request.path, exc)
+            return json_error(fault.http_status, fault.code, str(fault))
         logger.exception("unhandled error on %s %s", request.method, request.path)
         return json_error(500, "internal_error", "Something went wrong on our side; it has been logged.")

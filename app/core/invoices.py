@@ -188,13 +188,22 @@ def _expired_exception(terms: InvoiceTerms, counts: Tally) -> ExceptionStatus:
     return ExceptionStatus.PAID_PARTIAL if counts.paid_sat > 0 else ExceptionStatus.NONE
 
 
+def arrived_at(payment: Payment) -> datetime:
+    """When a payment provably existed: first seen by us, or the timestamp of the block that mined it
+    if earlier (RedWaves was offline). The header's timestamp, not the median-time-past: see
+    docs/invoices.md "On time while offline" for why and for the 2-hour tolerance."""
+    if payment.block_time is not None and payment.block_time < payment.first_seen_at:
+        return payment.block_time
+    return payment.first_seen_at
+
+
 def _paid_late(terms: InvoiceTerms, previous: InvoiceState, counts: Tally) -> bool:
-    """The threshold was crossed by a payment first seen at/after expiry.
+    """The threshold was crossed by a payment that arrived (``arrived_at``) at/after expiry.
 
     An invoice already paid on time keeps that standing, so a fee bump (RBF) seen after expiry, which
     replaces an on-time payment with a new txid in the same sync, does not make it late.
     """
-    crossed_late = counts.crossing is not None and counts.crossing.first_seen_at >= terms.expires_at
+    crossed_late = counts.crossing is not None and arrived_at(counts.crossing) >= terms.expires_at
     paid_on_time = previous.paid_at is not None and previous.paid_at < terms.expires_at
     return crossed_late and not paid_on_time
 

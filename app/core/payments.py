@@ -25,6 +25,7 @@ class ObservedOutput:
     amount_sat: int
     height: int  # > 0 mined at that height; 0 mempool; -1 mempool with an unconfirmed parent
     rbf: bool  # the transaction signals BIP125 replaceability
+    block_time: datetime | None = None  # mined: the SPV-verified block header's timestamp (UTC)
 
     def __post_init__(self) -> None:
         if not self.txid or self.vout < 0 or self.height < MEMPOOL_UNCONFIRMED_PARENT_HEIGHT:
@@ -51,6 +52,7 @@ class Payment:
     accounted: bool  # counts towards the invoice total
     rbf: bool
     ever_confirmed: bool  # sticky: was mined at least once
+    block_time: datetime | None = None  # header timestamp of the block it was last seen mined in
 
     @property
     def outpoint(self) -> str:
@@ -105,6 +107,7 @@ def _observed(
         accounted=True,
         rbf=output.rbf,
         ever_confirmed=mined or (payment is not None and payment.ever_confirmed),
+        block_time=output.block_time if mined else None,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sqlite3
@@ -12,6 +13,8 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 logger = logging.getLogger(__name__)
+
+STOP_BUSY_MS = 1000  # how long the stop's checkpoint waits for another connection's lock
 
 
 def _set_pragmas(dbapi_connection: DBAPIConnection | sqlite3.Connection, _record: object) -> None:
@@ -46,6 +49,18 @@ def private_db_files(db_path: Path) -> None:
             os.chmod(companion, 0o600)
 
 
+def _checkpoint(db_path: Path) -> None:
+    conn = sqlite3.connect(db_path, isolation_level=None, timeout=STOP_BUSY_MS / 1000)
+    try:
+        busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy is not None and busy[0]:
+            logger.warning("database: the WAL is still in use at stop; SQLite folds it in on its last close")
+    except sqlite3.Error as exc:
+        logger.warning("database: checkpoint at stop failed: %s", exc)
+    finally:
+        conn.close()
+
+
 def create_engine(db_path: Path) -> AsyncEngine:
     private_db_files(db_path)
     engine = create_async_engine(f"sqlite+aiosqlite:///{db_path}")
@@ -66,8 +81,6 @@ class Database:
         self.sessions: async_sessionmaker[AsyncSession] | None = None
 
     async def start(self) -> None:
-        import asyncio
-
         from app.db.migrate import upgrade_to_head
 
         private_db_files(self.path)  # before the migrations create it
@@ -77,14 +90,18 @@ class Database:
         logger.info("database ready at %s", self.path)
 
     async def stop(self) -> None:
+        """Close the pool, then fold the WAL back in on a plain connection with a short busy timeout.
+
+        Bounded: the old checkpoint ran on a pooled aiosqlite connection with the 5 s busy timeout,
+        so a write still running elsewhere (a writer caller cancelled mid-commit) made it wait exactly
+        as long as the runtime's stop deadline, and the deadline then cancelled the connection opening.
+        Writers finish before this (`Writer.close()` waits for its last batch); if one is still busy
+        anyway, the checkpoint gives up after STOP_BUSY_MS and SQLite checkpoints on the last close."""
         if self.engine is None:
             return
-        from sqlalchemy import text
-
-        async with self.engine.connect() as conn:
-            await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-        await self.engine.dispose()
-        self.engine = None
+        engine, self.engine = self.engine, None
+        await engine.dispose()
+        await asyncio.to_thread(_checkpoint, self.path)
         logger.info("database closed")
 
     async def ping(self) -> bool:

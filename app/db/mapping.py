@@ -75,6 +75,7 @@ def to_payment(row: PaymentRow) -> Payment:
         accounted=row.accounted,
         rbf=row.rbf,
         ever_confirmed=row.ever_confirmed,
+        block_time=row.block_time,
     )
 
 
@@ -122,6 +123,7 @@ def apply_payment(row: PaymentRow, payment: Payment) -> None:
     row.accounted = payment.accounted
     row.rbf = payment.rbf
     row.ever_confirmed = payment.ever_confirmed
+    row.block_time = payment.block_time
 
 
 def column_values(row: Base) -> dict[str, object]:

@@ -173,6 +173,7 @@ class PaymentRow(Base):
     accounted: Mapped[bool] = mapped_column(Boolean, default=True)
     rbf: Mapped[bool] = mapped_column(Boolean, default=False)
     ever_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    block_time: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # mined: header timestamp
 
     __table_args__ = (UniqueConstraint("invoice_id", "txid", "vout", name="uq_payments_outpoint"),)
 
@@ -277,3 +278,22 @@ class AppSettingRow(Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[Any] = mapped_column(JSONText)
+
+
+class IdempotencyKeyRow(Base):
+    """A client's `Idempotency-Key` and the response it got, written in the creation's transaction.
+
+    `scope` separates clients (`apikey:<id>` or `store:<id>`); rows older than the retention
+    (24 h) are purged. See app/services/invoicing/idempotency.py.
+    """
+
+    __tablename__ = "idempotency_keys"
+
+    scope: Mapped[str] = mapped_column(String(80), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))  # sha256 hex of method, path and body
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)  # the response body, exactly as first sent
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_idempotency_keys_created", "created_at"),)

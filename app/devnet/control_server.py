@@ -143,7 +143,8 @@ async def fund(request: web.Request) -> web.Response:
 
 async def mine(request: web.Request) -> web.Response:
     data = await _body(request)
-    hashes = await request.app[DEVNET_KEY].mine(_optional(data, "n", int, 1), _optional(data, "to_address", str, None))
+    hashes = await request.app[DEVNET_KEY].mine(_optional(data, "n", int, 1), _optional(data, "to_address", str, None),
+                                                _optional(data, "time", int, None))
     return web.json_response({"block_hashes": hashes, "tip_height": request.app[DEVNET_KEY].tip_height})
 
 

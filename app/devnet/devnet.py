@@ -111,9 +111,13 @@ class Devnet:
         await self.mine(1)
         return txid
 
-    async def mine(self, n: int = 1, to_address: str | None = None) -> list[str]:
+    async def mine(self, n: int = 1, to_address: str | None = None, time: int | None = None) -> list[str]:
+        """Mine ``n`` blocks; ``time``: the first one's header timestamp (unix s, may be in the past,
+        as a miner's clock may be), the next ones +1 s each. Default: now, after the tip's time."""
         script = address_to_script(to_address) if to_address is not None else self.faucet.script
-        hashes = [self._mine_block(script).hash for _ in range(_positive_int(n, "n"))]
+        first = None if time is None else _positive_int(time, "time")
+        hashes = [self._mine_block(script, block_time=None if first is None else first + i).hash
+                  for i in range(_positive_int(n, "n"))]
         self._save()
         return hashes
 
@@ -208,9 +212,10 @@ class Devnet:
         self._changed(touched, new_tip=False)
         return tx.txid
 
-    def _mine_block(self, script: bytes, txs: list[ParsedTx] | None = None) -> Block:
+    def _mine_block(self, script: bytes, txs: list[ParsedTx] | None = None, block_time: int | None = None) -> Block:
         fees = self._fees(txs) if txs is not None else None
-        block, touched = self.ledger.mine_block(script, self._next_time(), self._extra_nonce(), txs, fees)
+        when = self._next_time() if block_time is None else block_time
+        block, touched = self.ledger.mine_block(script, when, self._extra_nonce(), txs, fees)
         self.server.notify(touched, new_tip=True)
         return block
 

@@ -45,7 +45,9 @@ from app.services.delivery.notifications import NotificationService
 from app.services.delivery.retry import RetryPolicy
 from app.services.delivery.webhooks import WebhookService
 from app.services.events import EventBus
+from app.services.health import HealthTracker
 from app.services.invoicing.engine import PaymentEngine
+from app.services.invoicing.idempotency import IdempotencyService
 from app.services.invoicing.invoices import InvoiceService
 from app.services.invoicing.payment_history import PaymentHistoryService
 from app.services.invoicing.public import PublicInvoiceService
@@ -95,6 +97,7 @@ class Services:
     products: ProductService
     invoices: InvoiceService
     public_invoices: PublicInvoiceService  # keyless creation: the store's switch and budget
+    idempotency: IdempotencyService  # Idempotency-Key replays (REST API creating calls)
     rates: RateService
     engine: PaymentEngine
     apikeys: ApiKeyService
@@ -121,6 +124,7 @@ class Services:
     backup_scheduler: BackupScheduler | None = None  # set by the runtime when backup_dir is configured
     health_sources: list[Callable[[], Mapping[str, object]]] = field(default_factory=list)
     _lifecycle: Lifecycle = field(default_factory=lambda: Lifecycle(stop_timeout_s=5.0))
+    _health: HealthTracker = field(default_factory=HealthTracker)  # components' since/last error (health.py)
 
     @property
     def version(self) -> str:
@@ -155,7 +159,8 @@ class Services:
                                      "network": self.settings.network, "db": {"ok": db_ok}, "chain": chain}
         for source in self.health_sources:
             report.update(source())
-        return report
+        return self._health.assess(report, self.writer.storage.state(), grace_s=self.settings.health_grace_s,
+                                   chain_expected=self.chain is not None)
 
 
 def build_services(settings: Settings, db: Database, chain: ChainPort | None, *,
@@ -186,6 +191,7 @@ def build_services(settings: Settings, db: Database, chain: ChainPort | None, *,
         settings=settings, db=db, writer=writer, secrets=secrets, events=events, wallets=wallets, stores=stores,
         products=products, invoices=invoices, rates=rates, engine=engine, apikeys=ApiKeyService(writer),
         public_invoices=PublicInvoiceService(writer, stores, products, invoices),
+        idempotency=IdempotencyService(writer),
         webhooks=WebhookService(writer, events, secrets, invoices, policy=webhook_policy,
                                 connector_factory=connector_factory),
         product_images=ProductImageStore(settings.network_dir / "images", products),

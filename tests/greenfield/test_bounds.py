@@ -73,4 +73,5 @@ async def test_redirect_url_is_http_only(client, store_and_headers, url):
     resp = await client.post(f"{GF}/stores/{store.id}/invoices", headers=h,
                              json={"amount": "1", "currency": "USD", "checkout": {"redirectURL": url}})
     problem = await resp.json()
-    assert resp.status == 422 and problem[0]["path"] == "redirect_url", problem
+    assert resp.status == 422 and problem[0]["path"] == "checkout.redirectURL", problem
+    assert "'redirectURL'" in problem[0]["message"]

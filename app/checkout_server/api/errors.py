@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pydantic
 
+from app.checkout_server.api.messages import sentence
 from app.core.errors import UserFacingError, ValidationError
 
 
@@ -39,11 +40,7 @@ def from_pydantic(exc: pydantic.ValidationError, *, prefix: str = "") -> UserFac
         return ValidationError(f"Unknown field '{name}'.", code="unknown_field", field=name)
     if kind == "missing":
         return ValidationError(f"Field '{name}' is required.", code="missing_field", field=name)
-    message = error["msg"]
-    if kind == "string_pattern_mismatch":  # pydantic's message quotes the whole regular expression
-        message = "not in the expected format (see this field's pattern in the OpenAPI document)"
-    return ValidationError(f"'{name}': {message}." if name else f"{message}.", code="invalid_value",
-                           field=name)
+    return ValidationError(sentence(error, name), code="invalid_value", field=name)
 
 
 class Unauthorized(UserFacingError):

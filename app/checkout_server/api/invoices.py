@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from app.checkout_server.api.errors import Unauthorized
 from app.checkout_server.api.operations import Call, Operation
 from app.checkout_server.api.schemas.invoices import (
@@ -55,10 +57,15 @@ async def create_invoice(call: Call) -> InvoiceOut:
     price, currency = (body.price, body.currency) if body.price is not None else (str(body.amount_sat), "SAT")
     # Without a key: counted against the store's budget of open public invoices (429 public_invoice_budget).
     create = call.services.invoices.create if call.key is not None else call.services.public_invoices.create
+    claim = call.idempotency
+    record = None
+    if claim is not None:  # the Idempotency-Key's response is stored in the invoice's own transaction
+        def record(conn: sqlite3.Connection, created: Invoice) -> None:
+            claim.record_sync(conn, InvoiceOut.of(created).model_dump_json())
     invoice = await create(
         store.id, price=price, currency=currency, order_id=body.order_id, description=body.description,
         buyer_email=body.buyer_email, metadata=body.metadata, redirect_url=body.redirect_url,
-        notification_url=body.notification_url, items=body.items, expiry_s=body.expiry_s)
+        notification_url=body.notification_url, items=body.items, expiry_s=body.expiry_s, record=record)
     return InvoiceOut.of(invoice)
 
 
@@ -112,13 +119,19 @@ def operations() -> list[Operation]:
     tag = "invoices"
     return [
         Operation("POST", "/stores/{store_id}/invoices", create_invoice, "Create an invoice", tag,
-                  Scope.INVOICES_CREATE, InvoiceOut, body=InvoiceIn, status=201, anonymous=True,
+                  Scope.INVOICES_CREATE, InvoiceOut, body=InvoiceIn, status=201, anonymous=True, idempotent=True,
                   description="Without a key only when the store's `checkout.anyone_can_create_invoice` is "
                               "true; such calls are rate-limited per client address and refused with 429 "
                               "`public_invoice_budget` while the store has `checkout.public_invoice_budget` "
-                              "(default 50) keyless invoices open and unpaid."),
+                              "(default 50) keyless invoices open and unpaid. With an `Idempotency-Key` "
+                              "header a repeat returns the first response (409 `idempotency_key_reused` for "
+                              "another body); the key is stored in the invoice's transaction. With the "
+                              "store's `checkout.order_id_unique`, a second invoice for an `order_id` is "
+                              "refused with 409 `order_id_exists`."),
         Operation("GET", "/stores/{store_id}/invoices", list_store_invoices, "List a store's invoices", tag,
-                  Scope.INVOICES_READ, InvoicePage, query=InvoiceListQuery),
+                  Scope.INVOICES_READ, InvoicePage, query=InvoiceListQuery,
+                  description="Each item is the full invoice, its `payments` included (as in "
+                              "`GET /invoices/{invoice_id}`)."),
         Operation("GET", "/invoices", list_invoices, "List invoices of every store the key may see", tag,
                   Scope.INVOICES_READ, InvoicePage, query=AllInvoicesQuery),
         Operation("GET", "/invoices/{invoice_id}", get_invoice, "Get an invoice", tag, Scope.INVOICES_READ,

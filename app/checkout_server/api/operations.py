@@ -16,6 +16,7 @@ import pydantic
 from aiohttp import web
 
 from app.checkout_server.api.errors import BadRequest, Forbidden, PayloadTooLarge, from_pydantic
+from app.checkout_server.api.idempotent import IDEMPOTENCY_HEADER, run_idempotent
 from app.checkout_server.api.keys import API_LIMITS
 from app.checkout_server.errors import json_error
 from app.checkout_server.keys import SERVICES
@@ -24,6 +25,7 @@ from app.core import limits
 from app.core.errors import ValidationError
 from app.core.records import Store
 from app.services.admin.apikeys import ApiKey, Scope
+from app.services.invoicing.idempotency import Claim
 
 if TYPE_CHECKING:
     from app.services.container import Services
@@ -50,6 +52,7 @@ class Operation:
     raw_body: int = 0  # > 0: the body is raw bytes up to this size (uploads), not JSON
     extra_content: Mapping[str, Mapping[str, object]] = field(default_factory=dict)  # non-JSON responses for docs
     description: str = ""
+    idempotent: bool = False  # honours an Idempotency-Key header (app/checkout_server/api/idempotent.py)
 
     @property
     def full_path(self) -> str:
@@ -66,6 +69,7 @@ class Call:
     key: ApiKey | None
     query: pydantic.BaseModel | None = None  # validated with op.query
     body: pydantic.BaseModel | bytes | None = None  # validated with op.body; bytes for raw_body operations
+    idempotency: Claim | None = None  # the Idempotency-Key this call holds: store the response in the write
 
     @property
     def services(self) -> Services:
@@ -177,12 +181,20 @@ async def _raw_body(request: web.Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def _body(op: Operation, request: web.Request) -> pydantic.BaseModel | bytes | None:
+async def read_body(op: Operation, request: web.Request) -> bytes:
+    """The request body's bytes, bounded (JSON bodies by the API limit)."""
     if op.raw_body:
         return await _raw_body(request, op.raw_body)
     if op.body is None:
+        return b""
+    return await _raw_body(request, request.app[API_LIMITS].max_json_bytes)
+
+
+def parse_body(op: Operation, raw: bytes) -> pydantic.BaseModel | bytes | None:
+    if op.raw_body:
+        return raw
+    if op.body is None:
         return None
-    raw = await _raw_body(request, request.app[API_LIMITS].max_json_bytes)
     if not raw.strip():
         raise BadRequest("Send a JSON object as the request body.", code="invalid_json")
     try:
@@ -201,7 +213,11 @@ def render(op: Operation, result: object) -> web.StreamResponse:
     if op.status == 204 or op.response is None:
         return web.Response(status=204)
     model = result if isinstance(result, op.response) else op.response.model_validate(result)
-    return web.Response(body=model.model_dump_json(), status=op.status, content_type="application/json")
+    return web.Response(body=model.model_dump_json().encode(), status=op.status, content_type="application/json")
+
+
+async def _run(op: Operation, call: Call) -> web.StreamResponse:
+    return render(op, await op.handler(call))
 
 
 def bind(op: Operation) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -211,8 +227,12 @@ def bind(op: Operation) -> Callable[[web.Request], Awaitable[web.StreamResponse]
             return key
         call = Call(request, key)
         call.query = _query(op, request)
-        call.body = await _body(op, request)
-        return render(op, await op.handler(call))
+        raw = await read_body(op, request)
+        call.body = parse_body(op, raw)
+        if op.idempotent and IDEMPOTENCY_HEADER in request.headers:
+            return await run_idempotent(call, request.headers[IDEMPOTENCY_HEADER], raw, op.status,
+                                        lambda: _run(op, call))
+        return await _run(op, call)
 
     handler.__name__ = op.operation_id
     return handler

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from app.checkout_server.api.idempotent import RECORDED_AFTER
 from app.checkout_server.api.operations import Call, Operation
 from app.checkout_server.api.schemas.products import (
     ProductIn,
@@ -79,7 +80,7 @@ def operations() -> list[Operation]:
         Operation("GET", base, list_products, "List a store's products", tag, Scope.PRODUCTS_READ, ProductList,
                   query=ProductQuery),
         Operation("POST", base, create_product, "Create a product", tag, Scope.PRODUCTS_WRITE, ProductOut,
-                  body=ProductIn, status=201),
+                  body=ProductIn, status=201, idempotent=True, description=RECORDED_AFTER),
         Operation("GET", one, get_product, "Get a product", tag, Scope.PRODUCTS_READ, ProductOut),
         Operation("PATCH", one, update_product, "Update a product", tag, Scope.PRODUCTS_WRITE, ProductOut,
                   body=ProductUpdate),

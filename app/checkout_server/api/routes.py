@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from app.checkout_server.api import apikeys, exports, invoices, products, server, stores, wallets, webhooks
+from app.checkout_server.api import (
+    apikeys,
+    exports,
+    invoices,
+    products,
+    rates,
+    server,
+    stores,
+    wallets,
+    webhooks,
+)
 from app.checkout_server.api.keys import API_LIMITS
 from app.checkout_server.api.operations import PREFIX, Operation, bind
 from app.checkout_server.api.ratelimit import ApiLimits
@@ -16,7 +26,7 @@ from app.checkout_server.feature import Route
 from app.checkout_server.keys import IS_PUBLIC
 
 # Fixed paths before templated ones (/invoices/export before /invoices/{invoice_id}).
-MODULES = (server, apikeys, stores, wallets, products, exports, invoices, webhooks)
+MODULES = (server, apikeys, stores, rates, wallets, products, exports, invoices, webhooks)
 
 
 def all_operations() -> list[Operation]:

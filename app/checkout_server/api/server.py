@@ -28,7 +28,7 @@ async def health(call: Call) -> web.Response:
                   network=services.settings.network, db_ok=bool(report_part(report, "db").get("ok")),
                   chain_connected=bool(report_part(report, "chain").get("connected")))
     return web.Response(body=body.model_dump_json(), content_type="application/json",
-                        status=200 if body.db_ok else 503)
+                        status=200 if body.status == "ok" else 503)
 
 
 async def openapi_json(call: Call) -> web.Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.checkout_server.api.idempotent import RECORDED_AFTER
 from app.checkout_server.api.operations import Call, Operation
 from app.checkout_server.api.schemas.stores import StoreIn, StoreList, StoreOut, StoreUpdate
 from app.core.errors import ValidationError
@@ -45,7 +46,7 @@ def operations() -> list[Operation]:
         Operation("GET", "/stores", list_stores, "List stores (those the key may see)", tag, Scope.STORES_READ,
                   StoreList),
         Operation("POST", "/stores", create_store, "Create a store", tag, Scope.STORES_WRITE, StoreOut,
-                  body=StoreIn, status=201),
+                  body=StoreIn, status=201, idempotent=True, description=RECORDED_AFTER),
         Operation("GET", "/stores/{store_id}", get_store, "Get a store", tag, Scope.STORES_READ, StoreOut),
         Operation("PATCH", "/stores/{store_id}", update_store, "Update a store (archive with `archived`)", tag,
                   Scope.STORES_WRITE, StoreOut, body=StoreUpdate),

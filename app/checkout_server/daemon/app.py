@@ -103,7 +103,7 @@ async def handle_rpc(request: web.Request) -> web.Response:
         result = await _execute(request.app, rpc.method, rpc.args, rpc.kwargs)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a JSON-RPC error (translate logs the unexpected)
         failure = translate(exc)
-        return error(req_id, failure.code, failure.message)
+        return error(req_id, failure.code, failure.message, failure.data)
     return ok(req_id, result)
 
 

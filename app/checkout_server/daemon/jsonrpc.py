@@ -2,7 +2,10 @@
 
 ``params`` is a list (positional), a dict (named), or a list whose last element is a dict of named
 arguments (what the Bitcart SDK sends when it mixes both). Errors are always HTTP 200 with
-``{"jsonrpc": "2.0", "error": {"code", "message"}, "id"}``, as Bitcart's daemons answer.
+``{"jsonrpc": "2.0", "error": {"code", "message"}, "id"}``, as Bitcart's daemons answer. A RedWaves
+error also carries ``data``: ``{"code": <stable RedWaves code>, "field": <argument or null>}``.
+The Bitcart SDK raises the spec's exception with the spec's docstring for a known code (it drops
+``message`` and ``data``), so the docstrings in spec.py say what the code means and what to check.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from app.checkout_server.daemon import spec
 from app.core import limits
 from app.core.errors import InvalidKey, UserFacingError, ValidationError
 from app.core.limits import LimitExceeded
+from app.db.storage import storage_fault
 from app.services.compat.bitcart.chain import AddressNotWatched, InvalidTxHash, TransactionNotFound
 from app.services.compat.bitcart.requests import LightningUnsupported, NotSupported, RequestNotFound
 from app.services.compat.bitcart.wallets import WalletNotLoaded
@@ -27,10 +31,11 @@ logger = logging.getLogger(__name__)
 
 
 class RpcError(Exception):
-    def __init__(self, code: int, message: str) -> None:
+    def __init__(self, code: int, message: str, data: dict[str, object] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.data = data
 
 
 @dataclass
@@ -56,8 +61,11 @@ def ok(req_id: object, result: object) -> web.Response:
     return web.json_response({"jsonrpc": "2.0", "result": result, "id": req_id}, dumps=_dumps)
 
 
-def error(req_id: object, code: int, message: str) -> web.Response:
-    return web.json_response({"jsonrpc": "2.0", "error": {"code": code, "message": message}, "id": req_id})
+def error(req_id: object, code: int, message: str, data: dict[str, object] | None = None) -> web.Response:
+    body: dict[str, object] = {"code": code, "message": message}
+    if data is not None:
+        body["data"] = data
+    return web.json_response({"jsonrpc": "2.0", "error": body, "id": req_id})
 
 
 def split_params(params: object) -> tuple[list[object], dict[str, object]]:
@@ -122,10 +130,14 @@ def translate(exc: BaseException) -> RpcError:
     reported as a generic -32603 without details."""
     if isinstance(exc, RpcError):
         return exc
+    fault = storage_fault(exc)  # StorageFull, or a full disk met unwrapped (a read)
+    if fault is not None:
+        return RpcError(spec.STORAGE_FULL, str(fault), {"code": fault.code, "field": None})
+    data: dict[str, object] | None = {"code": exc.code, "field": exc.field} if isinstance(exc, UserFacingError) else None
     for cls, code in _CODES:
         if isinstance(exc, cls):
-            return RpcError(code, str(exc))
+            return RpcError(code, str(exc), data)
     if isinstance(exc, UserFacingError):
-        return RpcError(spec.INTERNAL_ERROR, str(exc))
+        return RpcError(spec.INTERNAL_ERROR, str(exc), data)
     logger.error("daemon: unexpected %s", type(exc).__name__, exc_info=exc)
     return RpcError(spec.INTERNAL_ERROR, "Internal error; it has been logged.")

@@ -31,6 +31,7 @@ INVOICE_NOT_FOUND = -32012
 NOT_SUPPORTED = -32013
 INVALID_PARAMS = -32014
 LIMIT_EXCEEDED = -32015  # body over 1 MiB, JSON nested too deep, a number or key too large
+STORAGE_FULL = -32016  # the disk is full or failing: nothing was saved (HTTP APIs: 507 storage_full)
 
 _EXCEPTIONS: dict[int, tuple[str, str]] = {
     PARSE_ERROR: ("ParseError", "Invalid JSON was received"),
@@ -50,9 +51,14 @@ _EXCEPTIONS: dict[int, tuple[str, str]] = {
     LIGHTNING_UNSUPPORTED: ("LightningUnsupportedError", "Lightning not supported in this wallet type"),
     INVOICE_NOT_FOUND: ("InvoiceNotFoundError", "Invoice not found"),
     NOT_SUPPORTED: ("NotSupportedError", "Not supported by the RedWaves daemon (watch-only wallets, no Lightning)"),
-    INVALID_PARAMS: ("InvalidParamsError", "Invalid parameters"),
+    INVALID_PARAMS: ("InvalidParamsError", "Invalid parameters: an argument is missing or wrong (amount must be a "
+                                           "BTC amount of at least 1 satoshi and at most 21 million bitcoin, rounded "
+                                           "down to whole satoshis as Electrum does; expiry a number of seconds). "
+                                           "The JSON-RPC error's message and data.field name the argument"),
     LIMIT_EXCEEDED: ("LimitExceededError", "The request is larger than this daemon accepts (body size, JSON "
                                            "nesting, number size or key length)"),
+    STORAGE_FULL: ("StorageFullError", "The disk holding RedWaves' data is full or failing, so nothing was saved; "
+                                       "retry once the merchant has freed space"),
 }
 
 # The messages this daemon puts in errors, by code (Bitcart's electrum_map is message -> code).

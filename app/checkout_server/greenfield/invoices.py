@@ -12,13 +12,15 @@ from app.checkout_server.greenfield.models import (
     MARKS,
     currency_in,
     decimal_str,
+    enum_value,
     invoice_data,
     invoice_payment_methods,
     statuses_for,
 )
-from app.core.errors import InvoiceNotFound, ValidationError
+from app.core.errors import InvoiceNotFound, UserFacingError, ValidationError
 from app.core.limits import bounded_decimal
 from app.core.records import Invoice, Store
+from app.services.invoicing.idempotency import OrderIdTaken
 from app.services.invoicing.invoices import InvoiceFilter
 
 MAX_TAKE = 1000
@@ -72,20 +74,51 @@ def _expiry_s(checkout: dict[str, object]) -> int | None:
     return int(Decimal(minutes) * 60)
 
 
+# RedWaves' names for what a Greenfield client sent: errors name the client's field, in its words.
+SENT_AS = {"price": "amount", "amount_sat": "amount", "currency": "currency", "order_id": "metadata.orderId",
+           "description": "metadata.itemDesc", "buyer_email": "metadata.buyerEmail",
+           "redirect_url": "checkout.redirectURL", "expiry_s": "checkout.expirationMinutes"}
+WORDS = (("Price", "Amount"), ("prices", "amounts"), ("Expiry must be 60 s to 7 days",
+                                                       f"'expirationMinutes' must be 1 to {MAX_EXPIRATION_MINUTES}"))
+
+
+def as_sent(exc: UserFacingError) -> UserFacingError:
+    """The same error, naming the Greenfield field and ending as a sentence."""
+    if exc.field in SENT_AS:
+        ours_field, exc.field = exc.field, SENT_AS[exc.field]
+        exc.message = exc.message.replace(f"'{ours_field}'", f"'{exc.field.rpartition('.')[2]}'")
+        for ours, theirs in WORDS:
+            exc.message = exc.message.replace(ours, theirs)
+    if not exc.message.endswith((".", "?", "!")):
+        exc.message += "."
+    exc.args = (exc.message,)
+    return exc
+
+
 async def create_invoice(call: GfCall) -> dict[str, object]:
+    try:
+        return await _create_invoice(call)
+    except UserFacingError as exc:
+        raise as_sent(exc) from None
+
+
+async def _create_invoice(call: GfCall) -> dict[str, object]:
     store = await _store(call)
     body = await call.json()
     metadata = {} if body.get("metadata") is None else body["metadata"]
     checkout = {} if body.get("checkout") is None else body["checkout"]
     if not isinstance(metadata, dict) or not isinstance(checkout, dict):
         raise ValidationError("'metadata' and 'checkout' must be JSON objects.", field="metadata")
-    invoice = await call.services.invoices.create(
-        store.id, price=_amount(body.get("amount")),
-        currency=currency_in(_text(body.get("currency"), "currency")),
-        order_id=_text(metadata.get("orderId"), "metadata.orderId"),
-        description=_text(metadata.get("itemDesc"), "metadata.itemDesc") or "",
-        buyer_email=_text(metadata.get("buyerEmail"), "metadata.buyerEmail"), metadata=call.plain(metadata),
-        redirect_url=_text(checkout.get("redirectURL"), "checkout.redirectURL"), expiry_s=_expiry_s(checkout))
+    try:
+        invoice = await call.services.invoices.create(
+            store.id, price=_amount(body.get("amount")),
+            currency=currency_in(_text(body.get("currency"), "currency")),
+            order_id=_text(metadata.get("orderId"), "metadata.orderId"),
+            description=_text(metadata.get("itemDesc"), "metadata.itemDesc") or "",
+            buyer_email=_text(metadata.get("buyerEmail"), "metadata.buyerEmail"), metadata=call.plain(metadata),
+            redirect_url=_text(checkout.get("redirectURL"), "checkout.redirectURL"), expiry_s=_expiry_s(checkout))
+    except OrderIdTaken as taken:  # checkout.order_id_unique: metadata.orderId + store is the natural key
+        invoice = await call.services.invoices.get(taken.invoice_id)
     return invoice_data(invoice, checkout_link(call, store, invoice.id))
 
 
@@ -149,8 +182,8 @@ async def invoice_methods(call: GfCall) -> list[dict[str, object]]:
 async def mark_invoice(call: GfCall) -> dict[str, object]:
     store = await _store(call)
     invoice = await _invoice(call, store)
-    status = (await call.json()).get("status")
-    if status not in MARKS:
+    status = enum_value((await call.json()).get("status"), MARKS)  # case-insensitive, as in BTCPay
+    if status is None:
         raise ValidationError("Mark an invoice 'Settled' or 'Invalid'.", field="status")
     marked = await call.services.invoices.mark(invoice.id, MARKS[status])
     return invoice_data(marked, checkout_link(call, store, marked.id))

@@ -5,6 +5,7 @@ Amounts are decimal strings, times unix seconds. The status table is documented 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -39,6 +40,13 @@ ADDITIONAL_STATUS: dict[ExceptionStatus, str] = {
 }
 MARKS: dict[str, InvoiceStatus] = {"Settled": InvoiceStatus.COMPLETE, "Invalid": InvoiceStatus.INVALID}
 SPEED_POLICY = {0: "HighSpeed", 1: "MediumSpeed", 2: "LowMediumSpeed"}  # 3 and more: LowSpeed
+
+
+def enum_value(value: object, names: Iterable[str]) -> str | None:
+    """The canonical spelling of an enum name sent in any case (BTCPay parses enums case-insensitively)."""
+    if not isinstance(value, str):
+        return None
+    return next((name for name in names if name.lower() == value.strip().lower()), None)
 
 
 def statuses_for(btcpay_status: str) -> list[str]:

@@ -13,6 +13,7 @@ from app.checkout_server.api.ratelimit import ApiLimits
 from app.checkout_server.feature import Route
 from app.checkout_server.greenfield import invoices, server, webhooks
 from app.checkout_server.greenfield.auth import ANY_KEY, PREFIX, bind
+from app.checkout_server.greenfield.problems import install_problems
 from app.checkout_server.keys import IS_PUBLIC
 
 VIEW_INVOICES = "btcpay.store.canviewinvoices"
@@ -54,11 +55,16 @@ async def checkout_redirect(request: web.Request) -> web.StreamResponse:
 
 
 def routes() -> list[Route]:
-    api = [Route(method, PREFIX + path, bind(permission, handler), public=False,
-                 name=f"greenfield.{handler.__name__}")
-           for method, path, permission, handler in OPERATIONS]
-    return [*api, Route("GET", "/greenfield/i/{invoice_id}", checkout_redirect, public=True,
-                        name="greenfield.checkout")]
+    """Every path twice: BTCPay (ASP.NET Core) ignores a trailing slash, and clients send one
+    (btcpay-python-sdk requests `/stores/{id}/invoices/`)."""
+    api: list[Route] = []
+    for method, path, permission, handler in OPERATIONS:
+        bound = bind(permission, handler)
+        api += [Route(method, PREFIX + path, bound, public=False, name=f"greenfield.{handler.__name__}"),
+                Route(method, PREFIX + path + "/", bound, public=False)]
+    checkout = "/greenfield/i/{invoice_id}"
+    return [*api, Route("GET", checkout, checkout_redirect, public=True, name="greenfield.checkout"),
+            Route("GET", checkout + "/", checkout_redirect, public=True)]
 
 
 async def _no_store(request: web.Request, response: web.StreamResponse) -> None:
@@ -68,6 +74,7 @@ async def _no_store(request: web.Request, response: web.StreamResponse) -> None:
 
 
 def setup(app: web.Application) -> None:
+    install_problems(app)
     if app[IS_PUBLIC]:
         return
     if API_LIMITS not in app:  # shared with /api/v1 when that feature is mounted (it sets it first)

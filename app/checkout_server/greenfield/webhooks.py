@@ -6,9 +6,12 @@ They are RedWaves webhooks (WebhookService: secret in the keyring, delivery log,
 
 from __future__ import annotations
 
+import json
+
 from aiohttp import web
 
 from app.checkout_server.greenfield.auth import GfCall
+from app.checkout_server.greenfield.models import enum_value
 from app.core.errors import ValidationError
 from app.services.delivery.webhook_dispatch import DeliveryStatus, Flavor
 from app.services.delivery.webhook_payloads import GREENFIELD_EVENT_TYPES, unix_s
@@ -48,9 +51,12 @@ def _events(body: dict[str, object]) -> list[str]:
     if authorized.get("everything", True) is not False:
         return []
     events = authorized.get("specificEvents") or []
-    if not isinstance(events, list) or any(e not in GREENFIELD_EVENT_TYPES for e in events):
-        raise ValidationError("Unknown event type in 'specificEvents'.", field="authorizedEvents.specificEvents")
-    return list(dict.fromkeys(events))
+    names = [enum_value(e, GREENFIELD_EVENT_TYPES) for e in events] if isinstance(events, list) else [None]
+    unknown = next((e for e, name in zip(events, names, strict=False) if name is None), events)
+    if None in names:
+        raise ValidationError(f"Unknown event type {json.dumps(unknown)}; use one of "
+                              f"{', '.join(GREENFIELD_EVENT_TYPES)}.", field="authorizedEvents.specificEvents")
+    return list(dict.fromkeys(n for n in names if n is not None))
 
 
 def _enabled(body: dict[str, object]) -> bool:

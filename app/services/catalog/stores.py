@@ -79,6 +79,9 @@ def _clean(changes: Mapping[str, Any]) -> dict[str, Any]:
                 raise ValidationError(f"'{key}' must be an object.", code=f"invalid_{key}", field=key)
             out[key] = clean_public_options(clean_redirect_url(clean_checkout(value))) if key == "checkout" \
                 else dict(value)
+            if key == "checkout" and not isinstance(value.get("order_id_unique", False), bool):
+                raise ValidationError("'order_id_unique' must be true or false.", code="invalid_order_id_unique",
+                                      field="order_id_unique")
         elif key == "archived":
             out[key] = bool(value)
         elif key == "wallet_ids":

@@ -28,6 +28,7 @@ from app.db.mapping import column_values, to_invoice, to_payment
 from app.db.models import InvoiceRow, PaymentRow
 from app.services.catalog.stores import StoreService
 from app.services.events import EventBus, OutboxEvent, add_events, insert_events_sync
+from app.services.invoicing.idempotency import ORDER_ID_UNIQUE, check_order_id_free
 from app.services.invoicing.large_amounts import InvoicePreview, LargeInvoiceLimit, LargeInvoiceLimits
 from app.services.invoicing.rates import RateService
 from app.services.wallets.wallets import WalletService
@@ -93,11 +94,17 @@ class InvoiceService:
                      metadata: Mapping[str, Any] | None = None, redirect_url: str | None = None,
                      notification_url: str | None = None, items: Sequence[Mapping[str, Any]] = (),
                      expiry_s: int | None = None, public: bool = False,
-                     admit: Callable[[sqlite3.Connection], None] | None = None) -> Invoice:
+                     admit: Callable[[sqlite3.Connection], None] | None = None,
+                     record: Callable[[sqlite3.Connection, Invoice], None] | None = None) -> Invoice:
         """``public``: created without a key (app/services/invoicing/public.py); ``admit(conn)`` runs in the
-        write transaction before an address is taken and may refuse by raising (nothing is written)."""
+        write transaction before an address is taken and may refuse by raising (nothing is written);
+        ``record(conn, invoice)`` runs in it after the insert (the Idempotency-Key's stored response).
+        With the store's ``checkout.order_id_unique``, a second invoice for an ``order_id`` is refused
+        (OrderIdTaken, carrying the first invoice's id)."""
         store = await self._stores.get(store_id)
-        if store.archived:  # the store form promises "Archived (hidden, no new invoices)"
+        # the store form promises "Archived (hidden, no new invoices)"; the Bitcart daemon's per-wallet
+        # stores are archived only to keep them out of the owner's lists, and take invoices
+        if store.archived and not store.checkout.get("daemon"):
             raise Conflict("This store is archived: restore it to take new invoices.", code="store_archived",
                            field="store_id")
         code, amount, quote, amount_due_sat = await self._priced(store, price, currency)
@@ -131,10 +138,14 @@ class InvoiceService:
         def write(conn: sqlite3.Connection) -> list[OutboxEvent]:  # the hot path (bench P1): one thread hop
             if admit is not None:
                 admit(conn)
+            if row.order_id and store.checkout.get(ORDER_ID_UNIQUE) is True:
+                check_order_id_free(conn, row.store_id, row.order_id)
             row.derivation_index, row.address = self._wallets.allocate_address_sync(conn, desc, row.wallet_id,
                                                                                     row.id, now=now)
             compiled = compiled_insert(InvoiceRow.__table__)
             conn.execute(compiled.sql, compiled.params(column_values(row)))
+            if record is not None:
+                record(conn, to_invoice(row))
             return insert_events_sync(conn, [created], now=now)
 
         self._bus.committed(await self._writer.run_sync(write))
@@ -211,7 +222,13 @@ class InvoiceService:
             total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
             rows = (await session.scalars(
                 query.order_by(InvoiceRow.created_at.desc(), InvoiceRow.id).offset(offset).limit(limit))).all()
-            return Page(items=tuple(to_invoice(r) for r in rows), total=total, offset=offset, limit=limit)
+            paid: dict[str, list[PaymentRow]] = {}
+            if rows:  # the page's payments in one query (no N+1): lists carry the same payments as get()
+                for p in (await session.scalars(select(PaymentRow).where(
+                        PaymentRow.invoice_id.in_([r.id for r in rows])).order_by(PaymentRow.first_seen_at))).all():
+                    paid.setdefault(p.invoice_id, []).append(p)
+            return Page(items=tuple(to_invoice(r, [to_payment(p) for p in paid.get(r.id, [])]) for r in rows),
+                        total=total, offset=offset, limit=limit)
 
     async def sales_summary(self, *, days: int = 30, store_id: str | None = None) -> SalesSummary:
         """Sales per local calendar day for the last `days` days: one SQL aggregate (bench P5).

@@ -34,6 +34,20 @@ class RateService:
             row = await session.scalar(select(AppSettingRow).where(AppSettingRow.key == MANUAL_RATES_KEY))
         self._manual = {k: Decimal(v) for k, v in (row.value if row else {}).items()}
 
+    @property
+    def manual_rates(self) -> dict[str, Decimal]:
+        """The merchant's typed-in rates (fiat per BTC), by currency code."""
+        return dict(sorted(self._manual.items()))
+
+    async def clear_manual_rate(self, currency: str) -> bool:
+        """Forget the manual rate for `currency`; False when there was none."""
+        code = normalize_currency(currency)
+        if code not in self._manual:
+            return False
+        del self._manual[code]
+        await self._save()
+        return True
+
     async def set_manual_rate(self, currency: str, rate: Decimal | str) -> None:
         code = normalize_currency(currency)
         try:
@@ -43,6 +57,9 @@ class RateService:
         if isinstance(rate, float) or not value.is_finite() or value <= 0:
             raise ValidationError("The rate must be a positive number.", code="invalid_rate", field="rate")
         self._manual[code] = value
+        await self._save()
+
+    async def _save(self) -> None:
         async with self._writer.transaction() as session:
             row = await session.get(AppSettingRow, MANUAL_RATES_KEY)
             payload = {k: str(v) for k, v in self._manual.items()}

@@ -42,6 +42,9 @@ class CheckoutOptions(RequestModel):
                                           "without a key may be open and unpaid at once (default "
                                           f"{DEFAULT_BUDGET}); beyond it creation is refused (429 "
                                           "`public_invoice_budget`) and the merchant is notified once.")
+    order_id_unique: bool = optional(description="At most one invoice per `order_id` in this store: creating "
+                                                 "another is refused (409 `order_id_exists`); Greenfield "
+                                                 "creation returns the existing invoice instead.")
     redirect_url: str = optional(max_length=MAX_URL_CHARS, pattern=f"^$|{URL_PATTERN}",
                                  description="Where a paid cart checkout sends the shopper back: an http(s) URL, "
                                              "or '' for none.")

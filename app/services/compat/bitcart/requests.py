@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, localcontext
 from enum import IntEnum
 from typing import Any
 from urllib.parse import quote
 
-from app.core.errors import InvalidAmount, NotFound, UserFacingError, ValidationError
+from app.core.errors import NotFound, UserFacingError, ValidationError
 from app.core.limits import bounded_decimal, check_decimal
-from app.core.money import MAX_SAT, btc_to_sat, format_btc
+from app.core.money import MAX_SAT, format_btc
 from app.core.records import Invoice
 from app.core.statuses import InvoiceStatus
 from app.services.compat.bitcart.wallets import DaemonWallet
@@ -122,14 +122,32 @@ def export_request(invoice: Invoice, tip_height: int | None) -> dict[str, Any]:
     }
 
 
+# Electrum's ``satoshis()`` (electrum/commands.py): ``int(COIN * Decimal(amount))`` at Python's default
+# decimal context, i.e. rounded DOWN (toward zero) to whole satoshis. Bitcart hands Electrum the number as
+# its JSON text (``Decimal(str(amount))``); our JSON parser already reads numbers as Decimal of their text.
+_ELECTRUM_CONTEXT = Context(prec=28, rounding=ROUND_HALF_EVEN)
+_COIN = Decimal(100_000_000)
+
+
+def electrum_satoshis(btc: Decimal) -> int:
+    """What Electrum's ``add_request`` makes of ``btc``: ``int(COIN * btc)``, extra decimals dropped."""
+    with localcontext(_ELECTRUM_CONTEXT):
+        return int(_COIN * btc)
+
+
 def parse_amount_sat(amount: object) -> int:
-    """Bitcart sends BTC as a decimal string (or a JSON number, parsed as Decimal). Its size is bounded
-    (app/core/limits.py, LimitExceeded) before any arithmetic."""
+    """Bitcart sends BTC as a decimal string or a JSON number (parsed as Decimal, never float).
+
+    Accepted as Electrum accepts it: any number of decimals, rounded down to whole satoshis
+    (``0.00010002000000000001`` -> 10002 sat). Its size is bounded first (app/core/limits.py,
+    LimitExceeded) so no arithmetic runs on an absurd number; NaN, infinity, zero, negative and more than
+    21 million bitcoin are refused.
+    """
     if isinstance(amount, bool) or amount is None:
         raise ValidationError("amount is required (RedWaves has no any-amount requests).", code="invalid_amount",
                               field="amount")
-    invalid = ValidationError("amount must be a BTC amount with at most 8 decimals.", code="invalid_amount",
-                              field="amount")
+    invalid = ValidationError(f"amount must be a BTC amount such as 0.001, not {str(amount)[:40]!r}.",
+                              code="invalid_amount", field="amount")
     try:
         if isinstance(amount, str):
             btc = bounded_decimal(amount, "amount")
@@ -137,11 +155,14 @@ def parse_amount_sat(amount: object) -> int:
             btc = check_decimal(Decimal(amount), "amount")  # JSON ints are bounded by the parser already
         else:
             raise invalid
-        sat = btc_to_sat(btc)
-    except (InvalidOperation, ValueError, InvalidAmount):
+    except InvalidOperation:
         raise invalid from None
+    if btc <= 0:
+        raise ValidationError("amount must be more than zero.", code="invalid_amount", field="amount")
+    sat = electrum_satoshis(btc)
     if sat <= 0:
-        raise ValidationError("amount must be positive.", code="invalid_amount", field="amount")
+        raise ValidationError("amount must be at least 1 satoshi (0.00000001 BTC); Electrum rounds amounts "
+                              "down to whole satoshis.", code="invalid_amount", field="amount")
     if sat > MAX_SAT:
         raise ValidationError("amount exceeds 21 million bitcoin.", code="invalid_amount", field="amount")
     return sat
