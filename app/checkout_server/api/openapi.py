@@ -59,6 +59,11 @@ def _parameters(op: Operation, query_schema: dict[str, Any] | None) -> list[dict
          "schema": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9_-]+$"}}
         for name in _PATH_PARAM.findall(op.path)
     ]
+    if op.idempotent:
+        params.append({"name": "Idempotency-Key", "in": "header", "required": False,
+                       "description": "Retry safely: a repeat with this key returns the first response; "
+                                      "another body with it is 409 `idempotency_key_reused`. Kept >= 24 h.",
+                       "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"}})
     if query_schema is not None:
         required = set(query_schema.get("required", ()))
         for name, prop in query_schema.get("properties", {}).items():

@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from app.core.invoices import arrived_at
 from app.core.money import format_btc
 from app.core.payments import Payment
 from app.core.records import Invoice
@@ -35,6 +36,7 @@ def payment_snapshot(payment: Payment) -> dict[str, Any]:
         "txid": payment.txid, "vout": payment.vout, "amount_sat": payment.amount_sat,
         "state": str(payment.state), "confirmations": payment.confirmations, "height": payment.height,
         "first_seen_at": _iso(payment.first_seen_at), "accounted": payment.accounted, "rbf": payment.rbf,
+        "block_time": _iso(payment.block_time),
     }
 
 
@@ -138,7 +140,7 @@ def _payment_event(kind: str, event: dict[str, Any], invoice: Invoice) -> tuple[
     payment = next((p for p in invoice.payments if (p.txid, p.vout) == outpoint), None)
     if payment is None:
         return None
-    return kind, {"afterExpiration": payment.first_seen_at >= invoice.expires_at,
+    return kind, {"afterExpiration": arrived_at(payment) >= invoice.expires_at,
                   "paymentMethodId": PAYMENT_METHOD_ID, "payment": greenfield_payment(payment, invoice),
                   "overPaid": invoice.amount_paid_sat > invoice.amount_due_sat}
 

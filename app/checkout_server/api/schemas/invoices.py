@@ -81,6 +81,9 @@ class PaymentOut(ResponseModel):
     first_seen_at: datetime
     accounted: bool = Field(description="Counts towards the invoice (false once replaced/reorged out).")
     rbf: bool
+    block_time: datetime | None = Field(
+        default=None, description="Mined: the block header's timestamp. Earlier than first_seen_at when "
+        "RedWaves was offline; a payment mined before expires_at is on time (docs/invoices.md).")
 
     @classmethod
     def of(cls, payment: Payment) -> PaymentOut:
