@@ -56,6 +56,14 @@ class AddressView:
 
 
 @dataclass(frozen=True)
+class TxFee:
+    """A transaction's fee (inputs minus outputs) and virtual size (weight / 4, rounded up)."""
+
+    fee_sat: int
+    vsize: int
+
+
+@dataclass(frozen=True)
 class AddressesChanged:
     """The view of these watched addresses changed (new, replaced, confirmed, reorged...).
 

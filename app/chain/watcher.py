@@ -18,6 +18,7 @@ from electrum.transaction import PartialTxOutput, Transaction
 from electrum.util import InvalidPassword, NotEnoughFunds
 from electrum.wallet import Abstract_Wallet
 
+from app.chain import fees as chain_fees
 from app.chain import wallets as wallet_files
 from app.chain.callbacks import CallbackHub
 from app.chain.errors import (
@@ -38,6 +39,7 @@ from app.chain.models import (
     ChainState,
     ConnectionChanged,
     TipChanged,
+    TxFee,
 )
 from app.chain.runtime import ElectrumRuntime
 from app.chain.tracking import EventTracker, TrackedWallet
@@ -161,6 +163,19 @@ class ChainWatcher:
         wallet = self._entry(wallet_id).wallet
         wanted = list(addresses)
         return await self._runtime.call(lambda: [wallet_files.address_view(wallet, a) for a in wanted])
+
+    async def tx_fees(self, wallet_id: str, txids: Iterable[str]) -> dict[str, TxFee]:
+        """Fee and vsize of transactions in the wallet (parents fetched from the server if needed);
+        a txid whose fee cannot be computed now is left out."""
+        wallet = self._entry(wallet_id).wallet
+        network = self._runtime.running_daemon().network
+        wanted = list(txids)
+
+        async def compute() -> dict[str, TxFee]:
+            found = {txid: await chain_fees.tx_fee(wallet, network, txid) for txid in wanted}
+            return {txid: fee for txid, fee in found.items() if fee is not None}
+
+        return await self._runtime.run(compute())
 
     async def wallet_balance(self, wallet_id: str) -> tuple[int, int]:
         """(confirmed, unconfirmed) sat, as Electrum counts them (unconfirmed includes local txs)."""

@@ -103,9 +103,21 @@ class PaymentStateChanged(PaymentEvent):
     type: ClassVar[str] = "payment.state_changed"
 
 
+@dataclass(frozen=True)
+class PaymentLowFee(PaymentEvent):
+    """Once per payment: its fee rate was below the minimum when measured (docs/invoices.md)."""
+
+    fee_sat: int
+    vsize: int
+    fee_rate_sat_vb: Decimal
+
+    type: ClassVar[str] = "payment.low_fee"
+
+
 EVENT_TYPES: Mapping[str, type[DomainEvent]] = {
     cls.type: cls
-    for cls in (InvoiceCreated, InvoiceStatusChanged, PaymentReceived, PaymentConfirmed, PaymentStateChanged)
+    for cls in (InvoiceCreated, InvoiceStatusChanged, PaymentReceived, PaymentConfirmed, PaymentStateChanged,
+                PaymentLowFee)
 }
 
 
@@ -142,4 +154,7 @@ def _payment_events(invoice_id: str, store_id: str, old: Payment | None, new: Pa
         events.append(PaymentConfirmed(*ids, height=new.height, confirmations=new.confirmations))
     if old is not None and old.state is not new.state and not first_confirmation:
         events.append(PaymentStateChanged(*ids, old_state=old.state, new_state=new.state, accounted=new.accounted))
+    if new.fee is not None and new.fee.low and (old is None or old.fee is None):
+        events.append(PaymentLowFee(*ids, fee_sat=new.fee.fee_sat, vsize=new.fee.vsize,
+                                    fee_rate_sat_vb=new.fee.rate_sat_vb))
     return events

@@ -8,7 +8,7 @@ See docs/invoices.md for the rules in prose and a state diagram.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -89,7 +89,7 @@ class Tally:
 
     paid_sat: int
     confirmed_sat: int  # >= 1 confirmation
-    settled_sat: int  # >= speed_policy confirmations
+    settled_sat: int  # >= speed_policy confirmations (0-conf: not held, see Payment.held)
     crossing: Payment | None  # the payment whose arrival reached the threshold
 
 
@@ -98,7 +98,7 @@ def tally(terms: InvoiceTerms, payments: Sequence[Payment]) -> Tally:
     return Tally(
         paid_sat=sum(p.amount_sat for p in counted),
         confirmed_sat=sum(p.amount_sat for p in counted if p.confirmations >= 1),
-        settled_sat=sum(p.amount_sat for p in counted if p.confirmations >= terms.speed_policy),
+        settled_sat=sum(p.amount_sat for p in counted if p.confirmations >= terms.speed_policy and not p.held),
         crossing=_crossing_payment(counted, terms.threshold_sat),
     )
 
@@ -110,6 +110,18 @@ def _crossing_payment(counted: Sequence[Payment], threshold_sat: int) -> Payment
         if running_sat >= threshold_sat:
             return payment
     return None
+
+
+LOW_FEE_SHARE = Fraction(1, 2)  # a fee rate below half the next-blocks estimate is low
+
+
+def is_low_fee(fee_sat: int, vsize: int, estimates_sat_per_kvb: Mapping[int, int]) -> bool:
+    """Below LOW_FEE_SHARE of the estimate for the nearest confirmation target (sat/kvB, Electrum's
+    unit). Without an estimate nothing is low."""
+    if not estimates_sat_per_kvb or vsize <= 0:
+        return False
+    estimate_kvb = estimates_sat_per_kvb[min(estimates_sat_per_kvb)]
+    return Fraction(fee_sat * 1000, vsize) < LOW_FEE_SHARE * estimate_kvb
 
 
 def initial_state(terms: InvoiceTerms) -> InvoiceState:

@@ -6,9 +6,10 @@ state saying why (replaced, double-spent, reorged out), so the merchant can see 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import ROUND_DOWN, Decimal
 
 from app.core.statuses import LOST_PAYMENT_STATES, PaymentState
 
@@ -39,6 +40,21 @@ class ObservedOutput:
 
 
 @dataclass(frozen=True)
+class PaymentFee:
+    """A paying transaction's fee and vsize, and whether its rate was below the minimum when first
+    measured (the engine's rule, docs/invoices.md "Low-fee payments")."""
+
+    fee_sat: int
+    vsize: int
+    low: bool
+
+    @property
+    def rate_sat_vb(self) -> Decimal:
+        """Fee rate in sat/vB, rounded down to 0.1."""
+        return (Decimal(self.fee_sat) / Decimal(self.vsize)).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
+
+
+@dataclass(frozen=True)
 class Payment:
     """A stored payment. ``height`` is the last height seen (kept when the payment vanishes)."""
 
@@ -53,6 +69,14 @@ class Payment:
     rbf: bool
     ever_confirmed: bool  # sticky: was mined at least once
     block_time: datetime | None = None  # header timestamp of the block it was last seen mined in
+    fee: PaymentFee | None = None  # None until measured (the parents could not be read yet)
+
+    @property
+    def held(self) -> bool:
+        """Unconfirmed and risky for 0-conf: low fee, or an unconfirmed parent (CPFP risk)."""
+        if self.confirmations > 0:
+            return False
+        return self.height == MEMPOOL_UNCONFIRMED_PARENT_HEIGHT or (self.fee is not None and self.fee.low)
 
     @property
     def outpoint(self) -> str:
@@ -61,6 +85,19 @@ class Payment:
     @property
     def sort_key(self) -> tuple[datetime, str, int]:
         return (self.first_seen_at, self.txid, self.vout)
+
+
+def low_fee_pending(payments: Iterable[Payment]) -> bool:
+    """Is a counted payment still unconfirmed with a low fee (the checkout's and window's warning)?"""
+    return any(p.accounted and p.confirmations == 0 and p.fee is not None and p.fee.low for p in payments)
+
+
+def fee_text(payment: Payment) -> str:
+    """'Fee rate: 1.0 sat/vB (low: confirmation may take long)', or '' before it is measured."""
+    if payment.fee is None:
+        return ""
+    low = payment.fee.low and payment.confirmations == 0
+    return f"Fee rate: {payment.fee.rate_sat_vb} sat/vB" + (" (low: confirmation may take long)" if low else "")
 
 
 def confirmations_at(height: int, tip_height: int) -> int:
@@ -76,13 +113,17 @@ def merge_payments(
     *,
     tip_height: int,
     now: datetime,
+    fees: Mapping[str, PaymentFee] | None = None,
 ) -> tuple[Payment, ...]:
-    """The stored payments updated with a COMPLETE, synced view of the address (pure, idempotent)."""
+    """The stored payments updated with a COMPLETE, synced view of the address (pure, idempotent).
+    ``fees``: txid -> fee measured now; a stored payment keeps the fee it was first given."""
     seen = {output.outpoint: output for output in observed}
     merged = {payment.outpoint: _vanished(payment) for payment in existing if payment.outpoint not in seen}
     previous = {payment.outpoint: payment for payment in existing}
     for outpoint, output in seen.items():
-        merged[outpoint] = _observed(previous.get(outpoint), output, tip_height=tip_height, now=now)
+        known = previous.get(outpoint)
+        fee = known.fee if known is not None and known.fee is not None else (fees or {}).get(output.txid)
+        merged[outpoint] = _observed(known, output, tip_height=tip_height, now=now, fee=fee)
     return sorted_payments(merged.values())
 
 
@@ -92,7 +133,7 @@ def sorted_payments(payments: Iterable[Payment]) -> tuple[Payment, ...]:
 
 
 def _observed(
-    payment: Payment | None, output: ObservedOutput, *, tip_height: int, now: datetime
+    payment: Payment | None, output: ObservedOutput, *, tip_height: int, now: datetime, fee: PaymentFee | None
 ) -> Payment:
     """Upsert: a new payment, an update of a known one, or the restoration of a vanished one."""
     mined = output.height > 0
@@ -108,6 +149,7 @@ def _observed(
         rbf=output.rbf,
         ever_confirmed=mined or (payment is not None and payment.ever_confirmed),
         block_time=output.block_time if mined else None,
+        fee=fee,
     )
 
 

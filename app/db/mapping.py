@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import inspect
 
-from app.core.payments import Payment
+from app.core.payments import Payment, PaymentFee
 from app.core.records import Invoice, Product, Store, Wallet
 from app.core.statuses import ExceptionStatus, InvoiceStatus, PaymentState
 from app.db.models import Base, InvoiceRow, PaymentRow, ProductRow, StoreRow, WalletRow
@@ -76,6 +76,7 @@ def to_payment(row: PaymentRow) -> Payment:
         rbf=row.rbf,
         ever_confirmed=row.ever_confirmed,
         block_time=row.block_time,
+        fee=None if row.fee_sat is None or not row.vsize else PaymentFee(row.fee_sat, row.vsize, row.low_fee),
     )
 
 
@@ -124,6 +125,9 @@ def apply_payment(row: PaymentRow, payment: Payment) -> None:
     row.rbf = payment.rbf
     row.ever_confirmed = payment.ever_confirmed
     row.block_time = payment.block_time
+    row.fee_sat = None if payment.fee is None else payment.fee.fee_sat
+    row.vsize = None if payment.fee is None else payment.fee.vsize
+    row.low_fee = payment.fee is not None and payment.fee.low
 
 
 def column_values(row: Base) -> dict[str, object]:

@@ -174,6 +174,9 @@ class PaymentRow(Base):
     rbf: Mapped[bool] = mapped_column(Boolean, default=False)
     ever_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     block_time: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # mined: header timestamp
+    fee_sat: Mapped[int | None] = mapped_column(Integer, nullable=True)  # NULL: not measured yet
+    vsize: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    low_fee: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     __table_args__ = (UniqueConstraint("invoice_id", "txid", "vout", name="uq_payments_outpoint"),)
 

@@ -142,6 +142,7 @@ class Services:
 
     async def stop(self) -> None:
         await self._lifecycle.stop()
+        self.idempotency.close()
         await self.writer.close()
 
     async def health(self) -> dict[str, object]:
@@ -191,7 +192,7 @@ def build_services(settings: Settings, db: Database, chain: ChainPort | None, *,
         settings=settings, db=db, writer=writer, secrets=secrets, events=events, wallets=wallets, stores=stores,
         products=products, invoices=invoices, rates=rates, engine=engine, apikeys=ApiKeyService(writer),
         public_invoices=PublicInvoiceService(writer, stores, products, invoices),
-        idempotency=IdempotencyService(writer),
+        idempotency=IdempotencyService(writer, db.path),
         webhooks=WebhookService(writer, events, secrets, invoices, policy=webhook_policy,
                                 connector_factory=connector_factory),
         product_images=ProductImageStore(settings.network_dir / "images", products),

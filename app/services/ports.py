@@ -10,9 +10,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from app.chain.keys import WalletDescriptor
-from app.chain.models import AddressView, ChainEvent, ChainState
+from app.chain.models import AddressView, ChainEvent, ChainState, TxFee
 from app.core.errors import UserFacingError
 from app.net.exposure_state import ExposureState, LanChange, TlsChange, TorChange
 from app.net.guarded import StartError
@@ -36,6 +37,10 @@ class ChainPort(Protocol):
     async def address_views(self, wallet_id: str, addresses: Iterable[str]) -> Sequence[AddressView]: ...
 
     async def wallet_balance(self, wallet_id: str) -> tuple[int, int]: ...
+
+    async def tx_fees(self, wallet_id: str, txids: Iterable[str]) -> dict[str, TxFee]:
+        """Fee and vsize of wallet transactions, from their inputs' values; unknown ones left out."""
+        ...
 
     async def broadcast(self, raw_tx_hex: str) -> str: ...
 
@@ -74,10 +79,32 @@ class StaticUrls:
         return checkout_url(self._urls, invoice_id)
 
 
-def checkout_url(urls: Mapping[str, str], invoice_id: str) -> str | None:
-    """The checkout page shoppers can reach best: the shop's public URL, else public, else onion, else private."""
-    base = urls.get("shop") or urls.get("public") or urls.get("onion") or urls.get("private")
-    return f"{base.rstrip('/')}/i/{invoice_id}" if base else None
+UNSPECIFIED_HOSTS = frozenset({"0.0.0.0", "::", "[::]", ""})  # bind addresses: nobody can open them
+
+
+def openable(url: str | None) -> bool:
+    """A base URL a browser can open: not a wildcard bind address such as http://0.0.0.0:8471."""
+    if not url:
+        return False
+    host = urlsplit(url).hostname
+    return host is not None and host not in UNSPECIFIED_HOSTS and host.strip("[]") not in UNSPECIFIED_HOSTS
+
+
+def checkout_base(urls: Mapping[str, str], *, store_url: str | None = None, over_tor: bool = False,
+                  request_origin: str | None = None) -> str | None:
+    """Where shoppers open checkout pages, in order: the store's public URL, the onion when the request came
+    over Tor, the configured public URL ("shop"), the public listener's LAN address ("public"), the request's
+    own (trusted) origin; then, for links made without a request, the onion and the private listener."""
+    candidates = (store_url, urls.get("onion") if over_tor else None, urls.get("shop"), urls.get("public"),
+                  request_origin, urls.get("onion"), urls.get("private"))
+    return next((base.rstrip("/") for base in candidates if base and openable(base)), None)
+
+
+def checkout_url(urls: Mapping[str, str], invoice_id: str, *, store_url: str | None = None, over_tor: bool = False,
+                 request_origin: str | None = None) -> str | None:
+    """The checkout page of `invoice_id` at `checkout_base`, or None when nothing openable is serving."""
+    base = checkout_base(urls, store_url=store_url, over_tor=over_tor, request_origin=request_origin)
+    return f"{base}/i/{invoice_id}" if base else None
 
 
 class BackupWriter(Protocol):

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.payments import fee_text
 from app.core.records import Invoice
 from app.core.statuses import FINAL_STATUSES, InvoiceStatus
 from app.ui import formatting
@@ -70,6 +71,9 @@ class InvoiceDetailPanel(QWidget):
         self._payments.verticalHeader().hide()
         self._payments.horizontalHeader().setStretchLastSection(True)
         self._payments.setMaximumHeight(110)
+        self._fees = named(QLabel(), "paymentFees")  # one "Fee rate: N sat/vB" line per measured payment
+        self._fees.setWordWrap(True)
+        self._fees.hide()
         self._buttons = self._make_buttons()
         self._layout()
         self._set_enabled(False)
@@ -111,6 +115,7 @@ class InvoiceDetailPanel(QWidget):
         payments_caption.setProperty("role", "h2")
         layout.addWidget(payments_caption)
         layout.addWidget(self._payments)
+        layout.addWidget(self._fees)
         for row in rows:
             layout.addLayout(row)
         layout.addWidget(self.invoice_actions.copied)
@@ -147,6 +152,7 @@ class InvoiceDetailPanel(QWidget):
         self._qr.show()
         self._paid.hide()
         self._payments.setRowCount(0)
+        self._fees.hide()
         self._set_enabled(False)
 
     def set_invoice(self, inv: Invoice) -> None:
@@ -194,6 +200,9 @@ class InvoiceDetailPanel(QWidget):
                 item.setToolTip(p.txid if col == 0 else text)
                 self._payments.setItem(row, col, item)
         self._payments.resizeColumnsToContents()
+        lines = [f"{p.txid[:6]}…{p.txid[-4:]}: {fee_text(p)}" for p in inv.payments if p.accounted and fee_text(p)]
+        self._fees.setText("\n".join(lines))
+        self._fees.setVisible(bool(lines))
 
     # -- actions -------------------------------------------------------------------------------
 

@@ -41,6 +41,8 @@ BODIES: dict[str, object] = {
     "list_webhooks": None, "create_webhook": {"url": "http://127.0.0.1:9/x"}, "get_webhook": None,
     "update_webhook": {"enabled": True}, "delete_webhook": None, "list_deliveries": None, "get_delivery": None,
     "redeliver": None,
+    "list_rates": None, "get_rate": None, "set_manual_rate": {"rate": "50000"}, "clear_manual_rate": None,
+    "set_store_rate_source": {"source": "manual"},
 }
 
 
@@ -65,7 +67,8 @@ async def world(client, services, admin_key, receiver):
     await wait_for(lambda: _delivered(services, delivery.id))
     victim = await services.apikeys.create("victim", ["stores:read"])
     return {"store_id": store.id, "wallet_id": store.wallet_ids[0], "product_id": product.id, "invoice_id": invoice.id,
-            "webhook_id": saved.webhook.id, "delivery_id": delivery.id, "key_id": victim.api_key.id}
+            "webhook_id": saved.webhook.id, "delivery_id": delivery.id, "key_id": victim.api_key.id,
+            "currency": "USD"}
 
 
 async def _delivered(services, delivery_id):

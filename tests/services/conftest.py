@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from app.chain.keys import set_network
-from app.chain.models import ChainEvent
+from app.chain.models import ChainEvent, TxFee
 from app.config import load_settings
 from app.core.payments import ObservedOutput
 from app.db.engine import Database
@@ -42,6 +42,8 @@ class FakeChain:
     watched: dict[str, int] = field(default_factory=dict)
     subscribers: list[Callable[[ChainEvent], None]] = field(default_factory=list)
     reads: list[str] = field(default_factory=list)  # every address address_views was asked for
+    fees: dict[str, TxFee] = field(default_factory=dict)  # txid -> fee; others unknown
+    estimates: dict[int, int] = field(default_factory=dict)  # target blocks -> sat/kvB
 
     def state(self) -> ChainState:
         return self.current
@@ -65,6 +67,12 @@ class FakeChain:
         listed = list(addresses)
         self.reads.extend(listed)
         return [View(a, True, tuple(self.outputs.get(a, ()))) for a in listed]
+
+    async def tx_fees(self, wallet_id: str, txids: Iterable[str]) -> dict[str, TxFee]:
+        return {txid: self.fees[txid] for txid in txids if txid in self.fees}
+
+    async def fee_estimates(self) -> dict[int, int]:
+        return dict(self.estimates)
 
 
 @asynccontextmanager

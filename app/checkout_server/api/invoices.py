@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from app.checkout_server.api.errors import Unauthorized
+from app.checkout_server.api.links import CheckoutLinks, invoice_out
 from app.checkout_server.api.operations import Call, Operation
 from app.checkout_server.api.schemas.invoices import (
     AllInvoicesQuery,
@@ -41,9 +42,10 @@ def invoice_filter(query: InvoiceFilterQuery, *, store_id: str | None,
                          created_to=query.created_to, text=query.text, order_id=query.order_id)
 
 
-def _page(page: Page) -> InvoicePage:
-    return InvoicePage(items=[InvoiceOut.of(i) for i in page.items], total=page.total, offset=page.offset,
-                       limit=page.limit)
+async def _page(call: Call, page: Page) -> InvoicePage:
+    links = CheckoutLinks(call.request, call.services)
+    return InvoicePage(items=[await invoice_out(links, i) for i in page.items], total=page.total,
+                       offset=page.offset, limit=page.limit)
 
 
 async def create_invoice(call: Call) -> InvoiceOut:
@@ -58,22 +60,23 @@ async def create_invoice(call: Call) -> InvoiceOut:
     # Without a key: counted against the store's budget of open public invoices (429 public_invoice_budget).
     create = call.services.invoices.create if call.key is not None else call.services.public_invoices.create
     claim = call.idempotency
+    links = CheckoutLinks(call.request, call.services)
     record = None
     if claim is not None:  # the Idempotency-Key's response is stored in the invoice's own transaction
         def record(conn: sqlite3.Connection, created: Invoice) -> None:
-            claim.record_sync(conn, InvoiceOut.of(created).model_dump_json())
+            claim.record_sync(conn, InvoiceOut.of(created, links.for_store(store, created.id)).model_dump_json())
     invoice = await create(
         store.id, price=price, currency=currency, order_id=body.order_id, description=body.description,
         buyer_email=body.buyer_email, metadata=body.metadata, redirect_url=body.redirect_url,
         notification_url=body.notification_url, items=body.items, expiry_s=body.expiry_s, record=record)
-    return InvoiceOut.of(invoice)
+    return InvoiceOut.of(invoice, links.for_store(store, invoice.id))
 
 
 async def list_store_invoices(call: Call) -> InvoicePage:
     store = await call.store()
     query = call.query_as(InvoiceListQuery)
     flt = invoice_filter(query, store_id=store.id, store_ids=None)
-    return _page(await call.services.invoices.list(flt, offset=query.offset, limit=query.limit))
+    return await _page(call, await call.services.invoices.list(flt, offset=query.offset, limit=query.limit))
 
 
 async def list_invoices(call: Call) -> InvoicePage:
@@ -81,7 +84,7 @@ async def list_invoices(call: Call) -> InvoicePage:
     if query.store_id:
         call.check_store(query.store_id)
     flt = invoice_filter(query, store_id=query.store_id, store_ids=call.store_ids)
-    return _page(await call.services.invoices.list(flt, offset=query.offset, limit=query.limit))
+    return await _page(call, await call.services.invoices.list(flt, offset=query.offset, limit=query.limit))
 
 
 async def _invoice(call: Call) -> Invoice:
@@ -91,13 +94,14 @@ async def _invoice(call: Call) -> Invoice:
 
 
 async def get_invoice(call: Call) -> InvoiceOut:
-    return InvoiceOut.of(await _invoice(call))
+    return await invoice_out(CheckoutLinks(call.request, call.services), await _invoice(call))
 
 
 async def mark_invoice(call: Call) -> InvoiceOut:
     invoice = await _invoice(call)
     body = call.body_as(MarkIn)
-    return InvoiceOut.of(await call.services.invoices.mark(invoice.id, body.status))
+    marked = await call.services.invoices.mark(invoice.id, body.status)
+    return await invoice_out(CheckoutLinks(call.request, call.services), marked)
 
 
 async def invoice_payments(call: Call) -> PaymentList:

@@ -22,6 +22,7 @@ PATTERNS: dict[str, str] = {
     URL_PATTERN: "an http:// or https:// address without spaces",
     f"^$|{URL_PATTERN}": "an http:// or https:// address without spaces, or empty",
     r"^https?://[^\s]+$": "an http:// or https:// address without spaces",
+    r"^[ -~]+$": "made of printable ASCII characters (letters, digits, punctuation, spaces)",
     r"^[a-z_]+(,[a-z_]+)*$": 'one or more lower-case statuses separated by commas, such as "pending,paid"',
 }
 

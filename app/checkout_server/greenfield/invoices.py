@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from app.checkout_server.api.links import CheckoutLinks
 from app.checkout_server.greenfield.auth import GfCall
 from app.checkout_server.greenfield.models import (
     MARKS,
@@ -29,8 +30,9 @@ MAX_EXPIRATION_MINUTES = 7 * 24 * 60  # RedWaves' longest invoice: 7 days
 
 
 def checkout_link(call: GfCall, store: Store, invoice_id: str) -> str:
-    """RedWaves' checkout page: the store's public URL, else the public listener, else this request's host."""
-    return call.services.email.invoice_link(store, invoice_id) or f"{call.request.url.origin()}/i/{invoice_id}"
+    """RedWaves' checkout page, in the order of app/checkout_server/api/links.py (never 0.0.0.0)."""
+    link = CheckoutLinks(call.request, call.services).for_store(store, invoice_id)
+    return link or f"{call.request.url.origin()}/i/{invoice_id}"
 
 
 async def _store(call: GfCall) -> Store:

@@ -15,6 +15,7 @@ from app.checkout_server.shopper.formats import (
 )
 from app.checkout_server.shopper.i18n import Translator
 from app.core.money import format_btc
+from app.core.payments import low_fee_pending
 from app.core.records import Invoice, Store
 from app.core.statuses import LIVE_PAYMENT_STATES, OPEN_STATUSES, InvoiceStatus
 
@@ -136,6 +137,7 @@ def invoice_context(invoice: Invoice, store: Store, tr: Translator, now: datetim
         "expires_at_text": datetime_text(invoice.expires_at, tr.locale),
         "seconds_left": max(0, int((invoice.expires_at - now).total_seconds())),
         "confirmations": confirmations(invoice),
+        "low_fee": low_fee_pending(invoice.payments),
     }
 
 

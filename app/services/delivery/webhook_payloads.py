@@ -37,6 +37,10 @@ def payment_snapshot(payment: Payment) -> dict[str, Any]:
         "state": str(payment.state), "confirmations": payment.confirmations, "height": payment.height,
         "first_seen_at": _iso(payment.first_seen_at), "accounted": payment.accounted, "rbf": payment.rbf,
         "block_time": _iso(payment.block_time),
+        "fee_sat": None if payment.fee is None else payment.fee.fee_sat,
+        "vsize": None if payment.fee is None else payment.fee.vsize,
+        "fee_rate_sat_vb": None if payment.fee is None else str(payment.fee.rate_sat_vb),
+        "low_fee": payment.fee is not None and payment.fee.low,
     }
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import and_, exists, or_, select
 from app.chain.models import AddressesChanged, AddressView, ChainEvent, ConnectionChanged, TipChanged
 from app.core import invoices as rules
 from app.core.events import diff_events
-from app.core.payments import Payment, merge_payments
+from app.core.payments import Payment, PaymentFee, merge_payments
 from app.core.records import Invoice
 from app.core.statuses import InvoiceStatus
 from app.db.mapping import apply_payment, to_invoice, to_payment
@@ -37,6 +37,7 @@ BATCH = 200
 WRITE_CHUNK = 16  # invoices changed per write transaction
 WATCH_AHEAD = 100  # receive addresses subscribed beyond the newest invoice's
 WATCH_MARGIN = 20
+FEE_CACHE_MAX = 50_000  # txids measured (or tried while mined) this run; cleared when full
 
 _PushedView = tuple[str, int | None, AddressView]  # (wallet id, tip height, view) from AddressesChanged
 
@@ -59,6 +60,8 @@ class PaymentEngine:
         self._watch_wanted: dict[str, int] = {}
         self._watched_up_to: dict[str, int] = {}
         self._due_ids: set[str] = set()
+        self._fees: dict[str, PaymentFee] = {}  # txid -> measured fee (merge keeps a stored one)
+        self._fee_tried: set[str] = set()  # mined txids whose fee could not be read: not asked again
         self._wake = asyncio.Event()
         self._watch_wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -239,6 +242,7 @@ class PaymentEngine:
                 for view in await self._fetch_views(wallet_id, addresses):
                     if view.complete:
                         views[view.address] = view
+            await self._measure_fees(batch, views)
         now = self._clock()
         ids = [item.id for item in batch]
         # Read pass without the write lock: most reconciliations change nothing.
@@ -272,6 +276,36 @@ class PaymentEngine:
             self._pushed_views.pop(address, None)
         return views
 
+    async def _measure_fees(self, batch: Sequence[Any], views: dict[str, AddressView]) -> None:
+        """Fee of each newly seen paying transaction, through the chain (its inputs' values), and
+        whether it is low: below LOW_FEE_SHARE of the next-blocks estimate when measured unconfirmed."""
+        if self._chain is None:
+            return
+        wanted: dict[str, dict[str, bool]] = defaultdict(dict)  # wallet -> txid -> unconfirmed
+        for item in batch:
+            view = views.get(item.address)
+            for output in view.outputs if view is not None else ():
+                if output.txid not in self._fees and output.txid not in self._fee_tried:
+                    wanted[item.wallet_id][output.txid] = output.height <= 0
+        if not wanted:
+            return
+        if len(self._fees) + len(self._fee_tried) > FEE_CACHE_MAX:
+            self._fees.clear()
+            self._fee_tried.clear()
+        try:
+            estimates = await self._chain.fee_estimates()
+            for wallet_id, txids in wanted.items():
+                measured = await self._chain.tx_fees(wallet_id, txids)
+                for txid, unconfirmed in txids.items():
+                    fee = measured.get(txid)
+                    if fee is not None:
+                        low = unconfirmed and rules.is_low_fee(fee.fee_sat, fee.vsize, estimates)
+                        self._fees[txid] = PaymentFee(fee.fee_sat, fee.vsize, low)
+                    elif not unconfirmed:
+                        self._fee_tried.add(txid)
+        except Exception:  # noqa: BLE001 - fees are informational until measured; never block a pass
+            logger.warning("measuring payment fees failed; retrying on the next pass", exc_info=True)
+
     @staticmethod
     async def _load(session: Any, ids: Sequence[str]) -> tuple[dict[str, InvoiceRow], dict[str, list[PaymentRow]]]:
         rows = {r.id: r for r in (await session.scalars(select(InvoiceRow).where(InvoiceRow.id.in_(ids)))).all()}
@@ -286,7 +320,7 @@ class PaymentEngine:
         old = to_invoice(row, [to_payment(p) for p in payment_rows])
         payments: Sequence[Payment] = old.payments
         if view is not None:
-            payments = merge_payments(old.payments, view.outputs, tip_height=tip, now=now)
+            payments = merge_payments(old.payments, view.outputs, tip_height=tip, now=now, fees=self._fees)
         # Without a fresh chain view, never end monitoring: the payment may have confirmed meanwhile.
         eval_now = now if ready else min(now, old.monitoring_until - timedelta(microseconds=1))
         new_state = rules.evaluate(old.terms, old.state, payments, now=eval_now)

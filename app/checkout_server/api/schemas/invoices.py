@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Field
@@ -84,6 +85,11 @@ class PaymentOut(ResponseModel):
     block_time: datetime | None = Field(
         default=None, description="Mined: the block header's timestamp. Earlier than first_seen_at when "
         "RedWaves was offline; a payment mined before expires_at is on time (docs/invoices.md).")
+    fee_sat: int | None = Field(default=None, description="Inputs minus outputs; null until measured.")
+    vsize: int | None = Field(default=None, description="Virtual size (vB) of the paying transaction.")
+    fee_rate_sat_vb: Decimal | None = Field(default=None, description="fee_sat / vsize, rounded down to 0.1.")
+    low_fee: bool = Field(default=False, description="Below half the next-blocks fee estimate when first seen "
+                          "unconfirmed: confirmation may take long; a speed-policy-0 store waits for 1 confirmation.")
 
     @classmethod
     def of(cls, payment: Payment) -> PaymentOut:
@@ -122,10 +128,13 @@ class InvoiceOut(ResponseModel):
     confirmed_at: datetime | None
     completed_at: datetime | None
     payments: list[PaymentOut]
+    checkout_url: str | None = Field(default=None, description=(
+        "The checkout page shoppers open: the store's public URL, the onion when the request came over Tor, "
+        "the configured public URL, the public listener's LAN address, else this request's origin."))
 
     @classmethod
-    def of(cls, invoice: Invoice) -> InvoiceOut:
-        return cls.model_validate(invoice_snapshot(invoice))
+    def of(cls, invoice: Invoice, checkout_url: str | None = None) -> InvoiceOut:
+        return cls.model_validate({**invoice_snapshot(invoice), "checkout_url": checkout_url})
 
 
 class InvoicePage(ResponseModel):
