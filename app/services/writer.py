@@ -16,10 +16,16 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.core.errors import UserFacingError
 from app.db.engine import open_sync_connection
 from app.db.storage import StorageMonitor, storage_fault
 
 T = TypeVar("T")
+
+
+class ShuttingDown(UserFacingError):
+    code = "shutting_down"
+    http_status = 503
 
 
 class Writer:
@@ -31,6 +37,7 @@ class Writer:
         self._lock = asyncio.Lock()
         self._after_commit: list[Callable[[], None]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._closing = False
         self.storage = StorageMonitor()  # the last disk-full / I/O fault, until a write succeeds again
 
     def on_commit(self, callback: Callable[[], None]) -> None:
@@ -38,6 +45,8 @@ class Writer:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
+        if self._closing:
+            raise ShuttingDown("RedWaves is stopping; nothing was saved. Try again once it is running.")
         try:
             async with self._lock, self._sessions() as session:
                 async with session.begin():
@@ -64,6 +73,8 @@ class Writer:
         client gone, a stopping listener) neither releases the lock while its transaction is still
         running on the thread nor strands the other works of its batch; `close()` waits for it."""
         assert self._db_path is not None, "Writer built without a database path"
+        if self._closing:
+            raise ShuttingDown("RedWaves is stopping; nothing was saved. Try again once it is running.")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._pending.append((work, future))
         if self._flusher is None or self._flusher.done():
@@ -123,13 +134,18 @@ class Writer:
         return outcomes
 
     async def close(self) -> None:
-        """After the last queued work is committed (a graceful stop leaves no write half-done)."""
-        while self._flusher is not None and not self._flusher.done():
-            await asyncio.shield(self._flusher)
-        async with self._lock:
-            if self._sync_conn is not None:
-                conn, self._sync_conn = self._sync_conn, None
-                await asyncio.to_thread(conn.close)
+        """After the works already queued are committed (a graceful stop leaves no write half-done);
+        works offered meanwhile are refused (ShuttingDown), so the stop is bounded under load."""
+        self._closing = True
+        try:
+            while self._flusher is not None and not self._flusher.done():
+                await asyncio.shield(self._flusher)
+            async with self._lock:
+                if self._sync_conn is not None:
+                    conn, self._sync_conn = self._sync_conn, None
+                    await asyncio.to_thread(conn.close)
+        finally:
+            self._closing = False  # a later write reopens the connection (tests reuse a writer)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSettings
@@ -23,6 +23,7 @@ from app.ui.bridge import EventBridge
 from app.ui.context import UiContext
 from app.ui.dashboard import Dashboard
 from app.ui.errors import CrashReporter
+from app.ui.health_status import HEALTH_POLL_S, health_text
 from app.ui.icons import app_icon
 from app.ui.invoices_view import InvoiceListView
 from app.ui.main_window import MainWindow
@@ -232,6 +233,7 @@ class GuiController(QObject):
         self.bridge.start()
         self.refresh_all()
         ctx.run(self._first_run_check(), name="first-run-check")
+        ctx.run(self._watch_health(), name="health")
         assert self._attached is not None
         self._attached.set()
 
@@ -243,6 +245,20 @@ class GuiController(QObject):
         invoices.newInvoiceRequested.connect(self.new_invoice)
         self.stores_view.storesChanged.connect(self._on_stores_changed)
         self.wallets_view.walletsChanged.connect(self.refresh_all)
+
+    async def _watch_health(self) -> None:
+        """The status bar says what /health says when it is degraded (same report, same grace)."""
+        while True:
+            try:
+                self.show_health(await self.services.health())
+            except Exception:  # noqa: BLE001 - the next poll tries again; the window keeps working
+                logger.exception("health poll failed")
+            await asyncio.sleep(HEALTH_POLL_S)
+
+    def show_health(self, report: Mapping[str, object]) -> None:
+        text = health_text(report)
+        self.window.health_label.setText(text or "")
+        self.window.health_label.setVisible(text is not None)
 
     async def _first_run_check(self) -> tuple[list[Wallet], list[Store]]:
         services = self.services

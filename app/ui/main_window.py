@@ -85,6 +85,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.chain_label = named(QLabel("Chain: starting…"), "chainStatus")
         self.statusBar().addPermanentWidget(self.chain_label)
+        self.health_label = named(QLabel(""), "healthStatus")  # "degraded: chain offline since 12:03"
+        self.health_label.setProperty("role", "warning")
+        self.health_label.hide()
+        self.statusBar().addPermanentWidget(self.health_label)
         self.actions_by_name: dict[str, QAction] = {}
         self._build_menus()
         self.resize(1180, 760)

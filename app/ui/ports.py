@@ -236,6 +236,7 @@ class UiServices(KioskServices, InvoiceDialogServices, Protocol):
 
     @property
     def version(self) -> str: ...
+    async def health(self) -> dict[str, object]: ...  # /health's report (app/services/health.py)
     @property
     def stores(self) -> StoreService: ...
     @property

@@ -19,7 +19,8 @@ SOURCES = ("app/core", "app/chain/errors.py", "app/checkout_server/api", "app/ch
            "app/checkout_server/guards.py", "app/checkout_server/logins.py", "app/services/invoicing",
            "app/services/catalog", "app/services/wallets", "app/services/admin/apikeys.py",
            "app/services/delivery/webhooks.py", "app/services/delivery/pipeline.py",
-           "app/services/delivery/webhook_dispatch.py", "app/services/invoicing/idempotency.py")
+           "app/services/delivery/webhook_dispatch.py", "app/services/invoicing/idempotency.py",
+           "app/db/storage.py", "app/services/writer.py")
 # Codes in those files that no API call can return (the window's and the shopper pages' own).
 NOT_API = {"invalid_accent_color", "invalid_logo_url", "invalid_printer_setting", "not_a_thermal_printer",
            "invalid_cart", "invalid_pin", "pin_already_set", "pin_not_set"}

@@ -33,7 +33,8 @@ def test_the_order_of_bases():
 
 
 async def _post(url: str, key: str, body: dict) -> dict:
-    headers = {"Authorization": f"token {key}"}
+    scheme = "token" if "/greenfield/" in url else "Bearer"  # BTCPay's scheme / the REST API's
+    headers = {"Authorization": f"{scheme} {key}"}
     async with aiohttp.ClientSession() as session, session.post(url, json=body, headers=headers) as resp:
         assert resp.status in (200, 201), await resp.text()
         return await resp.json()

@@ -23,6 +23,9 @@ RAW = re.compile(r"String should|Input should|should match pattern|\^\[|\{1,|Val
     ({"price": "1", "order_id": "x" * 201}, "order_id", "'order_id' is at most 200 characters long."),
     ({"price": "1", "redirect_url": "ftp://x"}, "redirect_url", "'redirect_url' must be an http:// or https://"),
     ({"price": "1", "items": {}}, "items", "'items' must be a JSON array."),
+    ({"price": "0"}, "price", "Price must be greater than zero."),  # the rule speaks of amount_sat inside
+    ({"price": "1.5", "currency": "SAT"}, "price", "SAT prices must be whole numbers."),
+    ({"price": "0.001"}, "price", "USD prices have at most 2 decimal places."),
 ])
 async def test_invoice_validation_messages_are_sentences(client, services, admin_key, body, field, words):
     store = await shop(services)

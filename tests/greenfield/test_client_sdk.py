@@ -112,3 +112,24 @@ async def test_validation_names_the_field_sent(client, services, body, path, wor
     resp = await client.post(f"{GF}/stores/{store.id}/invoices", json=body, headers=h)
     assert resp.status == 422
     assert await resp.json() == [{"path": path, "message": words}]
+
+
+def _declared(name: str) -> set[str]:
+    from tests.greenfield.schema import components
+
+    return set(components()[name]["properties"])
+
+
+async def test_responses_carry_every_field_btcpay_declares(client, services):
+    """BTCPay's OpenAPI marks no response field `required`; RedWaves sends every declared one anyway."""
+    store = await shop(services)
+    h = token(await make_key(services, "full"))
+    created = await (await client.post(f"{GF}/stores/{store.id}/invoices", json={"amount": "1", "currency": "USD"},
+                                       headers=h)).json()
+    assert set(created) == _declared("InvoiceData")
+    methods = await (await client.get(f"{GF}/stores/{store.id}/invoices/{created['id']}/payment-methods",
+                                      headers=h)).json()
+    assert set(methods[0]) == _declared("InvoicePaymentMethodDataModel")
+    assert set(await (await client.get(f"{GF}/api-keys/current", headers=h)).json()) == _declared("ApiKeyData")
+    info = await (await client.get(f"{GF}/server/info", headers=h)).json()
+    assert set(info) == _declared("ApplicationServerInfoData") - {"onion"}  # "onion" while Tor serves one

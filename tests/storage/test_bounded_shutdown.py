@@ -36,9 +36,9 @@ async def test_twenty_stops_under_write_load_lose_nothing_and_never_time_out(tmp
         if store_id is None:
             store_id = (await make_store(services)).id
 
-        async def create_forever(sid: str = store_id) -> None:
+        async def create_forever(invoices=services.invoices, sid: str = store_id) -> None:
             while True:
-                invoice = await services.invoices.create(sid, price="1.00")
+                invoice = await invoices.create(sid, price="1.00")
                 acknowledged.append(invoice.id)
 
         load = [asyncio.create_task(create_forever()) for _ in range(4)]

@@ -6,6 +6,7 @@ import sqlite3
 
 from app.checkout_server.api.errors import Unauthorized
 from app.checkout_server.api.links import CheckoutLinks, invoice_out
+from app.checkout_server.api.messages import as_sent
 from app.checkout_server.api.operations import Call, Operation
 from app.checkout_server.api.schemas.invoices import (
     AllInvoicesQuery,
@@ -21,7 +22,7 @@ from app.checkout_server.api.schemas.invoices import (
     RecentPayments,
     RecentPaymentsQuery,
 )
-from app.core.errors import ValidationError
+from app.core.errors import UserFacingError, ValidationError
 from app.core.records import Invoice, Page
 from app.core.statuses import InvoiceStatus
 from app.services.admin.apikeys import Scope
@@ -65,10 +66,15 @@ async def create_invoice(call: Call) -> InvoiceOut:
     if claim is not None:  # the Idempotency-Key's response is stored in the invoice's own transaction
         def record(conn: sqlite3.Connection, created: Invoice) -> None:
             claim.record_sync(conn, InvoiceOut.of(created, links.for_store(store, created.id)).model_dump_json())
-    invoice = await create(
-        store.id, price=price, currency=currency, order_id=body.order_id, description=body.description,
-        buyer_email=body.buyer_email, metadata=body.metadata, redirect_url=body.redirect_url,
-        notification_url=body.notification_url, items=body.items, expiry_s=body.expiry_s, record=record)
+    sent = "price" if body.price is not None else "amount_sat"  # errors name the field the client sent
+    try:
+        invoice = await create(
+            store.id, price=price, currency=currency, order_id=body.order_id, description=body.description,
+            buyer_email=body.buyer_email, metadata=body.metadata, redirect_url=body.redirect_url,
+            notification_url=body.notification_url, items=body.items, expiry_s=body.expiry_s, record=record)
+    except UserFacingError as exc:
+        raise as_sent(exc, {"price": sent, "amount_sat": sent, "amount": sent},
+                      (("Amount", "Price"),) if sent == "price" else ()) from None
     return InvoiceOut.of(invoice, links.for_store(store, invoice.id))
 
 

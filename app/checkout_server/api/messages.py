@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from pydantic_core import ErrorDetails
 
+from app.core.errors import UserFacingError
 from app.core.urls import URL_PATTERN
 
 # The patterns used in the request schemas (app/checkout_server/api/schemas), described in words.
@@ -76,3 +77,26 @@ def sentence(error: ErrorDetails, name: str | None) -> str:
     problem = _problem(error)
     subject = f"'{name}'" if name else "The request body"
     return f"{subject} {problem}."
+
+
+# Rewordings that apply whatever the client called the field.
+PLAIN_WORDS = (("prices have at most 0 decimal places", "prices must be whole numbers"),
+               ("amounts have at most 0 decimal places", "amounts must be whole numbers"))
+
+
+def as_sent(exc: UserFacingError, fields: Mapping[str, str],
+            words: tuple[tuple[str, str], ...] = ()) -> UserFacingError:
+    """The same error naming the field as the client sent it (`fields`: ours -> theirs), worded for it
+    (`words`: replacements made when the field was renamed), ending as a sentence."""
+    ours = exc.field
+    if ours is not None and ours in fields:
+        exc.field = fields[ours]
+        exc.message = exc.message.replace(f"'{ours}'", f"'{exc.field.rpartition('.')[2]}'")
+        for old, new in words:
+            exc.message = exc.message.replace(old, new)
+    for old, new in PLAIN_WORDS:
+        exc.message = exc.message.replace(old, new)
+    if not exc.message.endswith((".", "?", "!")):
+        exc.message += "."
+    exc.args = (exc.message,)
+    return exc

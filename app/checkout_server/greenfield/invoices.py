@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from app.checkout_server.api.links import CheckoutLinks
+from app.checkout_server.api.messages import as_sent
 from app.checkout_server.greenfield.auth import GfCall
 from app.checkout_server.greenfield.models import (
     MARKS,
@@ -84,24 +85,11 @@ WORDS = (("Price", "Amount"), ("prices", "amounts"), ("Expiry must be 60 s to 7 
                                                        f"'expirationMinutes' must be 1 to {MAX_EXPIRATION_MINUTES}"))
 
 
-def as_sent(exc: UserFacingError) -> UserFacingError:
-    """The same error, naming the Greenfield field and ending as a sentence."""
-    if exc.field in SENT_AS:
-        ours_field, exc.field = exc.field, SENT_AS[exc.field]
-        exc.message = exc.message.replace(f"'{ours_field}'", f"'{exc.field.rpartition('.')[2]}'")
-        for ours, theirs in WORDS:
-            exc.message = exc.message.replace(ours, theirs)
-    if not exc.message.endswith((".", "?", "!")):
-        exc.message += "."
-    exc.args = (exc.message,)
-    return exc
-
-
 async def create_invoice(call: GfCall) -> dict[str, object]:
     try:
         return await _create_invoice(call)
     except UserFacingError as exc:
-        raise as_sent(exc) from None
+        raise as_sent(exc, SENT_AS, WORDS) from None
 
 
 async def _create_invoice(call: GfCall) -> dict[str, object]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from app.checkout_server.greenfield.auth import GfCall, permissions_of
 from app.checkout_server.greenfield.models import store_data, store_payment_methods
 from app.services.delivery.webhook_payloads import PAYMENT_METHOD_ID
@@ -18,8 +20,12 @@ async def server_info(call: GfCall) -> dict[str, object]:
                             "available": synced}
     if height is not None:
         sync["chainHeight"] = height
-    return {"version": GREENFIELD_VERSION, "supportedPaymentMethods": [PAYMENT_METHOD_ID],
-            "fullySynched": synced, "syncStatus": [sync]}
+    info: dict[str, object] = {"version": GREENFIELD_VERSION, "supportedPaymentMethods": [PAYMENT_METHOD_ID],
+                               "fullySynched": synced, "syncStatus": [sync]}
+    onion = urlsplit(call.services.urls.current().get("onion") or "").hostname
+    if onion:  # BTCPay's "Tor hostname", while the onion service is up
+        info["onion"] = onion
+    return info
 
 
 async def current_api_key(call: GfCall) -> dict[str, object]:
