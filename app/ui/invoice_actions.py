@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 
-from app.core.records import Invoice
+from app.core.records import Invoice, Store
 from app.core.statuses import InvoiceStatus
 from app.ui import formatting
 from app.ui.context import UiContext
@@ -43,6 +43,7 @@ class InvoiceActions(QObject):
         self._host = host
         self.invoice: Invoice | None = None
         self.uri_label = ""  # the store name for the BIP21 label
+        self.store_url: str | None = None  # the store's public URL, once its record is read
         self.url_dialog: UrlDialog | None = None
         self.receipt_dialog: ReceiptDialog | None = None
         specs = (("copy_address", "Copy address", self._on_copy_address_clicked),
@@ -78,6 +79,10 @@ class InvoiceActions(QObject):
     def set_invoice(self, invoice: Invoice | None) -> None:
         if invoice is None or self.invoice is None or invoice.id != self.invoice.id:
             self.copied.clear()
+            self.store_url = None
+            if invoice is not None:
+                self._ctx.run(self._ctx.services.stores.get(invoice.store_id), self._on_store,
+                              name="invoice-store", parent=self._host)
         self.invoice = invoice
         on = invoice is not None
         for key in COPY_KEYS:
@@ -88,8 +93,20 @@ class InvoiceActions(QObject):
         self.buttons["devnet_pay"].setEnabled(payable)
         self.buttons["devnet_mine"].setEnabled(on)
 
+    def _on_store(self, store: Store) -> None:
+        """The store's own public URL (Settings → Email) comes first in links, as in e-mails and the API."""
+        if self.invoice is not None and self.invoice.store_id == store.id:
+            self.uri_label = store.name
+            base = store.email.get("public_url")
+            self.store_url = str(base).rstrip("/") if base else None
+            self.buttons["open_checkout"].setEnabled(self._checkout_url() is not None)
+
     def _checkout_url(self) -> str | None:
-        return self._ctx.services.urls.invoice_url(self.invoice.id) if self.invoice else None
+        if self.invoice is None:
+            return None
+        if self.store_url:
+            return f"{self.store_url}/i/{self.invoice.id}"
+        return self._ctx.services.urls.invoice_url(self.invoice.id)
 
     # -- copy ------------------------------------------------------------------------------------
 

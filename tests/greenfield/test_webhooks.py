@@ -112,6 +112,9 @@ async def test_webhook_crud_deliveries_redeliver_and_event_filter(client, servic
     assert await _json(await client.post(f"{base}/deliveries/{delivery_id}/redeliver", headers=h)) == delivery_id
     await wait_for(lambda: sum("webhookId" in e for e in _events(btcpay_receiver)) == 2, what="redelivery")
     assert all(r["valid"] for r in btcpay_receiver.received if b"webhookId" in r["body"])
+    first, again = [e for e in _events(btcpay_receiver) if "webhookId" in e]
+    assert first["isRedelivery"] is False and again["isRedelivery"] is True  # as BTCPay marks a redelivery
+    assert again["originalDeliveryId"] == first["deliveryId"] and again["type"] == first["type"]
 
     update = {"url": btcpay_receiver.url, "enabled": False, "authorizedEvents": {"everything": True}}
     updated = await _json(await client.put(base, json=update, headers=h))

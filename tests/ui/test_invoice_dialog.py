@@ -274,3 +274,17 @@ def test_screenshots_before_and_after_payment(qloop, qtbot, tmp_path):
     ctx.bridge.invoicesChanged.emit([invoice.id])
     run(qloop, wait_until(lambda: dialog.qr.isHidden(), what="paid"))
     shots(dialog, "invoice-dialog-paid", lambda: qtbot.wait(50))
+
+
+def test_open_checkout_uses_the_store_public_url_first(qloop, qtbot, tmp_path, monkeypatch):
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toString()) or True)
+    services = FakeServices()
+    store = replace(make_store(currency="USD"), email={"public_url": "https://shop.example/"})
+    services.stores.items[store.id] = store
+    dialog, _services, _ctx = _dialog(qtbot, tmp_path, services)
+    invoice = _create(qloop, dialog, "10")
+    actions = dialog.invoice_actions
+    run(qloop, wait_until(lambda: actions.store_url, what="the store read"))
+    actions.buttons["open_checkout"].click()
+    assert opened == [f"https://shop.example/i/{invoice.id}"]  # as in e-mails, the API and Greenfield

@@ -8,6 +8,7 @@ Delivery (outbox cursor, rows, retries) is the shared `DeliveryPipeline` with th
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import secrets
 from collections.abc import Callable, Iterable, Mapping
@@ -102,6 +103,18 @@ def _url(value: object) -> str:
     if not ok or any(c.isspace() or not c.isprintable() for c in text):  # no NUL or other control characters
         raise ValidationError("The webhook URL must be an http(s) URL.", code="invalid_url", field="url")
     return text
+
+
+def mark_redelivery(body: str) -> str:
+    """A Greenfield webhook body with ``isRedelivery: true``; other bodies unchanged."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body
+    if not isinstance(data, dict) or "isRedelivery" not in data or data["isRedelivery"] is True:
+        return body
+    data["isRedelivery"] = True
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
 def _event_types(value: object) -> list[str]:
@@ -221,7 +234,13 @@ class WebhookService:
         return _to_delivery(row)
 
     async def redeliver(self, delivery_id: str) -> WebhookDelivery:
-        """Send the same body (same delivery id) again, with a fresh attempt budget."""
+        """Send the same body (same delivery id) again, with a fresh attempt budget. A Greenfield body
+        says so (``isRedelivery: true``, as BTCPay's redeliveries do); its ``originalDeliveryId`` is
+        this row's id either way."""
+        async with self._writer.transaction() as session:
+            row = await session.get(WebhookDeliveryRow, delivery_id)
+            if row is not None and not (row.status == DeliveryStatus.PENDING and row.attempts == 0):
+                row.body = mark_redelivery(row.body)
         return _to_delivery(await self.pipeline.redeliver(delivery_id))
 
     async def test(self, webhook_id: str) -> WebhookDelivery:
