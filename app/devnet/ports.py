@@ -32,7 +32,9 @@ class DevnetPorts:
 
 
 def _bindable(port: int) -> bool:
+    """As the servers bind (SO_REUSEADDR): a port the previous run left in TIME_WAIT is still ours."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
