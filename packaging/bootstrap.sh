@@ -49,3 +49,28 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.redwaves-"$profile"-*
   touch "$stamp"
 fi
+
+# dev: the current Bitcart SDK in a venv of its own (its aiohttp differs from the app's), for the
+# compatibility test that runs it as a separate client process (requirements/sdk-current.txt).
+if [ "$profile" = dev ]; then
+  sdk_stamp=".venv-sdk-current/.redwaves-$(sha256sum requirements/sdk-current.txt | cut -c1-16)"
+  if [ ! -f "$sdk_stamp" ]; then
+    # bitcart 1.19 wants Python >= 3.12: a 3.12+ interpreter if the machine has one (pyenv's, or on
+    # PATH), else this python3 with --ignore-requires-python (its code also parses as 3.11)
+    sdk_python="" ignore=(--ignore-requires-python)
+    for cand in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[2-9]*/bin/python3 "$(command -v python3.13 || true)" \
+                "$(command -v python3.12 || true)"; do
+      if [ -x "$cand" ] && "$cand" -c 'import sys, venv; assert sys.version_info >= (3, 12)' 2>/dev/null; then
+        sdk_python="$cand" ignore=(); break
+      fi
+    done
+    echo "bootstrap: installing the current Bitcart SDK into .venv-sdk-current (${sdk_python:-python3})"
+    rm -rf .venv-sdk-current
+    "${sdk_python:-python3}" -m venv .venv-sdk-current
+    .venv-sdk-current/bin/python -m pip install -q --disable-pip-version-check "${ignore[@]}" \
+      -r requirements/sdk-current.txt
+    .venv-sdk-current/bin/python -c "import bitcart"
+    rm -f .venv-sdk-current/.redwaves-*
+    touch "$sdk_stamp"
+  fi
+fi

@@ -93,12 +93,14 @@ class Tally:
     crossing: Payment | None  # the payment whose arrival reached the threshold
 
 
-def tally(terms: InvoiceTerms, payments: Sequence[Payment]) -> Tally:
+def tally(terms: InvoiceTerms, payments: Sequence[Payment], min_fee_rate_sat_vb: Fraction | None = None) -> Tally:
+    """``min_fee_rate_sat_vb``: the store's minimum for 0-conf (app/core/fee_policy.py), or None."""
     counted = [p for p in sorted_payments(payments) if p.accounted and p.first_seen_at < terms.monitoring_until]
     return Tally(
         paid_sat=sum(p.amount_sat for p in counted),
         confirmed_sat=sum(p.amount_sat for p in counted if p.confirmations >= 1),
-        settled_sat=sum(p.amount_sat for p in counted if p.confirmations >= terms.speed_policy and not p.held),
+        settled_sat=sum(p.amount_sat for p in counted if p.confirmations >= terms.speed_policy
+                        and not p.held_below(min_fee_rate_sat_vb)),
         crossing=_crossing_payment(counted, terms.threshold_sat),
     )
 
@@ -129,10 +131,12 @@ def initial_state(terms: InvoiceTerms) -> InvoiceState:
 
 
 def evaluate(
-    terms: InvoiceTerms, previous: InvoiceState, payments: Sequence[Payment], *, now: datetime
+    terms: InvoiceTerms, previous: InvoiceState, payments: Sequence[Payment], *, now: datetime,
+    min_fee_rate_sat_vb: Fraction | None = None,
 ) -> InvoiceState:
-    """The invoice's state given every stored payment, at ``now``. Idempotent."""
-    counts = tally(terms, payments)
+    """The invoice's state given every stored payment, at ``now``. Idempotent. ``min_fee_rate_sat_vb``:
+    the store's minimum fee rate for 0-conf (only speed policy 0 completes unconfirmed), or None."""
+    counts = tally(terms, payments, min_fee_rate_sat_vb)
     if is_status_fixed(terms, previous, now):  # the status never moves; amounts stay truthful
         if previous.status is _S.EXPIRED:
             return replace(previous, exception_status=_expired_exception(terms, counts), **_amounts(terms, counts))

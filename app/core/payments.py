@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
+from fractions import Fraction
 
 from app.core.statuses import LOST_PAYMENT_STATES, PaymentState
 
@@ -49,6 +50,11 @@ class PaymentFee:
     low: bool
 
     @property
+    def rate(self) -> Fraction:
+        """Exact fee rate in sat/vB (fee_sat * 1000 / vsize sat/kvB)."""
+        return Fraction(self.fee_sat, self.vsize)
+
+    @property
     def rate_sat_vb(self) -> Decimal:
         """Fee rate in sat/vB, rounded down to 0.1."""
         return (Decimal(self.fee_sat) / Decimal(self.vsize)).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
@@ -74,9 +80,14 @@ class Payment:
     @property
     def held(self) -> bool:
         """Unconfirmed and risky for 0-conf: low fee, or an unconfirmed parent (CPFP risk)."""
+        return self.held_below(None)
+
+    def held_below(self, min_fee_rate_sat_vb: Fraction | None) -> bool:
+        """``held``, or unconfirmed and paying less than the store's minimum fee rate (sat/vB), if any."""
         if self.confirmations > 0:
             return False
-        return self.height == MEMPOOL_UNCONFIRMED_PARENT_HEIGHT or (self.fee is not None and self.fee.low)
+        return self.height == MEMPOOL_UNCONFIRMED_PARENT_HEIGHT or (self.fee is not None and (
+            self.fee.low or (min_fee_rate_sat_vb is not None and self.fee.rate < min_fee_rate_sat_vb)))
 
     @property
     def outpoint(self) -> str:

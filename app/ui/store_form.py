@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from app.core.currencies import CURRENCIES, is_fiat
 from app.core.errors import UserFacingError, ValidationError
+from app.core.fee_policy import MIN_FEE_RATE_SETTING
 from app.core.public_invoices import BUDGET_SETTING, DEFAULT_BUDGET, MAX_BUDGET, SETTING, allows_public
 from app.core.records import Store, Wallet
 from app.ui.field_errors import FieldErrors
@@ -133,6 +134,11 @@ class StoreForm(QWidget):
         self.monitoring = named(QSpinBox(suffix=" h"), "monitoring")
         self.monitoring.setRange(0, 30 * 24)
         self.tolerance = _pct_spin("tolerance")
+        self.min_fee_rate = named(QLineEdit(), "minFeeRate")
+        self.min_fee_rate.setToolTip("Used when Payment speed is 0 confirmations: an unconfirmed payment paying "
+                                     "less than this many sat/vB stays Paid until it confirms. Empty: only "
+                                     "payments below half the network's fee estimate, or with unconfirmed "
+                                     "parents, wait.")
         self.wallets = named(QListWidget(), "storeWallets")
         self.wallets.setMaximumHeight(90)
         self.look_title = named(QLineEdit(), "checkoutTitle")
@@ -154,7 +160,7 @@ class StoreForm(QWidget):
         self.pick_color.clicked.connect(self._on_pick_color_clicked)
         self.look_color.textChanged.connect(self._on_look_color_text_changed)
         for field, line in (("name", self.name), ("rate", self.rate), ("accent_color", self.look_color),
-                            ("logo_url", self.look_logo)):
+                            ("logo_url", self.look_logo), (MIN_FEE_RATE_SETTING, self.min_fee_rate)):
             line.textEdited.connect(lambda _t, f=field: self.errors.hide(f))
         self._layout()
 
@@ -172,6 +178,7 @@ class StoreForm(QWidget):
         f2.addRow("Invoice expires after", self.errors.row("expiry", self.expiry))
         f2.addRow("Watch for late payments", self.errors.row("monitoring", self.monitoring))
         f2.addRow("Accept underpayment up to", self.errors.row("tolerance", self.tolerance))
+        f2.addRow("Minimum fee rate for 0-conf (sat/vB)", self.errors.row(MIN_FEE_RATE_SETTING, self.min_fee_rate))
         f3 = QFormLayout(look)
         f3.addRow("Title", self.look_title)
         color_row = QHBoxLayout()
@@ -231,6 +238,9 @@ class StoreForm(QWidget):
         self.look_color.setText(str(look.get("accent_color", "")))
         self.look_logo.setText(str(look.get("logo_url", "")))
         self.look_dark.setChecked(bool(look.get("dark", False)))
+        minimum = look.get(MIN_FEE_RATE_SETTING)
+        self.min_fee_rate.setText(str(minimum) if isinstance(minimum, int | str) and not isinstance(minimum, bool)
+                                  else "")
         self._public_default = has_catalogue
         self.public_orders.setChecked(allows_public(look, has_catalogue=has_catalogue))
         budget = look.get(BUDGET_SETTING)
@@ -248,6 +258,9 @@ class StoreForm(QWidget):
             look[SETTING] = self.public_orders.isChecked()
         if BUDGET_SETTING in self._look or self.public_budget.value() != DEFAULT_BUDGET:
             look[BUDGET_SETTING] = self.public_budget.value()
+        look.pop(MIN_FEE_RATE_SETTING, None)
+        if self.min_fee_rate.text().strip():
+            look[MIN_FEE_RATE_SETTING] = self._min_fee_rate_text()
         return {
             "name": self.name.text(), "default_currency": self.currency.currentText(),
             "rate_source": self.rate_source.currentText() or "manual",
@@ -256,6 +269,14 @@ class StoreForm(QWidget):
             "underpaid_tolerance_pct": f"{self.tolerance.value():.2f}", "wallet_ids": wallet_ids,
             "checkout": look,
         }
+
+    def _min_fee_rate_text(self) -> str:
+        """'2.5' for 2,5 or 2.5; anything else as typed, for the store's rule to refuse beside the field."""
+        text = self.min_fee_rate.text().strip()
+        try:
+            return format(parse_amount(text, decimal_point=QLocale().decimalPoint()), "f")
+        except ValueError:
+            return text
 
     def check(self, rules: Callable[[Mapping[str, Any]], None]) -> tuple[dict[str, Any], Decimal | None] | None:
         """(changes, manual rate) when every field is valid by ``rules`` (StoreService.check), else None

@@ -1,10 +1,21 @@
-"""Low-fee payments: the 0-conf hold, the low-fee test, the fee carried through merges, one event."""
+"""Low-fee payments: the 0-conf hold (and a store's minimum fee rate), the low-fee test, the fee carried through merges, one event."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 
+import pytest
+
+from app.core.errors import ValidationError
 from app.core.events import PaymentLowFee, diff_events
+from app.core.fee_policy import (
+    MAX_MIN_FEE_RATE_SAT_VB,
+    MIN_FEE_RATE_SETTING,
+    clean_min_fee_rate,
+    min_fee_rate_of,
+    parse_min_fee_rate,
+)
 from app.core.invoices import evaluate, initial_state, is_low_fee
 from app.core.payments import ObservedOutput, PaymentFee, fee_text, low_fee_pending, merge_payments
 from app.core.statuses import InvoiceStatus
@@ -56,3 +67,43 @@ def test_a_stored_fee_is_kept_and_the_event_is_emitted_once():
                         initial_state(make_terms(DUE, policy=0)), first, mined)
     assert not [e for e in again if isinstance(e, PaymentLowFee)]
     assert FINE.rate_sat_vb == Decimal("60.0")
+
+
+FIVE = PaymentFee(fee_sat=5 * 141, vsize=141, low=False)  # not low by the estimate (say 6: half is 3)
+
+
+def paid_with_minimum(fee: PaymentFee | None, minimum: Fraction | None, *, height: int = 0, policy: int = 0):
+    terms = make_terms(DUE, policy=policy)
+    out = ObservedOutput("tx", 0, DUE, height, True)
+    payments = merge_payments([], [out], tip_height=200, now=minutes(1), fees={"tx": fee} if fee else None)
+    return evaluate(terms, initial_state(terms), payments, now=minutes(1), min_fee_rate_sat_vb=minimum).status
+
+
+def test_a_store_minimum_holds_a_0_conf_payment_paying_less_at_paid():
+    assert paid_with_minimum(FIVE, Fraction(10)) is InvoiceStatus.PAID
+    assert paid_with_minimum(FIVE, Fraction(5)) is InvoiceStatus.COMPLETE  # exactly the minimum is enough
+    assert paid_with_minimum(PaymentFee(5 * 141 - 1, 141, False), Fraction(5)) is InvoiceStatus.PAID
+    assert paid_with_minimum(FIVE, Fraction(9, 2)) is InvoiceStatus.COMPLETE  # 4.5 sat/vB
+    assert paid_with_minimum(FIVE, None) is InvoiceStatus.COMPLETE
+    assert paid_with_minimum(LOW, Fraction(1, 2)) is InvoiceStatus.PAID  # low by the estimate still holds
+    assert paid_with_minimum(FINE, Fraction(10), height=-1) is InvoiceStatus.PAID  # unconfirmed parent
+    assert paid_with_minimum(FIVE, Fraction(10), height=190) is InvoiceStatus.COMPLETE  # mined
+    assert paid_with_minimum(None, Fraction(10)) is InvoiceStatus.COMPLETE  # not measured (yet): as before
+    assert paid_with_minimum(FIVE, Fraction(10), policy=1) is InvoiceStatus.PAID  # needs its confirmation anyway
+
+
+@pytest.mark.parametrize("value, rate", [(5, Fraction(5)), ("2.5", Fraction(5, 2)), (" 10 ", Fraction(10)),
+                                         ("0.1", Fraction(1, 10)), (MAX_MIN_FEE_RATE_SAT_VB, Fraction(10_000))])
+def test_the_store_minimum_is_an_exact_positive_number(value, rate):
+    assert parse_min_fee_rate(value) == rate
+    assert min_fee_rate_of({MIN_FEE_RATE_SETTING: value}) == rate
+
+
+@pytest.mark.parametrize("value", [0, -1, "0", "", "abc", "NaN", "Infinity", 2.5, Decimal("2.5"), True, None,
+                                   10_001, "1e3x", [5]])
+def test_a_bad_store_minimum_is_refused_naming_its_field(value):
+    with pytest.raises(ValidationError) as refused:
+        clean_min_fee_rate({MIN_FEE_RATE_SETTING: value})
+    assert refused.value.field == MIN_FEE_RATE_SETTING and refused.value.code == "invalid_min_fee_rate_sat_vb"
+    assert min_fee_rate_of({MIN_FEE_RATE_SETTING: value}) is None
+    assert min_fee_rate_of({}) is None

@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import and_, exists, or_, select
@@ -21,11 +22,12 @@ from sqlalchemy import and_, exists, or_, select
 from app.chain.models import AddressesChanged, AddressView, ChainEvent, ConnectionChanged, TipChanged
 from app.core import invoices as rules
 from app.core.events import diff_events
+from app.core.fee_policy import min_fee_rate_of
 from app.core.payments import Payment, PaymentFee, merge_payments
 from app.core.records import Invoice
 from app.core.statuses import InvoiceStatus
 from app.db.mapping import apply_payment, to_invoice, to_payment
-from app.db.models import InvoiceRow, PaymentRow
+from app.db.models import InvoiceRow, PaymentRow, StoreRow
 from app.services.events import add_events
 from app.services.invoicing.invoices import write_state
 from app.services.ports import ChainPort
@@ -248,8 +250,9 @@ class PaymentEngine:
         # Read pass without the write lock: most reconciliations change nothing.
         async with self._writer.read() as session:
             rows, payment_rows = await self._load(session, ids)
+            minimums = await self._min_fee_rates(session, rows.values())
             changed = [i for i in ids if i in rows and self._plan(rows[i], payment_rows[i], views.get(rows[i].address),
-                                                                  tip, now, ready) is not None]
+                                                                  tip, now, ready, minimums) is not None]
         self.reconciled += len(ids)
         if not changed:
             return
@@ -259,10 +262,11 @@ class PaymentEngine:
             chunk = changed[start:start + WRITE_CHUNK]
             async with self._writer.transaction() as session:
                 rows, payment_rows = await self._load(session, chunk)
+                minimums = await self._min_fee_rates(session, rows.values())
                 for invoice_id in chunk:
                     if invoice_id in rows:
                         await self._apply(session, rows[invoice_id], payment_rows[invoice_id],
-                                          views.get(rows[invoice_id].address), tip, now, ready)
+                                          views.get(rows[invoice_id].address), tip, now, ready, minimums)
 
     async def _fetch_views(self, wallet_id: str, addresses: list[str]) -> Sequence[AddressView]:
         """Read the chain's current views, and drop the views pushed for them before this result came
@@ -314,8 +318,18 @@ class PaymentEngine:
             payment_rows[p.invoice_id].append(p)
         return rows, payment_rows
 
+    @staticmethod
+    async def _min_fee_rates(session: Any, rows: Iterable[InvoiceRow]) -> dict[str, Fraction | None]:
+        """store id -> the store's minimum fee rate for 0-conf (checkout.min_fee_rate_sat_vb), read
+        with the invoices so a changed setting applies from the next pass; only speed-0 invoices ask."""
+        wanted = {row.store_id for row in rows if row.speed_policy == 0}
+        if not wanted:
+            return {}
+        found = await session.execute(select(StoreRow.id, StoreRow.checkout).where(StoreRow.id.in_(wanted)))
+        return {store_id: min_fee_rate_of(checkout or {}) for store_id, checkout in found.all()}
+
     def _plan(self, row: InvoiceRow, payment_rows: list[PaymentRow], view: AddressView | None, tip: int,
-              now: datetime, ready: bool) -> tuple[Any, ...] | None:
+              now: datetime, ready: bool, minimums: dict[str, Fraction | None]) -> tuple[Any, ...] | None:
         """What reconciliation would write for this invoice, or None if nothing changes."""
         old = to_invoice(row, [to_payment(p) for p in payment_rows])
         payments: Sequence[Payment] = old.payments
@@ -323,7 +337,8 @@ class PaymentEngine:
             payments = merge_payments(old.payments, view.outputs, tip_height=tip, now=now, fees=self._fees)
         # Without a fresh chain view, never end monitoring: the payment may have confirmed meanwhile.
         eval_now = now if ready else min(now, old.monitoring_until - timedelta(microseconds=1))
-        new_state = rules.evaluate(old.terms, old.state, payments, now=eval_now)
+        new_state = rules.evaluate(old.terms, old.state, payments, now=eval_now,
+                                   min_fee_rate_sat_vb=minimums.get(row.store_id))
         monitored = rules.is_monitored(old.terms, new_state, eval_now)
         if new_state == old.state and tuple(payments) == tuple(old.payments) and monitored == row.monitored:
             return None
@@ -331,8 +346,9 @@ class PaymentEngine:
         return new_state, payments, events, monitored
 
     async def _apply(self, session: Any, row: InvoiceRow, payment_rows: list[PaymentRow],
-                     view: AddressView | None, tip: int, now: datetime, ready: bool) -> None:
-        plan = self._plan(row, payment_rows, view, tip, now, ready)
+                     view: AddressView | None, tip: int, now: datetime, ready: bool,
+                     minimums: dict[str, Fraction | None]) -> None:
+        plan = self._plan(row, payment_rows, view, tip, now, ready, minimums)
         if plan is None:
             return
         new_state, payments, events, monitored = plan

@@ -17,6 +17,7 @@ from app.checkout_server.api.schemas.common import (
     SatAmount,
     optional,
 )
+from app.core.fee_policy import MAX_MIN_FEE_RATE_SAT_VB
 from app.core.limits import MAX_KEY_TEXT_CHARS, MAX_URL_CHARS
 from app.core.public_invoices import DEFAULT_BUDGET, MAX_BUDGET
 from app.core.records import Store, Wallet
@@ -26,6 +27,8 @@ Currency = Annotated[str, Field(min_length=3, max_length=4, pattern=r"^[A-Za-z]{
 SpeedPolicy = Annotated[int, Field(ge=0, le=6, description="Confirmations needed before 'complete'.")]
 ExpiryS = Annotated[int, Field(ge=60, le=7 * 86400)]
 MonitoringS = Annotated[int, Field(ge=0, le=30 * 86400)]
+MinFeeRateInt = Annotated[int, Field(ge=1, le=MAX_MIN_FEE_RATE_SAT_VB, examples=[5])]
+MinFeeRateText = Annotated[str, Field(pattern=r"^[0-9]{1,5}(\.[0-9]{1,3})?$", examples=["2.5"])]
 RateSource = Annotated[str, Field(min_length=1, max_length=40, description="One of server info `rate_sources`.")]
 
 
@@ -45,6 +48,11 @@ class CheckoutOptions(RequestModel):
     order_id_unique: bool = optional(description="At most one invoice per `order_id` in this store: creating "
                                                  "another is refused (409 `order_id_exists`); Greenfield "
                                                  "creation returns the existing invoice instead.")
+    min_fee_rate_sat_vb: MinFeeRateInt | MinFeeRateText = optional(
+        description="Speed policy 0 only: an unconfirmed payment whose fee rate (sat/vB) is below this stays "
+                    "`paid` until it confirms, like one below half the next-blocks estimate or with an "
+                    "unconfirmed parent. A positive number, as an integer or a decimal string (\"2.5\"); a "
+                    "JSON fraction such as 2.5 is refused (no floats). Unset: only those rules hold.")
     redirect_url: str = optional(max_length=MAX_URL_CHARS, pattern=f"^$|{URL_PATTERN}",
                                  description="Where a paid cart checkout sends the shopper back: an http(s) URL, "
                                              "or '' for none.")
