@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 from app.core.records import Invoice
 from app.core.statuses import InvoiceStatus
@@ -72,3 +74,26 @@ async def time_travel(services, invoice_id: str, seconds: float) -> None:
         for payment in (await session.scalars(select(PaymentRow).where(PaymentRow.invoice_id == invoice_id))).all():
             payment.first_seen_at -= delta
     services.engine.request_full_sweep()
+
+
+async def prepare_invoices(data_dir: Path, n: int, **store_kw: Any) -> list[Invoice]:
+    """A regtest data directory with one wallet (TEST_VPUB), a manual USD rate, one store and ``n``
+    $10 invoices, written by the services as the app would, then closed (for a `redwaves serve`
+    subprocess to take over; the writer is closed too, so no stale connection reads the file later)."""
+    from app.chain.keys import set_network
+    from app.config import load_settings
+    from app.db.engine import Database
+    from app.services.container import build_services
+
+    set_network("regtest")
+    settings = load_settings({}, {"data_dir": data_dir, "network": "regtest"})
+    db = Database(settings.db_path)
+    await db.start()
+    services = build_services(settings, db, None)
+    wallet = await services.wallets.add_wallet("Shop", TEST_VPUB)
+    await services.rates.set_manual_rate("USD", Decimal("50000"))
+    store = await services.stores.create("Shop", default_currency="USD", wallet_ids=[wallet.id], **store_kw)
+    invoices = [await services.invoices.create(store.id, price="10.00") for _ in range(n)]
+    await services.writer.close()
+    await db.stop()
+    return invoices

@@ -11,34 +11,16 @@ import sqlite3
 import subprocess
 import sys
 import time
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from app.chain.keys import set_network
-from app.config import load_settings
-from app.db.engine import Database
 from app.devnet import Devnet
-from app.services.container import build_services
-from tests.conftest import TEST_VPUB
+from tests.integration.helpers import prepare_invoices
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 
-
-async def _prepare(data_dir: Path, n: int) -> list:
-    set_network("regtest")
-    settings = load_settings({}, {"data_dir": data_dir, "network": "regtest"})
-    db = Database(settings.db_path)
-    await db.start()
-    services = build_services(settings, db, None)
-    wallet = await services.wallets.add_wallet("Shop", TEST_VPUB)
-    await services.rates.set_manual_rate("USD", Decimal("50000"))
-    store = await services.stores.create("Shop", default_currency="USD", wallet_ids=[wallet.id], speed_policy=1)
-    invoices = [await services.invoices.create(store.id, price="10.00") for _ in range(n)]
-    await db.stop()
-    return invoices
 
 
 def _start(data_dir: Path, server: str) -> subprocess.Popen:
@@ -79,7 +61,7 @@ def _status(db: Path, invoice_id: str) -> tuple[str, str]:
 
 async def test_sigkill_then_restart_reconciles_without_losing_or_doubling_events(tmp_path):
     data_dir = tmp_path / "data"
-    a, b, c = await _prepare(data_dir, 3)
+    a, b, c = await prepare_invoices(data_dir, 3, speed_policy=1)
     db = data_dir / "regtest" / "redwaves.sqlite3"
     async with Devnet() as devnet:
         proc = _start(data_dir, devnet.server_string)

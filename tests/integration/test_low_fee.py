@@ -7,36 +7,17 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from app.chain.keys import set_network
-from app.config import load_settings
-from app.db.engine import Database
 from app.devnet import Devnet
-from app.services.container import build_services
-from tests.conftest import TEST_VPUB
+from tests.integration.helpers import prepare_invoices
 from tests.integration.test_crash_recovery import _close, _start, _until
 from tests.integration.test_on_time_offline import _rows, _status
 
 pytestmark = pytest.mark.slow
 
-
-async def _prepare(data_dir: Path) -> list:
-    set_network("regtest")
-    settings = load_settings({}, {"data_dir": data_dir, "network": "regtest"})
-    db = Database(settings.db_path)
-    await db.start()
-    services = build_services(settings, db, None)
-    wallet = await services.wallets.add_wallet("Shop", TEST_VPUB)
-    await services.rates.set_manual_rate("USD", Decimal("50000"))
-    store = await services.stores.create("Shop", default_currency="USD", wallet_ids=[wallet.id], speed_policy=0)
-    invoices = [await services.invoices.create(store.id, price="10.00") for _ in range(2)]
-    await services.writer.close()
-    await db.stop()
-    return invoices
 
 
 def _fee(db: Path, txid: str) -> tuple:
@@ -46,7 +27,7 @@ def _fee(db: Path, txid: str) -> tuple:
 
 async def test_one_sat_per_vbyte_payment_is_held_at_paid_while_the_estimate_is_50(tmp_path):
     data_dir = tmp_path / "data"
-    cheap, normal = await _prepare(data_dir)
+    cheap, normal = await prepare_invoices(data_dir, 2, speed_policy=0)
     db = data_dir / "regtest" / "redwaves.sqlite3"
     async with Devnet(fee_rate_sat_vb=50) as devnet:
         proc = _start(data_dir, devnet.server_string)

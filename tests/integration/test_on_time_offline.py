@@ -7,19 +7,16 @@ from __future__ import annotations
 import signal
 import sqlite3
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from app.chain.keys import set_network
 from app.config import load_settings
 from app.db.engine import Database
 from app.db.models import InvoiceRow
 from app.devnet import Devnet
-from app.services.container import build_services
-from tests.conftest import TEST_VPUB
+from tests.integration.helpers import prepare_invoices
 from tests.integration.test_crash_recovery import _close, _start, _until
 
 pytestmark = pytest.mark.slow
@@ -38,21 +35,6 @@ def _rows(db: Path, sql: str, *args: object) -> list[tuple]:
 def _status(db: Path, invoice_id: str) -> tuple[str, str]:
     return _rows(db, "SELECT status, exception_status FROM invoices WHERE id = ?", invoice_id)[0]
 
-
-async def _prepare(data_dir: Path) -> list:
-    set_network("regtest")
-    settings = load_settings({}, {"data_dir": data_dir, "network": "regtest"})
-    db = Database(settings.db_path)
-    await db.start()
-    services = build_services(settings, db, None)
-    wallet = await services.wallets.add_wallet("Shop", TEST_VPUB)
-    await services.rates.set_manual_rate("USD", Decimal("50000"))
-    store = await services.stores.create("Shop", default_currency="USD", wallet_ids=[wallet.id], speed_policy=1,
-                                         expiry_s=EXPIRY_S)
-    invoices = [await services.invoices.create(store.id, price="10.00") for _ in range(2)]
-    await services.writer.close()  # its own sqlite3 connection: left open, this process reads stale pages
-    await db.stop()
-    return invoices
 
 
 async def _let_expiry_pass(data_dir: Path) -> datetime:
@@ -74,7 +56,7 @@ async def _let_expiry_pass(data_dir: Path) -> datetime:
 
 async def test_payment_mined_before_expiry_while_offline_is_on_time(tmp_path):
     data_dir = tmp_path / "data"
-    on_time, late = await _prepare(data_dir)
+    on_time, late = await prepare_invoices(data_dir, 2, speed_policy=1, expiry_s=EXPIRY_S)
     db = data_dir / "regtest" / "redwaves.sqlite3"
     async with Devnet() as devnet:
         proc = _start(data_dir, devnet.server_string)  # RedWaves watches both addresses, then dies
