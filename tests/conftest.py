@@ -50,14 +50,19 @@ def pid_alive(pid: int) -> bool:
 @pytest.fixture
 async def app_runtime(tmp_path):
     """A started Runtime on regtest with an embedded devnet; stopped (bounded) after the test."""
+    async for runtime in started_runtime(tmp_path, public_enabled=True, public_port=0, public_host="127.0.0.1",
+                                         daemon_port=0):
+        yield runtime
+
+
+async def started_runtime(tmp_path, **settings_values):
+    """A Runtime on regtest + devnet with ports chosen by the OS and ``settings_values`` on top, started;
+    stopped when the generator is closed (``async for runtime in started_runtime(...): yield runtime``)."""
     from app.config import load_settings
     from app.runtime import Runtime
 
-    settings = load_settings({}, {
-        "data_dir": tmp_path / "data", "network": "regtest", "devnet": True,
-        "private_port": 0, "public_enabled": True, "public_port": 0, "public_host": "127.0.0.1",
-        "daemon_port": 0,
-    })
+    settings = load_settings({}, {"data_dir": tmp_path / "data", "network": "regtest", "devnet": True,
+                                  "private_port": 0, **settings_values})
     runtime = Runtime(settings)
     await runtime.start()
     try:

@@ -9,6 +9,7 @@ import socket
 import aiohttp
 import pytest
 
+from tests.conftest import started_runtime
 from tests.integration.helpers import wait_for, wait_synced
 
 pytestmark = pytest.mark.slow
@@ -16,18 +17,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 async def runtime(tmp_path):
-    from app.config import load_settings
-    from app.runtime import Runtime
-
-    settings = load_settings({}, {"data_dir": tmp_path / "data", "network": "regtest", "devnet": True,
-                                  "private_port": 0, "public_enabled": False, "daemon_enabled": False,
-                                  "health_grace_s": 1})
-    runtime = Runtime(settings)
-    await runtime.start()
-    try:
-        yield runtime
-    finally:
-        await runtime.stop()
+    async for started in started_runtime(tmp_path, public_enabled=False, daemon_enabled=False, health_grace_s=1):
+        yield started
 
 
 async def _health(http: aiohttp.ClientSession) -> tuple[int, dict]:

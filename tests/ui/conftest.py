@@ -121,12 +121,17 @@ def artifacts() -> Path:
 @pytest.fixture
 def gui(qloop: asyncio.AbstractEventLoop, tmp_path: Path) -> Iterator[Any]:
     """A started GuiController (window, tray, runtime) on regtest with the embedded devnet."""
+    yield from running_gui(qloop, regtest_settings(tmp_path / "data"))
+
+
+def running_gui(qloop: asyncio.AbstractEventLoop, settings: Any) -> Iterator[Any]:
+    """The body of the `gui` fixture for any settings: ``yield from running_gui(qloop, settings)``."""
     from app.runtime import Runtime
     from app.ui.controller import GuiController
 
     qloop_app = __import__("PySide6.QtWidgets", fromlist=["QApplication"]).QApplication.instance()
     qloop_app.setQuitOnLastWindowClosed(False)  # as run_gui: the tray may outlive the window
-    controller = GuiController(regtest_settings(tmp_path / "data"), Runtime, crash_dialogs=False)
+    controller = GuiController(settings, Runtime, crash_dialogs=False)
     controller.prepare()
     main = qloop.create_task(controller.run())
     try:

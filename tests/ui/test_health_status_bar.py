@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.ui.health_status import health_text
-from tests.ui.conftest import _attached_or_failed, regtest_settings, run, wait_until
+from tests.ui.conftest import regtest_settings, run, running_gui, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -27,22 +27,7 @@ def test_health_text_names_the_first_degraded_component_in_local_time():
 
 @pytest.fixture
 def gui_fast_health(qloop, tmp_path):
-    from PySide6.QtWidgets import QApplication
-
-    from app.runtime import Runtime
-    from app.ui.controller import GuiController
-
-    QApplication.instance().setQuitOnLastWindowClosed(False)
-    controller = GuiController(regtest_settings(tmp_path / "data", health_grace_s=1), Runtime, crash_dialogs=False)
-    controller.prepare()
-    main = qloop.create_task(controller.run())
-    try:
-        run(qloop, _attached_or_failed(controller, main), 60)
-        yield controller
-    finally:
-        controller.request_quit()
-        qloop.run_until_complete(asyncio.wait_for(asyncio.shield(main), 20))
-        assert not controller.reporter.crashes, controller.reporter.crashes[0]
+    yield from running_gui(qloop, regtest_settings(tmp_path / "data", health_grace_s=1))
 
 
 def test_status_bar_shows_degraded_chain_and_clears_when_back(qloop, gui_fast_health):
