@@ -76,3 +76,12 @@ def test_comma_lists_are_parsed_once_into_tuples(tmp_path):
     assert load_settings({}, {"data_dir": tmp_path}).trusted_proxies == ("::1", "192.168.1.0/24")
     with pytest.raises(ConfigError, match="'rate_providers'"):
         load_settings({**env, "REDWAVES_RATE_PROVIDERS": "kraken,nosuch"})
+
+
+def test_the_readme_lists_every_setting():
+    from pathlib import Path
+
+    from app.config import setting_names
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert [name for name in setting_names() if f"| `{name}` |" not in readme] == []
