@@ -15,7 +15,8 @@ from app.db.engine import Database
 from app.devnet import Devnet
 from app.services.container import Services, build_services
 from tests.api.conftest import Receiver
-from tests.integration.test_crash_recovery import _close, _prepare, _rows, _start, _until
+from tests.integration.helpers import prepare_invoices
+from tests.integration.test_crash_recovery import _close, _rows, _start, _until
 from tests.notifications.conftest import free_port
 
 pytestmark = pytest.mark.slow
@@ -24,7 +25,7 @@ OWNER = "owner@example.com"
 
 async def _set_up(data_dir: Path, configure: Callable[[Services, str], Awaitable[None]], n: int) -> list[str]:
     """A store, `configure(services, store_id)`, then n invoices: their events wait in the outbox."""
-    await _prepare(data_dir, 0)
+    await prepare_invoices(data_dir, 0, speed_policy=1)
     settings = load_settings({}, {"data_dir": data_dir, "network": "regtest"})
     db = Database(settings.db_path)
     await db.start()
