@@ -34,10 +34,12 @@ from app.ui.ports import ExposureControl
 from app.ui.widget_names import named
 
 if TYPE_CHECKING:
-    from collections.abc import Coroutine
+    from collections.abc import Callable, Coroutine
     from typing import Any
 
     from app.ui.tasks import Runner
+
+    Change = Callable[[], Coroutine[Any, Any, ExposureState]]  # a page's inputs -> the controller call
 
 TOR_OFF_HOWTO = ("Tor gives the checkout an .onion address that shoppers' Tor Browser can open, with no port "
                  "forwarding and no public IP address. RedWaves starts its own tor, or uses one that already runs; "
@@ -78,14 +80,19 @@ def note_label(name: str, text: str = "") -> QLabel:
 
 
 class ExposureForm(QWidget):
-    """A page with fields that may be locked by the environment, one Apply button and a result line."""
+    """A page with fields that may be locked by the environment, one Apply button and a result line.
+
+    ``change`` reads the page's inputs and returns the controller call that applies them (raising
+    UserFacingError for an input that does not read); Apply runs it.
+    """
 
     apply_text = "Apply"
 
-    def __init__(self, exposure: ExposureControl, run: Runner, name: str) -> None:
+    def __init__(self, exposure: ExposureControl, run: Runner, name: str, change: Change) -> None:
         super().__init__()
         self.exposure = exposure
         self._run = run
+        self._change = change
         self.errors = FieldErrors()
         self._lockable: dict[str, tuple[QWidget, QLabel]] = {}
         self.apply_button = named(QPushButton(self.apply_text), f"{name}Apply")
@@ -150,9 +157,6 @@ class ExposureForm(QWidget):
     def show_status(self, state: ExposureState) -> None:
         """Show how it runs now (also called for every live change)."""
 
-    def change(self) -> Coroutine[Any, Any, ExposureState]:
-        raise NotImplementedError
-
     def done_text(self, state: ExposureState) -> str:
         return "Applied and saved."
 
@@ -161,7 +165,7 @@ class ExposureForm(QWidget):
         self.errors.clear()
         self.result.clear()
         try:
-            coro = self.change()
+            coro = self._change()
         except UserFacingError as exc:
             self.errors.show(exc)
             return
@@ -189,7 +193,7 @@ class ShopNetworkPage(ExposureForm):
     """The public (LAN) listener: on/off, address, port, and the shop's public URL."""
 
     def __init__(self, exposure: ExposureControl, run: Runner) -> None:
-        super().__init__(exposure, run, "lan")
+        super().__init__(exposure, run, "lan", self.change)
         self.status = named(QLabel(), "lanStatus")
         self.status.setProperty("role", "h2")
         self.status.setWordWrap(True)

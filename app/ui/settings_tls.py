@@ -41,7 +41,7 @@ SELF_SIGNED_NOTE = ("A self-signed certificate makes browsers warn once: compare
 
 class TlsPage(ExposureForm):
     def __init__(self, exposure: ExposureControl, run: Runner) -> None:
-        super().__init__(exposure, run, "tls")
+        super().__init__(exposure, run, "tls", self.change)
         self.listener = value_label("publicListener")
         self.https = value_label("tlsState")
         self.certificate = value_label("tlsCertificate")

@@ -42,7 +42,7 @@ MODES = (("launch", "Start RedWaves' own tor"), ("attach", "Use a tor that alrea
 
 class TorPage(ExposureForm):
     def __init__(self, exposure: ExposureControl, run: Runner) -> None:
-        super().__init__(exposure, run, "tor")
+        super().__init__(exposure, run, "tor", self.change)
         self.enabled = named(QCheckBox("Give the checkout an .onion address (Tor)"), "torEnabled")
         self.mode = named(QComboBox(), "torMode")
         for value, caption in MODES:
