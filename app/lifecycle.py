@@ -69,3 +69,11 @@ class Deferred:
     async def stop(self) -> None:
         if self._component is not None:
             await self._component.stop()
+
+
+async def cancel_all(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel a component's background tasks, wait until each has ended, and empty the list."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    tasks.clear()

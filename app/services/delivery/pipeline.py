@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict, NotFound
 from app.db.models import NotificationDeliveryRow, WebhookDeliveryRow
+from app.lifecycle import cancel_all
 from app.services.delivery.retry import RetryPolicy
 from app.services.events import EventBus, OutboxEvent
 from app.services.writer import Writer
@@ -116,10 +117,7 @@ class DeliveryPipeline(Generic[Row]):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
+        await cancel_all(self._tasks)
         await self.channel.close()
 
     def wake(self) -> None:

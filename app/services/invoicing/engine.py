@@ -28,6 +28,7 @@ from app.core.records import Invoice
 from app.core.statuses import InvoiceStatus
 from app.db.mapping import apply_payment, to_invoice, to_payment
 from app.db.models import InvoiceRow, PaymentRow, StoreRow
+from app.lifecycle import cancel_all
 from app.services.events import add_events
 from app.services.invoicing.invoices import write_state
 from app.services.ports import ChainPort
@@ -88,10 +89,7 @@ class PaymentEngine:
         if self._unsubscribe_chain is not None:
             self._unsubscribe_chain()
             self._unsubscribe_chain = None
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
+        await cancel_all(self._tasks)
 
     # -- inputs --------------------------------------------------------------------------------
     def on_chain_event(self, event: ChainEvent) -> None:

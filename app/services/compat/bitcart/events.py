@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from app.chain.models import ChainEvent, TipChanged
 from app.core.errors import NotFound
+from app.lifecycle import cancel_all
 from app.services.compat.bitcart.requests import STATUS_STR, electrum_status, format_sent, live_txids
 from app.services.compat.bitcart.wallets import DaemonWallets
 from app.services.events import EventBus, OutboxEvent
@@ -85,10 +86,7 @@ class DaemonEvents:
         if self._unsubscribe_chain is not None:
             self._unsubscribe_chain()
             self._unsubscribe_chain = None
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
+        await cancel_all(self._tasks)
 
     # -- consumers -----------------------------------------------------------------------------
 
