@@ -71,8 +71,8 @@ class RuntimeUrls:
     def current(self) -> Mapping[str, str]:
         return self._runtime.urls
 
-    def invoice_url(self, invoice_id: str) -> str | None:
-        return checkout_url(self._runtime.urls, invoice_id)
+    def invoice_url(self, invoice_id: str, *, store_url: str | None = None) -> str | None:
+        return checkout_url(self._runtime.urls, invoice_id, store_url=store_url)
 
 
 class RuntimePublicListener:

@@ -52,6 +52,13 @@ class Store:
     archived: bool = False
     created_at: datetime | None = None
 
+    @property
+    def public_url(self) -> str | None:
+        """The store's own public URL (Settings → Email "public URL", ``email.public_url``): first in
+        every checkout link (app/services/ports.py ``checkout_base``)."""
+        value = self.email.get("public_url")
+        return value.rstrip("/") if isinstance(value, str) and value else None
+
 
 @dataclass(frozen=True)
 class Product:

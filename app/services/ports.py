@@ -61,8 +61,8 @@ class Urls(Protocol):
         "shop" is the public_url setting (a reverse proxy, a port forward) while the public listener serves."""
         ...
 
-    def invoice_url(self, invoice_id: str) -> str | None:
-        """The checkout page a shopper can open (shop, else public, else onion, else private), or None."""
+    def invoice_url(self, invoice_id: str, *, store_url: str | None = None) -> str | None:
+        """The checkout page a shopper can open (the store's URL, else shop, public, onion, private), or None."""
         ...
 
 
@@ -75,8 +75,8 @@ class StaticUrls:
     def current(self) -> Mapping[str, str]:
         return dict(self._urls)
 
-    def invoice_url(self, invoice_id: str) -> str | None:
-        return checkout_url(self._urls, invoice_id)
+    def invoice_url(self, invoice_id: str, *, store_url: str | None = None) -> str | None:
+        return checkout_url(self._urls, invoice_id, store_url=store_url)
 
 
 UNSPECIFIED_HOSTS = frozenset({"0.0.0.0", "::", "[::]", ""})  # bind addresses: nobody can open them

@@ -97,16 +97,13 @@ class InvoiceActions(QObject):
         """The store's own public URL (Settings → Email) comes first in links, as in e-mails and the API."""
         if self.invoice is not None and self.invoice.store_id == store.id:
             self.uri_label = store.name
-            base = store.email.get("public_url")
-            self.store_url = str(base).rstrip("/") if base else None
+            self.store_url = store.public_url
             self.buttons["open_checkout"].setEnabled(self._checkout_url() is not None)
 
     def _checkout_url(self) -> str | None:
         if self.invoice is None:
             return None
-        if self.store_url:
-            return f"{self.store_url}/i/{self.invoice.id}"
-        return self._ctx.services.urls.invoice_url(self.invoice.id)
+        return self._ctx.services.urls.invoice_url(self.invoice.id, store_url=self.store_url)
 
     # -- copy ------------------------------------------------------------------------------------
 

@@ -25,12 +25,6 @@ def came_over_tor(request: web.Request) -> bool:
     return host.rstrip(".").lower().endswith(".onion")
 
 
-def store_public_url(store: Store) -> str | None:
-    """The store's own public URL (Settings → E-mail "public URL", `email.public_url`), if set."""
-    value = store.email.get("public_url")
-    return value if isinstance(value, str) and value else None
-
-
 class CheckoutLinks:
     """Links for one request; looks each store up once."""
 
@@ -41,7 +35,7 @@ class CheckoutLinks:
 
     def for_store(self, store: Store, invoice_id: str) -> str | None:
         self._stores.setdefault(store.id, store)
-        return checkout_url(self._services.urls.current(), invoice_id, store_url=store_public_url(store),
+        return checkout_url(self._services.urls.current(), invoice_id, store_url=store.public_url,
                             over_tor=came_over_tor(self._request),
                             request_origin=str(self._request.url.origin()))
 

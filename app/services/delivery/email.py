@@ -169,7 +169,7 @@ class EmailService:
         return parse_config((await self._stores.get(store_id)).email)
 
     def invoice_link(self, store: Store, invoice_id: str) -> str | None:
-        base = store.email.get("public_url")
+        base = store.public_url
         return f"{base}/i/{invoice_id}" if base else self._invoice_url(invoice_id)
 
     def render(self, kind: str, store: Store, invoice: Invoice, *, label: str = "") -> RenderedEmail:
