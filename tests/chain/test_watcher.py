@@ -160,8 +160,12 @@ async def test_payment_confirmation_and_reorg(make_watcher: Any, devnet: Any) ->
 async def test_rbf_redirect_removes_the_output(make_watcher: Any, devnet: Any) -> None:
     watcher, recorder, desc = await connected_watcher(make_watcher, devnet)
     address, elsewhere = derive_address(desc, 2), derive_address(watch_only_desc(9), 0)
+    before = recorder.changed(address)
     txid = await devnet.pay(address, 70_000)
     await wait_until(lambda: txid in txids(view(watcher, address)), what="payment seen")
+    # the payment's own event first: under load it can follow the direct read, and a redirect that comes
+    # before it was ever emitted has nothing to undo (the view never left the last emitted state)
+    await wait_until(lambda: recorder.changed(address) > before, what="AddressesChanged for the payment")
     seen = recorder.changed(address)
     new_txid = await devnet.replace(txid, outputs=[(elsewhere, 69_000)])
     await wait_until(lambda: view(watcher, address).complete and not view(watcher, address).outputs,
