@@ -8,10 +8,14 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from app import __version__
 from app.cli import build_parser, cli_overrides
 from app.config import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from app.runtime import Runtime
 
 logger = logging.getLogger("app")
 
@@ -70,6 +74,22 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def _say_chain_route(runtime: Runtime) -> bool:
+    """Say which Electrum server(s) learn the addresses when the merchant chose none; False: no safe default."""
+    problem, route = runtime.chain_route_problem, runtime.chain_route
+    if problem is not None:
+        print(f"redwaves: {problem}", file=sys.stderr)
+        logger.error("not started: %s", problem)
+        return False
+    if route is not None and not route.chosen and not route.devnet:
+        note = (f"Chain server not chosen (electrum_route): using {route.describe()}"
+                + (", starting tor for it." if route.via_tor else ".")
+                + " Set electrum_route (own, tor or direct) to choose; see docs/chain.md.")
+        print(note, flush=True)
+        logger.warning("%s", note)
+    return True
+
+
 async def serve(settings: Settings) -> int:
     from app.checkout_server.listeners import ListenerError
     from app.db.storage import StorageFull
@@ -78,6 +98,8 @@ async def serve(settings: Settings) -> int:
     from app.runtime import Runtime
 
     runtime = Runtime(settings)
+    if not _say_chain_route(runtime):
+        return EXIT_CONFIG
     try:
         await runtime.start()
     except AlreadyRunning as exc:
@@ -94,6 +116,8 @@ async def serve(settings: Settings) -> int:
         print(f"RedWaves {__version__} serving ({settings.network}); data in {settings.network_dir}", flush=True)
         for name, url in runtime.urls.items():
             print(f"  {name:8} {url}", flush=True)
+        if runtime.chain_route is not None:
+            print(f"  chain    {runtime.chain_route.describe()}", flush=True)
         if runtime.devnet is not None:
             print(f"  devnet   {runtime.devnet.server_string}", flush=True)
             print(f"  devnet control {runtime.devnet.control_url}  (redwaves devnet --control URL pay ADDRESS SAT)",

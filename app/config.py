@@ -96,13 +96,18 @@ def _server(value: object) -> str | None:
     return text
 
 
+def _route(value: object) -> str | None:
+    text = _optional_str(value)
+    return None if text is None else _choice("own", "tor", "direct")(text)
+
+
 def _proxy(value: object) -> str | None:
     text = _optional_str(value)
     if text is None:
         return None
     parts = text.split(":")
-    if len(parts) != 3 or parts[0] not in {"socks5", "socks4"} or not parts[2].isdigit():
-        raise ValueError("expected socks5:host:port")
+    if len(parts) != 3 or parts[0] != "socks5" or not parts[2].isdigit():
+        raise ValueError("expected socks5:host:port (SOCKS5: names are resolved by the proxy)")
     return text
 
 
@@ -171,7 +176,12 @@ class Settings:
                                                               "checkout links, receipts, Greenfield checkoutLink")
     electrum_server: str | None = _setting(None, _server, "Electrum server host:port:t|s (empty = auto)")
     electrum_oneserver: bool = _setting(False, _to_bool, "connect to electrum_server only")
-    electrum_proxy: str | None = _setting(None, _proxy, "SOCKS proxy for Electrum, socks5:host:port")
+    electrum_proxy: str | None = _setting(None, _proxy, "SOCKS5 proxy for every outbound connection (Electrum, "
+                                                        "rates, e-mail, webhooks), socks5:host:port")
+    electrum_route: str | None = _setting(None, _route, "which Electrum server learns the shop's addresses: own "
+                                                        "(electrum_server), tor (public servers over Tor), direct "
+                                                        "(public servers directly); empty = not chosen "
+                                                        "(docs/chain.md)")
     devnet: bool = _setting(False, _to_bool, "run an embedded devnet chain (regtest only)")
     rate_providers: tuple[str, ...] = _setting(("coingecko", "kraken", "bitstamp"), _comma_list,
                                                "exchange-rate providers tried in order by the 'auto' source")
@@ -197,6 +207,9 @@ class Settings:
     backup_interval_s: int = _setting(86400, _to_int, "seconds between scheduled backups")
     min_free_mb: int = _setting(100, _to_int, "refuse to start with less free space (MB) in the data directory")
     health_grace_s: int = _setting(30, _to_int, "seconds the chain may be offline/unsynced before /health says degraded")
+    closed_check_per_hour: int = _setting(600, _to_int, "server requests an hour for checking closed invoices' "
+                                                        "addresses for late payments (0 = off)")
+    closed_check_interval_s: int = _setting(60, _to_int, "seconds between batches of the closed-invoice check")
     daemon_enabled: bool = _setting(True, _to_bool, "serve the Bitcart-compatible daemon JSON-RPC on 127.0.0.1")
     daemon_port: int = _setting(5000, _port, "daemon JSON-RPC port (0 = any free port)")
     cors_origins: tuple[str, ...] = _setting((), _origins, "comma list of web origins (https://app.example) whose "
@@ -350,6 +363,8 @@ def _check_consistency(settings: Settings) -> None:
         raise ConfigError("rate_providers", f"unknown provider {unknown[0]!r}; known: {', '.join(sorted(PROVIDERS))}")
     if settings.tor_only and not settings.tor_enabled and settings.tor_mode == "launch" and not settings.tor_socks:
         raise ConfigError("tor_only", "needs tor: set tor_enabled (or tor_socks of an existing tor)")
+    if settings.electrum_route == "own" and not settings.electrum_server and not settings.devnet:
+        raise ConfigError("electrum_server", "electrum_route = \"own\" needs electrum_server (host:port:t|s)")
     if bool(settings.public_tls_cert) != bool(settings.public_tls_key):
         raise ConfigError("public_tls_key", "give both public_tls_cert and public_tls_key, or neither")
     if settings.backup_keep < 1 or settings.backup_interval_s < 60:

@@ -57,6 +57,9 @@ class ExposureHost(Protocol):
 
     def build_tor(self, settings: Settings) -> TorService: ...
 
+    @property
+    def chain_needs_tor(self) -> bool: ...  # Electrum reaches its servers through tor (electrum_route "tor")
+
 
 class _Stage:
     def __init__(self, start: Callable[[], Any], stop: Callable[[], Any]) -> None:
@@ -96,7 +99,7 @@ class ExposureController:
 
     def tor_stage(self) -> _Stage:
         async def start() -> None:
-            if self.settings.tor_enabled:
+            if self.settings.tor_enabled or self._host.chain_needs_tor:  # tor for the onion and/or Electrum
                 await self._start_tor(self.settings)
 
         return _Stage(start, self._stop_tor)
@@ -110,7 +113,7 @@ class ExposureController:
                 except UserFacingError as exc:  # reported (window, /health); the rest of the app runs
                     self.public_problem = StartError(exc.code, str(exc))
                     logger.error("public listener not started (%s): %s", exc.code, exc)
-            if self.tor is not None:
+            if self.tor is not None and s.tor_enabled:
                 await self._start_onion_target()
 
         async def stop() -> None:
@@ -212,7 +215,24 @@ class ExposureController:
                 await self._stop_tor()
             if new.tor_enabled and self.tor is None:
                 await self._switch_tor_on(new, old)
+            elif new.tor_enabled and self.onion_target is None:  # tor already runs for Electrum: add the onion
+                await self._start_onion_target()
+            elif not new.tor_enabled and self.tor is None and self._host.chain_needs_tor:
+                await self._start_tor(new)  # the onion is off; Electrum still goes through tor
             return self._commit(values)
+
+    async def ensure_tor(self) -> None:
+        """Tor running (without an onion unless tor_enabled): Electrum is about to go through it."""
+        async with self._lock:
+            if self.tor is not None:
+                return
+            await self._start_tor(self.settings)
+            status = self.tor.status if self.tor is not None else None
+            if status is not None and status.state == TorState.ERROR:
+                await self._stop_tor()
+                raise TorError(status.error_message or "Tor did not start.",
+                               code=status.error_code or TorError.LAUNCH_FAILED, field="electrum_route")
+            self._notify()
 
     # ---- internals ----------------------------------------------------------------------------
 

@@ -14,15 +14,24 @@ import re
 import sys
 from pathlib import Path
 
-# Extended keys (public and private, all SLIP-132 prefixes), WIF keys, emails, bearer tokens,
-# RedWaves API keys and password-like key=value pairs.
+_B58 = "1-9A-HJ-NP-Za-km-z"
+_BECH32 = "ac-hj-np-z02-9"
+# Extended keys (public and private, all SLIP-132 prefixes), WIF keys, receive addresses (bech32 and
+# base58: shortened, so a line never ties a whole address to an amount), seed phrases (12 or more
+# lowercase words in a row), emails (also URL-encoded), bearer tokens, RedWaves API keys and
+# password-like key=value pairs. Order matters: keys before addresses (an xpub is base58 too).
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"\b([xyzXYZtuvTUV](?:pub|prv)[1-9A-HJ-NP-Za-km-z]{6})[1-9A-HJ-NP-Za-km-z]{90,}"), r"\1…"),
-    (re.compile(r"\b[5KLc9][1-9A-HJ-NP-Za-km-z]{50,51}\b"), "[redacted-wif]"),
+    (re.compile(rf"\b([xyzXYZtuvTUV](?:pub|prv)[{_B58}]{{6}})[{_B58}]{{90,}}"), r"\1…"),
+    (re.compile(rf"\b[5KLc9][{_B58}]{{50,51}}\b"), "[redacted-wif]"),
+    (re.compile(rf"(?i)\b((?:bc|tb|bcrt)1[{_BECH32}]{{4}})[{_BECH32}]{{30,80}}([{_BECH32}]{{4}})\b"), r"\1…\2"),
+    (re.compile(rf"\b([13mn2][{_B58}]{{3}})[{_B58}]{{19,28}}([{_B58}]{{3}})\b"), r"\1…\2"),
+    (re.compile(r"\b[a-z]{3,8}(?: [a-z]{3,8}){11,}\b"), "[redacted-words]"),
     (re.compile(r"\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b"), r"\1***@\2"),
+    (re.compile(r"\b([A-Za-z0-9._+-])[A-Za-z0-9._+-]*%40([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b"), r"\1***%40\2"),
     (re.compile(r"(?i)\b(bearer|token|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 [redacted]"),
     (re.compile(r"\b(rw_[A-Za-z0-9]{6})[A-Za-z0-9_-]{10,}"), r"\1…"),
-    (re.compile(r"(?i)\b(password|passphrase|secret|seed|private_key)(['\"]?\s*[=:]\s*['\"]?)[^\s'\",}]+"),
+    (re.compile(r"(?i)\b([a-z_]*(?:password|passphrase|passwd|secret|seed|mnemonic|private_key|api_key|apikey"
+                r"|token))(['\"]?\s*[=:]\s*['\"]?)[^\s'\",}&]+"),
      r"\1\2[redacted]"),
 ]
 

@@ -22,6 +22,7 @@ from app.chain.watcher import ChainSettings, ChainWatcher
 from app.checkout_server.daemon.app import daemon_listener
 from app.checkout_server.listeners import Listener, ListenerError, private_listener
 from app.config import Settings
+from app.core.chain_route import ResolvedRoute, RouteNotChosen
 from app.core.errors import UserFacingError
 from app.db.engine import Database
 from app.db.storage import check_free_space
@@ -38,6 +39,7 @@ from app.net.tls import CertificateInfo
 from app.net.tor import TorOptions, TorService, tor_health
 from app.secrets import SecretStorage, SecretStore, configure_keyring, secret_storage
 from app.services.admin.backup import BackupScheduler
+from app.services.chain_route import resolve_settings
 from app.services.container import Services, Surroundings, backup_service, build_services
 from app.services.ports import PublicStatus, checkout_url
 
@@ -98,13 +100,28 @@ class Runtime:
         self.listeners: list[Listener] = []  # private and daemon; the exposure owns public and onion-target
         self.daemon_guard: Guarded | None = None
         self.exposure = ExposureController(self)
-        self._tor_socks_port = _free_port() if settings.tor_enabled and settings.tor_mode == "launch" else None
         # known before the chain is built; stable across runs (app/devnet/ports.py), saved once the lock is held
         self._devnet_ports = choose_ports(settings.network_dir / "devnet") if settings.devnet else None
         self._devnet_port = self._devnet_ports.electrum if self._devnet_ports else None
-        self.outbound = OutboundPolicy(tor_socks=self._tor_socks, tor_only=settings.tor_only)
+        # which Electrum server(s) learn the shop's addresses (app/core/chain_route.py); tor starts for "tor"
+        self.chain_route: ResolvedRoute | None = None
+        self.chain_route_problem: RouteNotChosen | None = None
+        try:
+            devnet_server = f"127.0.0.1:{self._devnet_port}:t" if self._devnet_port is not None else None
+            self.chain_route = resolve_settings(settings, devnet_server=devnet_server)
+        except RouteNotChosen as exc:
+            self.chain_route_problem = exc  # Runtime.start() raises it at the chain stage; serve exits 2
+        launch_tor = (settings.tor_enabled or self.chain_needs_tor) and settings.tor_mode == "launch"
+        self._tor_socks_port = _free_port() if launch_tor else None
+        self.outbound = OutboundPolicy(tor_socks=self._tor_socks, tor_only=settings.tor_only,
+                                       proxy=settings.electrum_proxy)
         self._chain_started = False
         self.secret_storage: SecretStorage | None = None  # where secrets are kept, known once started
+
+    @property
+    def chain_needs_tor(self) -> bool:
+        """Electrum goes through tor (route "tor", or tor_only): tor runs even with the onion service off."""
+        return self.chain_route is not None and self.chain_route.via_tor and self.settings.tor_socks is None
 
     @property
     def urls(self) -> dict[str, str]:
@@ -134,7 +151,8 @@ class Runtime:
 
     def start_chain_loop(self) -> None:
         """Start Electrum's loop thread now: the GUI calls this before qasync takes over."""
-        self._ensure_chain().start_loop()
+        if self.chain_route is not None:  # else start() fails at the chain stage, naming the settings to set
+            self._ensure_chain().start_loop()
 
     async def start(self) -> None:
         s = self.settings
@@ -191,13 +209,14 @@ class Runtime:
 
     def _ensure_chain(self) -> ChainWatcher:
         if self.chain is None:
+            route = self.chain_route
+            if route is None:
+                raise self.chain_route_problem or RouteNotChosen()
             set_network(self.settings.network)
-            server, oneserver = self.settings.electrum_server, self.settings.electrum_oneserver
-            if self._devnet_port is not None:
-                server, oneserver = f"127.0.0.1:{self._devnet_port}:t", True
             chain_settings = ChainSettings(
-                network=self.settings.network, datadir=self.settings.electrum_dir, server=server,
-                oneserver=oneserver, proxy=self.outbound.electrum_proxy(configured=self.settings.electrum_proxy),
+                network=self.settings.network, datadir=self.settings.electrum_dir, server=route.server,
+                oneserver=route.oneserver,
+                proxy=self.outbound.electrum_proxy(configured=route.proxy, electrum_via_tor=route.via_tor),
             )
             self.chain = ChainWatcher(chain_settings)
         return self.chain
@@ -209,18 +228,31 @@ class Runtime:
 
     def _build_services(self) -> Services:
         s = self.settings
-        connector_factory = self.outbound.connector_factory("https://tor-only.invalid") if s.tor_only else None
         surroundings = Surroundings(
             urls=RuntimeUrls(self), outbound=self.outbound, public=RuntimePublicListener(self),
             exposure=Exposure(parse_trusted_proxies(s.trusted_proxies), onion_url=self._onion_url),
-            tor=self.tor, devnet=self.devnet, exposure_control=self.exposure)
-        services = build_services(s, self.db, self.chain, surroundings=surroundings,
-                                  connector_factory=connector_factory)
+            tor=self.tor, devnet=self.devnet, exposure_control=self.exposure, chain_route=self.chain_route)
+        services = build_services(s, self.db, self.chain, surroundings=surroundings)
+        services.chain_route.attach_switch(self._switch_chain_route)  # Settings → Chain server, live
         services.health_sources.append(lambda: {"tor": tor_health(self.tor)})
         services.health_sources.append(self._listener_health)
         services.health_sources.append(lambda: {"secrets": secret_storage().report()})
         self.services = services
         return services
+
+    async def _switch_chain_route(self, route: ResolvedRoute) -> None:
+        """Electrum to ``route`` now; tor is started first when the route goes through it."""
+        chain = self.chain
+        if chain is None or not self._chain_started:
+            raise UserFacingError("The chain connection is not running yet; try again in a moment.", code="starting",
+                                  field="electrum_route")
+        if route.via_tor and self.settings.tor_socks is None:
+            if self._tor_socks_port is None and self.settings.tor_mode == "launch":
+                self._tor_socks_port = _free_port()  # fixed from now on: Electrum keeps this proxy address
+            await self.exposure.ensure_tor()
+        proxy = self.outbound.electrum_proxy(configured=route.proxy, electrum_via_tor=route.via_tor)
+        await chain.set_route(route.server, oneserver=route.oneserver, proxy=proxy)
+        self.chain_route = route
 
     def _onion_url(self) -> str | None:
         tor = self.tor

@@ -11,7 +11,7 @@ runtime_apt=(python3-electrum python3-venv tor python3-pil python3-yaml python3-
   libgssapi-krb5-2 fonts-dejavu-core libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
   libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xfixes0 libxcb-xkb1 libxcb-sync1 libxcb-shm0
   libxcb-render0 libxkbcommon-x11-0 libx11-xcb1)
-dev_apt=(xvfb xauth chromium wrk python3-pyqt5 poppler-utils)  # PyQt5: the window must still pick PySide6 (tests/ui)
+dev_apt=(xvfb xauth chromium wrk python3-pyqt5 poppler-utils iproute2)  # PyQt5: the window must still pick PySide6 (tests/ui)
 
 want=("${runtime_apt[@]}")
 [ "$profile" = dev ] && want+=("${dev_apt[@]}")

@@ -10,13 +10,16 @@ module global); the app runs one network per process anyway.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from electrum import blockchain as electrum_blockchain
-from electrum import dns_hacks, util
+from electrum import constants, dns_hacks, util
 from electrum import network as electrum_network
 from electrum.daemon import Daemon
 from electrum.simple_config import SimpleConfig
@@ -54,12 +57,48 @@ def electrum_config(settings: ChainSettings) -> SimpleConfig:
         "dont_show_testnet_warning": True,
         "proxy": _electrum_proxy(settings.proxy),
     }
-    if settings.server:
-        options["server"] = settings.server
+    if not settings.proxy:
+        # Without a proxy an .onion name would go to the system resolver (a DNS leak): Electrum skips
+        # them in get_servers() with noonion; its first server and its recent servers are ours to filter.
+        options["noonion"] = True
+    server = settings.server or (None if settings.proxy else _first_public_server())
+    if server:
+        options["server"] = server
     flag = _NETWORK_FLAGS[settings.network]
     if flag:
         options[flag] = True
     return SimpleConfig(options)
+
+
+def _first_public_server(*, onion_ok: bool = False) -> str | None:
+    """A random public TLS (else TCP) server (not an .onion unless ``onion_ok``), as Electrum picks its first."""
+    servers = constants.net.DEFAULT_SERVERS
+    servers = servers if onion_ok else electrum_network.filter_noonion(servers)
+    for protocols in ({"s"}, {"t"}):
+        picked = electrum_network.pick_random_server(servers, allowed_protocols=protocols)
+        if picked is not None:
+            return str(picked)
+    return None
+
+
+def _is_onion(host: str) -> bool:
+    return host.rstrip(".").lower().endswith(".onion")
+
+
+def drop_onion_recent_servers(config: SimpleConfig) -> int:
+    """Remove .onion servers from Electrum's ``recent_servers`` file (tried first, before noonion's
+    filter applies); returns how many. Called before the Network reads it, when there is no proxy."""
+    path = Path(config.path) / "recent_servers"
+    try:
+        servers = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return 0
+    if not isinstance(servers, list):
+        return 0
+    kept = [s for s in servers if not (isinstance(s, str) and _is_onion(s.rsplit(":", 2)[0]))]
+    if len(kept) != len(servers):
+        path.write_text(json.dumps(kept, indent=4), encoding="utf-8")
+    return len(servers) - len(kept)
 
 
 def _electrum_proxy(proxy: str | None) -> str:
@@ -111,6 +150,10 @@ class ElectrumRuntime:
         self.start_loop()
         self.settings.datadir.mkdir(parents=True, exist_ok=True)
         self.config = electrum_config(self.settings)
+        if not self.settings.proxy:
+            dropped = drop_onion_recent_servers(self.config)
+            if dropped:
+                logger.info("no proxy: %d .onion server(s) left out of Electrum's recent servers", dropped)
         _forget_dead_network(self.loop)
         _forget_header_chains()
         # Daemon.__init__ schedules work on Electrum's loop and reads files: do it off our loop.
@@ -178,6 +221,35 @@ class ElectrumRuntime:
         except TimeoutError:
             logger.error("electrum shutdown exceeded %.1f s", timeout_s)
             return None
+
+    async def switch_network(self, server: str | None, *, oneserver: bool, proxy: str | None) -> None:
+        """Point the running Network at ``server`` (None: public servers) through ``proxy``, live.
+
+        Electrum's own Network.set_parameters does it (restarting the network when the proxy changes);
+        our start-up options sit in the config's command-line layer, which set_parameters may not change,
+        so those keys move to its user layer first. Without a proxy, .onion servers leave the candidates."""
+        daemon = self.running_daemon()
+        network, config = daemon.network, daemon.config
+        first = server or _first_public_server(onion_ok=bool(proxy))
+        one = bool(oneserver and server)
+
+        async def switch() -> None:
+            with config.lock:
+                for key in ("server", "proxy", "oneserver", "auto_connect", "noonion"):
+                    config.cmdline_options.pop(key, None)
+            config.set_key("noonion", not proxy, save=False)
+            if not proxy:
+                with network.recent_servers_lock:
+                    network._recent_servers = [s for s in network._recent_servers if not _is_onion(s.host)]
+            address = electrum_network.ServerAddr.from_str(first) if first else network.default_server
+            params = electrum_network.NetworkParameters(
+                server=address, proxy=electrum_network.deserialize_proxy(_electrum_proxy(proxy)),
+                auto_connect=not one, oneserver=one)
+            await network.set_parameters(params)
+
+        await self.run(switch())
+        self.settings = dataclasses.replace(self.settings, server=server, oneserver=one, proxy=proxy)
+        logger.info("electrum network switched: server=%s oneserver=%s proxy=%s", server, one, bool(proxy))
 
     def running_daemon(self) -> Daemon:
         """The Daemon, or ChainNotRunning before start_daemon() / after stop()."""

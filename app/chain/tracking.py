@@ -94,6 +94,8 @@ class EventTracker:
         changed = self._hub.wrap("receive_history", lambda addr: self._mark(wallet_id, {addr}))
 
         def receive_history_callback(addr: str, hist: list[tuple[str, int]], tx_fees: dict[str, int]) -> None:
+            if not wallet.is_mine(addr):  # left the watch set this session; Electrum cannot unsubscribe
+                return
             original(addr, hist, tx_fees)
             changed(addr)
 

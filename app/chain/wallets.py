@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 _WALLET_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _SEED_TYPE = {"p2pkh": "standard", "p2wpkh": "segwit"}
+IMPORTED = "imported"  # Electrum's wallet_type of an imported-address wallet
 
 
 def wallet_path(wallets_dir: Path, wallet_id: str) -> Path:
@@ -39,45 +41,58 @@ def wallet_path(wallets_dir: Path, wallet_id: str) -> Path:
     return wallets_dir / wallet_id
 
 
-def _keystores(desc: WalletDescriptor) -> list[keystore.KeyStore]:
-    if desc.kind == "seed":
-        if desc.derivation is None:
-            return [keystore.from_seed(desc.keys[0], None)]
-        root = keystore.bip39_to_seed(desc.keys[0], "")
-        xtype = keystore.xtype_from_derivation(desc.derivation)
-        return [keystore.from_bip43_rootseed(root, desc.derivation, xtype=xtype)]
-    return [keystore.from_xpub(k) for k in desc.keys]
+def _keystore(desc: WalletDescriptor) -> keystore.KeyStore:
+    """The keystore of a hot (seed) wallet."""
+    if desc.derivation is None:
+        return keystore.from_seed(desc.keys[0], None)
+    root = keystore.bip39_to_seed(desc.keys[0], "")
+    xtype = keystore.xtype_from_derivation(desc.derivation)
+    return keystore.from_bip43_rootseed(root, desc.derivation, xtype=xtype)
 
 
 def create_wallet(path: Path, desc: WalletDescriptor, *, config: SimpleConfig | None, password: str | None,
                   gap_limit: int) -> Abstract_Wallet:
-    """Write a new Electrum wallet file for ``desc``. Hot wallets are encrypted with ``password``."""
-    if desc.kind == "seed" and not password:
+    """Write a new Electrum wallet file for ``desc``: an imported-address watch-only wallet for public
+    keys (RedWaves adds and removes the addresses it monitors, see ``watch_set.py``), a deterministic
+    one for a hot (seed) wallet, encrypted with ``password``."""
+    if desc.kind != "seed":
+        return _create_imported(path, desc, config=config)
+    if not password:
         raise ValueError("a hot (seed) wallet needs a password to encrypt its file")
     storage = WalletStorage(str(path))
     if storage.file_exists():
         raise FileExistsError(path)
     db = WalletDB("", manual_upgrades=False)
-    stores = _keystores(desc)
-    if desc.kind == "multisig":
-        db.put("wallet_type", f"{desc.threshold}of{len(stores)}")
-        for i, ks in enumerate(stores):
-            db.put(f"x{i + 1}/", ks.dump())
-    else:
-        db.put("wallet_type", "standard")
-        db.put("keystore", stores[0].dump())
-        if desc.kind == "seed" and desc.derivation is None:
-            db.put("seed_type", _SEED_TYPE[desc.script_type])
+    db.put("wallet_type", "standard")
+    db.put("keystore", _keystore(desc).dump())
+    if desc.derivation is None:
+        db.put("seed_type", _SEED_TYPE[desc.script_type])
     db.put("gap_limit", gap_limit)
     db.put("redwaves_fingerprint", desc.fingerprint)
     wallet = Wallet(db, storage, config=config)
-    # Encrypts keystore and file for hot wallets, writes the file (we are not on a daemon thread).
-    wallet.update_password(old_pw=None, new_pw=password or None, encrypt_storage=bool(password))
+    # Encrypts keystore and file, writes the file (we are not on a daemon thread).
+    wallet.update_password(old_pw=None, new_pw=password, encrypt_storage=True)
     return wallet
+
+
+def _create_imported(path: Path, desc: WalletDescriptor, *, config: SimpleConfig | None) -> Abstract_Wallet:
+    """An empty imported-address watch-only wallet (no keys at all), written to ``path``.
+    Written to a temporary name first and renamed over ``path`` (the migration replaces a file)."""
+    temporary = path.with_name(path.name + ".new")
+    temporary.unlink(missing_ok=True)
+    db = WalletDB("", manual_upgrades=False)
+    db.put("wallet_type", IMPORTED)
+    db.put("redwaves_fingerprint", desc.fingerprint)
+    Wallet(db, WalletStorage(str(temporary)), config=config).save_db()
+    os.replace(temporary, path)
+    return load_wallet(path, desc, config=config, password=None)
 
 
 def load_wallet(path: Path, desc: WalletDescriptor, *, config: SimpleConfig | None,
                 password: str | None) -> Abstract_Wallet:
+    """Open ``path``. A deterministic watch-only file of an older RedWaves (every address ever handed
+    out, subscribed at every start) is replaced by an empty imported wallet: it is only a cache, the
+    payments are in SQLite, and the engine imports the monitored addresses right after."""
     storage = WalletStorage(str(path))
     if storage.is_encrypted():
         if not password:
@@ -90,9 +105,25 @@ def load_wallet(path: Path, desc: WalletDescriptor, *, config: SimpleConfig | No
     if stored is not None and stored != desc.fingerprint:
         raise WalletMismatch(f"wallet file {path.name} belongs to other keys "
                              f"({stored} != {desc.fingerprint})")
+    if desc.kind != "seed" and db.get("wallet_type") != IMPORTED:
+        return _migrate(path, db, desc, config=config)
     wallet = Wallet(db, storage, config=config)
     if stored is None and sorted(wallet.get_master_public_keys()) != sorted(desc.watch_keys):
         raise WalletMismatch(f"wallet file {path.name} belongs to other keys")
+    return wallet
+
+
+def _migrate(path: Path, db: WalletDB, desc: WalletDescriptor, *, config: SimpleConfig | None) -> Abstract_Wallet:
+    stores = [db.get(name) for name in ("keystore", *(f"x{i}/" for i in range(1, 16))) if db.get(name)]
+    xpubs = sorted(str(ks.get("xpub")) for ks in stores)
+    if not stores or any(ks.get("xprv") or ks.get("seed") for ks in stores):
+        raise WalletFileError(f"wallet file {path.name} is not a RedWaves watch-only wallet")
+    if db.get("redwaves_fingerprint") is None and xpubs != sorted(desc.watch_keys):
+        raise WalletMismatch(f"wallet file {path.name} belongs to other keys")
+    receiving = len(db.get("addresses", {}).get("receiving", []))
+    wallet = _create_imported(path, desc, config=config)
+    logger.info("wallet file %s: deterministic watch-only wallet (%d receive addresses) replaced by an "
+                "imported-address wallet that watches monitored invoices only", path.name, receiving)
     return wallet
 
 
@@ -172,13 +203,13 @@ async def add_receive_addresses(wallet: Abstract_Wallet, start: int, addresses: 
                 added.append(address)
                 index += 1
                 created += 1
-        await _subscribe(wallet, added)
+        await subscribe(wallet, added)
         added = []
         await asyncio.sleep(0)
     return created
 
 
-async def _subscribe(wallet: Abstract_Wallet, addresses: list[str]) -> None:
+async def subscribe(wallet: Abstract_Wallet, addresses: list[str]) -> None:
     """``adb.add_address`` for a batch, with one sync-state trigger instead of one per address.
 
     (Per address, Electrum fires ``adb_set_up_to_date`` -> a wallet coroutine that runs

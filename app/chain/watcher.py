@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 
 from electrum.network import TxBroadcastError
@@ -20,6 +20,7 @@ from electrum.wallet import Abstract_Wallet
 
 from app.chain import fees as chain_fees
 from app.chain import wallets as wallet_files
+from app.chain import watch_set
 from app.chain.callbacks import CallbackHub
 from app.chain.errors import (
     BroadcastFailed,
@@ -30,6 +31,7 @@ from app.chain.errors import (
     WalletNotOpen,
     WrongPassword,
 )
+from app.chain.history_probe import HistoryProbe, probe_history
 from app.chain.keys import WalletDescriptor, derive_addresses
 from app.chain.models import (
     AddressesChanged,
@@ -138,22 +140,62 @@ class ChainWatcher:
         logger.info("wallet %s opened (%s, %s, fingerprint %s)", wallet_id, desc.kind, desc.script_type,
                     desc.fingerprint)
 
-    async def watch(self, wallet_id: str, up_to_index: int) -> None:
-        """Make sure receive addresses 0..up_to_index are in the wallet and subscribed.
+    async def watch(self, wallet_id: str, addresses: Mapping[int, str], *, exclusive: bool = False) -> None:
+        """Subscribe receive addresses (derivation index -> address, as RedWaves derived them).
 
-        No wallet-file write per call: Electrum saves when the wallet is next up to date, and
-        on stop. Losing that write is harmless: RedWaves re-calls watch() at start-up.
+        Watch-only wallets watch exactly what they are given (``watch_set.py``); with ``exclusive``
+        every other address leaves the watch set (start-up: the monitored set and the look-ahead).
+        A hot (seed) wallet keeps Electrum's deterministic wallet, which must know every address it
+        ever received on to spend from it: it watches receive indexes 0..max(addresses) and never
+        drops one. No wallet-file write per call: Electrum saves when the wallet is next up to date,
+        and on stop; losing that write is harmless, RedWaves re-calls watch() at start-up.
         """
         entry = self._entry(wallet_id)
+        if not addresses:
+            if exclusive and watch_set.is_imported(entry.wallet):
+                await self._runtime.call(lambda: watch_set.remove_addresses(entry.wallet, watch_set.watched(entry.wallet)))
+            return
+        if not watch_set.is_imported(entry.wallet):
+            await self._extend_receive_chain(entry, max(addresses))
+            return
+        lowest = min(addresses)
+        reference = await asyncio.to_thread(watch_set.electrum_address, entry.desc, lowest)
+        if reference != addresses[lowest]:
+            raise RuntimeError("address derivation differs from Electrum's; refusing to watch")
+        wanted = [addresses[i] for i in sorted(addresses)]
+        if exclusive:
+            keep = set(wanted)
+            removed = await self._runtime.call(
+                lambda: watch_set.remove_addresses(entry.wallet, watch_set.watched(entry.wallet) - keep))
+            if removed:
+                logger.info("wallet %s: %d addresses no longer monitored left the watch set", wallet_id, removed)
+        added = await self._runtime.run(watch_set.import_addresses(entry.wallet, wanted))
+        if added:
+            logger.debug("wallet %s: %d addresses joined the watch set", wallet_id, added)
+
+    async def unwatch(self, wallet_id: str, addresses: Collection[str]) -> None:
+        """Monitoring ended: these addresses leave the watch set (not subscribed at the next start).
+        Their stored payments are RedWaves' business (SQLite); a hot wallet keeps every address."""
+        entry = self._entry(wallet_id)
+        if not addresses or not watch_set.is_imported(entry.wallet):
+            return
+        wanted = set(addresses)
+        await self._runtime.call(lambda: watch_set.remove_addresses(entry.wallet, wanted))
+
+    def watched_addresses(self, wallet_id: str) -> frozenset[str]:
+        """What Electrum watches for this wallet now (for a hot wallet: its whole receive chain)."""
+        wallet = self._entry(wallet_id).wallet
+        if watch_set.is_imported(wallet):
+            return frozenset(watch_set.watched(wallet))
+        return frozenset(wallet.get_receiving_addresses())
+
+    async def _extend_receive_chain(self, entry: TrackedWallet, up_to_index: int) -> None:
         start = entry.wallet.db.num_receiving_addresses()
         if up_to_index < start:
             return
         # Derive with our fast path off both loops; Electrum would take ~1 ms per address.
-        addresses = await asyncio.to_thread(derive_addresses, entry.desc, start, up_to_index + 1 - start)
-        created = await self._runtime.run(wallet_files.add_receive_addresses(entry.wallet, start, addresses))
-        if created:
-            logger.debug("wallet %s: %d new receive addresses (up to index %d)", wallet_id, created,
-                         up_to_index)
+        derived = await asyncio.to_thread(derive_addresses, entry.desc, start, up_to_index + 1 - start)
+        await self._runtime.run(wallet_files.add_receive_addresses(entry.wallet, start, derived))
 
     def address_view(self, wallet_id: str, address: str) -> AddressView:
         """Thread-safe read of the current view (Electrum's db methods take its locks)."""
@@ -233,6 +275,13 @@ class ChainWatcher:
             raise WrongPassword("The wallet password is wrong.") from None
         return await self.broadcast(raw)
 
+    async def set_route(self, server: str | None, *, oneserver: bool, proxy: str | None) -> None:
+        """Switch Electrum to ``server`` (None: public servers) through ``proxy`` ("socks5:host:port"), live;
+        wallets stay open and resync from the new server (app/chain/runtime.py ``switch_network``)."""
+        self._require_running()
+        await self._runtime.switch_network(server, oneserver=oneserver, proxy=proxy)
+        self._settings = self._runtime.settings
+
     def _deliver(self, event: ChainEvent) -> None:
         """Hop from Electrum's thread to the app's loop."""
         loop = self._loop
@@ -274,3 +323,12 @@ class ChainWatcher:
             return self._tracker.wallets[wallet_id]
         except KeyError:
             raise WalletNotOpen(f"wallet {wallet_id!r} is not open") from None
+
+    # -- history probe (closed invoices) -----------------------------------------------------------
+
+    async def probe_history(self, addresses: Iterable[str]) -> HistoryProbe:
+        """Ask the server for these addresses' histories without subscribing (app/chain/history_probe.py):
+        payments to them, mined ones SPV-checked against our headers. NotConnected when offline."""
+        self._require_running()
+        network = self._runtime.running_daemon().network
+        return await self._runtime.run(probe_history(network, list(addresses)))

@@ -114,10 +114,40 @@ class PaymentLowFee(PaymentEvent):
     type: ClassVar[str] = "payment.low_fee"
 
 
+@dataclass(frozen=True)
+class PaymentAfterClose(DomainEvent):
+    """Once per (invoice, txid): money found on a closed (no longer monitored) invoice's address by the
+    closed-invoice history check (app/services/invoicing/closed_watch.py). The invoice's status is NOT
+    changed: ``status`` is its status, as it stays. ``found_by``: ``periodic`` or ``on_demand``."""
+
+    txid: str
+    address: str
+    amount_sat: int
+    height: int  # > 0 only when verified (merkle proof checked against our headers)
+    verified: bool
+    status: InvoiceStatus
+    found_by: str
+
+    type: ClassVar[str] = "invoice.payment_after_close"
+
+
+@dataclass(frozen=True)
+class PaymentAfterCloseConfirmed(DomainEvent):
+    """Once per (invoice, txid), after PaymentAfterClose: the transaction first found unconfirmed is
+    now proven mined (SPV). Not sent when it was already proven mined when first found."""
+
+    txid: str
+    address: str
+    amount_sat: int
+    height: int
+
+    type: ClassVar[str] = "invoice.payment_after_close_confirmed"
+
+
 EVENT_TYPES: Mapping[str, type[DomainEvent]] = {
     cls.type: cls
     for cls in (InvoiceCreated, InvoiceStatusChanged, PaymentReceived, PaymentConfirmed, PaymentStateChanged,
-                PaymentLowFee)
+                PaymentLowFee, PaymentAfterClose, PaymentAfterCloseConfirmed)
 }
 
 

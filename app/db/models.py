@@ -153,6 +153,7 @@ class InvoiceRow(Base):
         Index("ix_invoices_status_created", "status", "created_at"),
         Index("ix_invoices_monitored", "monitored"),
         Index("ix_invoices_order_id", "order_id"),
+        Index("ix_invoices_closed_order", "monitored", "monitoring_until", "id"),  # closed-invoice checks
     )
 
 
@@ -179,6 +180,50 @@ class PaymentRow(Base):
     low_fee: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     __table_args__ = (UniqueConstraint("invoice_id", "txid", "vout", name="uq_payments_outpoint"),)
+
+
+class ClosedInvoicePaymentRow(Base):
+    """Money found on a closed (no longer monitored) invoice's address: one row per (invoice, txid).
+
+    Never changes the invoice's status; `state` is unconfirmed | confirmed | gone (left the chain).
+    See app/services/invoicing/closed_watch.py.
+    """
+
+    __tablename__ = "closed_invoice_payments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), index=True)
+    txid: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(100))
+    amount_sat: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)  # <= 0: unconfirmed, or mined but not proven
+    verified: Mapped[bool] = mapped_column(Boolean)  # merkle proof checked against our headers
+    state: Mapped[str] = mapped_column(String(16))
+    found_by: Mapped[str] = mapped_column(String(16))  # periodic | on_demand
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    gone_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (UniqueConstraint("invoice_id", "txid", name="uq_closed_invoice_payments_tx"),)
+
+
+class ClosedCheckStateRow(Base):
+    """Where the periodic closed-invoice check is (survives restarts) and its hourly request budget."""
+
+    __tablename__ = "closed_check_state"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    pass_no: Mapped[int] = mapped_column(Integer, default=0)
+    pass_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    tail_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # walk: next is older
+    tail_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    head_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # newest closed seen
+    head_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    hour_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    hour_used: Mapped[int] = mapped_column(Integer, default=0)
+    checked_total: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class OutboxEventRow(Base):

@@ -1,6 +1,7 @@
 """The machine's LAN addresses and the URLs shoppers on the same network can open.
 
-Only local information is used (interface table, host name); nothing is sent anywhere.
+Only local information is used (the interface table, the routing table); nothing is sent anywhere
+and no name is looked up (no DNS).
 """
 
 from __future__ import annotations
@@ -47,10 +48,14 @@ def _linux_ipv6() -> list[str]:
 
 
 def _portable() -> list[str]:
+    """The address the OS would send from (a UDP socket's connect() picks a route and sends nothing).
+
+    Never the host name through getaddrinfo: that may ask DNS (a query leaving the machine)."""
     found = []
-    with contextlib.suppress(OSError):
-        for info in socket.getaddrinfo(socket.gethostname(), None, proto=socket.IPPROTO_TCP):
-            found.append(str(info[4][0]).split("%")[0])
+    for family, probe in ((socket.AF_INET, "192.0.2.1"), (socket.AF_INET6, "2001:db8::1")):  # documentation nets
+        with contextlib.suppress(OSError), socket.socket(family, socket.SOCK_DGRAM) as sock:
+            sock.connect((probe, 9))
+            found.append(str(sock.getsockname()[0]).split("%")[0])
     return found
 
 

@@ -76,17 +76,27 @@ class AppriseProvider:
     """Telegram, Matrix, Discord, ntfy, ... through Apprise URLs (https://github.com/caronc/apprise).
 
     Apprise is optional: without it installed, send() fails with code ``apprise_unavailable`` (not retried).
+    Its plugins make their own HTTP requests (python-requests) that cannot be routed through SOCKS with
+    remote DNS here, so with ``routed`` (Tor-only mode or a proxy) send() refuses with code
+    ``apprise_needs_direct`` (not retried) instead of connecting directly.
     """
 
-    def __init__(self, urls: Sequence[str], *, name: str = "apprise") -> None:
+    NEEDS_DIRECT = "apprise_needs_direct"
+
+    def __init__(self, urls: Sequence[str], *, name: str = "apprise", routed: bool = False) -> None:
         self.name = name
         self._urls = list(urls)
+        self._routed = routed
 
     @property
     def available(self) -> bool:
         return apprise_available()
 
     async def send(self, subject: str, body: str, *, url: str | None = None) -> None:
+        if self._routed:
+            raise DeliveryFailed(f"The {self.name} channel uses Apprise, which would connect directly: Tor-only "
+                                 "mode and a proxy allow no direct connection. Use a webhook channel instead.",
+                                 code=self.NEEDS_DIRECT, retryable=False)
         if not self.available:
             raise DeliveryFailed("Apprise is not installed: install the 'apprise' package to use this channel.",
                                  code="apprise_unavailable", retryable=False)

@@ -2,6 +2,11 @@
 
 The connection is driven step by step (connect, STARTTLS, login, send) so a failure is classified by
 the step it happened in and the exception's type, never by matching server message text.
+
+With a SOCKS5 route (Tor-only mode or a proxy: ``OutboundPolicy.route``) the TCP connection is opened
+through the proxy with remote DNS and handed to aiosmtplib as ``sock``; implicit TLS and STARTTLS still
+verify the server's real host name. The EHLO name is then ``[127.0.0.1]`` instead of this machine's
+name (which ``socket.getfqdn`` may even look up in DNS).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from enum import StrEnum
 import aiosmtplib
 
 from app.net.notify import DeliveryFailed
+from app.net.proxy import OutboundPolicy, TorUnavailable, open_socks_socket
 from app.secrets import Secret
 
 logger = logging.getLogger(__name__)
@@ -56,13 +62,17 @@ class SmtpSettings:
         return f"{self.host}:{self.port} ({self.mode})"
 
 
+ROUTED_EHLO_NAME = "[127.0.0.1]"
+
+
 async def send_email(settings: SmtpSettings, message: EmailMessage, *, password: Secret | str | None = None,
-                     tls_context: ssl.SSLContext | None = None) -> None:
-    """Deliver ``message`` (its To/From headers name the envelope) or raise SmtpError."""
+                     tls_context: ssl.SSLContext | None = None, route: tuple[str, int] | None = None) -> None:
+    """Deliver ``message`` (its To/From headers name the envelope) or raise SmtpError.
+
+    ``route``: the SOCKS5 proxy (host, port) to connect through; None connects directly."""
     where = settings.describe()
-    client = aiosmtplib.SMTP(hostname=settings.host, port=settings.port, timeout=settings.timeout_s,
-                             use_tls=settings.mode is SmtpMode.TLS, start_tls=False, tls_context=tls_context)
     try:
+        client = await _client(settings, tls_context, route, where)
         await _connect(client, settings, where)
         try:
             if settings.mode is SmtpMode.STARTTLS:
@@ -75,6 +85,39 @@ async def send_email(settings: SmtpSettings, message: EmailMessage, *, password:
     except SmtpError as exc:
         logger.warning("smtp %s: %s (%s)", where, exc.code, type(exc.__cause__).__name__)
         raise
+
+
+class RoutedTransport:
+    """`app.services.delivery.email.Transport` following an OutboundPolicy (proxy / Tor-only / direct)."""
+
+    def __init__(self, policy: OutboundPolicy) -> None:
+        self._policy = policy
+
+    async def __call__(self, settings: SmtpSettings, message: EmailMessage, *, password: Secret | None,
+                       tls_context: ssl.SSLContext | None) -> None:
+        try:
+            route = self._policy.route(settings.host)
+        except TorUnavailable as exc:
+            raise SmtpError(f"Cannot reach the mail server {settings.describe()}: {exc}", code=exc.code,
+                            retryable=True) from exc
+        await send_email(settings, message, password=password, tls_context=tls_context, route=route)
+
+
+async def _client(settings: SmtpSettings, tls_context: ssl.SSLContext | None, route: tuple[str, int] | None,
+                  where: str) -> aiosmtplib.SMTP:
+    use_tls = settings.mode is SmtpMode.TLS
+    if route is None:
+        return aiosmtplib.SMTP(hostname=settings.host, port=settings.port, timeout=settings.timeout_s,
+                               use_tls=use_tls, start_tls=False, tls_context=tls_context)
+    try:
+        sock = await open_socks_socket(route, settings.host, settings.port, timeout_s=settings.timeout_s)
+    except TorUnavailable as exc:
+        raise SmtpError(f"Could not reach the mail server {where} through the proxy: {exc}", code=exc.code,
+                        retryable=True) from exc
+    # hostname stays the server's real name: SNI and certificate checks (TLS and STARTTLS) use it
+    return aiosmtplib.SMTP(hostname=settings.host, port=None, sock=sock, timeout=settings.timeout_s,
+                           use_tls=use_tls, start_tls=False, tls_context=tls_context,
+                           local_hostname=ROUTED_EHLO_NAME)
 
 
 async def _connect(client: aiosmtplib.SMTP, settings: SmtpSettings, where: str) -> None:

@@ -17,6 +17,7 @@ import aiohttp
 
 from app import __version__
 from app.config import Settings, default_config_path
+from app.core.chain_route import ResolvedRoute
 from app.db.engine import Database
 from app.devnet.control import DevnetControl
 from app.lifecycle import Lifecycle
@@ -24,6 +25,7 @@ from app.net.exposure import Exposure
 from app.net.proxy import OutboundPolicy
 from app.net.rate_providers import RateOptions, build_rate_sources
 from app.net.rates import HttpRateSource
+from app.net.smtp import RoutedTransport
 from app.net.tor import TorService
 from app.secrets import SecretStore
 from app.services.admin.apikeys import ApiKeyService
@@ -33,6 +35,7 @@ from app.services.admin.printing import PRINTER_KEY, AppSettingStorage, PrinterS
 from app.services.catalog.product_images import ProductImageStore
 from app.services.catalog.products import ProductService
 from app.services.catalog.stores import StoreService
+from app.services.chain_route import ChainRouteService
 from app.services.compat.bitcart.service import (
     DaemonParts,
     DaemonService,
@@ -46,6 +49,7 @@ from app.services.delivery.retry import RetryPolicy
 from app.services.delivery.webhooks import WebhookService
 from app.services.events import EventBus
 from app.services.health import HealthTracker
+from app.services.invoicing.closed_watch import ClosedInvoiceWatch
 from app.services.invoicing.engine import PaymentEngine
 from app.services.invoicing.idempotency import IdempotencyService
 from app.services.invoicing.invoices import InvoiceService
@@ -83,6 +87,7 @@ class Surroundings:
     backups: BackupService | None = None  # None: a BackupService for the settings' data directory
     tor: TorService | None = None
     devnet: DevnetControl | None = None
+    chain_route: ResolvedRoute | None = None  # the route Electrum started with (app/core/chain_route.py)
 
 
 @dataclass
@@ -100,6 +105,7 @@ class Services:
     idempotency: IdempotencyService  # Idempotency-Key replays (REST API creating calls)
     rates: RateService
     engine: PaymentEngine
+    closed_watch: ClosedInvoiceWatch  # history checks of closed invoices' addresses (payments after close)
     apikeys: ApiKeyService
     webhooks: WebhookService
     product_images: ProductImageStore
@@ -116,6 +122,7 @@ class Services:
     exposure: Exposure
     public: PublicListenerStatus
     exposure_control: ExposureControl
+    chain_route: ChainRouteService  # which Electrum server learns the addresses: shown, tested, saved
     backups: BackupService  # writes backups while serving; restores into an empty data directory
     chain: ChainPort | None = None
     tor: TorService | None = None  # None while tor is off (the exposure control switches it live)
@@ -134,7 +141,7 @@ class Services:
         await self.rates.load()
         lc = self._lifecycle
         for name, component in (("event bus", self.events), ("payment engine", self.engine),
-                                ("webhooks", self.webhooks), ("notifications", self.notifications),
+                                ("closed-invoice check", self.closed_watch), ("webhooks", self.webhooks), ("notifications", self.notifications),
                                 ("daemon", self.daemon)):
             if component is not None:
                 lc.add(name, component)
@@ -156,6 +163,9 @@ class Services:
             state = self.chain.state()
             chain = {"connected": state.connected, "synced": state.synced, "tip_height": state.tip_height,
                      "server": state.server, "error": state.error}
+        if (route := self.chain_route.running) is not None:
+            chain["route"] = str(route.route)
+            chain["via_tor"] = route.via_tor
         report: dict[str, object] = {"status": "ok" if db_ok else "degraded", "version": __version__,
                                      "network": self.settings.network, "db": {"ok": db_ok}, "chain": chain}
         for source in self.health_sources:
@@ -169,8 +179,10 @@ def build_services(settings: Settings, db: Database, chain: ChainPort | None, *,
                    notification_policy: RetryPolicy | None = None,
                    connector_factory: Callable[[], aiohttp.BaseConnector] | None = None) -> Services:
     """Wire the services; the database must be started (sessions available). `connector_factory`
-    builds the aiohttp connector for every outbound request (Tor-only mode passes a SOCKS one)."""
+    builds the aiohttp connector for every outbound request; by default the surroundings' OutboundPolicy
+    (SOCKS with remote DNS in Tor-only mode or with a proxy, else direct) routes HTTP, e-mail and Apprise."""
     around = surroundings or Surroundings()
+    connector_factory = connector_factory or around.outbound.shared_connector_factory()
     assert db.sessions is not None, "start the database first"
     writer = Writer(db.sessions, db.path)
     secrets = SecretStore(settings.network)
@@ -182,15 +194,19 @@ def build_services(settings: Settings, db: Database, chain: ChainPort | None, *,
     _add_rate_sources(rates, settings, connector_factory)
     engine = PaymentEngine(writer, wallets, chain)
     invoices = InvoiceService(writer, events, stores, wallets, rates, on_created=engine.invoice_created)
-    email = EmailService(stores, secrets, invoice_url=around.urls.invoice_url)
+    email = EmailService(stores, secrets, invoice_url=around.urls.invoice_url,
+                         transport=RoutedTransport(around.outbound))
     tray = TrayNotifier()
     notifications = NotificationService(writer, events, stores, invoices, email,
-                                        ChannelRegistry(email, secrets, tray, connector_factory=connector_factory),
+                                        ChannelRegistry(email, secrets, tray, connector_factory=connector_factory,
+                                                        routed=around.outbound.routed),
                                         policy=notification_policy)
     pos = PosService(PinGuard(AppSettingsPinStorage(writer)), stores, invoices, email)
     services = Services(
         settings=settings, db=db, writer=writer, secrets=secrets, events=events, wallets=wallets, stores=stores,
         products=products, invoices=invoices, rates=rates, engine=engine, apikeys=ApiKeyService(writer),
+        closed_watch=ClosedInvoiceWatch(writer, chain, per_hour=settings.closed_check_per_hour,
+                                        interval_s=settings.closed_check_interval_s),
         public_invoices=PublicInvoiceService(writer, stores, products, invoices),
         idempotency=IdempotencyService(writer, db.path),
         webhooks=WebhookService(writer, events, secrets, invoices, policy=webhook_policy,
@@ -202,6 +218,7 @@ def build_services(settings: Settings, db: Database, chain: ChainPort | None, *,
         onboarding=OnboardingService(writer, wallets, rates, stores),
         outbound=around.outbound, exposure=around.exposure, public=around.public,
         exposure_control=around.exposure_control,
+        chain_route=ChainRouteService(lambda: services.settings, around.chain_route, lambda: around.outbound.tor_socks),
         backups=around.backups or backup_service(settings, secrets), tor=around.tor, devnet=around.devnet,
     )
     if settings.daemon_enabled:
@@ -218,10 +235,11 @@ def backup_service(settings: Settings, secrets: SecretStore) -> BackupService:
 
 
 def _add_rate_sources(rates: RateService, settings: Settings,
-                      connector_factory: Callable[[], aiohttp.BaseConnector] | None) -> None:
+                      connector_factory: Callable[[], aiohttp.BaseConnector]) -> None:
     options = RateOptions(providers=settings.rate_providers, max_age_s=settings.rate_max_age_s,
                           connector_factory=connector_factory)
     for source in build_rate_sources(options):
         rates.add_source(source)
     if settings.rates_url:
-        rates.add_source(HttpRateSource(settings.rates_url, name="http"))
+        rates.add_source(HttpRateSource(settings.rates_url, name="http",
+                                        session_factory=lambda: aiohttp.ClientSession(connector=connector_factory())))

@@ -6,12 +6,13 @@ Protocols, so a renamed method fails the type check in both.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from app.chain.history_probe import HistoryProbe
 from app.chain.keys import WalletDescriptor
 from app.chain.models import AddressView, ChainEvent, ChainState, TxFee
 from app.core.errors import UserFacingError
@@ -32,7 +33,13 @@ class ChainPort(Protocol):
 
     async def open_wallet(self, wallet_id: str, desc: WalletDescriptor, *, password: str | None = None) -> None: ...
 
-    async def watch(self, wallet_id: str, up_to_index: int) -> None: ...
+    async def watch(self, wallet_id: str, addresses: Mapping[int, str], *, exclusive: bool = False) -> None:
+        """Subscribe these receive addresses (index -> address); ``exclusive``: and no others (start-up)."""
+        ...
+
+    async def unwatch(self, wallet_id: str, addresses: Collection[str]) -> None:
+        """Monitoring ended: the addresses leave the watch set (a hot wallet keeps all of its own)."""
+        ...
 
     async def address_views(self, wallet_id: str, addresses: Iterable[str]) -> Sequence[AddressView]: ...
 
@@ -50,6 +57,10 @@ class ChainPort(Protocol):
 
     async def pay_to(self, wallet_id: str, outputs: list[tuple[str, int]], *, fee_rate_sat_vb: float | None,
                      password: str | None) -> str: ...
+
+    async def probe_history(self, addresses: Iterable[str]) -> HistoryProbe:
+        """The server's history of these (unwatched) addresses, not subscribed; mined txs SPV-checked."""
+        ...
 
 
 class Urls(Protocol):

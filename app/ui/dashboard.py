@@ -27,13 +27,17 @@ from app.core.records import Invoice, Page
 from app.ui import formatting
 from app.ui.chart import Bar, SalesChart
 from app.ui.context import WindowContext
+from app.ui.health_status import chain_detail
 from app.ui.invoice_table_model import status_text
 from app.ui.queries import InvoiceQuery
 from app.ui.sales import SOLD, SalesSummary, Totals, load_sales, merge_recent
 from app.ui.widget_names import named
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from app.chain.models import ChainState
+    from app.core.chain_route import ResolvedRoute
 
 RELOAD_DEBOUNCE_MS = 1500
 NARROW_PX = 760  # below this width the dashboard stacks its cards and panels
@@ -72,6 +76,7 @@ class SyncStatusWidget(QFrame):
         self.progress = named(QProgressBar(textVisible=True), "syncProgress")
         self.progress.hide()
         self._max_pending = 0
+        self.route: Callable[[], ResolvedRoute | None] = lambda: None  # Dashboard: services.chain_route
         layout = QVBoxLayout(self)
         for widget in (self.headline, self.detail, self.progress):
             layout.addWidget(widget)
@@ -90,9 +95,7 @@ class SyncStatusWidget(QFrame):
         else:
             self.headline.setText("● Connected and up to date")
             self.headline.setStyleSheet("color: #2E7D32;")
-        tip = f"block {state.tip_height:,}" if state.tip_height is not None else "no headers yet"
-        error = f" · {state.error}" if state.error else ""
-        self.detail.setText(f"{state.server or 'choosing a server'} · {tip}{error}")
+        self.detail.setText(chain_detail(self.route(), state))  # the route first: who learns the addresses
         if state.connected and not state.synced:
             self._max_pending = max(self._max_pending, pending)
             self.progress.setRange(0, max(self._max_pending, 1) if pending else 0)
@@ -121,6 +124,7 @@ class Dashboard(QWidget):
         self.recent = named(QListWidget(), "recentPayments")
         self.recent.itemActivated.connect(self._on_recent_item_activated)
         self.sync = SyncStatusWidget()
+        self.sync.route = lambda: ctx.services.chain_route.current().running
         self._reload_timer = QTimer(self, singleShot=True, interval=RELOAD_DEBOUNCE_MS)
         self._reload_timer.timeout.connect(lambda: self.reload(full=False))
         self._loading = False

@@ -26,6 +26,7 @@ from app.core.payments import fee_text
 from app.core.records import Invoice
 from app.core.statuses import FINAL_STATUSES, InvoiceStatus
 from app.ui import formatting
+from app.ui.closed_payments_view import ClosedPaymentsView
 from app.ui.context import UiContext
 from app.ui.dialogs import confirm
 from app.ui.invoice_actions import InvoiceActions
@@ -74,6 +75,7 @@ class InvoiceDetailPanel(QWidget):
         self._fees = named(QLabel(), "paymentFees")  # one "Fee rate: N sat/vB" line per measured payment
         self._fees.setWordWrap(True)
         self._fees.hide()
+        self.closed_payments = ClosedPaymentsView(ctx, self)  # payments after close (closed invoices only)
         self._buttons = self._make_buttons()
         self._layout()
         self._set_enabled(False)
@@ -116,6 +118,7 @@ class InvoiceDetailPanel(QWidget):
         layout.addWidget(payments_caption)
         layout.addWidget(self._payments)
         layout.addWidget(self._fees)
+        layout.addWidget(self.closed_payments)
         for row in rows:
             layout.addLayout(row)
         layout.addWidget(self.invoice_actions.copied)
@@ -153,6 +156,7 @@ class InvoiceDetailPanel(QWidget):
         self._paid.hide()
         self._payments.setRowCount(0)
         self._fees.hide()
+        self.closed_payments.clear()
         self._set_enabled(False)
 
     def set_invoice(self, inv: Invoice) -> None:
@@ -184,6 +188,7 @@ class InvoiceDetailPanel(QWidget):
         self._qr.setVisible(not paid)
         self._paid.setVisible(paid)
         self._fill_payments(inv)
+        self.closed_payments.set_invoice(inv)
         self._set_enabled(True)
         self._buttons["mark_complete"].setEnabled(inv.status not in FINAL_STATUSES)
         self._buttons["mark_invalid"].setEnabled(inv.status not in FINAL_STATUSES)

@@ -87,6 +87,8 @@ class InvoiceListView(QWidget):
         self.new_button = named(QPushButton("New invoice"), "newInvoice")
         self.new_button.setToolTip("Ctrl+N")
         self.export_button = named(QPushButton("Export CSV…"), "exportCsv")
+        self.export_emails = named(QCheckBox("Include buyer e-mails"), "exportBuyerEmails")
+        self.export_emails.setToolTip("Buyer e-mails are personal data: off, the CSV has no buyer_email column.")
 
     def _build_table(self) -> QTableView:
         table = named(QTableView(), "invoiceTable")
@@ -130,7 +132,6 @@ class InvoiceListView(QWidget):
             filters.addWidget(widget)
         filters.addStretch(1)
         actions.addWidget(self.search, 1)
-        actions.addWidget(self.export_button)
         actions.addWidget(self.new_button)
         bar = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         bar.addLayout(filters)
@@ -140,7 +141,11 @@ class InvoiceListView(QWidget):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.table)
-        left_layout.addWidget(self._count)
+        under = QHBoxLayout()  # the export of what the table lists, beside its count (not in the filter bar)
+        under.addWidget(self._count, 1)
+        under.addWidget(self.export_emails)
+        under.addWidget(self.export_button)
+        left_layout.addLayout(under)
         splitter = named(QSplitter(Qt.Orientation.Horizontal), "invoiceSplitter")
         splitter.addWidget(left)
         splitter.addWidget(self.detail)
@@ -245,5 +250,6 @@ class InvoiceListView(QWidget):
             self.export_button.setEnabled(True)
             inform(self, "Export finished", f"{count:,} invoices written to {path}.")
 
-        self._ctx.run(export_csv(lambda q, o, n: invoices.list(q, offset=o, limit=n), self.current_query(), path),
+        self._ctx.run(export_csv(lambda q, o, n: invoices.list(q, offset=o, limit=n), self.current_query(), path,
+                                 include_buyer_email=self.export_emails.isChecked()),
                       done, name="export-csv", parent=self)

@@ -18,17 +18,20 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from app.chain.models import ChainEvent, ChainState
+    from app.core.closed_payments import ClosedPayment
     from app.core.invoice_limits import InvoicePreview, LargeInvoiceLimit
     from app.core.printers import PrinterConfig
     from app.core.queries import InvoiceFilter
     from app.core.records import Invoice, Page, Product, Store
     from app.core.sales import SalesSummary
     from app.core.statuses import InvoiceStatus
+    from app.net.electrum_probe import ProbeResult
     from app.net.exposure_state import ExposureState, LanChange, TlsChange, TorChange
     from app.net.tor import TorStatus
     from app.services.admin.apikeys import ApiKeyService
     from app.services.admin.backup import BackupInfo, RestoredBackup
     from app.services.admin.pos import PosService, Receipt
+    from app.services.chain_route import ChainRouteState
     from app.services.catalog.product_images import ProductImageStore
     from app.services.catalog.products import ProductService
     from app.services.catalog.stores import StoreService
@@ -152,6 +155,19 @@ class ExposureControl(Protocol):
     async def apply_tor(self, change: TorChange) -> ExposureState: ...
 
 
+class ChainRouteControl(Protocol):
+    """Which Electrum server learns the shop's addresses (Settings → Chain server, the wizard):
+    ``app.services.chain_route.ChainRouteService``. ``route`` is "own" | "tor" | "direct"; ``apply``
+    switches Electrum live and saves to config.toml; errors are UserFacingError beside electrum_route /
+    electrum_server."""
+
+    def current(self) -> ChainRouteState: ...
+
+    async def test(self, route: str, server: str, *, timeout_s: float = 15.0) -> ProbeResult: ...
+
+    async def apply(self, route: str, server: str) -> ChainRouteState: ...
+
+
 class BackupFiles(Protocol):
     """``app.services.admin.backup.BackupService``: write a backup while serving, restore one into an empty
     data directory (both blocking: call them through asyncio.to_thread)."""
@@ -184,11 +200,22 @@ class ReceiptSource(Protocol):
     async def receipt(self, invoice_id: str) -> Receipt: ...
 
 
+class ClosedPaymentsPort(Protocol):
+    """``app.services.invoicing.closed_watch.ClosedInvoiceWatch``: payments found after an invoice closed."""
+
+    async def payments_of(self, invoice_ids: Sequence[str]) -> dict[str, list[ClosedPayment]]: ...
+
+    async def check_invoice(self, invoice_id: str) -> list[ClosedPayment]: ...
+
+
 class InvoiceDialogServices(InvoicingServices, Protocol):
-    """The owner's new-invoice dialog and invoice detail: also receipts, store names and the devnet."""
+    """The owner's new-invoice dialog and invoice detail: also receipts, store names, the devnet and the
+    closed-invoice chain check."""
 
     @property
     def stores(self) -> StoreLookup: ...
+    @property
+    def closed_watch(self) -> ClosedPaymentsPort: ...
     @property
     def pos(self) -> ReceiptSource: ...
     @property
@@ -267,6 +294,8 @@ class UiServices(KioskServices, InvoiceDialogServices, Protocol):
     def tor(self) -> TorControl | None: ...
     @property
     def exposure_control(self) -> ExposureControl: ...
+    @property
+    def chain_route(self) -> ChainRouteControl: ...
 
 
 class GuiRuntime(Protocol):

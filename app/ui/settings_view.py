@@ -32,6 +32,7 @@ from app.ui.context import WindowContext
 from app.ui.field_errors import FieldErrors
 from app.ui.formatting import parse_amount
 from app.ui.settings_apikeys import ApiKeysPage
+from app.ui.settings_chain import ChainServerPage
 from app.ui.settings_exposure import ShopNetworkPage
 from app.ui.settings_integrations import WebhooksPage
 from app.ui.settings_invoices import InvoicesPage
@@ -328,6 +329,9 @@ class SettingsView(QWidget):
         printer = PrinterPage(ctx.services.printer, ctx.run, ctx.settings.network_dir / "receipts")  # settings_printer.py
         self.pages["Printer"] = printer
         self._reloads.append(printer.reload)
+        chain = ChainServerPage(ctx.services.chain_route, ctx.run)  # which server learns the addresses
+        self.pages["Chain server"] = chain
+        self._reloads.append(chain.reload)
         invoices = InvoicesPage(ctx)  # the large-invoice confirmation limit (settings_invoices.py)
         self.pages["Invoices"] = invoices
         self._reloads.append(invoices.reload)

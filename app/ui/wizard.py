@@ -1,11 +1,12 @@
-"""First-run wizard: network (informational) -> wallet (xpub) -> first store -> privacy -> summary.
+"""First-run wizard: network (informational) -> wallet (xpub) -> first store -> privacy -> chain server -> summary.
 
 Shown when there is no wallet or no store. Each page checks its fields before Next, beside the field
 (app/ui/wizard_pages.py). Nothing is saved until Finish: then ``OnboardingService.create_first_store``
 writes wallet, manual rate and store in ONE transaction, so a failure leaves nothing behind and
 Finish can simply be pressed again (the wizard goes back to the page of the field in error). After
 the store exists, the privacy choices (LAN checkout, Tor) are applied through
-``services.exposure_control``; a failure there is shown on the summary page, the store stays, and
+``services.exposure_control`` and the chain server choice through ``services.chain_route`` (switched
+live, saved to config.toml); a failure there is shown on the summary page, the store stays, and
 Finish becomes "Close".
 """
 
@@ -21,7 +22,15 @@ from app.core.errors import UserFacingError
 from app.core.first_store import FirstStore
 from app.core.records import Store, Wallet
 from app.ui.context import WindowContext
-from app.ui.wizard_pages import WALLET_FIELDS, NetworkPage, PrivacyPage, StorePage, SummaryPage, WalletPage
+from app.ui.wizard_pages import (
+    WALLET_FIELDS,
+    ChainPage,
+    NetworkPage,
+    PrivacyPage,
+    StorePage,
+    SummaryPage,
+    WalletPage,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +52,10 @@ class FirstRunWizard(QWizard):
         self.wallet_page = WalletPage(ctx, existing_wallets)
         self.store_page = StorePage(ctx)
         self.privacy_page = PrivacyPage(ctx)
-        self.summary_page = SummaryPage(self.wallet_page, self.store_page, self.privacy_page)
-        for page in (self.network_page, self.wallet_page, self.store_page, self.privacy_page, self.summary_page):
+        self.chain_page = ChainPage(ctx)
+        self.summary_page = SummaryPage(self.wallet_page, self.store_page, self.privacy_page, self.chain_page)
+        for page in (self.network_page, self.wallet_page, self.store_page, self.privacy_page, self.chain_page,
+                     self.summary_page):
             self.addPage(page)
         self.setButtonText(QWizard.WizardButton.FinishButton, "Create store")
         self.store: Store | None = None
@@ -85,6 +96,12 @@ class FirstRunWizard(QWizard):
             except UserFacingError as exc:
                 problems.append(f"{SWITCH_NAMES[which]} could not be switched {'on' if wanted else 'off'}: "
                                 f"{exc.message}")
+        chain = self.chain_page.change()
+        if chain is not None:
+            try:
+                await services.chain_route.apply(*chain)
+            except UserFacingError as exc:
+                problems.append(f"The chain server could not be switched: {exc.message}")
         return problems
 
     def _set_saving(self, saving: bool) -> None:
@@ -109,7 +126,7 @@ class FirstRunWizard(QWizard):
             self._close(self.store)
             return
         self.summary_page.show_error("\n".join(problems))
-        self.summary_page.show_note(f"Your store “{self.store.name}” was created. Try again in Settings → Exposure.")
+        self.summary_page.show_note(f"Your store “{self.store.name}” was created. Try again in Settings (Shop network, Tor, Chain server).")
         self.setButtonText(QWizard.WizardButton.FinishButton, "Close")
         self.button(QWizard.WizardButton.BackButton).setEnabled(False)
         self.button(QWizard.WizardButton.CancelButton).hide()

@@ -1,4 +1,4 @@
-"""The first-run wizard's pages: network, wallet, store, privacy, summary.
+"""The first-run wizard's pages: network, wallet, store, privacy, chain server, summary.
 
 Each page checks its own fields before Next (``validatePage``) with the message beside the field
 (FieldErrors); a page whose required field is empty keeps Next disabled and says why beside it.
@@ -21,8 +21,10 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from app.core.chain_route import ChainRoute, check_choice
 from app.core.errors import UserFacingError
 from app.core.records import Wallet
+from app.ui.chain_route_form import CHOICES, QUESTION, ChainRouteForm
 from app.ui.context import WindowContext
 from app.ui.field_errors import FieldErrors
 from app.ui.store_form import (
@@ -34,6 +36,7 @@ from app.ui.store_form import (
     read_rate,
     speed_combo,
 )
+from app.ui.settings_chain import DEVNET_NOTE
 from app.ui.wallet_form import WalletKeyForm
 from app.ui.widget_names import named
 
@@ -246,14 +249,65 @@ class PrivacyPage(QWizardPage):
         return out
 
 
+class ChainPage(QWizardPage):
+    """Which Electrum server learns the shop's addresses (app/ui/chain_route_form.py); applied at Finish."""
+
+    def __init__(self, ctx: WindowContext) -> None:
+        super().__init__()
+        self.setTitle(QUESTION)
+        self.setSubTitle("You can change it at any time in Settings → Chain server.")
+        self.state = ctx.services.chain_route.current()
+        self.form = ChainRouteForm(ctx.services.chain_route, ctx.run)
+        self.form.fill(self.state)
+        self.form.changed.connect(self.completeChanged.emit)
+        layout = QVBoxLayout(self)
+        if self.state.devnet:
+            layout.addWidget(label(DEVNET_NOTE, "muted", "wizardChainDevnet"))
+            self.form.setEnabled(False)
+        layout.addWidget(self.form)
+        layout.addStretch(1)
+
+    def isComplete(self) -> bool:  # noqa: N802
+        return self.state.devnet or self.form.complete()
+
+    def validatePage(self) -> bool:  # noqa: N802
+        if self.state.devnet:
+            return True
+        self.form.errors.clear()
+        try:
+            check_choice(*self.form.choice())
+        except UserFacingError as exc:
+            self.form.show_error(exc)
+            return False
+        return True
+
+    def change(self) -> tuple[str, str] | None:
+        """(route, server) to apply at Finish; None when it is what runs and is saved already."""
+        if self.state.devnet or not self.form.isEnabled():
+            return None
+        route, server = self.form.choice()
+        saved = (str(self.state.route) if self.state.route else "", self.state.server or "")
+        if (route, server if route == "own" else "") == (saved[0], saved[1] if saved[0] == "own" else ""):
+            return None
+        return route, server
+
+    def describe(self) -> str:
+        route, server = self.form.choice()
+        if self.state.devnet:
+            return "the embedded devnet"
+        caption = CHOICES[ChainRoute(route)][0] if route else "not chosen"
+        return f"{caption} ({server})" if server else caption
+
+
 class SummaryPage(QWizardPage):
     """What Finish will create; errors that name no field of another page are shown here."""
 
-    def __init__(self, wallet: WalletPage, store: StorePage, privacy: PrivacyPage) -> None:
+    def __init__(self, wallet: WalletPage, store: StorePage, privacy: PrivacyPage, chain: ChainPage) -> None:
         super().__init__()
         self.setTitle("Ready to create your store")
         self.setSubTitle("Check the details. Nothing has been saved yet: Finish saves all of it at once.")
         self._pages = (wallet, store, privacy)
+        self._chain = chain
         self.rows: dict[str, QLabel] = {}
         self.form = QFormLayout()
         self.error = label("", "error", "wizardError")
@@ -270,7 +324,8 @@ class SummaryPage(QWizardPage):
         wallet, store, privacy = self._pages
         on = {True: "on", False: "off"}
         rows = [("Wallet", wallet.describe()), *store.describe(),
-                ("LAN checkout", on[privacy.lan.isChecked()]), ("Tor", on[privacy.tor.isChecked()])]
+                ("LAN checkout", on[privacy.lan.isChecked()]), ("Tor", on[privacy.tor.isChecked()]),
+                ("Chain server", self._chain.describe())]
         while self.form.rowCount():
             self.form.removeRow(0)
         self.rows = {}

@@ -32,6 +32,13 @@ def xprv_for(seed: bytes, path: str, xtype: str, net: Any = None) -> str:
     return account_node(seed, path, xtype).to_xprv(net=net)
 
 
+def receive_addresses(desc: Any, up_to_index: int, first: int = 0) -> dict[int, str]:
+    """What RedWaves hands ChainWatcher.watch: index -> address, derived with app.chain.keys."""
+    from app.chain.keys import derive_addresses
+
+    return dict(zip(range(first, up_to_index + 1), derive_addresses(desc, first, up_to_index + 1 - first), strict=True))
+
+
 async def wait_until(predicate: Callable[[], Any], timeout_s: float = 15.0, what: str = "condition") -> Any:
     """Poll ``predicate`` on the test loop until truthy; fail after ``timeout_s``."""
     deadline = time.monotonic() + timeout_s

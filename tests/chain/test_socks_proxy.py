@@ -16,7 +16,7 @@ from aiohttp import web
 from app.chain.keys import derive_address
 from app.chain.watcher import ChainSettings, ChainWatcher
 
-from .conftest import wait_until
+from .conftest import receive_addresses, wait_until
 from .socks5 import Socks5Server
 from .test_watcher import WALLET, Recorder, watch_only_desc
 
@@ -63,7 +63,7 @@ async def test_watcher_through_socks5(devnet: Any, socks: Socks5Server, web_port
         await watcher.start()
         desc = watch_only_desc()
         await watcher.open_wallet(WALLET, desc)
-        await watcher.watch(WALLET, 2)
+        await watcher.watch(WALLET, receive_addresses(desc, 2))
         await wait_until(lambda: watcher.state().synced and watcher.state().tip_height == devnet.tip_height,
                          what="connected through the proxy")
         assert (DEVNET_NAME, devnet.port) in socks.connections  # really went through the proxy

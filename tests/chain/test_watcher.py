@@ -23,7 +23,7 @@ from app.chain.watcher import (
     TipChanged,
 )
 
-from .conftest import non_daemon_threads, wait_until, xpub_for
+from .conftest import non_daemon_threads, receive_addresses, wait_until, xpub_for
 
 pytestmark = pytest.mark.slow
 WALLET = "shop"
@@ -86,7 +86,7 @@ async def connected_watcher(make: Callable[..., tuple[ChainWatcher, Recorder]], 
     await watcher.start()
     desc = watch_only_desc()
     await watcher.open_wallet(WALLET, desc)
-    await watcher.watch(WALLET, up_to_index)
+    await watcher.watch(WALLET, receive_addresses(desc, up_to_index))
     await wait_until(lambda: watcher.state().synced and watcher.state().tip_height == devnet.tip_height,
                      what=f"watcher connected and synced ({watcher.state()}, devnet tip {devnet.tip_height})")
     return watcher, recorder, desc
@@ -104,7 +104,7 @@ async def test_start_offline_is_a_normal_state_and_stop_is_clean(make_watcher: A
     watcher, recorder = make_watcher(f"127.0.0.1:{free_port()}:t")
     await watcher.start()
     await watcher.open_wallet(WALLET, watch_only_desc())
-    await watcher.watch(WALLET, 3)
+    await watcher.watch(WALLET, receive_addresses(watch_only_desc(), 3))
     await asyncio.sleep(0.3)
     state = watcher.state()
     assert not state.connected and not state.synced and state.error is None
@@ -272,7 +272,7 @@ async def _open_mismatch(watcher: ChainWatcher, datadir: Path) -> None:
 async def test_watch_1000_addresses_is_batch_friendly(make_watcher: Any, devnet: Any) -> None:
     watcher, _recorder, desc = await connected_watcher(make_watcher, devnet)
     t0 = time.monotonic()
-    await watcher.watch(WALLET, 1000)
+    await watcher.watch(WALLET, receive_addresses(desc, 1000))
     elapsed = time.monotonic() - t0
     address = derive_address(desc, 1000)
     await wait_until(lambda: view(watcher, address).complete, what="1,000th address subscribed")
@@ -319,7 +319,7 @@ async def test_multisig_watch_only_wallet(make_watcher: Any, devnet: Any) -> Non
     cosigners = [xpub_for(bytes([s]) * 32, "m/48'/1'/0'/2'", "p2wsh") for s in (21, 22, 23)]
     desc = parse_wallet_keys(cosigners, "regtest", threshold=2)
     await watcher.open_wallet("multi", desc)
-    await watcher.watch("multi", 2)
+    await watcher.watch("multi", receive_addresses(desc, 2))
     address = derive_address(desc, 2)
     txid = await devnet.pay(address, 33_000)
     await wait_until(lambda: txid in {o.txid for o in watcher.address_view("multi", address).outputs},

@@ -29,7 +29,7 @@ async def test_hot_wallet_keeps_the_seed_out_of_the_db_and_pays(app_runtime):
     from app.chain.keys import derive_address, parse_wallet_keys
 
     desc = parse_wallet_keys(SEED, "regtest", allow_seed=True)
-    await services.engine._chain.watch(hot.id, 5)
+    await services.wallets.watch_range(hot.id, 0, 5)
     funded = derive_address(desc, 0)
     await devnet.fund(funded, 200_000)
     await wait_for(lambda: app_runtime.chain.address_view(hot.id, funded).outputs, what="funds seen")

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from app.chain.history_probe import HistoryProbe
 from app.chain.keys import set_network
 from app.chain.models import ChainEvent, TxFee
 from app.config import load_settings
@@ -40,10 +41,12 @@ class FakeChain:
     current: ChainState = field(default_factory=ChainState)
     outputs: dict[str, list[ObservedOutput]] = field(default_factory=dict)
     watched: dict[str, int] = field(default_factory=dict)
+    watch_set: dict[str, set[str]] = field(default_factory=dict)  # wallet -> addresses watched now
     subscribers: list[Callable[[ChainEvent], None]] = field(default_factory=list)
     reads: list[str] = field(default_factory=list)  # every address address_views was asked for
     fees: dict[str, TxFee] = field(default_factory=dict)  # txid -> fee; others unknown
     estimates: dict[int, int] = field(default_factory=dict)  # target blocks -> sat/kvB
+    probed: list[str] = field(default_factory=list)  # every address probe_history was asked about
 
     def state(self) -> ChainState:
         return self.current
@@ -60,8 +63,15 @@ class FakeChain:
     async def open_wallet(self, wallet_id: str, desc: object, *, password: str | None = None) -> None:
         self.watched.setdefault(wallet_id, -1)
 
-    async def watch(self, wallet_id: str, up_to_index: int) -> None:
-        self.watched[wallet_id] = max(self.watched.get(wallet_id, -1), up_to_index)
+    async def watch(self, wallet_id: str, addresses: dict[int, str], *, exclusive: bool = False) -> None:
+        self.watched[wallet_id] = max([self.watched.get(wallet_id, -1), *addresses])
+        self.watch_set.setdefault(wallet_id, set())
+        if exclusive:
+            self.watch_set[wallet_id].clear()
+        self.watch_set[wallet_id].update(addresses.values())
+
+    async def unwatch(self, wallet_id: str, addresses: Iterable[str]) -> None:
+        self.watch_set.get(wallet_id, set()).difference_update(addresses)
 
     async def address_views(self, wallet_id: str, addresses: Iterable[str]) -> list[View]:
         listed = list(addresses)
@@ -73,6 +83,13 @@ class FakeChain:
 
     async def fee_estimates(self) -> dict[int, int]:
         return dict(self.estimates)
+
+    async def probe_history(self, addresses: Iterable[str]) -> HistoryProbe:
+        """Closed-invoice history checks: every address read, nothing paid (tests/integration has the real one)."""
+        listed = tuple(addresses)
+        self.probed.extend(listed)
+        return HistoryProbe(checked=listed, failed=(), payments=(), tip_height=self.current.tip_height,
+                            requests=len(listed))
 
 
 @asynccontextmanager

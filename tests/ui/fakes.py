@@ -15,19 +15,24 @@ from typing import Any
 
 from PySide6.QtCore import QSettings
 
+from app.core.chain_route import ChainRoute, RouteInputs, resolve
+from app.core.closed_payments import ClosedPayment
 from app.core.errors import InvalidAmount, InvalidTransition, InvoiceNotFound, StoreNotFound, UserFacingError
 from app.core.invoice_limits import DEFAULT_LIMIT, InvoicePreview, LargeInvoiceLimit, check_limit
 from app.core.money import format_btc, is_fiat, normalize_currency, parse_price, price_to_sat, sat_to_fiat
 from app.core.records import Invoice, Page, Store
 from app.core.sales import SOLD, SalesSummary, summarize
 from app.core.statuses import ExceptionStatus, InvoiceStatus
+from app.net.electrum_probe import ProbeResult
 from app.net.exposure_state import ExposureState, LanChange, TlsChange, TorChange
 from app.net.tor import TorState, TorStatus
 from app.services.admin.pos import MemoryPinStorage, PinGuard, PosService
+from app.services.chain_route import ChainRouteState
 from app.services.events import OutboxEvent
 from app.services.ports import StaticUrls
 from app.ui.context import UiContext
 from app.ui.ports import (
+    ChainRouteControl,
     DevnetPort,
     EventSource,
     ExposureControl,
@@ -235,6 +240,58 @@ class FakeExposureControl:
                            tor=status)
 
 
+class FakeChainRoute:
+    """``ChainRouteControl`` in memory: ``apply`` records (route, server) and becomes the running route;
+    ``fail_next`` makes the next test/apply raise; ``probe_result`` is what a test answers."""
+
+    def __init__(self, state: ChainRouteState | None = None) -> None:
+        self.state = state or ChainRouteState(
+            route=None, server=None, running=resolve(RouteInputs(network="mainnet", tor_available=True)),
+            tor_available=True, devnet=False, locked={}, config_file=Path("/data/config.toml"), pending_restart=False)
+        self.applied: list[tuple[str, str]] = []
+        self.tested: list[tuple[str, str]] = []
+        self.fail_next: UserFacingError | None = None
+        self.probe_result: ProbeResult | None = None
+
+    def current(self) -> ChainRouteState:
+        return self.state
+
+    def _fail(self) -> None:
+        if self.fail_next is not None:
+            error, self.fail_next = self.fail_next, None
+            raise error
+
+    async def test(self, route: str, server: str, *, timeout_s: float = 15.0) -> ProbeResult:
+        self.tested.append((route, server))
+        self._fail()
+        assert self.probe_result is not None, "set probe_result first"
+        return self.probe_result
+
+    async def apply(self, route: str, server: str) -> ChainRouteState:
+        self.applied.append((route, server))
+        self._fail()
+        running = resolve(RouteInputs(network="mainnet", route=route, server=server or None, tor_available=True))
+        self.state = replace(self.state, route=ChainRoute(route), server=server or None, running=running)
+        return self.state
+
+
+class FakeClosedWatch:
+    """``ClosedPaymentsPort`` in memory: ``found`` is what a chain check "finds" per invoice id."""
+
+    def __init__(self) -> None:
+        self.recorded: dict[str, list[ClosedPayment]] = {}
+        self.found: dict[str, list[ClosedPayment]] = {}
+        self.checked: list[str] = []
+
+    async def payments_of(self, invoice_ids: Sequence[str]) -> dict[str, list[ClosedPayment]]:
+        return {i: list(self.recorded[i]) for i in invoice_ids if i in self.recorded}
+
+    async def check_invoice(self, invoice_id: str) -> list[ClosedPayment]:
+        self.checked.append(invoice_id)
+        self.recorded.setdefault(invoice_id, []).extend(self.found.pop(invoice_id, []))
+        return list(self.recorded[invoice_id])
+
+
 class FakeServices:
     """``InvoiceDialogServices`` (the invoice dialogs) plus the events the bridge follows.
     ``pos`` is the real PosService over the fakes (receipts); ``devnet`` is None unless a test sets one."""
@@ -246,6 +303,7 @@ class FakeServices:
         self.stores = FakeStoreLookup()
         self.pos = PosService(PinGuard(MemoryPinStorage()), self.stores, self.invoices, None)
         self.devnet: FakeDevnet | None = devnet
+        self.closed_watch = FakeClosedWatch()
 
 
 class FakeSettings:
@@ -289,3 +347,8 @@ def _conforms(invoices: FakeInvoices, events: FakeEvents, services: FakeServices
 def _conforms_exposure(exposure: FakeExposureControl) -> None:
     """Never called: the exposure fake satisfies the window's ExposureControl, like the runtime's controller."""
     _x: ExposureControl = exposure
+
+
+def _conforms_chain_route(chain_route: FakeChainRoute) -> None:
+    """Never called: the chain route fake satisfies the window's ChainRouteControl, like ChainRouteService."""
+    _c: ChainRouteControl = chain_route

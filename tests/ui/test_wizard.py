@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from PySide6.QtWidgets import QApplication, QLabel, QWizard
 
+from app.core.chain_route import ChainRoute
 from app.core.errors import UserFacingError
 from app.ui.wizard import FirstRunWizard
 from tests.conftest import TEST_VPUB
@@ -47,6 +48,14 @@ def next_button(wizard):
     return wizard.button(QWizard.WizardButton.NextButton)
 
 
+def through_chain(wizard) -> None:
+    """Next from the chain server page (public servers directly unless tor made Tor the default)."""
+    assert wizard.currentPage() is wizard.chain_page
+    if not wizard.chain_page.form.complete():
+        wizard.chain_page.form.radios[ChainRoute.DIRECT].setChecked(True)
+    wizard.next()
+
+
 def to_summary(wizard, *, rate: str = "65000") -> None:
     wizard.next()
     wizard.wallet_page.form.keys.setPlainText(TEST_VPUB)
@@ -56,6 +65,7 @@ def to_summary(wizard, *, rate: str = "65000") -> None:
     wizard.store_page.rate.setText(rate)
     wizard.next()
     wizard.next()
+    through_chain(wizard)
     assert wizard.currentPage() is wizard.summary_page
 
 
@@ -106,6 +116,7 @@ def test_each_page_checks_its_fields_beside_them_before_next(shop, qtbot, artifa
     wizard.next()
     assert wizard.currentPage() is wizard.privacy_page
     wizard.next()
+    through_chain(wizard)
     summary = wizard.summary_page
     assert wizard.currentPage() is summary
     assert summary.rows["Exchange rate"].text() == "65000.5 USD per BTC"
@@ -117,6 +128,7 @@ def test_each_page_checks_its_fields_beside_them_before_next(shop, qtbot, artifa
         wizard.resize(w, h)
         run(shop.loop, settle())
         wizard.grab().save(str(artifacts / f"wizard-summary-{size}.png"))
+    wizard.back()
     wizard.back()
     for size in ("800x480", "1280x800"):
         w, h = map(int, size.split("x"))
@@ -142,6 +154,7 @@ def test_a_failed_finish_writes_nothing_and_the_retry_succeeds(shop, qtbot):
     wizard.store_page.rate.setText("65000")
     wizard.next()
     wizard.next()
+    through_chain(wizard)
     wizard.accept()
     run(shop.loop, wait_until(lambda: not wizard.isVisible(), what="wizard closed"))
     assert shop.counts() == (1, 1)
@@ -176,6 +189,7 @@ def test_privacy_choices_are_applied_after_the_store_and_a_failure_is_shown(shop
     privacy.lan.setChecked(True)
     privacy.tor.setChecked(True)
     wizard.next()
+    through_chain(wizard)
     assert wizard.summary_page.rows["LAN checkout"].text() == "on"
     shop.exposure.fail_next = UserFacingError("Port 8471 is already in use.", field="public_port")
     wizard.accept()
@@ -203,6 +217,7 @@ def test_an_existing_wallet_is_reused(shop, qtbot):
     wizard.next()
     wizard.next()
     wizard.next()
+    through_chain(wizard)
     assert "already added" in wizard.summary_page.rows["Wallet"].text()
     wizard.accept()
     run(shop.loop, wait_until(lambda: not wizard.isVisible(), what="wizard closed"))
@@ -254,6 +269,7 @@ def test_wizard_on_the_real_runtime_retries_and_switches_lan_off(gui_lan_in_conf
     wizard.next()
     wizard.privacy_page.lan.setChecked(False)
     wizard.next()
+    through_chain(wizard)
     wizard.accept()
     run(qloop, wait_until(lambda: wizard.store is not None and not wizard.isVisible(), timeout_s=30,
                           what="wizard saved"))

@@ -1,4 +1,7 @@
-"""Invoice export as JSON or CSV (spreadsheet-safe: no formula injection), up to MAX_ROWS invoices."""
+"""Invoice export as JSON or CSV (spreadsheet-safe: no formula injection), up to MAX_ROWS invoices.
+
+Buyer e-mails only when asked (``include_buyer_email=true``): otherwise the CSV has no ``buyer_email``
+column at all and the JSON items carry ``buyer_email: null`` (with ``buyer_emails_included: false``)."""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ import asyncio
 import csv
 import io
 from datetime import UTC, datetime
-from typing import Any
 
 from aiohttp import web
 
@@ -14,6 +16,7 @@ from app.checkout_server.api.invoices import invoice_filter
 from app.checkout_server.api.operations import Call, Operation
 from app.checkout_server.api.schemas.invoices import ExportQuery, InvoiceExport, InvoiceOut
 from app.core.records import Invoice
+from app.core.spreadsheet import csv_cell
 from app.services.admin.apikeys import Scope
 from app.services.delivery.webhook_payloads import invoice_snapshot
 
@@ -24,9 +27,8 @@ COLUMNS = ("id", "store_id", "created_at", "status", "exception_status", "order_
            "completed_at", "buyer_email", "description")
 
 
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+def columns(*, include_buyer_email: bool) -> tuple[str, ...]:
+    return COLUMNS if include_buyer_email else tuple(c for c in COLUMNS if c != "buyer_email")
 
 
 async def _all(call: Call, query: ExportQuery) -> list[Invoice]:
@@ -42,17 +44,22 @@ async def _all(call: Call, query: ExportQuery) -> list[Invoice]:
     return invoices[:MAX_ROWS]
 
 
-def _json(invoices: list[Invoice]) -> bytes:
-    return InvoiceExport(items=[InvoiceOut.of(i) for i in invoices], total=len(invoices)).model_dump_json().encode()
+def _json(invoices: list[Invoice], *, include_buyer_email: bool) -> bytes:
+    items = [InvoiceOut.of(i) for i in invoices]
+    if not include_buyer_email:
+        items = [item.model_copy(update={"buyer_email": None}) for item in items]
+    return InvoiceExport(items=items, total=len(invoices),
+                         buyer_emails_included=include_buyer_email).model_dump_json().encode()
 
 
-def _csv(invoices: list[Invoice]) -> bytes:
+def _csv(invoices: list[Invoice], *, include_buyer_email: bool) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(COLUMNS)
+    wanted = columns(include_buyer_email=include_buyer_email)
+    writer.writerow(wanted)
     for invoice in invoices:
         snap = invoice_snapshot(invoice)
-        writer.writerow([_cell(snap[c]) for c in COLUMNS])
+        writer.writerow([csv_cell(c, snap[c]) for c in wanted])
     return out.getvalue().encode("utf-8")
 
 
@@ -63,9 +70,9 @@ async def export_invoices(call: Call) -> web.Response:
     disposition = f'attachment; filename="invoices-{stamp}.{query.format}"'
     # Serialising up to MAX_ROWS invoices takes seconds: off the loop, so /health and checkouts keep answering.
     if query.format == "json":
-        body = await asyncio.to_thread(_json, invoices)
+        body = await asyncio.to_thread(_json, invoices, include_buyer_email=query.include_buyer_email)
         return web.Response(body=body, content_type="application/json", headers={"Content-Disposition": disposition})
-    body = await asyncio.to_thread(_csv, invoices)
+    body = await asyncio.to_thread(_csv, invoices, include_buyer_email=query.include_buyer_email)
     return web.Response(body=body, content_type="text/csv", charset="utf-8",
                         headers={"Content-Disposition": disposition})
 
@@ -76,5 +83,7 @@ def operations() -> list[Operation]:
                   Scope.INVOICES_READ, InvoiceExport, query=ExportQuery,
                   extra_content={"text/csv": {"schema": {"type": "string"}}},
                   description=f"Same filters as listing; at most {MAX_ROWS} invoices, newest first. CSV cells "
-                              "that a spreadsheet would run as a formula are prefixed with a quote."),
+                              "that a spreadsheet would run as a formula are prefixed with a quote. Buyer e-mails "
+                              "are personal data: they are exported only with `include_buyer_email=true`; without "
+                              "it the CSV has no `buyer_email` column and JSON items have `buyer_email: null`."),
     ]

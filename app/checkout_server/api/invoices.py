@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 
+from app.checkout_server.api.closed_payments import (
+    ChainCheckOut,
+    InvoiceDetailOut,
+    chain_check,
+    invoice_detail,
+)
 from app.checkout_server.api.errors import Unauthorized
 from app.checkout_server.api.links import CheckoutLinks, invoice_out
 from app.checkout_server.api.messages import as_sent
@@ -99,8 +105,8 @@ async def _invoice(call: Call) -> Invoice:
     return invoice
 
 
-async def get_invoice(call: Call) -> InvoiceOut:
-    return await invoice_out(CheckoutLinks(call.request, call.services), await _invoice(call))
+async def get_invoice(call: Call) -> InvoiceDetailOut:
+    return await invoice_detail(call, await invoice_out(CheckoutLinks(call.request, call.services), await _invoice(call)))
 
 
 async def mark_invoice(call: Call) -> InvoiceOut:
@@ -145,7 +151,15 @@ def operations() -> list[Operation]:
         Operation("GET", "/invoices", list_invoices, "List invoices of every store the key may see", tag,
                   Scope.INVOICES_READ, InvoicePage, query=AllInvoicesQuery),
         Operation("GET", "/invoices/{invoice_id}", get_invoice, "Get an invoice", tag, Scope.INVOICES_READ,
-                  InvoiceOut),
+                  InvoiceDetailOut),
+        Operation("POST", "/invoices/{invoice_id}/chain-check", chain_check,
+                  "Check a closed invoice's address for payments after close", tag, Scope.INVOICES_WRITE,
+                  ChainCheckOut,
+                  description="Asks the bitcoin server now (not subscribing) for the history of a closed "
+                              "invoice's address; payments found are recorded once per transaction and raise "
+                              "`invoice.payment_after_close`, without changing the invoice's status. 409 "
+                              "`invoice_monitored` while the invoice is still monitored, 503 "
+                              "`chain_check_failed` when the server did not answer."),
         Operation("POST", "/invoices/{invoice_id}/mark", mark_invoice, "Mark complete, invalid or refunded", tag,
                   Scope.INVOICES_WRITE, InvoiceOut, body=MarkIn),
         Operation("GET", "/invoices/{invoice_id}/payments", invoice_payments, "Payments of an invoice", tag,

@@ -19,10 +19,18 @@ from app.checkout_server.shopper.invoice_view import (
     receipt_rows,
     status_payload,
 )
-from app.checkout_server.shopper.keys import FRAMEABLE, HUB, PAGE_CACHE
+from app.checkout_server.shopper.keys import FRAMEABLE, HUB, KNOWN_INVOICES, PAGE_CACHE
 from app.checkout_server.shopper.live import drain
-from app.checkout_server.shopper.pages import html_response, keep_query, render, render_bytes, translator
+from app.checkout_server.shopper.pages import (
+    html_response,
+    keep_query,
+    not_found_page,
+    render,
+    render_bytes,
+    translator,
+)
 from app.checkout_server.shopper.qr import qr_svg
+from app.core.errors import InvoiceNotFound
 from app.core.records import Invoice, Store
 
 if TYPE_CHECKING:
@@ -40,7 +48,10 @@ def devnet_enabled(request: web.Request) -> bool:
 
 async def load(request: web.Request) -> tuple[Invoice, Store]:
     services = request.app[SERVICES]
-    invoice = await services.invoices.get(request.match_info["invoice_id"])
+    invoice_id = request.match_info["invoice_id"]
+    if not request.app[KNOWN_INVOICES].might_exist(invoice_id):
+        raise InvoiceNotFound("Invoice not found.")  # certain: no database read (known_invoices.py)
+    invoice = await services.invoices.get(invoice_id)
     store = await services.stores.get(invoice.store_id)
     return invoice, store
 
@@ -53,8 +64,10 @@ async def invoice_page(request: web.Request) -> web.Response:
     modal = request.query.get("view") == "modal"
     if modal:
         request[FRAMEABLE] = True
-    tr = translator(request)
     invoice_id = request.match_info["invoice_id"]
+    if not request.app[KNOWN_INVOICES].might_exist(invoice_id):
+        return not_found_page(request)  # the sprayed-id path: a filter lookup and pre-rendered bytes
+    tr = translator(request)
     cache = request.app[PAGE_CACHE]
     query = keep_query(request)
     key = ("invoice", invoice_id, tr.code, query, devnet_enabled(request))

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from app.checkout_server.keys import SERVICES
 from app.checkout_server.shopper.i18n import LANGUAGE_NAMES, LOCALES, Translator, explicit_language, negotiate
-from app.checkout_server.shopper.keys import ASSETS, CATALOGS, JINJA, TRANSLATOR
+from app.checkout_server.shopper.keys import ASSETS, CATALOGS, JINJA, NOT_FOUND_PAGES, TRANSLATOR
 from app.core.errors import UserFacingError
 
 logger = logging.getLogger(__name__)
@@ -89,8 +89,28 @@ def html_response(body: bytes, lang: str, *, status: int = 200, headers: Mapping
     return response
 
 
+def not_found_page(request: web.Request) -> web.Response:
+    """The 404 page: rendered once per language and view, then the same bytes for every unknown
+    invoice id or path (an attacker spraying ids costs no template rendering). Its language links
+    are query-only (``?lang=de``): nothing of the requested path is on it."""
+    tr = translator(request)
+    modal = request.query.get("view") == "modal"
+    pages = request.app[NOT_FOUND_PAGES]
+    body = pages.get((tr.code, modal))
+    if body is None:
+        _ = tr.gettext
+        other = {"view": "modal"} if modal else {}
+        languages = [(code, LANGUAGE_NAMES[code], f"?{urlencode({**other, 'lang': code})}") for code in LOCALES]
+        body = pages[(tr.code, modal)] = render_bytes(request, "error.html", {
+            "title": _("Page not found"), "status": 404, "languages": languages,
+            "message": _("This page does not exist. Check the link, or ask the shop for a new one.")})
+    return html_response(body, tr.code, status=404)
+
+
 def error_page(request: web.Request, status: int, message: str | None = None, *,
                headers: Mapping[str, str] | None = None, title: str | None = None) -> web.Response:
+    if status == 404 and message is None and title is None and not headers:
+        return not_found_page(request)
     _ = translator(request).gettext
     titles = {
         400: _("That request did not look right"),

@@ -20,9 +20,12 @@ from app.checkout_server.shopper.keys import (
     HUB,
     INVOICE_LIMITER,
     JINJA,
+    KNOWN_INVOICES,
+    NOT_FOUND_PAGES,
     PAGE_CACHE,
     STORE_INVOICE_LIMITER,
 )
+from app.checkout_server.shopper.known_invoices import KnownInvoices
 from app.checkout_server.shopper.live import LiveHub
 from app.checkout_server.shopper.page_cache import PageCache
 from app.checkout_server.shopper.pages import html_error_middleware
@@ -64,6 +67,8 @@ def setup(app: web.Application) -> None:
     cache = PageCache()
     app[PAGE_CACHE] = cache
     app[HUB] = LiveHub(app[SERVICES].events, cache)
+    app[KNOWN_INVOICES] = KnownInvoices(app[SERVICES].invoices)
+    app[NOT_FOUND_PAGES] = {}
     app[INVOICE_LIMITER] = TokenBuckets()
     app[STORE_INVOICE_LIMITER] = TokenBuckets(STORE_BURST, STORE_PER_MINUTE / 60)
     app.middlewares.append(html_error_middleware)
@@ -74,7 +79,9 @@ def setup(app: web.Application) -> None:
 
 async def _live_hub(app: web.Application) -> AsyncIterator[None]:
     app[HUB].start()
+    app[KNOWN_INVOICES].start()
     yield
+    await app[KNOWN_INVOICES].stop()
     await app[HUB].stop()
 
 

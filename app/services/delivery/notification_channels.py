@@ -4,7 +4,8 @@
 Apprise targets (URLs that often carry tokens) are secrets: SecretStore keeps them under
 ``notify:<store id>:<channel name>``; Store.notifications only names the channel and its type.
 The registry owns the one aiohttp ClientSession webhooks use (start()/stop()); its connector comes
-from an injectable factory (Tor-only mode passes a SOCKS connector).
+from an injectable factory (the runtime's OutboundPolicy: SOCKS with remote DNS in Tor-only mode or
+with a proxy). With ``routed`` (no direct connection allowed) Apprise channels refuse to send.
 """
 
 from __future__ import annotations
@@ -88,8 +89,10 @@ class EmailProvider:
 
 class ChannelRegistry:
     def __init__(self, email: EmailService, secrets: SecretStore, tray: TrayNotifier | None = None, *,
-                 connector_factory: ConnectorFactory | None = None, timeout_s: float = 10.0) -> None:
+                 connector_factory: ConnectorFactory | None = None, timeout_s: float = 10.0,
+                 routed: bool = False) -> None:
         self._email = email
+        self._routed = routed
         self._secrets = secrets
         self.tray = tray or TrayNotifier()
         self._connector_factory = connector_factory or (lambda: aiohttp.TCPConnector(limit=10))
@@ -133,4 +136,4 @@ class ChannelRegistry:
                                  code="channel_target_missing", retryable=False)
         if channel == "webhook":
             return WebhookProvider(target.reveal(), session=self._client, name=recipient, timeout_s=self._timeout_s)
-        return AppriseProvider(target.reveal().split(), name=recipient)
+        return AppriseProvider(target.reveal().split(), name=recipient, routed=self._routed)

@@ -32,11 +32,13 @@ TRIGGER_LABELS = {
     "payment.received": "received a payment",
     "payment.confirmed": "has a confirmed payment",
     "payment.low_fee": "received a low-fee payment: confirmation may take long",
+    "invoice.payment_after_close": "received money after it closed (its status is unchanged)",
     BUDGET_REACHED: "turns shoppers away: too many open invoices from the shop page",
 }
 # Store events (no invoice) the merchant always hears about on tray and email, whatever the rules say.
 STORE_ALERTS = frozenset({BUDGET_REACHED})
-DEFAULT_RULES = ({"on": ["invoice.paid", "invoice.complete", "invoice.exception", "invoice.invalid", "payment.low_fee"],
+DEFAULT_RULES = ({"on": ["invoice.paid", "invoice.complete", "invoice.exception", "invoice.invalid", "payment.low_fee",
+                         "invoice.payment_after_close"],
                   "notify": ["tray", "email"]},)
 PAID_STATUSES = frozenset({"paid", "confirmed", "complete"})
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -53,7 +55,8 @@ def triggers(event_type: str, payload: JsonObject) -> list[str]:
     """Trigger names an outbox event stands for (an event may stand for none or several)."""
     if event_type == "invoice.created":
         return ["invoice.created"]
-    if event_type in ("payment.received", "payment.confirmed", "payment.low_fee") or event_type in STORE_ALERTS:
+    if event_type in ("payment.received", "payment.confirmed", "payment.low_fee", "invoice.payment_after_close") \
+            or event_type in STORE_ALERTS:
         return [event_type]
     if event_type != "invoice.status_changed":
         return []

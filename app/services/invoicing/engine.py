@@ -60,7 +60,8 @@ class PaymentEngine:
         self._pushed_views: dict[str, _PushedView] = {}
         self._full_sweep = True
         self._paid_sweep = False
-        self._watch_wanted: dict[str, int] = {}
+        self._watch_wanted: dict[str, tuple[int, int]] = {}  # wallet -> (first, last) look-ahead index to add
+        self._unwatch_wanted: dict[str, set[str]] = defaultdict(set)  # wallet -> addresses whose monitoring ended
         self._watched_up_to: dict[str, int] = {}
         self._due_ids: set[str] = set()
         self._fees: dict[str, PaymentFee] = {}  # txid -> measured fee (merge keeps a stored one)
@@ -112,9 +113,11 @@ class PaymentEngine:
         Electrum is asked to watch WATCH_AHEAD addresses beyond the newest invoice, so most
         invoices find their address already subscribed (one call per WATCH_AHEAD invoices)."""
         wallet_id, index = invoice.wallet_id, invoice.derivation_index
-        if index + WATCH_MARGIN >= self._watched_up_to.get(wallet_id, -1):
+        watched_up_to = self._watched_up_to.get(wallet_id, -1)
+        if index + WATCH_MARGIN >= watched_up_to:
             target = index + WATCH_AHEAD
-            self._watch_wanted[wallet_id] = max(self._watch_wanted.get(wallet_id, -1), target)
+            first, _last = self._watch_wanted.get(wallet_id, (watched_up_to + 1, target))
+            self._watch_wanted[wallet_id] = (first, target)
             self._watched_up_to[wallet_id] = target
             self._watch_wake.set()
 
@@ -187,11 +190,29 @@ class PaymentEngine:
             await self.reconcile_where(InvoiceRow.id.in_(ids))
 
     async def _flush_watches(self) -> None:
-        if self._chain is None or not self._watch_wanted:
+        """Look-ahead additions, then the addresses whose monitoring ended (after their commit). A
+        failed call keeps its work for the retry; a crash before it is undone by the next start,
+        which watches the monitored set from SQLite (WalletService.open_all)."""
+        if self._chain is None:
             return
-        wanted, self._watch_wanted = self._watch_wanted, {}
-        for wallet_id, index in wanted.items():
-            await self._chain.watch(wallet_id, index)
+        while self._watch_wanted:
+            wallet_id, (first, last) = next(iter(self._watch_wanted.items()))
+            await self._wallets.watch_range(wallet_id, first, last)
+            if self._watch_wanted.get(wallet_id) == (first, last):
+                del self._watch_wanted[wallet_id]
+        while self._unwatch_wanted:
+            wallet_id, addresses = self._unwatch_wanted.popitem()
+            try:
+                await self._wallets.unwatch(wallet_id, addresses)
+            except BaseException:
+                self._unwatch_wanted[wallet_id] |= addresses
+                raise
+
+    def _monitoring_ended(self, ended: Iterable[tuple[str, str]]) -> None:
+        """Committed: these (wallet, address) are no longer monitored; they leave the watch set."""
+        for wallet_id, address in ended:
+            self._unwatch_wanted[wallet_id].add(address)
+            self._watch_wake.set()
 
     async def _due_invoice_ids(self) -> list[str]:
         now = self._clock()
@@ -258,13 +279,19 @@ class PaymentEngine:
         # Small transactions: the loop (the GUI's, in the desktop app) gets control back between them.
         for start in range(0, len(changed), WRITE_CHUNK):
             chunk = changed[start:start + WRITE_CHUNK]
+            ended: list[tuple[str, str]] = []
             async with self._writer.transaction() as session:
                 rows, payment_rows = await self._load(session, chunk)
                 minimums = await self._min_fee_rates(session, rows.values())
                 for invoice_id in chunk:
                     if invoice_id in rows:
-                        await self._apply(session, rows[invoice_id], payment_rows[invoice_id],
-                                          views.get(rows[invoice_id].address), tip, now, ready, minimums)
+                        row = rows[invoice_id]
+                        was_monitored = row.monitored
+                        await self._apply(session, row, payment_rows[invoice_id], views.get(row.address), tip, now,
+                                          ready, minimums)
+                        if was_monitored and not row.monitored:
+                            ended.append((row.wallet_id, row.address))
+            self._monitoring_ended(ended)
 
     async def _fetch_views(self, wallet_id: str, addresses: list[str]) -> Sequence[AddressView]:
         """Read the chain's current views, and drop the views pushed for them before this result came

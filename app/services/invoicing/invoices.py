@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -87,7 +87,30 @@ class InvoiceService:
         self._wallets = wallets
         self._rates = rates
         self._on_created = on_created
+        self._created_watchers: list[Callable[[Invoice], None]] = []
         self.limits = LargeInvoiceLimits(writer, rates)
+
+    def watch_created(self, callback: Callable[[Invoice], None]) -> Callable[[], None]:
+        """``callback(invoice)`` right after each creation commits, before ``create`` returns (the
+        checkout's filter of known ids must know an id before anybody can ask for it)."""
+        self._created_watchers.append(callback)
+        return lambda: self._created_watchers.remove(callback) if callback in self._created_watchers else None
+
+    async def scan_ids(self, *, batch: int = 20_000) -> AsyncIterator[list[str]]:
+        """Every invoice id, in batches (keyset over the primary key: each batch is one short read)."""
+        after = ""
+        while True:
+            async with self._writer.read() as session:
+                ids = list((await session.scalars(select(InvoiceRow.id).where(InvoiceRow.id > after)
+                                                  .order_by(InvoiceRow.id).limit(batch))).all())
+            if not ids:
+                return
+            yield ids
+            after = ids[-1]
+
+    async def count(self) -> int:
+        async with self._writer.read() as session:
+            return await session.scalar(select(func.count()).select_from(InvoiceRow)) or 0
 
     async def create(self, store_id: str, *, price: Decimal | str | int, currency: str | None = None,
                      order_id: str | None = None, description: str = "", buyer_email: str | None = None,
@@ -154,6 +177,8 @@ class InvoiceService:
                     invoice.price, invoice.currency, invoice.amount_due_sat, invoice.address, invoice.derivation_index)
         if self._on_created is not None:
             self._on_created(invoice)
+        for watcher in list(self._created_watchers):
+            watcher(invoice)
         return invoice
 
     async def _priced(self, store: Store, price: Decimal | str | int,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
+from collections.abc import Collection
 from datetime import UTC, datetime
 from secrets import token_urlsafe
 from typing import Literal
@@ -17,7 +19,7 @@ from app.core.ids import new_id
 from app.core.records import Wallet
 from app.db.fastpath import compiled_insert
 from app.db.mapping import to_wallet
-from app.db.models import AddressRow, WalletRow
+from app.db.models import AddressRow, InvoiceRow, WalletRow
 from app.secrets import SecretStore
 from app.services.ports import ChainPort
 from app.services.writer import Writer
@@ -178,8 +180,9 @@ class WalletService:
         return index, address
 
     async def open_all(self, *, watch_ahead: int = 0) -> dict[str, int]:
-        """At start: open every wallet in the chain adapter and watch every address handed out
-        (plus `watch_ahead` more). Returns the highest watched index per wallet."""
+        """At start: open every wallet in the chain adapter and have it watch exactly the addresses of
+        monitored invoices plus ``watch_ahead`` fresh ones after the last handed out, so the restart
+        cost follows the open invoices, not the shop's history. Returns the highest watched index."""
         watched: dict[str, int] = {}
         if self._chain is None:
             return watched
@@ -189,7 +192,34 @@ class WalletService:
             desc = self._descriptors.setdefault(row.id, _descriptor(row, self._network))
             password = self._secrets.get(password_secret(row.id)) if row.kind == "seed" else None
             await self._chain.open_wallet(row.id, desc, password=password.reveal() if password else None)
+            wanted = await self.monitored_addresses(row.id)
+            wanted.update(await self._derive_range(desc, row.next_index, row.next_index + watch_ahead - 1))
+            await self._chain.watch(row.id, wanted, exclusive=True)
             watched[row.id] = row.next_index - 1 + watch_ahead
-            if watched[row.id] >= 0:
-                await self._chain.watch(row.id, watched[row.id])
         return watched
+
+    async def monitored_addresses(self, wallet_id: str) -> dict[int, str]:
+        """Index -> address of the wallet's monitored invoices (open, or within the monitoring window)."""
+        query = (select(InvoiceRow.derivation_index, InvoiceRow.address)
+                 .where(InvoiceRow.monitored.is_(True), InvoiceRow.wallet_id == wallet_id))
+        async with self._writer.read() as session:
+            return {int(index): str(address) for index, address in (await session.execute(query)).all()}
+
+    async def watch_range(self, wallet_id: str, first: int, last: int) -> None:
+        """The look-ahead: have the chain watch receive indexes ``first..last`` (not handed out yet)."""
+        if self._chain is None or last < first:
+            return
+        desc = await self.descriptor(wallet_id)
+        await self._chain.watch(wallet_id, await self._derive_range(desc, first, last))
+
+    @staticmethod
+    async def _derive_range(desc: WalletDescriptor, first: int, last: int) -> dict[int, str]:
+        if last < first:
+            return {}
+        addresses = await asyncio.to_thread(derive_addresses, desc, first, last + 1 - first)
+        return dict(zip(range(first, last + 1), addresses, strict=True))
+
+    async def unwatch(self, wallet_id: str, addresses: Collection[str]) -> None:
+        """Monitoring of these invoices ended: their addresses leave the chain's watch set."""
+        if self._chain is not None and addresses:
+            await self._chain.unwatch(wallet_id, addresses)

@@ -70,6 +70,8 @@ class AllInvoicesQuery(InvoiceListQuery):
 class ExportQuery(InvoiceFilterQuery):
     store_id: str | None = Field(default=None, max_length=64)
     format: Literal["json", "csv"] = "json"
+    include_buyer_email: bool = Field(default=False, description="Export buyer e-mails (personal data). Default "
+                                      "false: CSV without the `buyer_email` column, JSON with `buyer_email: null`.")
 
 
 class PaymentOut(ResponseModel):
@@ -147,6 +149,8 @@ class InvoicePage(ResponseModel):
 class InvoiceExport(ResponseModel):
     items: list[InvoiceOut]
     total: int
+    buyer_emails_included: bool = Field(description="False unless asked with `include_buyer_email=true`: then "
+                                        "every item's `buyer_email` is null.")
 
 
 class PaymentList(ResponseModel):

@@ -1,0 +1,148 @@
+"""Which invoice ids exist, without asking the database: a Bloom filter of every invoice id.
+
+Random ids are what an attacker sprays at ``/i/{id}``; each one used to cost a database read and a
+rendered error page, several times a real (cached) page. The filter answers "certainly not" for an
+unknown id in a few microseconds, and the shopper gets the static 404 page (pages.py). "Maybe"
+(every real id, and ~1% of unknown ones) goes on to the database as before.
+
+No false "no": the filter subscribes to invoice creation (``InvoiceService.watch_created``, called
+right after the creating transaction commits, before ``create`` returns) *before* it reads the ids
+already stored, and until that read is done every id counts as "maybe". So an invoice is found the
+moment its creator can know its id. Memory is bounded: ~1.2 bytes per id at the 1% false-positive
+rate, sized for twice the ids found at start; when creations outgrow that, it is rebuilt larger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import math
+from collections.abc import AsyncIterator, Callable
+from typing import Protocol
+
+from app.core.records import Invoice
+
+logger = logging.getLogger(__name__)
+
+FALSE_POSITIVE_RATE = 0.01
+MIN_CAPACITY = 65_536
+SCAN_BATCH = 20_000
+
+
+class BloomFilter:
+    def __init__(self, capacity: int, fp_rate: float = FALSE_POSITIVE_RATE) -> None:
+        self.capacity = max(capacity, 1)
+        bits = math.ceil(-self.capacity * math.log(fp_rate) / math.log(2) ** 2)
+        self._bits = (bits + 7) // 8 * 8
+        self._hashes = max(1, round(self._bits / self.capacity * math.log(2)))
+        self._array = bytearray(self._bits // 8)
+        self.count = 0
+
+    @property
+    def size_bytes(self) -> int:
+        return len(self._array)
+
+    def _hashes_of(self, key: str) -> tuple[int, int]:
+        digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=16).digest(), "little")
+        return digest & 0xFFFFFFFFFFFFFFFF, (digest >> 64) | 1  # double hashing (Kirsch-Mitzenmacher)
+
+    def add(self, key: str) -> None:
+        h1, h2 = self._hashes_of(key)
+        array, bits = self._array, self._bits
+        for i in range(self._hashes):
+            bit = (h1 + i * h2) % bits
+            array[bit >> 3] |= 1 << (bit & 7)
+        self.count += 1
+
+    def __contains__(self, key: str) -> bool:
+        h1, h2 = self._hashes_of(key)
+        array, bits = self._array, self._bits
+        for i in range(self._hashes):
+            bit = (h1 + i * h2) % bits
+            if not array[bit >> 3] & (1 << (bit & 7)):
+                return False  # most unknown ids stop at the first or second bit
+        return True
+
+
+class InvoiceIds(Protocol):
+    """The part of InvoiceService the filter uses (app/services/invoicing/invoices.py)."""
+
+    def watch_created(self, callback: Callable[[Invoice], None]) -> Callable[[], None]: ...
+
+    def scan_ids(self, *, batch: int) -> AsyncIterator[list[str]]: ...
+
+    async def count(self) -> int: ...
+
+
+class KnownInvoices:
+    """``might_exist(id)``: False only for an id no invoice has (see the module docstring)."""
+
+    def __init__(self, invoices: InvoiceIds) -> None:
+        self._invoices = invoices
+        self._filter: BloomFilter | None = None  # None: not loaded yet, everything is "maybe"
+        self._created: list[str] = []  # ids created while a (re)load is reading
+        self._loading: asyncio.Task[None] | None = None
+        self._unwatch: Callable[[], None] | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self._filter is not None
+
+    def might_exist(self, invoice_id: str) -> bool:
+        bloom = self._filter
+        return bloom is None or invoice_id in bloom
+
+    def start(self) -> None:
+        if self._unwatch is None:
+            self._unwatch = self._invoices.watch_created(self._on_created)  # first: no creation is missed
+            self._reload()
+
+    async def stop(self) -> None:
+        if self._unwatch is not None:
+            self._unwatch()
+            self._unwatch = None
+        if self._loading is not None:
+            self._loading.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loading
+            self._loading = None
+
+    async def loaded(self) -> None:
+        """Wait for the current (re)load, if any (tests, benchmarks)."""
+        if self._loading is not None:
+            await asyncio.shield(self._loading)
+
+    def _on_created(self, invoice: Invoice) -> None:
+        if self._loading is not None:
+            self._created.append(invoice.id)
+        bloom = self._filter
+        if bloom is not None:
+            bloom.add(invoice.id)
+            if bloom.count > bloom.capacity and self._loading is None:
+                self._reload()  # keep the false-positive rate: rebuild larger (the old one serves meanwhile)
+
+    def _reload(self) -> None:
+        self._created = []
+        self._loading = asyncio.get_running_loop().create_task(self._load(), name="known-invoices")
+
+    async def _load(self) -> None:
+        try:
+            total = await self._invoices.count()
+            bloom = BloomFilter(max(MIN_CAPACITY, 2 * total))
+            async for ids in self._invoices.scan_ids(batch=SCAN_BATCH):
+                for invoice_id in ids:
+                    bloom.add(invoice_id)
+            for invoice_id in self._created:
+                bloom.add(invoice_id)
+            self._filter = bloom
+            logger.info("known invoice ids: %d in a %d KiB filter", bloom.count, bloom.size_bytes // 1024)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the database failed: stay (or go back) to asking it for every id
+            logger.exception("could not load the invoice ids; unknown ids are looked up in the database")
+            self._filter = None
+        finally:
+            self._created = []
+            self._loading = None
