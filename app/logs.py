@@ -17,15 +17,14 @@ from pathlib import Path
 _B58 = "1-9A-HJ-NP-Za-km-z"
 _BECH32 = "ac-hj-np-z02-9"
 # Extended keys (public and private, all SLIP-132 prefixes), WIF keys, receive addresses (bech32 and
-# base58: shortened, so a line never ties a whole address to an amount), seed phrases (12 or more
-# lowercase words in a row), emails (also URL-encoded), bearer tokens, RedWaves API keys and
-# password-like key=value pairs. Order matters: keys before addresses (an xpub is base58 too).
+# base58: shortened, so a line never ties a whole address to an amount), emails (also URL-encoded),
+# bearer tokens, RedWaves API keys and password-like key=value pairs; then seed phrases (below).
+# Order matters: keys before addresses (an xpub is base58 too).
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"\b([xyzXYZtuvTUV](?:pub|prv)[{_B58}]{{6}})[{_B58}]{{90,}}"), r"\1…"),
     (re.compile(rf"\b[5KLc9][{_B58}]{{50,51}}\b"), "[redacted-wif]"),
     (re.compile(rf"(?i)\b((?:bc|tb|bcrt)1[{_BECH32}]{{4}})[{_BECH32}]{{30,80}}([{_BECH32}]{{4}})\b"), r"\1…\2"),
     (re.compile(rf"\b([13mn2][{_B58}]{{3}})[{_B58}]{{19,28}}([{_B58}]{{3}})\b"), r"\1…\2"),
-    (re.compile(r"\b[a-z]{3,8}(?: [a-z]{3,8}){11,}\b"), "[redacted-words]"),
     (re.compile(r"\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b"), r"\1***@\2"),
     (re.compile(r"\b([A-Za-z0-9._+-])[A-Za-z0-9._+-]*%40([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b"), r"\1***%40\2"),
     (re.compile(r"(?i)\b(bearer|token|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 [redacted]"),
@@ -36,10 +35,31 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+# A seed is 12 or more words of 3-8 lowercase letters (BIP39 and Electrum's lists). English prose of that
+# shape nearly always holds one of these words, none of which is in the lists: a run is cut at them.
+_WORD_RUN = re.compile(r"\b[a-z]{3,8}(?:[ \t]+[a-z]{3,8}){11,}\b")
+NOT_SEED_WORDS = frozenset({"the", "and", "for", "has", "are", "not", "with", "from", "was", "were", "than",
+                             "been", "its", "our", "your", "but", "per", "via", "too", "yet"})
+SEED_MIN_WORDS = 12
+
+
+def _seed_runs(match: re.Match[str]) -> str:
+    out: list[str] = []
+    run: list[str] = []
+    for word in [*match.group(0).split(), "the"]:  # "the" closes the last run
+        if word not in NOT_SEED_WORDS:
+            run.append(word)
+            continue
+        out.extend(["[redacted-words]"] if len(run) >= SEED_MIN_WORDS else run)
+        out.append(word)
+        run = []
+    return " ".join(out[:-1])
+
+
 def redact(text: str) -> str:
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
-    return text
+    return _WORD_RUN.sub(_seed_runs, text)
 
 
 class RedactingFormatter(logging.Formatter):

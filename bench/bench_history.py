@@ -6,7 +6,9 @@
 For each lifetime (1,000 open, the newest): bench/history_data.py fills a data directory; a devnet
 runs in its own process (as a real Electrum server would); a first `Runtime` start on that directory
 builds the Electrum side the real app holds (the watch set: monitored invoices + look-ahead), synced,
-then stopped. The measured restart is a FRESH process (its RSS is the app's, not the filler's):
+then stopped. Two restarts follow, each a FRESH process (its RSS is the app's, not the filler's);
+the second is the one in the table (the first's figures are in the JSON as `first_restart_*`: on the
+first row it also pays for cold OS caches), paying other, still unpaid open invoices:
 
 - ready: `Runtime.start()` returned (server listening, wallets open, watch set subscribed);
 - synced: then until `chain.state()` is synced with no request pending;
@@ -114,10 +116,11 @@ async def child(phase: str, data_dir: Path, server: str, control: str, samples: 
     finally:
         await runtime.stop()
     ms = sorted(x * 1000 for x in latencies)
+    rest = sorted(x * 1000 for x in latencies[1:]) or ms
     return {"ready_s": round(ready_s, 3), "synced_s": round(synced_s, 3), "rss_mb": round(rss_mb, 1),
             "first_payment_ms": round(latencies[0] * 1000, 1), "samples": len(ms),
             "p50_ms": round(statistics.median(ms), 1), "p99_ms": round(ms[min(len(ms) - 1, int(len(ms) * 0.99))], 1),
-            "max_ms": round(ms[-1], 1)}
+            "max_ms": round(ms[-1], 1), "after_first_p99_ms": round(rest[min(len(rest) - 1, int(len(rest) * 0.99))], 1)}
 
 
 async def _run_child(phase: str, data_dir: Path, devnet, samples_file: Path) -> dict:
@@ -129,11 +132,11 @@ async def _run_child(phase: str, data_dir: Path, devnet, samples_file: Path) -> 
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def _samples(data_dir: Path, invoice_ids: list[str]) -> list[tuple[str, str, int]]:
+def _samples(data_dir: Path, invoice_ids: list[str], skip: int = 0) -> list[tuple[str, str, int]]:
     from app.config import load_settings
 
     db = load_settings({}, {"data_dir": data_dir, "network": "regtest"}).db_path
-    wanted = invoice_ids[:SAMPLES]
+    wanted = invoice_ids[skip:skip + SAMPLES]  # unpaid open invoices
     with sqlite3.connect(db) as conn:
         found = {i: (i, a, s) for i, a, s in conn.execute(
             f"SELECT id, address, amount_due_sat FROM invoices WHERE id IN ({','.join('?' * len(wanted))})", wanted)}
@@ -154,20 +157,23 @@ async def one_size(lifetime: int) -> dict:
         devnet = await asyncio.to_thread(ExternalDevnet)
         try:
             prime = await _run_child("prime", data_dir, devnet, samples_file)
+            cold = await _run_child("restart", data_dir, devnet, samples_file)
+            samples_file.write_text(json.dumps(_samples(data_dir, filled.open_invoice_ids, skip=SAMPLES)))
             measured = await _run_child("restart", data_dir, devnet, samples_file)
         finally:
             await asyncio.to_thread(devnet.stop)
-    return {"lifetime": lifetime, "open": OPEN, "fill_s": round(fill_s, 1), **prime, **measured}
+    return {"lifetime": lifetime, "open": OPEN, "fill_s": round(fill_s, 1), **prime,
+            **{f"first_restart_{k}": cold[k] for k in ("ready_s", "synced_s", "rss_mb", "first_payment_ms")}, **measured}
 
 
 def _table(rows: list[dict]) -> str:
     head = (f"{'lifetime':>10} {'open':>5} {'fill s':>7} {'ready s':>8} {'synced s':>9} {'RSS MB':>7} "
-            f"{'1st pay ms':>10} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'n':>4}")
+            f"{'1st pay ms':>10} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'n':>4} {'p99 after 1st':>13}")
     lines = [head, "-" * len(head)]
     for r in rows:
         lines.append(f"{r['lifetime']:>10,} {r['open']:>5,} {r['fill_s']:>7.1f} {r['ready_s']:>8.3f} "
                      f"{r['synced_s']:>9.3f} {r['rss_mb']:>7.1f} {r['first_payment_ms']:>10.1f} {r['p50_ms']:>7.1f} "
-                     f"{r['p99_ms']:>7.1f} {r['max_ms']:>7.1f} {r['samples']:>4}")
+                     f"{r['p99_ms']:>7.1f} {r['max_ms']:>7.1f} {r['samples']:>4} {r['after_first_p99_ms']:>13.1f}")
     return "\n".join(lines)
 
 

@@ -180,7 +180,14 @@ class ChainWatcher:
         if not addresses or not watch_set.is_imported(entry.wallet):
             return
         wanted = set(addresses)
-        await self._runtime.call(lambda: watch_set.remove_addresses(entry.wallet, wanted))
+
+        def remove() -> None:  # on Electrum's thread, where the tracker's bookkeeping lives
+            watch_set.remove_addresses(entry.wallet, wanted)
+            for address in wanted:
+                entry.emitted.pop(address, None)
+            entry.retry -= wanted
+
+        await self._runtime.call(remove)
 
     def watched_addresses(self, wallet_id: str) -> frozenset[str]:
         """What Electrum watches for this wallet now (for a hot wallet: its whole receive chain)."""

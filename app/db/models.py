@@ -149,8 +149,11 @@ class InvoiceRow(Base):
 
     __table_args__ = (
         Index("ix_invoices_store_created", "store_id", "created_at"),
+        Index("ix_invoices_created", "created_at"),  # the unfiltered list, newest first (listing.py)
         Index("ix_invoices_public_open", "store_id", "public", "status"),
-        Index("ix_invoices_status_created", "status", "created_at"),
+        # status lists, and covering for the dashboard's sales aggregate (InvoiceService.sales_summary)
+        Index("ix_invoices_status_created", "status", "created_at", "store_id", "paid_at", "currency",
+              "amount_paid_sat", "price"),
         Index("ix_invoices_monitored", "monitored"),
         Index("ix_invoices_order_id", "order_id"),
         Index("ix_invoices_closed_order", "monitored", "monitoring_until", "id"),  # closed-invoice checks
@@ -179,7 +182,10 @@ class PaymentRow(Base):
     vsize: Mapped[int | None] = mapped_column(Integer, nullable=True)
     low_fee: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
-    __table_args__ = (UniqueConstraint("invoice_id", "txid", "vout", name="uq_payments_outpoint"),)
+    __table_args__ = (
+        UniqueConstraint("invoice_id", "txid", "vout", name="uq_payments_outpoint"),
+        Index("ix_payments_first_seen", "first_seen_at"),  # recent payments, newest first
+    )
 
 
 class ClosedInvoicePaymentRow(Base):

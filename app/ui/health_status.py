@@ -28,9 +28,6 @@ def health_text(report: Mapping[str, object]) -> str | None:
     part = components.get(name)
     part = part if isinstance(part, Mapping) else {}
     text = f"degraded: {_NAMES.get(name, name)} {part.get('state', 'failing')}"
-    chain = report.get("chain")
-    if name == "chain" and isinstance(chain, Mapping) and chain.get("route"):
-        text += f" (route: {chain['route']})"
     since = part.get("since")
     if isinstance(since, str):
         try:

@@ -31,10 +31,10 @@ if TYPE_CHECKING:
     from app.services.admin.apikeys import ApiKeyService
     from app.services.admin.backup import BackupInfo, RestoredBackup
     from app.services.admin.pos import PosService, Receipt
-    from app.services.chain_route import ChainRouteState
     from app.services.catalog.product_images import ProductImageStore
     from app.services.catalog.products import ProductService
     from app.services.catalog.stores import StoreService
+    from app.services.chain_route import ChainRouteState
     from app.services.delivery.email import EmailService
     from app.services.delivery.webhooks import WebhookService
     from app.services.events import OutboxEvent

@@ -79,8 +79,8 @@ class NetworkPage(QWidget):
         self.urls.setOpenExternalLinks(True)
         form = QFormLayout(self)
         form.addRow("Network", QLabel(f"<b>{s.network}</b>" + (" (embedded devnet)" if s.devnet else "")))
-        server = "the embedded devnet" if s.devnet else s.electrum_server or "automatic (Electrum chooses)"
-        form.addRow("Electrum server", QLabel(server))
+        self.route = named(QLabel(wordWrap=True), "chainRoute")  # changed live in Settings → Chain server
+        form.addRow("Electrum server", self.route)
         form.addRow("Only this server", QLabel("yes" if s.electrum_oneserver else "no"))
         form.addRow("Proxy", QLabel(s.electrum_proxy or "none"))
         form.addRow("Chain", self.chain)
@@ -95,6 +95,9 @@ class NetworkPage(QWidget):
         self.show_chain(ctx.bridge.last_chain_state)
 
     def reload(self) -> None:
+        running = self._ctx.services.chain_route.current().running
+        self.route.setText(f"{running.describe()} (Settings → Chain server)" if running is not None
+                           else "no chain connection in this RedWaves")
         urls = self._ctx.services.urls.current()
         self.urls.setText("<br>".join(f"{name}: <a href='{url}'>{url}</a>" for name, url in urls.items()) or "—")
 

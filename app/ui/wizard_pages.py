@@ -27,6 +27,7 @@ from app.core.records import Wallet
 from app.ui.chain_route_form import CHOICES, QUESTION, ChainRouteForm
 from app.ui.context import WindowContext
 from app.ui.field_errors import FieldErrors
+from app.ui.settings_chain import DEVNET_NOTE
 from app.ui.store_form import (
     SPEED_POLICIES,
     currency_combo,
@@ -36,7 +37,6 @@ from app.ui.store_form import (
     read_rate,
     speed_combo,
 )
-from app.ui.settings_chain import DEVNET_NOTE
 from app.ui.wallet_form import WalletKeyForm
 from app.ui.widget_names import named
 

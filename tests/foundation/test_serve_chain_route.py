@@ -39,8 +39,7 @@ def test_no_route_and_no_tor_exits_2_naming_the_settings(tmp_path: Path) -> None
     assert any("No Electrum server chosen" in path.read_text() for path in log)
 
 
-def test_own_server_chosen_by_electrum_server_needs_no_tor(tmp_path: Path) -> None:
-    """electrum_server set and route unset -> "own": no tor needed; checked before connecting (bad port)."""
+def test_own_route_without_a_server_is_refused_before_anything_starts(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text('electrum_route = "own"\n')
     proc = _serve(tmp_path, {"REDWAVES_TOR_CMD": str(tmp_path / "no-such-tor"), "REDWAVES_NETWORK": "mainnet"})
     _out, err = proc.communicate(timeout=60)
@@ -74,3 +73,16 @@ def test_no_route_with_tor_uses_public_servers_over_tor(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)
     assert proc.returncode == 0
+
+
+def test_electrum_route_setting_is_parsed_and_checked(tmp_path: Path) -> None:
+    from app.config import ConfigError, load_settings
+
+    base = {"data_dir": tmp_path, "network": "mainnet"}
+    assert load_settings({}, base).electrum_route is None
+    assert load_settings({"REDWAVES_ELECTRUM_ROUTE": " Tor "}, base).electrum_route == "tor"
+    assert load_settings({"REDWAVES_ELECTRUM_ROUTE": ""}, base).electrum_route is None
+    with pytest.raises(ConfigError, match="expected one of own, tor, direct"):
+        load_settings({"REDWAVES_ELECTRUM_ROUTE": "public"}, base)
+    with pytest.raises(ConfigError, match="needs electrum_server"):
+        load_settings({"REDWAVES_ELECTRUM_ROUTE": "own"}, base)

@@ -3,7 +3,7 @@
 except the SQLite database and Electrum's wallet files is read back and searched.
 
 The day: a watch-only wallet (vpub) and a hot wallet (seed), an API key, a store with SMTP (user +
-password) and a webhook whose receiver answers 500, an invoice with a buyer e-mail paid on the
+password), a webhook whose receiver answers 500 and one on a closed port (its URL holds a token), an invoice with a buyer e-mail paid on the
 devnet to complete with its e-mail receipt, failed API logins (a real key id with a wrong secret,
 a garbage key), CSV exports with and without buyer e-mails, an encrypted backup with a passphrase. Only redacted forms may appear: ``vpub5Y6cjg…``,
 ``a***@example.com``, ``rw_<6>…``, ``bcrt1qab…wxyz``.
@@ -23,7 +23,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from app.chain.keys import parse_wallet_keys
-from app.logs import RedactingFormatter, configure_logging
+from app.logs import NOT_SEED_WORDS, RedactingFormatter, configure_logging
 from app.secrets import Secret
 from app.services.admin.backup import PASSPHRASE_SECRET
 from tests.api.conftest import Receiver
@@ -35,6 +35,8 @@ BUYER = "alice.buyer@example.com"
 SEED = "legal winner thank year wave sausage worth useful legal winner thank yellow"
 BACKUP_PASSPHRASE = "tide-marble-92-orchard"
 WRONG_SECRET = "Zq8" * 14
+HOOK_PATH_TOKEN = "T0SECRETPATH9x"  # a webhook URL can be a credential (chat services put one in the path)
+HOOK_QUERY_TOKEN = "q7QUERYTOKENz"
 
 
 def _free_port() -> int:
@@ -74,6 +76,8 @@ async def _shop_day(runtime, smtp_port: int, receiver: Receiver, log_path: Path)
                                        password=PASSWORD)
         hook = await _api(http, "POST", f"{base}/stores/{store['id']}/webhooks", json={"url": receiver.url})
         day.webhook_secret = hook["secret"]
+        closed = f"http://127.0.0.1:{_free_port()}/hooks/{HOOK_PATH_TOKEN}?key={HOOK_QUERY_TOKEN}"  # nobody listens
+        await _api(http, "POST", f"{base}/stores/{store['id']}/webhooks", json={"url": closed})
         day.invoice = await _api(http, "POST", f"{base}/stores/{store['id']}/invoices",
                                  json={"price": "12.50", "buyer_email": BUYER, "order_id": "A-17"})
         await devnet.pay(day.invoice["address"], day.invoice["amount_due_sat"])
@@ -92,6 +96,8 @@ async def _shop_day(runtime, smtp_port: int, receiver: Receiver, log_path: Path)
     await asyncio.to_thread(services.backups.create, day.backup, BACKUP_PASSPHRASE)
     await wait_for(lambda: re.search(r"delivery \S+ attempt \d+: 500", log_path.read_text()), timeout_s=20,
                    what="the failed webhook attempt in the log")
+    await wait_for(lambda: re.search(r"delivery \S+ attempt \d+: ClientConnectorError", log_path.read_text()),
+                   timeout_s=20, what="the unreachable webhook in the log")
     return day
 
 
@@ -174,7 +180,8 @@ async def test_a_shop_day_leaves_only_redacted_forms_in_the_data_dir(tmp_path, s
                "seed": SEED, "seed words": "winner thank year", "API key": day.api_key,
                "API key secret": day.api_key.split("_", 2)[2], "wrong key secret": WRONG_SECRET,
                "webhook secret": day.webhook_secret, "SMTP password": PASSWORD,
-               "backup passphrase": BACKUP_PASSPHRASE, "receive address": invoice["address"]}
+               "backup passphrase": BACKUP_PASSPHRASE, "receive address": invoice["address"],
+               "webhook URL path": HOOK_PATH_TOKEN, "webhook URL query": HOOK_QUERY_TOKEN}
     found = {f"{name} in {path.relative_to(data_dir)}" for path, content in files.items()
              for name, value in secrets.items() if value.encode() in content}
     assert not found, found
@@ -253,3 +260,18 @@ def test_a_secret_object_prints_redacted_and_innocent_text_is_kept():
             "txid 4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b; secret webhook stored; "
             "the log file is writable again")
     assert _format(text).endswith(text)
+
+
+def test_a_seed_inside_text_is_cut_out_but_plain_english_stays():
+    line = _format("restored from: " + SEED + " and then synced")
+    assert "winner" not in line and "restored from: [redacted-words] and then synced" in line
+    prose = "the shop has many unpaid orders open right now and cannot take more for the moment today"
+    assert _format(prose).endswith(prose)
+
+
+def test_the_words_that_cut_a_seed_run_are_in_no_seed_wordlist():
+    import electrum
+
+    words = set((Path(electrum.__file__).parent / "wordlist" / "english.txt").read_text().split())
+    assert len(words) == 2048 and not NOT_SEED_WORDS & words
+    assert all(3 <= len(w) <= 8 for w in words)  # what the run pattern looks for

@@ -55,6 +55,10 @@ async def run_first_day(controller: Any, artifacts: Path | None = None) -> dict[
     await settle()
     _shot(wizard, artifacts, "05-wizard-tor")
     wizard.next()
+    assert wizard.currentPage() is wizard.chain_page  # the devnet is the server: nothing to choose
+    await settle()
+    _shot(wizard, artifacts, "05a-wizard-chain")
+    wizard.next()
     await settle()
     _shot(wizard, artifacts, "05b-wizard-summary")
     wizard.accept()

@@ -179,5 +179,24 @@ def test_real_runtime_devnet_page_and_dashboard_route(gui, qloop) -> None:
     sync = window.views["Dashboard"].sync
     run(qloop, wait_until(lambda: "synced" in sync.detail.text(), timeout_s=30, what="dashboard synced"))
     assert sync.detail.text().startswith(f"Own server (embedded devnet) 127.0.0.1:{port} · synced · tip ")
+    shots(window, "dashboard-chain-route")
     health = run(qloop, gui.runtime.services.health())
     assert health["chain"]["route"] == "own" and health["chain"]["via_tor"] is False
+
+
+def test_dashboard_chain_line_starts_with_the_route() -> None:
+    from app.chain.models import ChainState
+    from app.core.chain_route import RouteInputs, resolve
+    from app.ui.health_status import chain_detail
+
+    synced = ChainState(connected=True, server="electrum.example:50002:s", tip_height=850123, synced=True,
+                        pending_requests=0, error=None)
+    own = resolve(RouteInputs(network="mainnet", route="own", server=OWN))
+    assert chain_detail(own, synced) == "Own server electrum.example:50002 · synced · tip 850,123"
+    tor = resolve(RouteInputs(network="mainnet", route="tor"))
+    assert chain_detail(tor, replace(synced, synced=False)) == (
+        "Public servers over Tor · syncing · tip 850,123 · electrum.example:50002:s")
+    direct = resolve(RouteInputs(network="mainnet", route="direct"))
+    offline = replace(synced, connected=False, synced=False, server=None, error="connection refused")
+    assert chain_detail(direct, offline) == ("Public servers directly (they see your addresses) · offline · "
+                                             "tip 850,123 · choosing a server · connection refused")

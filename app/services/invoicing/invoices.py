@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, func, or_, select
+from sqlalchemy import String, func, select
 
 from app.core import invoices as rules
 from app.core.errors import Conflict, InvoiceNotFound, StoreHasNoWallet, ValidationError
@@ -30,6 +30,7 @@ from app.services.catalog.stores import StoreService
 from app.services.events import EventBus, OutboxEvent, add_events, insert_events_sync
 from app.services.invoicing.idempotency import ORDER_ID_UNIQUE, check_order_id_free
 from app.services.invoicing.large_amounts import InvoicePreview, LargeInvoiceLimit, LargeInvoiceLimits
+from app.services.invoicing.listing import InvoiceListing
 from app.services.invoicing.rates import RateService
 from app.services.wallets.wallets import WalletService
 from app.services.writer import Writer
@@ -88,6 +89,7 @@ class InvoiceService:
         self._rates = rates
         self._on_created = on_created
         self._created_watchers: list[Callable[[Invoice], None]] = []
+        self.listing = InvoiceListing(writer, bus)
         self.limits = LargeInvoiceLimits(writer, rates)
 
     def watch_created(self, callback: Callable[[Invoice], None]) -> Callable[[], None]:
@@ -171,10 +173,12 @@ class InvoiceService:
                 record(conn, to_invoice(row))
             return insert_events_sync(conn, [created], now=now)
 
-        self._bus.committed(await self._writer.run_sync(write))
+        events = await self._writer.run_sync(write)
+        self._bus.committed(events)
         invoice = to_invoice(row)
         logger.info("invoice %s created for store %s: %s %s = %d sat to %s (index %d)", invoice.id, invoice.store_id,
                     invoice.price, invoice.currency, invoice.amount_due_sat, invoice.address, invoice.derivation_index)
+        self.listing.created(invoice, events)
         if self._on_created is not None:
             self._on_created(invoice)
         for watcher in list(self._created_watchers):
@@ -221,39 +225,8 @@ class InvoiceService:
             return to_invoice(row, [to_payment(p) for p in payments])
 
     async def list(self, flt: InvoiceFilter | None = None, *, offset: int = 0, limit: int = 50) -> Page:
-        flt = flt or InvoiceFilter()
-        if not 1 <= limit <= 1000 or offset < 0:
-            raise ValidationError("limit must be 1-1000 and offset >= 0.", code="invalid_paging", field="limit")
-        query = select(InvoiceRow)
-        if flt.store_id:
-            query = query.where(InvoiceRow.store_id == flt.store_id)
-        if flt.store_ids is not None:
-            query = query.where(InvoiceRow.store_id.in_(list(flt.store_ids)))
-        if flt.status:
-            statuses = [str(InvoiceStatus(s)) for s in flt.status]
-            query = query.where(InvoiceRow.status.in_(statuses))
-        if flt.created_from:
-            query = query.where(InvoiceRow.created_at >= flt.created_from)
-        if flt.created_to:
-            query = query.where(InvoiceRow.created_at < flt.created_to)
-        if flt.order_id:
-            query = query.where(InvoiceRow.order_id == flt.order_id)
-        if flt.text:
-            like = f"%{flt.text.strip()}%"
-            query = query.where(or_(InvoiceRow.id == flt.text.strip(), InvoiceRow.order_id.like(like),
-                                    InvoiceRow.description.like(like), InvoiceRow.address == flt.text.strip(),
-                                    InvoiceRow.buyer_email.like(like)))
-        async with self._writer.read() as session:
-            total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-            rows = (await session.scalars(
-                query.order_by(InvoiceRow.created_at.desc(), InvoiceRow.id).offset(offset).limit(limit))).all()
-            paid: dict[str, list[PaymentRow]] = {}
-            if rows:  # the page's payments in one query (no N+1): lists carry the same payments as get()
-                for p in (await session.scalars(select(PaymentRow).where(
-                        PaymentRow.invoice_id.in_([r.id for r in rows])).order_by(PaymentRow.first_seen_at))).all():
-                    paid.setdefault(p.invoice_id, []).append(p)
-            return Page(items=tuple(to_invoice(r, [to_payment(p) for p in paid.get(r.id, [])]) for r in rows),
-                        total=total, offset=offset, limit=limit)
+        """Newest first; see app/services/invoicing/listing.py for the order, paging and totals."""
+        return await self.listing.list(flt, offset=offset, limit=limit)
 
     async def sales_summary(self, *, days: int = 30, store_id: str | None = None) -> SalesSummary:
         """Sales per local calendar day for the last `days` days: one SQL aggregate (bench P5).

@@ -29,8 +29,10 @@ class PaymentHistoryService:
         query = select(PaymentRow, InvoiceRow.store_id).join(InvoiceRow, InvoiceRow.id == PaymentRow.invoice_id)
         if store_ids is not None:
             query = query.where(InvoiceRow.store_id.in_(list(store_ids)))
+        # every payment has its invoice (a foreign key): without a store filter, count payments alone
+        counted = query if store_ids is not None else select(PaymentRow.id)
         async with self._writer.read() as session:
-            total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            total = await session.scalar(select(func.count()).select_from(counted.subquery())) or 0
             rows = (await session.execute(query.order_by(PaymentRow.first_seen_at.desc(), PaymentRow.id.desc())
                                           .offset(offset).limit(limit))).all()
         items = tuple(InvoicePayment(p.invoice_id, store_id, to_payment(p)) for p, store_id in rows)

@@ -1,0 +1,184 @@
+"""The invoice list (window, REST, Greenfield, exports, dashboard): pages that cost the same at
+1,000 or 1,000,000 invoices (bench/bench_queries.py; plans checked in tests/db/test_query_plans.py).
+
+- **Order**: newest first, ``created_at DESC, rowid DESC`` (ties, the same microsecond, newest
+  insert first). Every index carries the rowid, so the order comes straight out of
+  ``ix_invoices_created`` / ``ix_invoices_store_created`` / ``ix_invoices_status_created``: no sort.
+- **Page**: the page's rowids are chosen first from the index alone (``WHERE rowid IN (SELECT rowid
+  ... LIMIT .. OFFSET ..)``), then only those rows are read: a deep offset walks index entries,
+  never rows (offset 100,000 at 1M invoices: a few ms).
+- **Total**: ``count(*)`` walks every matching index entry, the one part that grows with history, so
+  totals are kept per filter (``TotalCache``): a new invoice adds 1 to every cached total whose
+  filter it matches (``InvoiceFilter.matches``, the same rules as the SQL); a status change
+  (``invoice.status_changed``: expiry, payment, marks) moves the totals of store/status filters by
+  -1/0/+1 and drops the others; a count that raced with a change is not kept. So a total is counted
+  once per filter and process, then kept exact for free.
+- **Search** (``text``): ``LIKE '%text%'`` on order id, description and e-mail cannot use a B-tree
+  index; it reads the table newest first (see docs/invoices.md for the figures).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Select, func, literal_column, or_, select
+
+from app.core.errors import ValidationError
+from app.core.events import InvoiceStatusChanged
+from app.core.queries import InvoiceFilter
+from app.core.records import Invoice, Page
+from app.core.statuses import InvoiceStatus
+from app.db.mapping import to_invoice, to_payment
+from app.db.models import InvoiceRow, OutboxEventRow, PaymentRow
+from app.services.events import EventBus, OutboxEvent
+from app.services.writer import Writer
+
+ROWID: ColumnElement[int] = literal_column("invoices.rowid")
+NEWEST_FIRST = (InvoiceRow.created_at.desc(), ROWID.desc())
+MAX_TOTALS = 256
+
+
+def _key(flt: InvoiceFilter) -> tuple[object, ...]:
+    return (flt.store_id, tuple(flt.store_ids) if flt.store_ids is not None else None,
+            tuple(sorted(str(s) for s in flt.status)) if flt.status else None, flt.created_from, flt.created_to,
+            flt.text, flt.order_id)
+
+
+def conditions(flt: InvoiceFilter) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if flt.store_id:
+        where.append(InvoiceRow.store_id == flt.store_id)
+    if flt.store_ids is not None:
+        where.append(InvoiceRow.store_id.in_(list(flt.store_ids)))
+    if flt.status:
+        where.append(InvoiceRow.status.in_([str(InvoiceStatus(s)) for s in flt.status]))
+    if flt.created_from:
+        where.append(InvoiceRow.created_at >= flt.created_from)
+    if flt.created_to:
+        where.append(InvoiceRow.created_at < flt.created_to)
+    if flt.order_id:
+        where.append(InvoiceRow.order_id == flt.order_id)
+    if flt.text:
+        text = flt.text.strip()
+        like = f"%{text}%"
+        where.append(or_(InvoiceRow.id == text, InvoiceRow.order_id.like(like), InvoiceRow.description.like(like),
+                         InvoiceRow.address == text, InvoiceRow.buyer_email.like(like)))
+    return where
+
+
+def page_query(flt: InvoiceFilter, *, offset: int, limit: int) -> Select[InvoiceRow]:
+    where = conditions(flt)
+    rowids = select(ROWID).select_from(InvoiceRow).where(*where).order_by(*NEWEST_FIRST).offset(offset).limit(limit)
+    return select(InvoiceRow).where(ROWID.in_(rowids.scalar_subquery())).order_by(*NEWEST_FIRST)
+
+
+def count_query(flt: InvoiceFilter) -> Select[int, int | None]:
+    """The total and the last outbox seq, in one statement: one snapshot (TotalCache)."""
+    count = select(func.count()).select_from(InvoiceRow).where(*conditions(flt)).scalar_subquery()
+    return select(count, select(func.max(OutboxEventRow.seq)).scalar_subquery())
+
+
+def _simple(flt: InvoiceFilter) -> bool:
+    """A filter on store and status only: a status change moves its total by -1, 0 or +1."""
+    return not (flt.created_from or flt.created_to or flt.text or flt.order_id)
+
+
+def _counts(flt: InvoiceFilter, store_id: str | None, status: str) -> bool:
+    if flt.store_id and store_id != flt.store_id:
+        return False
+    if flt.store_ids is not None and store_id not in flt.store_ids:
+        return False
+    return not flt.status or status in {str(s) for s in flt.status}
+
+
+@dataclass
+class _Total:
+    flt: InvoiceFilter
+    total: int
+    seq: int  # the last outbox event the count saw (same statement, same snapshot)
+
+
+class TotalCache:
+    """Totals per filter, kept exact (see the module docstring).
+
+    A total is stored with the outbox ``seq`` its count saw; a later event (``seq`` above it) is
+    applied to it, an earlier one is already in it. A count that ran while an invoice was created
+    or changed (``generation`` moved) is not stored: it may be on either side of the change."""
+
+    def __init__(self, max_entries: int = MAX_TOTALS) -> None:
+        self._totals: OrderedDict[tuple[object, ...], _Total] = OrderedDict()
+        self._max = max_entries
+        self.generation = 0
+
+    def get(self, flt: InvoiceFilter) -> int | None:
+        entry = self._totals.get(_key(flt))
+        return None if entry is None else entry.total
+
+    def put(self, flt: InvoiceFilter, total: int, seq: int, generation: int) -> None:
+        if generation != self.generation:
+            return
+        key = _key(flt)
+        self._totals[key] = _Total(flt, total, seq)
+        self._totals.move_to_end(key)
+        while len(self._totals) > self._max:
+            self._totals.popitem(last=False)
+
+    def created(self, invoice: Invoice, seq: int) -> None:
+        self.generation += 1
+        for entry in self._totals.values():
+            if entry.seq < seq and entry.flt.matches(invoice):
+                entry.total += 1
+
+    def status_changed(self, store_id: str | None, old: str, new: str, seq: int) -> None:
+        self.generation += 1
+        for key, entry in list(self._totals.items()):
+            if entry.seq >= seq:
+                continue
+            if not _simple(entry.flt):
+                del self._totals[key]  # its other conditions need the invoice's row: count again
+                continue
+            entry.total += _counts(entry.flt, store_id, new) - _counts(entry.flt, store_id, old)
+
+    def changed(self) -> None:
+        """Forget every total (benchmarks: the cost of the first list after a start)."""
+        self.generation += 1
+        self._totals.clear()
+
+
+class InvoiceListing:
+    def __init__(self, writer: Writer, bus: EventBus) -> None:
+        self._writer = writer
+        self.totals = TotalCache()
+        bus.subscribe(self._on_event)
+
+    def _on_event(self, event: OutboxEvent) -> None:
+        # creations are counted in created(); no other event changes what a filter looks at
+        if event.type == InvoiceStatusChanged.type:
+            self.totals.status_changed(event.store_id, str(event.payload.get("old_status")),
+                                       str(event.payload.get("new_status")), event.seq)
+
+    def created(self, invoice: Invoice, events: Sequence[OutboxEvent]) -> None:
+        """Right after the creating transaction commits (InvoiceService.create), with its events."""
+        self.totals.created(invoice, max((e.seq for e in events), default=0))
+
+    async def list(self, flt: InvoiceFilter | None = None, *, offset: int = 0, limit: int = 50) -> Page:
+        flt = flt or InvoiceFilter()
+        if not 1 <= limit <= 1000 or offset < 0:
+            raise ValidationError("limit must be 1-1000 and offset >= 0.", code="invalid_paging", field="limit")
+        async with self._writer.read() as session:
+            total = self.totals.get(flt)
+            if total is None:
+                generation = self.totals.generation
+                count, seq = (await session.execute(count_query(flt))).one()
+                total = count or 0
+                self.totals.put(flt, total, seq or 0, generation)
+            rows = (await session.scalars(page_query(flt, offset=offset, limit=limit))).all()
+            paid: dict[str, list[PaymentRow]] = {}
+            if rows:  # the page's payments in one query (no N+1): lists carry the same payments as get()
+                for p in (await session.scalars(select(PaymentRow).where(
+                        PaymentRow.invoice_id.in_([r.id for r in rows])).order_by(PaymentRow.first_seen_at))).all():
+                    paid.setdefault(p.invoice_id, []).append(p)
+            return Page(items=tuple(to_invoice(r, [to_payment(p) for p in paid.get(r.id, [])]) for r in rows),
+                        total=total, offset=offset, limit=limit)
