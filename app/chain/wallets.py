@@ -70,9 +70,17 @@ def create_wallet(path: Path, desc: WalletDescriptor, *, config: SimpleConfig | 
     db.put("gap_limit", gap_limit)
     db.put("redwaves_fingerprint", desc.fingerprint)
     wallet = Wallet(db, storage, config=config)
-    # Encrypts keystore and file, writes the file (we are not on a daemon thread).
-    wallet.update_password(old_pw=None, new_pw=password, encrypt_storage=True)
+    wallet.update_password(old_pw=None, new_pw=password, encrypt_storage=True)  # encrypts keystore and file
+    _write_now(db, storage)  # the seed exists nowhere else
     return wallet
+
+
+def _write_now(db: WalletDB, storage: WalletStorage) -> None:
+    """Write the file now, from any thread: ``WalletDB.write`` silently does nothing on a daemon
+    thread, and the GUI's executor (qasync) runs its workers as daemon threads."""
+    with db.lock:
+        storage.write(db.dump(human_readable=not storage.is_encrypted()))
+        db.set_modified(False)
 
 
 def _create_imported(path: Path, desc: WalletDescriptor, *, config: SimpleConfig | None) -> Abstract_Wallet:
@@ -83,7 +91,7 @@ def _create_imported(path: Path, desc: WalletDescriptor, *, config: SimpleConfig
     db = WalletDB("", manual_upgrades=False)
     db.put("wallet_type", IMPORTED)
     db.put("redwaves_fingerprint", desc.fingerprint)
-    Wallet(db, WalletStorage(str(temporary)), config=config).save_db()
+    _write_now(db, WalletStorage(str(temporary)))
     os.replace(temporary, path)
     return load_wallet(path, desc, config=config, password=None)
 

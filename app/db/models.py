@@ -151,9 +151,7 @@ class InvoiceRow(Base):
         Index("ix_invoices_store_created", "store_id", "created_at"),
         Index("ix_invoices_created", "created_at"),  # the unfiltered list, newest first (listing.py)
         Index("ix_invoices_public_open", "store_id", "public", "status"),
-        # status lists, and covering for the dashboard's sales aggregate (InvoiceService.sales_summary)
-        Index("ix_invoices_status_created", "status", "created_at", "store_id", "paid_at", "currency",
-              "amount_paid_sat", "price"),
+        Index("ix_invoices_status_created", "status", "created_at"),
         Index("ix_invoices_monitored", "monitored"),
         Index("ix_invoices_order_id", "order_id"),
         Index("ix_invoices_closed_order", "monitored", "monitoring_until", "id"),  # closed-invoice checks

@@ -201,9 +201,29 @@ def test_repr_redacts_keys() -> None:
 
 
 def _electrum_wallet(tmp_path: Path, desc: WalletDescriptor, password: str | None = None):
+    """Electrum's own deterministic wallet for ``desc``: RedWaves' file for a seed; for public keys the
+    standard/multisig wallet Electrum itself would make (RedWaves watches those through an imported-
+    address wallet, app/chain/watch_set.py, so Electrum's derivation is the reference here)."""
     config = SimpleConfig({"electrum_path": str(tmp_path / "e"), "regtest": True})
-    wallet = create_wallet(tmp_path / f"w-{desc.fingerprint}", desc, config=config, password=password,
-                           gap_limit=20)
+    path = tmp_path / f"w-{desc.fingerprint}"
+    if desc.kind == "seed":
+        wallet = create_wallet(path, desc, config=config, password=password, gap_limit=20)
+    else:
+        from electrum import keystore
+        from electrum.storage import WalletStorage
+        from electrum.wallet import Wallet
+        from electrum.wallet_db import WalletDB
+
+        db = WalletDB("", manual_upgrades=False)
+        if desc.kind == "multisig":
+            db.put("wallet_type", f"{desc.threshold}of{len(desc.keys)}")
+            for i, key in enumerate(desc.keys):
+                db.put(f"x{i + 1}/", keystore.from_xpub(key).dump())
+        else:
+            db.put("wallet_type", "standard")
+            db.put("keystore", keystore.from_xpub(desc.keys[0]).dump())
+        db.put("gap_limit", 20)
+        wallet = Wallet(db, WalletStorage(str(path)), config=config)
     _opened.append(wallet)
     return wallet
 

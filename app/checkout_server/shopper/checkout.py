@@ -65,18 +65,20 @@ async def invoice_page(request: web.Request) -> web.Response:
     if modal:
         request[FRAMEABLE] = True
     invoice_id = request.match_info["invoice_id"]
-    if not request.app[KNOWN_INVOICES].might_exist(invoice_id):
-        return not_found_page(request)  # the sprayed-id path: a filter lookup and pre-rendered bytes
     tr = translator(request)
     cache = request.app[PAGE_CACHE]
     query = keep_query(request)
     key = ("invoice", invoice_id, tr.code, query, devnet_enabled(request))
+    body = cache.get(invoice_id, key)  # a cached page: its invoice exists
+    if body is None:
+        if not request.app[KNOWN_INVOICES].might_exist(invoice_id):
+            return not_found_page(request)  # the sprayed-id path: a filter lookup and pre-rendered bytes
 
-    async def render() -> bytes:
-        invoice, store = await load(request)
-        return render_bytes(request, "invoice.html", _page_context(request, invoice, store, modal, query))
+        async def render() -> bytes:
+            invoice, store = await load(request)
+            return render_bytes(request, "invoice.html", _page_context(request, invoice, store, modal, query))
 
-    body = await cache.get_or_render(invoice_id, key, render)
+        body = await cache.get_or_render(invoice_id, key, render)
     return html_response(body, tr.code)
 
 

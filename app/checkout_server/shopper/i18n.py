@@ -84,7 +84,25 @@ def parse_accept_language(header: str | None) -> list[str]:
     return [code for _, _, code in sorted(ranked)]
 
 
+_NEGOTIATED: dict[tuple[str | None, str | None], str] = {}
+_NEGOTIATED_MAX = 512
+
+
 def negotiate(query_lang: str | None, accept_language: str | None) -> str:
+    """The page's language; remembered per (``?lang=``, ``Accept-Language``): browsers send a few
+    distinct headers, and parsing one on every request was a visible part of a page's cost."""
+    if len(query_lang or "") + len(accept_language or "") > 200:
+        return _negotiate(query_lang, accept_language)  # not remembered: the cache stays small
+    key = (query_lang, accept_language)
+    code = _NEGOTIATED.get(key)
+    if code is None:
+        if len(_NEGOTIATED) >= _NEGOTIATED_MAX:
+            _NEGOTIATED.clear()  # bounded: sprayed headers cannot grow it
+        code = _NEGOTIATED[key] = _negotiate(query_lang, accept_language)
+    return code
+
+
+def _negotiate(query_lang: str | None, accept_language: str | None) -> str:
     chosen = explicit_language(query_lang)
     if chosen:
         return chosen

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 import aiohttp_jinja2
 from aiohttp import web
+from multidict import CIMultiDict
 
 from app.checkout_server.keys import SERVICES
 from app.checkout_server.shopper.i18n import LANGUAGE_NAMES, LOCALES, Translator, explicit_language, negotiate
@@ -82,11 +83,25 @@ def render_bytes(request: web.Request, template: str, context: Mapping[str, obje
     return aiohttp_jinja2.render_string(template, request, merged, app_key=JINJA).encode("utf-8")
 
 
+_PAGE_HEADERS: dict[str, CIMultiDict[str]] = {}
+
+
+def _page_headers(lang: str) -> CIMultiDict[str]:
+    """The headers every page in ``lang`` starts with, built once (security headers are added by
+    security.py on every response)."""
+    headers = _PAGE_HEADERS.get(lang)
+    if headers is None:
+        headers = _PAGE_HEADERS[lang] = CIMultiDict({
+            "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "Content-Language": lang,
+            "Vary": "Accept-Language"})
+    return headers
+
+
 def html_response(body: bytes, lang: str, *, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
-    response = web.Response(body=body, status=status, content_type="text/html", charset="utf-8",
-                            headers={"Cache-Control": "no-store", "Content-Language": lang,
-                                     "Vary": "Accept-Language", **(headers or {})})
-    return response
+    merged = _page_headers(lang).copy()
+    if headers:
+        merged.update(headers)
+    return web.Response(body=body, status=status, headers=merged)
 
 
 def not_found_page(request: web.Request) -> web.Response:

@@ -1,6 +1,5 @@
-"""ix_invoices_created (the invoice list newest first), ix_payments_first_seen (recent payments),
-ix_invoices_status_created widened to cover the dashboard's sales aggregate: list and dashboard
-queries at 1,000,000 invoices (bench/bench_queries.py, tests/db/test_query_plans.py)
+"""ix_invoices_created (the invoice list newest first), ix_payments_first_seen (recent payments):
+list and dashboard queries at 1,000,000 invoices (bench/bench_queries.py, tests/db/test_query_plans.py)
 
 Revision ID: 0006
 Revises: 0005
@@ -14,14 +13,10 @@ down_revision = '0005'
 branch_labels = None
 depends_on = None
 
-SALES_COLUMNS = ['status', 'created_at', 'store_id', 'paid_at', 'currency', 'amount_paid_sat', 'price']
-
 
 def upgrade() -> None:
     with op.batch_alter_table('invoices', schema=None) as batch_op:
         batch_op.create_index('ix_invoices_created', ['created_at'], unique=False)
-        batch_op.drop_index('ix_invoices_status_created')
-        batch_op.create_index('ix_invoices_status_created', SALES_COLUMNS, unique=False)
     with op.batch_alter_table('payments', schema=None) as batch_op:
         batch_op.create_index('ix_payments_first_seen', ['first_seen_at'], unique=False)
 
@@ -30,6 +25,4 @@ def downgrade() -> None:
     with op.batch_alter_table('payments', schema=None) as batch_op:
         batch_op.drop_index('ix_payments_first_seen')
     with op.batch_alter_table('invoices', schema=None) as batch_op:
-        batch_op.drop_index('ix_invoices_status_created')
-        batch_op.create_index('ix_invoices_status_created', ['status', 'created_at'], unique=False)
         batch_op.drop_index('ix_invoices_created')
