@@ -361,8 +361,6 @@ def _check_consistency(settings: Settings) -> None:
     unknown = [p for p in settings.rate_providers if p not in PROVIDERS]
     if unknown:
         raise ConfigError("rate_providers", f"unknown provider {unknown[0]!r}; known: {', '.join(sorted(PROVIDERS))}")
-    if settings.tor_only and not settings.tor_enabled and settings.tor_mode == "launch" and not settings.tor_socks:
-        raise ConfigError("tor_only", "needs tor: set tor_enabled (or tor_socks of an existing tor)")
     if settings.electrum_route == "own" and not settings.electrum_server and not settings.devnet:
         raise ConfigError("electrum_server", "electrum_route = \"own\" needs electrum_server (host:port:t|s)")
     if bool(settings.public_tls_cert) != bool(settings.public_tls_key):

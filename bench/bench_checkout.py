@@ -38,6 +38,7 @@ from app.checkout_server.listeners import Listener  # noqa: E402
 
 TPUB = ("vpub5Y6cjg78GGuNLsaPhmYsiw4gYX3HoQiRBiSwDaBXKUafCt9bNwWQiitDk5VZ5BVxYnQdwoTyXSs2JHRPAgjAvtbB"
         "rf8ZhDYe2jWAqvZVnsc")
+CPU_US: dict[str, float] = {}  # the server process's CPU per request of the last wrk run per URL
 UNKNOWN_ID = "unknownUnknownUnknown0"  # no negative cache exists: one unknown id costs what any other does
 BARE_PAGE = ("<!doctype html><html><head><title>bare</title></head><body>" + "x" * 4000 + "</body></html>").encode()
 
@@ -96,6 +97,7 @@ def _script_file(script: str) -> str:
 async def _wrk(url: str, duration_s: int, connections: int, expect_ok: bool = True,
                script: str | None = None) -> tuple[float, float]:
     extra = ["-s", _script_file(script)] if script is not None else []
+    cpu_began = time.process_time()
     process = await asyncio.create_subprocess_exec(
         "wrk", "-t2", f"-c{connections}", f"-d{duration_s}s", "--latency", "--timeout", "5s", *extra, url,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
@@ -104,6 +106,8 @@ async def _wrk(url: str, duration_s: int, connections: int, expect_ok: bool = Tr
         os.unlink(extra[1])
     text = out.decode()
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    requests = int(re.search(r"(\d+) requests in", text).group(1))
+    CPU_US[url] = (time.process_time() - cpu_began) / max(requests, 1) * 1e6
     p99 = _ms(re.search(r"99%\s+([\d.]+(?:us|ms|s))", text).group(1))
     if expect_ok and "Non-2xx" in text:
         raise SystemExit(f"non-2xx responses from {url}:\n{text}")
@@ -159,15 +163,16 @@ async def main(duration_s: int, connections: int, mode: str, history: int, round
         runs: dict[str, list[tuple[float, float]]] = {"bare": [], "page": [], "miss": [], "spray": []}
         try:
             checkout_url = f"{public.url}/i/{invoice.id}"
+            bare_url, miss_url = f"{bare.url}/page", f"{public.url}/i/{UNKNOWN_ID}"
             async with ClientSession() as session, session.get(checkout_url) as response:
                 size = len(await response.read())
                 assert response.status == 200
             await load(checkout_url, 1, connections)  # warm-up (QR and page caches, JIT-free but cache-hot)
             for _ in range(rounds):  # interleaved rounds, medians: neighbours' load hits every figure alike
-                runs["bare"].append(await load(f"{bare.url}/page", duration_s, connections))
+                runs["bare"].append(await load(bare_url, duration_s, connections))
                 runs["page"].append(await load(checkout_url, duration_s, connections))
                 if mode in ("all", "404"):
-                    runs["miss"].append(await load(f"{public.url}/i/{UNKNOWN_ID}", duration_s, connections, False))
+                    runs["miss"].append(await load(miss_url, duration_s, connections, False))
                     runs["spray"].append(await load(f"{public.url}/i/x", duration_s, connections, False,
                                                     script=RANDOM_IDS_LUA))
         finally:
@@ -183,6 +188,11 @@ async def main(duration_s: int, connections: int, mode: str, history: int, round
     print(f"checkout page ({size / 1024:.0f} KB)   : {page_rps:9.0f} req/s   p99 {page_p99:7.2f} ms")
     ratio = page_rps / bare_rps
     print(f"P4 ratio checkout/bare   : {ratio:.2f}  (goal >= 0.6: {'PASS' if ratio >= 0.6 else 'FAIL'})")
+    if CPU_US:  # less sensitive to neighbours than req/s: what one request costs this process
+        costs = {name: CPU_US.get(url, 0.0) for name, url in (
+            ("bare", bare_url), ("page", checkout_url), ("404", miss_url))}
+        print(f"server CPU per request   : bare {costs['bare']:.0f} µs, page {costs['page']:.0f} µs, "
+              f"404 {costs['404']:.0f} µs (last round)")
     if miss_rps:
         print(f"unknown id (404)         : {miss_rps:9.0f} req/s   p99 {miss_p99:7.2f} ms")
         print(f"unknown ids, random (Lua): {spray_rps:9.0f} req/s   p99 {spray_p99:7.2f} ms  (wrk's Lua costs it CPU)")

@@ -6,10 +6,11 @@ Fills ``--lifetime`` invoices (1,000 open) with bench/history_data.py (or reuses
 already holds a filled shop, to save the fill), starts the real services on that database (migrations
 to head first, as the app does) and times, through the services the window and the APIs call, every
 query the invoice list, the REST/Greenfield lists and the dashboard make: p50 and p99 over ``--runs``
-runs after one warm-up (goal p99 < 100 ms), each run with the list's cached totals dropped first (the
-cost right after an invoice event; app/services/invoicing/listing.py). Each query's SQL is captured as it runs and its
-``EXPLAIN QUERY PLAN`` printed; a full ``SCAN invoices`` is flagged (tests/db/test_query_plans.py
-asserts there is none).
+runs after one warm-up (goal p99 < 100 ms), "cold" with the list's cached totals dropped before each
+run (the first list of a filter after a start: the total is counted) and "warm" (totals kept,
+app/services/invoicing/listing.py). Each query's SQL is captured as it runs and its ``EXPLAIN QUERY
+PLAN`` printed; a full ``SCAN invoices`` is flagged (tests/db/test_query_plans.py asserts there is
+none outside the substring search).
 """
 
 from __future__ import annotations
@@ -33,32 +34,32 @@ GOAL_MS = 100.0
 
 
 def query_cases(services: Any, store_id: str, open_id: str, lifetime: int) -> dict[str, Callable[[], Awaitable[object]]]:
-    """Name -> one call of a service query, as the window (invoice list, dashboard) and the APIs make it."""
+    """Name -> one call of a service query, as the window (invoice list, dashboard) and the APIs make it
+    (the services are reached only when a call runs: the names can be listed without them)."""
     from app.core.queries import InvoiceFilter
     from app.core.sales import SOLD
     from app.core.statuses import OPEN_STATUSES
 
-    inv = services.invoices
     open_statuses = [str(s) for s in OPEN_STATUSES]
     month_ago = datetime.now(UTC) - timedelta(days=30)
     middle = lifetime // 2
     return {
-        "list: first page (window, GET /api/v1/invoices)": lambda: inv.list(InvoiceFilter(), limit=50),
-        "list: next page (offset 50)": lambda: inv.list(InvoiceFilter(), offset=50, limit=50),
-        "list: deep page (offset 100,000)": lambda: inv.list(InvoiceFilter(), offset=100_000, limit=50),
-        "list: store's first page (GET /stores/{id}/invoices)": lambda: inv.list(InvoiceFilter(store_id=store_id)),
-        "list: status pending": lambda: inv.list(InvoiceFilter(status=["pending"])),
-        "list: status complete": lambda: inv.list(InvoiceFilter(status=["complete"])),
-        "list: status expired, store": lambda: inv.list(InvoiceFilter(store_id=store_id, status=["expired"])),
-        "list: created in the last 30 days": lambda: inv.list(InvoiceFilter(created_from=month_ago)),
-        "list: order_id (Greenfield orderId)": lambda: inv.list(InvoiceFilter(order_id=f"order-{middle}")),
-        "search: invoice id": lambda: inv.list(InvoiceFilter(text=open_id)),
-        "search: order id": lambda: inv.list(InvoiceFilter(text=f"order-{middle}")),
-        "search: e-mail": lambda: inv.list(InvoiceFilter(text=f"buyer{middle - middle % 5}@example.com")),
-        "dashboard: open count": lambda: inv.list(InvoiceFilter(status=open_statuses), limit=1),
-        "dashboard: recent sales": lambda: inv.list(InvoiceFilter(status=list(SOLD)), limit=8),
-        "dashboard: sales 30 days (today/week/month)": lambda: inv.sales_summary(days=30),
-        "dashboard: sales today+yesterday (live)": lambda: inv.sales_summary(days=2),
+        "list: first page (window, GET /api/v1/invoices)": lambda: services.invoices.list(InvoiceFilter(), limit=50),
+        "list: next page (offset 50)": lambda: services.invoices.list(InvoiceFilter(), offset=50, limit=50),
+        "list: deep page (offset 100,000)": lambda: services.invoices.list(InvoiceFilter(), offset=100_000, limit=50),
+        "list: store's first page (GET /stores/{id}/invoices)": lambda: services.invoices.list(InvoiceFilter(store_id=store_id)),
+        "list: status pending": lambda: services.invoices.list(InvoiceFilter(status=["pending"])),
+        "list: status complete": lambda: services.invoices.list(InvoiceFilter(status=["complete"])),
+        "list: status expired, store": lambda: services.invoices.list(InvoiceFilter(store_id=store_id, status=["expired"])),
+        "list: created in the last 30 days": lambda: services.invoices.list(InvoiceFilter(created_from=month_ago)),
+        "list: order_id (Greenfield orderId)": lambda: services.invoices.list(InvoiceFilter(order_id=f"order-{middle}")),
+        "search: invoice id": lambda: services.invoices.list(InvoiceFilter(text=open_id)),
+        "search: order id": lambda: services.invoices.list(InvoiceFilter(text=f"order-{middle}")),
+        "search: e-mail": lambda: services.invoices.list(InvoiceFilter(text=f"buyer{middle - middle % 5}@example.com")),
+        "dashboard: open count": lambda: services.invoices.list(InvoiceFilter(status=open_statuses), limit=1),
+        "dashboard: recent sales": lambda: services.invoices.list(InvoiceFilter(status=list(SOLD)), limit=8),
+        "dashboard: sales 30 days (today/week/month)": lambda: services.invoices.sales_summary(days=30),
+        "dashboard: sales today+yesterday (live)": lambda: services.invoices.sales_summary(days=2),
         "recent payments (GET /api/v1/payments)": lambda: services.payment_history.recent(limit=50),
     }
 
@@ -155,28 +156,33 @@ async def main(lifetime: int, runs: int, data_dir: Path | None) -> None:
         store_id, open_id = await _filled(where, lifetime)
         services, db = await open_services(where)
         recorder = SqlRecorder(db.engine)
-        worst = 0.0
+        worst = worst_warm = 0.0
         scans: list[str] = []
         try:
-            print(f"{'query':<55} {'p50 ms':>8} {'p99 ms':>8}  plan")
+            print(f"{'query (ms)':<50} {'cold50':>7} {'cold99':>7} {'warm50':>7} {'warm99':>7}  plan")
             for name, call in query_cases(services, store_id, open_id, lifetime).items():
                 recorder.statements.clear()
                 recorder.on = True
                 await call()
                 recorder.on = False
                 plans = explain(db.path, recorder.statements)
-                # cold: the list's cached totals dropped before each run, as after any invoice event
+                # cold: the list's cached totals dropped before each run (the first list of a filter after
+                # a start); warm: as the window pages and refreshes (totals kept exact, listing.py)
                 p50, p99 = await time_case(call, runs, services.invoices.listing.totals.changed)
-                worst = max(worst, p99)
+                w50, w99 = await time_case(call, runs)
+                worst, worst_warm = max(worst, p99), max(worst_warm, w99)
                 found = full_scans(plans)
                 scans += [f"{name}: {line}" for line in found]
-                summary = " | ".join(line for plan in plans for line in plan if line.startswith(("SCAN", "SEARCH")))
-                print(f"{name:<55} {p50:8.1f} {p99:8.1f}  {'FULL SCAN ' if found else ''}{summary[:150]}")
+                summary = " | ".join(line for plan in plans for line in plan
+                                     if line.startswith(("SCAN invoices", "SEARCH invoices USING COVERING")))
+                print(f"{name:<50} {p50:7.1f} {p99:7.1f} {w50:7.1f} {w99:7.1f}  {'FULL SCAN ' if found else ''}"
+                      f"{summary[:110]}")
         finally:
             await services.writer.close()
             await db.stop()
-    print(f"worst p99 {worst:.1f} ms at {lifetime:,} invoices (goal < {GOAL_MS:.0f} ms: "
-          f"{'PASS' if worst < GOAL_MS else 'FAIL'}); full scans of invoices: {len(scans)}")
+    print(f"worst p99 at {lifetime:,} invoices: cold {worst:.1f} ms, warm {worst_warm:.1f} ms (goal < {GOAL_MS:.0f} ms: "
+          f"cold {'PASS' if worst < GOAL_MS else 'FAIL'}, warm {'PASS' if worst_warm < GOAL_MS else 'FAIL'}); "
+          f"full scans of invoices: {len(scans)}")
     for line in scans:
         print(f"  {line}")
 

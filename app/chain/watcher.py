@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Collection, Iterable, Mapping
+from decimal import Decimal
 from pathlib import Path
 
 from electrum.network import TxBroadcastError
@@ -19,6 +20,9 @@ from electrum.util import InvalidPassword, NotEnoughFunds
 from electrum.wallet import Abstract_Wallet
 
 from app.chain import fees as chain_fees
+from app.chain import payouts as chain_payouts
+from app.chain import psbt as chain_psbt
+from app.chain import unspent as chain_unspent
 from app.chain import wallets as wallet_files
 from app.chain import watch_set
 from app.chain.callbacks import CallbackHub
@@ -339,3 +343,80 @@ class ChainWatcher:
         self._require_running()
         network = self._runtime.running_daemon().network
         return await self._runtime.run(probe_history(network, list(addresses)))
+
+    # -- payouts (app/chain/payouts.py, psbt.py, unspent.py) -------------------------------------------
+
+    async def unspent(self, wallet_id: str, addresses: Mapping[str, tuple[bool, int]]) -> list[chain_unspent.Utxo]:
+        """Coins at these addresses (address -> (change, index)), from the server, not subscribed;
+        heights SPV-checked. NotConnected when offline."""
+        self._entry(wallet_id)
+        coins, _parents = await self._read_unspent(addresses)
+        return coins
+
+    async def _read_unspent(self, addresses: Mapping[str, tuple[bool, int]]
+                            ) -> tuple[list[chain_unspent.Utxo], dict[str, Transaction]]:
+        network = self._runtime.running_daemon().network
+
+        async def read() -> tuple[list[chain_unspent.Utxo], dict[str, Transaction]]:
+            reader = chain_unspent.ServerReader(network)
+            return await chain_unspent.unspent(reader, addresses), reader.transactions
+
+        return await self._runtime.run(read())
+
+    async def build_payout(self, wallet_id: str, outputs: list[tuple[str, int]], fee_rate: Decimal, *,
+                           password: str | None = None, coins: Mapping[str, tuple[bool, int]] | None = None,
+                           change_index: int | None = None, exclude: Collection[str] = ()) -> chain_payouts.BuiltTx:
+        """Hot wallet: a signed transaction (not broadcast). Watch-only: an unsigned PSBT spending coins
+        at ``coins`` (address -> (change, index)) with change to change index ``change_index``.
+        ``exclude``: outpoints ("txid:vout") spent by recorded payouts that are not final yet."""
+        entry = self._entry(wallet_id)
+        locktime = max(0, self._runtime.running_daemon().network.get_local_height())
+        if entry.desc.kind == "seed":
+            return await asyncio.to_thread(chain_payouts.build_hot, entry.wallet, outputs, fee_rate,
+                                           password=password, exclude=exclude, locktime=locktime)
+        if coins is None or change_index is None:
+            raise ValueError("a watch-only payout needs the coins' addresses and a change index")
+        found, parents = await self._read_unspent(coins)
+        usable = [coin for coin in found if coin.outpoint not in exclude]
+        config = self._runtime.running_daemon().config
+        return await asyncio.to_thread(chain_psbt.build_psbt, entry.desc, config, usable, parents, outputs, fee_rate,
+                                       change_index=change_index, locktime=locktime)
+
+    async def bump_fee(self, wallet_id: str, raw_tx: str, fee_rate: Decimal, *, password: str | None,
+                       change_address: str | None) -> chain_payouts.BuiltTx:
+        """Hot wallets: an RBF replacement keeping every payout output, the extra fee from the change."""
+        entry = self._entry(wallet_id)
+        if entry.desc.kind != "seed":
+            raise chain_payouts.PayoutRefused("A watch-only payout is bumped by exporting a new PSBT.",
+                                              code="cannot_bump")
+        return await asyncio.to_thread(chain_payouts.bump_hot, entry.wallet, raw_tx, fee_rate, password=password,
+                                       change_address=change_address)
+
+    async def hold(self, wallet_id: str, raw_txs: list[str]) -> None:
+        """A hot wallet learns recorded payout transactions (as local ones) so their coins count as spent."""
+        entry = self._entry(wallet_id)
+        if entry.desc.kind == "seed" and raw_txs:
+            await self._runtime.call(chain_payouts.hold, entry.wallet, raw_txs)
+
+    async def finalize_psbt(self, wallet_id: str, unsigned_b64: str, signed: str | bytes,
+                            expected: list[tuple[str, int]], change_address: str | None) -> chain_payouts.FinalTx:
+        """Refuses (PayoutRefused psbt_mismatch / psbt_incomplete / psbt_invalid) anything but the exported
+        inputs paying exactly ``expected`` plus ``change_address``; returns the raw transaction."""
+        self._entry(wallet_id)
+        return await asyncio.to_thread(chain_psbt.finalize_psbt, unsigned_b64, signed, expected, change_address)
+
+    async def tx_status(self, txid: str, addresses: Iterable[str]) -> chain_unspent.TxStatus:
+        """Where ``txid`` is now, from the server's histories of ``addresses`` (outputs it pays), not
+        subscribed; 'mined' only with a merkle proof checked against our headers."""
+        self._require_running()
+        network = self._runtime.running_daemon().network
+        wanted = list(addresses)
+
+        async def read() -> chain_unspent.TxStatus:
+            try:
+                reader = chain_unspent.ServerReader(network)
+                return await chain_unspent.tx_status(reader, txid, wanted)
+            except (NotConnected, TimeoutError, ConnectionError):
+                return chain_unspent.TxStatus(txid=txid, state="unknown")
+
+        return await self._runtime.run(read())

@@ -64,7 +64,8 @@ class FailedLogins:
         if credential_id is not None:
             waits.append(self._by_id.consume(f"id:{credential_id}"))
         wait = max(waits)
-        if not wait:
+        if not wait:  # within budget: logged (bounded by the budget); over it only at debug level
+            logger.info("failed API login (peer %s, key id %s)", peer, credential_id or "none")
             return None
         logger.debug("failed logins over budget (peer %s, id %s): retry in %.0f s", peer, credential_id, wait)
         if self.penalty_s > 0:

@@ -9,6 +9,7 @@ from app.checkout_server import exposure, guards, health
 from app.checkout_server.api import routes as api
 from app.checkout_server.feature import Feature, Route
 from app.checkout_server.greenfield import routes as greenfield
+from app.checkout_server.refunds import routes as refunds
 from app.checkout_server.shopper import routes as shopper
 
 FEATURES = (
@@ -16,6 +17,7 @@ FEATURES = (
     Feature(setup=guards.setup),  # then: Host and Origin checks before any handler runs
     Feature(health.routes),
     Feature(shopper.routes, shopper.setup),
+    Feature(refunds.routes, refunds.setup),  # after shopper: its catalogs, assets and templates
     Feature(api.routes, api.setup),
     Feature(greenfield.routes, greenfield.setup),
 )

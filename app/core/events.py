@@ -144,10 +144,121 @@ class PaymentAfterCloseConfirmed(DomainEvent):
     type: ClassVar[str] = "invoice.payment_after_close_confirmed"
 
 
+@dataclass(frozen=True)
+class RefundEvent(DomainEvent):
+    """Refund events carry the refunded invoice's id; ``amount_sat`` is what the shopper receives."""
+
+    refund_id: str
+    amount_sat: int
+
+
+@dataclass(frozen=True)
+class RefundCreated(RefundEvent):
+    gross_sat: int
+    fee_sat: int
+    variant: str
+    fiat_amount: Decimal | None
+    currency: str
+    expires_at: datetime
+    created_by: str | None = None
+
+    type: ClassVar[str] = "refund.created"
+
+
+@dataclass(frozen=True)
+class RefundClaimed(RefundEvent):
+    payout_id: str
+    destination: str
+
+    type: ClassVar[str] = "refund.claimed"
+
+
+@dataclass(frozen=True)
+class RefundPaid(RefundEvent):
+    payout_id: str
+    txid: str
+    height: int
+
+    type: ClassVar[str] = "refund.paid"
+
+
+@dataclass(frozen=True)
+class RefundCancelled(RefundEvent):
+    """Cancelled by the merchant, or its payout was cancelled before broadcast."""
+
+    reason: str  # "cancelled" | "payout_cancelled"
+
+    type: ClassVar[str] = "refund.cancelled"
+
+
+@dataclass(frozen=True)
+class RefundExpired(RefundEvent):
+    """The link's time ran out unclaimed; its amount is refundable again."""
+
+    type: ClassVar[str] = "refund.expired"
+
+
+@dataclass(frozen=True)
+class PayoutEvent(DomainEvent):
+    """Payout events: ``invoice_id`` is the refunded invoice's for a refund's payout, "" for a direct payout."""
+
+    payout_id: str
+    amount_sat: int
+    refund_id: str | None
+
+
+@dataclass(frozen=True)
+class PayoutCreated(PayoutEvent):
+    wallet_id: str
+    destination: str
+    status: str
+
+    type: ClassVar[str] = "payout.created"
+
+
+@dataclass(frozen=True)
+class PayoutApproved(PayoutEvent):
+    auto: bool  # approved at creation under the store's payouts_auto_approve_sat
+    approved_by: str | None = None
+
+    type: ClassVar[str] = "payout.approved"
+
+
+@dataclass(frozen=True)
+class PayoutBroadcast(PayoutEvent):
+    payout_tx_id: str
+    txid: str
+
+    type: ClassVar[str] = "payout.broadcast"
+
+
+@dataclass(frozen=True)
+class PayoutConfirmed(PayoutEvent):
+    payout_tx_id: str
+    txid: str
+    height: int
+
+    type: ClassVar[str] = "payout.confirmed"
+
+
+@dataclass(frozen=True)
+class PayoutCancelled(PayoutEvent):
+    type: ClassVar[str] = "payout.cancelled"
+
+
+@dataclass(frozen=True)
+class PayoutFailed(PayoutEvent):
+    error: str
+
+    type: ClassVar[str] = "payout.failed"
+
+
 EVENT_TYPES: Mapping[str, type[DomainEvent]] = {
     cls.type: cls
     for cls in (InvoiceCreated, InvoiceStatusChanged, PaymentReceived, PaymentConfirmed, PaymentStateChanged,
-                PaymentLowFee, PaymentAfterClose, PaymentAfterCloseConfirmed)
+                PaymentLowFee, PaymentAfterClose, PaymentAfterCloseConfirmed, RefundCreated, RefundClaimed,
+                RefundPaid, RefundCancelled, RefundExpired, PayoutCreated, PayoutApproved, PayoutBroadcast,
+                PayoutConfirmed, PayoutCancelled, PayoutFailed)
 }
 
 

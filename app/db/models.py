@@ -152,6 +152,9 @@ class InvoiceRow(Base):
         Index("ix_invoices_created", "created_at"),  # the unfiltered list, newest first (listing.py)
         Index("ix_invoices_public_open", "store_id", "public", "status"),
         Index("ix_invoices_status_created", "status", "created_at"),
+        # covers the dashboard's sales aggregate (InvoiceService.sales_summary): no row reads
+        Index("ix_invoices_sales", "status", "created_at", "paid_at", "store_id", "currency", "amount_paid_sat",
+              "price"),
         Index("ix_invoices_monitored", "monitored"),
         Index("ix_invoices_order_id", "order_id"),
         Index("ix_invoices_closed_order", "monitored", "monitoring_until", "id"),  # closed-invoice checks
@@ -349,3 +352,88 @@ class IdempotencyKeyRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_idempotency_keys_created", "created_at"),)
+
+
+class RefundRow(Base):
+    """A refund of (part of) an invoice: its calculation, kept as shown, and its link's state.
+
+    The id is the public link's capability (22 random url-safe characters, like invoice ids).
+    See app/services/refunds/refunds.py and docs/refunds.md."""
+
+    __tablename__ = "refunds"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), index=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id"))
+    status: Mapped[str] = mapped_column(String(16))  # open | claimed | paid | expired | cancelled
+    variant: Mapped[str] = mapped_column(String(16))
+    gross_sat: Mapped[int] = mapped_column(Integer)
+    fee_sat: Mapped[int] = mapped_column(Integer)
+    amount_sat: Mapped[int] = mapped_column(Integer)
+    fiat_amount: Mapped[Decimal | None] = mapped_column(DecimalText)
+    currency: Mapped[str] = mapped_column(String(8))
+    rate: Mapped[Decimal | None] = mapped_column(DecimalText)
+    rate_source: Mapped[str | None] = mapped_column(String(40))
+    fee_pct: Mapped[Decimal] = mapped_column(DecimalText)
+    fee_fixed_sat: Mapped[int] = mapped_column(Integer, default=0)
+    already_refunded_sat: Mapped[int] = mapped_column(Integer, default=0)
+    refundable_sat: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    destination: Mapped[str | None] = mapped_column(String(100))
+    payout_id: Mapped[str | None] = mapped_column(String(40))
+    created_by: Mapped[str | None] = mapped_column(String(100))
+
+    __table_args__ = (Index("ix_refunds_store_status", "store_id", "status", "created_at"),)
+
+
+class PayoutRow(Base):
+    """Money the shop sends: a claimed refund or a direct payout. Points to its current transaction."""
+
+    __tablename__ = "payouts"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id"))
+    wallet_id: Mapped[str] = mapped_column(ForeignKey("wallets.id"))
+    refund_id: Mapped[str | None] = mapped_column(ForeignKey("refunds.id"), unique=True)
+    destination: Mapped[str] = mapped_column(String(100))
+    amount_sat: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    payout_tx_id: Mapped[str | None] = mapped_column(ForeignKey("payout_txs.id"), index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+
+    __table_args__ = (
+        Index("ix_payouts_store_status", "store_id", "status", "created_at"),
+        Index("ix_payouts_status", "status"),
+    )
+
+
+class PayoutTxRow(Base):
+    """One built transaction paying payouts. raw_tx and txid are written BEFORE broadcast; an RBF bump is a
+    new row with ``replaces_id`` (the old one stays, 'replaced' unless it is the one that confirms)."""
+
+    __tablename__ = "payout_txs"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    wallet_id: Mapped[str] = mapped_column(ForeignKey("wallets.id"))
+    kind: Mapped[str] = mapped_column(String(8))  # hot | psbt
+    status: Mapped[str] = mapped_column(String(16))  # built | signed | broadcast | confirmed | replaced | failed
+    psbt: Mapped[str | None] = mapped_column(Text)
+    raw_tx: Mapped[str | None] = mapped_column(Text)
+    txid: Mapped[str | None] = mapped_column(String(64), index=True)
+    fee_sat: Mapped[int] = mapped_column(Integer, default=0)
+    fee_rate: Mapped[Decimal] = mapped_column(DecimalText)
+    replaces_id: Mapped[str | None] = mapped_column(ForeignKey("payout_txs.id"))
+    change_address: Mapped[str | None] = mapped_column(String(100), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    broadcast_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    height: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_payout_txs_status", "status"),)

@@ -46,8 +46,8 @@ class TorConnector(ProxyConnector):
         try:
             return await super()._connect_via_proxy(host, port, ssl=ssl, timeout=timeout)
         except (python_socks.ProxyError, python_socks.ProxyConnectionError, python_socks.ProxyTimeoutError) as exc:
-            raise TorUnavailable(f"Tor could not connect to {host}:{port} ({type(exc).__name__}: {exc}).",
-                                 code=TorError.SOCKS_FAILED) from exc
+            raise TorUnavailable(f"The proxy (tor or SOCKS5) could not connect to {host}:{port} "
+                                 f"({type(exc).__name__}: {exc}).", code=TorError.SOCKS_FAILED) from exc
 
 
 def parse_socks(address: str) -> tuple[str, int]:

@@ -66,6 +66,10 @@ from app.services.ports import (
     StaticUrls,
     Urls,
 )
+from app.services.refunds.executor import PayoutExecutor
+from app.services.refunds.own_addresses import OwnAddresses
+from app.services.refunds.payouts import PayoutService
+from app.services.refunds.refunds import RefundService, refund_url
 from app.services.wallets.address_usage import AddressUsageService
 from app.services.wallets.wallets import WalletService
 from app.services.writer import Writer
@@ -117,6 +121,9 @@ class Services:
     pos: PosService
     printer: PrinterService  # the receipt printer: Settings → Printer, the kiosk's receipts
     onboarding: OnboardingService
+    refunds: RefundService  # refund links: calculate, create, claim once, expire, cancel (docs/refunds.md)
+    payouts: PayoutService  # payouts: approve, cancel, pay (hot) or PSBT (watch-only), confirmation
+    payout_executor: PayoutExecutor  # builds/records/broadcasts payout txs; recovery + confirmations at start
     urls: Urls
     outbound: OutboundPolicy
     exposure: Exposure
@@ -142,7 +149,7 @@ class Services:
         lc = self._lifecycle
         for name, component in (("event bus", self.events), ("payment engine", self.engine),
                                 ("closed-invoice check", self.closed_watch), ("webhooks", self.webhooks), ("notifications", self.notifications),
-                                ("daemon", self.daemon)):
+                                ("payout executor", self.payout_executor), ("daemon", self.daemon)):
             if component is not None:
                 lc.add(name, component)
         await lc.start()
@@ -195,13 +202,18 @@ def build_services(settings: Settings, db: Database, chain: ChainPort | None, *,
     engine = PaymentEngine(writer, wallets, chain)
     invoices = InvoiceService(writer, events, stores, wallets, rates, on_created=engine.invoice_created)
     email = EmailService(stores, secrets, invoice_url=around.urls.invoice_url,
-                         transport=RoutedTransport(around.outbound))
+                         transport=RoutedTransport(around.outbound), refund_url=lambda rid: refund_url(around.urls, rid))
     tray = TrayNotifier()
     notifications = NotificationService(writer, events, stores, invoices, email,
                                         ChannelRegistry(email, secrets, tray, connector_factory=connector_factory,
                                                         routed=around.outbound.routed),
                                         policy=notification_policy)
     pos = PosService(PinGuard(AppSettingsPinStorage(writer)), stores, invoices, email)
+    payouts = PayoutService(writer, stores, network=settings.network)
+    payout_executor = PayoutExecutor(writer, chain, secrets, network=settings.network, on_confirmed=payouts.on_tx_confirmed)
+    payouts.attach_executor(payout_executor)
+    refunds = RefundService(writer, stores, invoices, rates, payouts, OwnAddresses(writer, wallets), urls=around.urls,
+                            network=settings.network)
     services = Services(
         settings=settings, db=db, writer=writer, secrets=secrets, events=events, wallets=wallets, stores=stores,
         products=products, invoices=invoices, rates=rates, engine=engine, apikeys=ApiKeyService(writer),
@@ -216,6 +228,7 @@ def build_services(settings: Settings, db: Database, chain: ChainPort | None, *,
         email=email, notifications=notifications, tray=tray, chain=chain,
         pos=pos, printer=PrinterService(AppSettingStorage(writer, PRINTER_KEY), pos), urls=around.urls,
         onboarding=OnboardingService(writer, wallets, rates, stores),
+        refunds=refunds, payouts=payouts, payout_executor=payout_executor,
         outbound=around.outbound, exposure=around.exposure, public=around.public,
         exposure_control=around.exposure_control,
         chain_route=ChainRouteService(lambda: services.settings, around.chain_route, lambda: around.outbound.tor_socks),
@@ -223,7 +236,7 @@ def build_services(settings: Settings, db: Database, chain: ChainPort | None, *,
     )
     if settings.daemon_enabled:
         parts = DaemonParts(writer=writer, events=events, wallets=wallets, stores=stores, invoices=invoices,
-                            chain=chain, network=settings.network)
+                            chain=chain, network=settings.network, payouts=payouts)
         services.daemon = build_daemon_service(parts, daemon_credentials(secrets))
     return services
 

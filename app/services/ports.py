@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -15,6 +16,8 @@ from urllib.parse import urlsplit
 from app.chain.history_probe import HistoryProbe
 from app.chain.keys import WalletDescriptor
 from app.chain.models import AddressView, ChainEvent, ChainState, TxFee
+from app.chain.payouts import BuiltTx, FinalTx
+from app.chain.unspent import TxStatus, Utxo
 from app.core.errors import UserFacingError
 from app.net.exposure_state import ExposureState, LanChange, TlsChange, TorChange
 from app.net.guarded import StartError
@@ -60,6 +63,35 @@ class ChainPort(Protocol):
 
     async def probe_history(self, addresses: Iterable[str]) -> HistoryProbe:
         """The server's history of these (unwatched) addresses, not subscribed; mined txs SPV-checked."""
+        ...
+
+    # payouts (app/chain/payouts.py, psbt.py, unspent.py; app/services/refunds/executor.py uses them)
+    async def unspent(self, wallet_id: str, addresses: Mapping[str, tuple[bool, int]]) -> Sequence[Utxo]:
+        """Coins at these addresses (address -> (change, index)) from the server, not subscribed; SPV heights."""
+        ...
+
+    async def build_payout(self, wallet_id: str, outputs: list[tuple[str, int]], fee_rate: Decimal, *,
+                           password: str | None = None, coins: Mapping[str, tuple[bool, int]] | None = None,
+                           change_index: int | None = None, exclude: Collection[str] = ()) -> BuiltTx:
+        """Hot: signed raw + txid, NOT broadcast. Watch-only: unsigned PSBT from ``coins``, change index given."""
+        ...
+
+    async def bump_fee(self, wallet_id: str, raw_tx: str, fee_rate: Decimal, *, password: str | None,
+                       change_address: str | None) -> BuiltTx:
+        """Hot: an RBF replacement keeping every payout output; PayoutRefused(cannot_bump) if impossible."""
+        ...
+
+    async def hold(self, wallet_id: str, raw_txs: list[str]) -> None:
+        """A hot wallet treats the coins these recorded transactions spend as spent."""
+        ...
+
+    async def finalize_psbt(self, wallet_id: str, unsigned_b64: str, signed: str | bytes,
+                            expected: list[tuple[str, int]], change_address: str | None) -> FinalTx:
+        """PayoutRefused(psbt_mismatch | psbt_incomplete | psbt_invalid) unless it pays exactly ``expected``."""
+        ...
+
+    async def tx_status(self, txid: str, addresses: Iterable[str]) -> TxStatus:
+        """Mined (SPV-checked) / mempool / missing / unknown, from the histories of the addresses it pays."""
         ...
 
 

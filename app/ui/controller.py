@@ -29,6 +29,7 @@ from app.ui.invoices_view import InvoiceListView
 from app.ui.main_window import MainWindow
 from app.ui.new_invoice_dialog import NewInvoiceDialog
 from app.ui.notifications import PaymentNotifier
+from app.ui.payouts_view import PayoutsView
 from app.ui.ports import GuiRuntime, UiServices
 from app.ui.pos import open_pos
 from app.ui.products_view import ProductsView
@@ -219,13 +220,15 @@ class GuiController(QObject):
         self.stores_view = StoresView(ctx)
         self.wallets_view = WalletsView(ctx)
         products, settings = ProductsView(ctx), SettingsView(ctx)
+        self.payouts_view = PayoutsView(ctx)  # refunds' payouts and direct ones (payouts_view.py)
         self.views = {
-            "Dashboard": self.dashboard, "Invoices": self.invoices_view, "Stores": self.stores_view,
+            "Dashboard": self.dashboard, "Invoices": self.invoices_view, "Payouts": self.payouts_view,
+            "Stores": self.stores_view,
             "Wallets": self.wallets_view, "Products": products, "Settings": settings, "About": AboutView(ctx),
         }
         self._reloads = {"Dashboard": self.dashboard.reload, "Stores": self.stores_view.reload,
                          "Wallets": self.wallets_view.reload, "Products": products.reload,
-                         "Settings": settings.reload}
+                         "Settings": settings.reload, "Payouts": self.payouts_view.reload}
         self.window.add_views(self.views)
         self.notifier = PaymentNotifier(self.bridge, self.tray, self.qsettings, self, ctx=ctx)
         self._connect_views()

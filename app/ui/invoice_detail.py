@@ -31,6 +31,7 @@ from app.ui.context import UiContext
 from app.ui.dialogs import confirm
 from app.ui.invoice_actions import InvoiceActions
 from app.ui.invoice_paid import PaidState, is_paid
+from app.ui.invoice_refunds import InvoiceRefunds
 from app.ui.invoice_table_model import status_text
 from app.ui.ports import InvoiceDialogServices
 from app.ui.qr import QrLabel
@@ -76,6 +77,7 @@ class InvoiceDetailPanel(QWidget):
         self._fees.setWordWrap(True)
         self._fees.hide()
         self.closed_payments = ClosedPaymentsView(ctx, self)  # payments after close (closed invoices only)
+        self.refunds = InvoiceRefunds(ctx, ctx.services.refunds, ctx.services.pos, self)  # Refund… and the invoice's refunds
         self._buttons = self._make_buttons()
         self._layout()
         self._set_enabled(False)
@@ -119,6 +121,7 @@ class InvoiceDetailPanel(QWidget):
         layout.addWidget(self._payments)
         layout.addWidget(self._fees)
         layout.addWidget(self.closed_payments)
+        layout.addWidget(self.refunds)
         for row in rows:
             layout.addLayout(row)
         layout.addWidget(self.invoice_actions.copied)
@@ -157,6 +160,7 @@ class InvoiceDetailPanel(QWidget):
         self._payments.setRowCount(0)
         self._fees.hide()
         self.closed_payments.clear()
+        self.refunds.set_invoice(None)
         self._set_enabled(False)
 
     def set_invoice(self, inv: Invoice) -> None:
@@ -189,6 +193,7 @@ class InvoiceDetailPanel(QWidget):
         self._paid.setVisible(paid)
         self._fill_payments(inv)
         self.closed_payments.set_invoice(inv)
+        self.refunds.set_invoice(inv)
         self._set_enabled(True)
         self._buttons["mark_complete"].setEnabled(inv.status not in FINAL_STATUSES)
         self._buttons["mark_invalid"].setEnabled(inv.status not in FINAL_STATUSES)

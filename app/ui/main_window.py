@@ -27,7 +27,7 @@ from app.ui.widget_names import named
 
 logger = logging.getLogger(__name__)
 
-NAV = ("Dashboard", "Invoices", "Stores", "Wallets", "Products", "Settings", "About")
+NAV = ("Dashboard", "Invoices", "Payouts", "Stores", "Wallets", "Products", "Settings", "About")
 
 
 class LoadingPage(QWidget):

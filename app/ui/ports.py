@@ -20,9 +20,11 @@ if TYPE_CHECKING:
     from app.chain.models import ChainEvent, ChainState
     from app.core.closed_payments import ClosedPayment
     from app.core.invoice_limits import InvoicePreview, LargeInvoiceLimit
+    from app.core.payouts import FeeChoice, FeeOptions, Payout, PayoutStatus, PayoutTx, PsbtExport
     from app.core.printers import PrinterConfig
     from app.core.queries import InvoiceFilter
-    from app.core.records import Invoice, Page, Product, Store
+    from app.core.records import Invoice, Page, Product, Store, Wallet
+    from app.core.refunds import Refund, RefundCalculation, RefundRequest
     from app.core.sales import SalesSummary
     from app.core.statuses import InvoiceStatus
     from app.net.electrum_probe import ProbeResult
@@ -199,6 +201,8 @@ class ReceiptSource(Protocol):
 
     async def receipt(self, invoice_id: str) -> Receipt: ...
 
+    async def email_ready(self, store_id: str) -> bool: ...  # the store can send e-mail (refund links too)
+
 
 class ClosedPaymentsPort(Protocol):
     """``app.services.invoicing.closed_watch.ClosedInvoiceWatch``: payments found after an invoice closed."""
@@ -206,6 +210,71 @@ class ClosedPaymentsPort(Protocol):
     async def payments_of(self, invoice_ids: Sequence[str]) -> dict[str, list[ClosedPayment]]: ...
 
     async def check_invoice(self, invoice_id: str) -> list[ClosedPayment]: ...
+
+
+class MailReadiness(Protocol):
+    async def email_ready(self, store_id: str) -> bool: ...
+
+
+class RefundsPort(Protocol):
+    """``app.services.refunds.RefundService`` as the window and the kiosk use it (docs/gui.md "Refunds")."""
+
+    async def preview(self, invoice_id: str, req: RefundRequest) -> RefundCalculation: ...
+
+    async def create(self, invoice_id: str, req: RefundRequest, *, actor: str | None = None) -> Refund: ...
+
+    async def for_invoice(self, invoice_id: str) -> Sequence[Refund]: ...
+
+    async def cancel(self, refund_id: str) -> Refund: ...
+
+    def link(self, refund: Refund) -> str: ...
+
+
+class PayoutsPort(Protocol):
+    """``app.services.refunds.PayoutService``: payouts and their transactions (the Payouts view)."""
+
+    async def create(self, store_id: str, wallet_id: str, destination: str, amount_sat: int, *, label: str = "",
+                     refund_id: str | None = None, actor: str | None = None) -> Payout: ...
+
+    async def approve(self, payout_ids: Sequence[str], *, actor: str | None = None) -> Sequence[Payout]: ...
+
+    async def cancel(self, payout_id: str) -> Payout: ...
+
+    async def get(self, payout_id: str) -> Payout: ...
+
+    async def list(self, *, store_id: str | None = None, status: PayoutStatus | None = None, limit: int = 50,
+                   offset: int = 0) -> Page: ...
+
+    async def fee_options(self, wallet_id: str) -> FeeOptions: ...
+
+    async def pay_hot(self, payout_ids: Sequence[str], fee: FeeChoice) -> PayoutTx: ...
+
+    async def export_psbt(self, payout_ids: Sequence[str], fee: FeeChoice) -> PsbtExport: ...
+
+    async def import_psbt(self, payout_tx_id: str, signed: str | bytes) -> PayoutTx: ...
+
+    async def bump_fee(self, payout_tx_id: str, fee: FeeChoice) -> PayoutTx: ...
+
+
+class WalletList(Protocol):
+    async def list(self) -> list[Wallet]: ...
+
+
+class StoreList(Protocol):
+    async def list(self, *, include_archived: bool = False) -> list[Store]: ...
+
+
+class PayoutServices(Protocol):
+    """The Payouts view: payouts, and the wallets and stores to pay from."""
+
+    @property
+    def payouts(self) -> PayoutsPort: ...
+    @property
+    def wallets(self) -> WalletList: ...
+    @property
+    def stores(self) -> StoreList: ...
+    @property
+    def chain(self) -> ChainView | None: ...  # the paying wallet's balance
 
 
 class InvoiceDialogServices(InvoicingServices, Protocol):
@@ -220,6 +289,8 @@ class InvoiceDialogServices(InvoicingServices, Protocol):
     def pos(self) -> ReceiptSource: ...
     @property
     def devnet(self) -> DevnetPort | None: ...
+    @property
+    def refunds(self) -> RefundsPort: ...  # Refund… and the invoice's refunds (refund_dialog.py)
 
 
 class PrinterControl(Protocol):
@@ -256,9 +327,11 @@ class KioskServices(InvoicingServices, Protocol):
     def events(self) -> EventSource: ...
     @property
     def chain(self) -> ChainStatus | None: ...
+    @property
+    def refunds(self) -> RefundsPort: ...  # the refund behind the PIN (kiosk/refund_screen.py)
 
 
-class UiServices(KioskServices, InvoiceDialogServices, Protocol):
+class UiServices(KioskServices, InvoiceDialogServices, PayoutServices, Protocol):
     """Everything the owner's window uses (``Services`` is the real one)."""
 
     @property
@@ -296,6 +369,8 @@ class UiServices(KioskServices, InvoiceDialogServices, Protocol):
     def exposure_control(self) -> ExposureControl: ...
     @property
     def chain_route(self) -> ChainRouteControl: ...
+    @property
+    def payouts(self) -> PayoutsPort: ...
 
 
 class GuiRuntime(Protocol):

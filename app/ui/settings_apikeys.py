@@ -45,6 +45,8 @@ SCOPES: tuple[tuple[str, str], ...] = (
     ("invoices:write", "Manage invoices (includes read, create)"), ("stores:read", "Read stores"),
     ("stores:write", "Manage stores"), ("products:read", "Read products"), ("products:write", "Manage products"),
     ("wallets:read", "Read wallets"), ("wallets:write", "Manage wallets"), ("webhooks:write", "Manage webhooks"),
+    ("refunds:read", "Read refunds"), ("refunds:write", "Create and cancel refunds"),
+    ("payouts:read", "Read payouts"), ("payouts:write", "Send payouts (approve, pay, sign)"),
 )
 """Every ``apikeys.Scope`` but ``full`` (a test checks the two agree), as the dialog offers them."""
 SCOPE_LABELS = dict(SCOPES) | {FULL: "Full access"}

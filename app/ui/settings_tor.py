@@ -107,7 +107,12 @@ class TorPage(ExposureForm):
                                else problem or "none")
         url = state.onion_url
         self._onion_url = url or ""
-        self.onion.setText(breakable(url) if url else "not published yet" if status is not None else "—")
+        if url:
+            self.onion.setText(breakable(url))
+        elif status is not None and not state.tor_enabled:
+            self.onion.setText("none: tor runs only for the chain server (Settings → Chain server)")
+        else:
+            self.onion.setText("not published yet" if status is not None else "—")
         self.copy.setEnabled(url is not None)
         self.qr.set_payload(url or "")
         self.qr.setVisible(url is not None)
@@ -119,6 +124,8 @@ class TorPage(ExposureForm):
     def done_text(self, state: ExposureState) -> str:
         if state.tor is None:
             return "Tor off. Saved."
+        if not state.tor_enabled:
+            return "Onion service off. Saved; tor keeps running for the chain server."
         if state.onion_url:
             return "Tor on. Saved."
         return "Tor on. Saved; the onion address shows above once tor has published it."

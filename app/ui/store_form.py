@@ -37,6 +37,7 @@ from app.core.errors import UserFacingError, ValidationError
 from app.core.fee_policy import MIN_FEE_RATE_SETTING
 from app.core.public_invoices import BUDGET_SETTING, DEFAULT_BUDGET, MAX_BUDGET, SETTING, allows_public
 from app.core.records import Store, Wallet
+from app.core.refunds import DEFAULT_LINK_DAYS, MAX_LINK_DAYS, clean_refund_options
 from app.ui.field_errors import FieldErrors
 from app.ui.formatting import parse_amount
 from app.ui.widget_names import named
@@ -157,6 +158,13 @@ class StoreForm(QWidget):
         self.public_budget.setRange(1, MAX_BUDGET)
         self.public_budget.setValue(DEFAULT_BUDGET)
         self._public_default = False  # what the store does without the setting (on with a catalogue)
+        self.auto_approve = named(QLineEdit(), "autoApproveSat")  # checkout.payouts_auto_approve_sat
+        self.auto_approve.setToolTip("Payouts (claimed refunds too) up to this many satoshis are approved "
+                                     "without you; 0 or empty: every payout waits for Approve.")
+        self.link_days = named(QSpinBox(suffix=" days"), "refundLinkDays")  # checkout.refund_link_days
+        self.link_days.setRange(1, MAX_LINK_DAYS)
+        self.link_days.setValue(DEFAULT_LINK_DAYS)
+        self.auto_approve.textEdited.connect(lambda _t: self.errors.hide("payouts_auto_approve_sat"))
         self.pick_color.clicked.connect(self._on_pick_color_clicked)
         self.look_color.textChanged.connect(self._on_look_color_text_changed)
         for field, line in (("name", self.name), ("rate", self.rate), ("accent_color", self.look_color),
@@ -193,7 +201,7 @@ class StoreForm(QWidget):
         f3.addRow("", self.look_dark)
         layout = QVBoxLayout(self)
         layout.addWidget(self.errors.general)
-        for box in (basics, pay, look, self._public_box()):
+        for box in (basics, pay, look, self._public_box(), self._refunds_box()):
             layout.addWidget(box)
         layout.addStretch(1)
 
@@ -208,6 +216,14 @@ class StoreForm(QWidget):
         note.setWordWrap(True)
         note.setProperty("role", "muted")
         form.addRow(note)
+        return box
+
+    def _refunds_box(self) -> QGroupBox:
+        box = QGroupBox("Refunds")
+        form = QFormLayout(box)
+        form.addRow("Approve payouts by themselves up to (sat)", self.errors.row("payouts_auto_approve_sat",
+                                                                                   self.auto_approve))
+        form.addRow("Refund links last", self.errors.row("refund_link_days", self.link_days))
         return box
 
     def load(self, store: Store, wallets: list[Wallet], sources: list[str], rate: Decimal | None, *,
@@ -246,6 +262,9 @@ class StoreForm(QWidget):
         budget = look.get(BUDGET_SETTING)
         self.public_budget.setValue(budget if isinstance(budget, int) and not isinstance(budget, bool)
                                     else DEFAULT_BUDGET)
+        limit, days = look.get("payouts_auto_approve_sat", 0), look.get("refund_link_days", DEFAULT_LINK_DAYS)
+        self.auto_approve.setText(str(limit) if isinstance(limit, int) and limit > 0 else "")
+        self.link_days.setValue(days if isinstance(days, int) and not isinstance(days, bool) else DEFAULT_LINK_DAYS)
 
     def changes(self) -> dict[str, Any]:
         wallet_ids = [self.wallets.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.wallets.count())
@@ -258,6 +277,7 @@ class StoreForm(QWidget):
             look[SETTING] = self.public_orders.isChecked()
         if BUDGET_SETTING in self._look or self.public_budget.value() != DEFAULT_BUDGET:
             look[BUDGET_SETTING] = self.public_budget.value()
+        self._refund_changes(look)
         look.pop(MIN_FEE_RATE_SETTING, None)
         if self.min_fee_rate.text().strip():
             look[MIN_FEE_RATE_SETTING] = self._min_fee_rate_text()
@@ -269,6 +289,15 @@ class StoreForm(QWidget):
             "underpaid_tolerance_pct": f"{self.tolerance.value():.2f}", "wallet_ids": wallet_ids,
             "checkout": look,
         }
+
+    def _refund_changes(self, look: dict[str, Any]) -> None:
+        """The refund settings into ``look`` (written once set, or when not the default); typed text that is
+        not a whole number stays text, for ``clean_refund_options`` to refuse beside the field."""
+        text = self.auto_approve.text().strip().replace(" ", "")
+        if "payouts_auto_approve_sat" in self._look or text not in ("", "0"):
+            look["payouts_auto_approve_sat"] = int(text) if text.isdigit() else (text or 0)
+        if "refund_link_days" in self._look or self.link_days.value() != DEFAULT_LINK_DAYS:
+            look["refund_link_days"] = self.link_days.value()
 
     def _min_fee_rate_text(self) -> str:
         """'2.5' for 2,5 or 2.5; anything else as typed, for the store's rule to refuse beside the field."""
@@ -285,6 +314,7 @@ class StoreForm(QWidget):
         changes = self.changes()
         try:
             rate = read_rate(self.rate.text(), changes["default_currency"])
+            clean_refund_options(changes["checkout"])
             rules(changes)
         except UserFacingError as exc:
             self.show_error(exc)

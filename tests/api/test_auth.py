@@ -38,6 +38,7 @@ BODIES: dict[str, object] = {
     "export_invoices": None,
     "create_invoice": {"price": "1.00"}, "list_store_invoices": None, "list_invoices": None, "get_invoice": None,
     "mark_invoice": {"status": "invalid"}, "invoice_payments": None, "recent_payments": None,
+    "chain_check": None,
     "list_webhooks": None, "create_webhook": {"url": "http://127.0.0.1:9/x"}, "get_webhook": None,
     "update_webhook": {"enabled": True}, "delete_webhook": None, "list_deliveries": None, "get_delivery": None,
     "redeliver": None,

@@ -23,7 +23,7 @@ import jsonschema
 from openapi_schema_validator import OAS30Validator
 
 DIR = Path(__file__).parent / "schemas"
-FILES = ("common", "invoices", "webhooks", "stores", "server", "stores-payment-methods")
+FILES = ("common", "invoices", "webhooks", "stores", "server", "stores-payment-methods", "pull-payments")
 _DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
 
 

@@ -42,6 +42,7 @@ from tests.ui.conftest import (  # noqa: F401 - the UI fixtures, reused here
     wait_until,
 )
 from tests.ui.fakes import FakeEvents, FakeInvoices, FakeSettings
+from tests.ui.fakes_refunds import FakeRefunds
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "kiosk"
 SIZES = {"small": (800, 480), "fullhd": (1920, 1080)}
@@ -185,6 +186,7 @@ class KioskServices:
         # the real printer service on in-memory settings: the system printer (a PDF here) until a test picks one
         self.printer_settings = MemorySettingStorage()
         self.printer = PrinterService(self.printer_settings, self.pos)
+        self.refunds = FakeRefunds(self.invoices)  # the real refund rules over the fake invoices
 
 
 @dataclass

@@ -200,6 +200,7 @@ def _assert_the_day_is_in_the_log(log: str, day: _Day) -> None:
     assert re.search(r"delivery \S+ attempt \d+: 500", log)
     assert f"API key {day.api_key.split('_')[1]} created" in log
     assert "backup written to" in log
+    assert f"failed API login (peer 127.0.0.1, key id {day.api_key.split('_')[1]})" in log  # the id, never the secret
     assert json.dumps(BUYER) not in log
 
 

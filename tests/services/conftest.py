@@ -91,6 +91,35 @@ class FakeChain:
         return HistoryProbe(checked=listed, failed=(), payments=(), tip_height=self.current.tip_height,
                             requests=len(listed))
 
+    # payouts: the fake chain cannot build or sign (tests/chain/test_payouts.py and
+    # tests/integration/test_payouts*.py use real Electrum); recorded txs are "unknown" to it.
+    async def unspent(self, wallet_id: str, addresses: Any) -> list[Any]:
+        return []
+
+    async def build_payout(self, wallet_id: str, outputs: list[tuple[str, int]], fee_rate: Any, **kw: Any) -> Any:
+        from app.chain.errors import NotConnected
+
+        raise NotConnected("The fake chain cannot build transactions.")
+
+    async def bump_fee(self, wallet_id: str, raw_tx: str, fee_rate: Any, **kw: Any) -> Any:
+        from app.chain.errors import NotConnected
+
+        raise NotConnected("The fake chain cannot build transactions.")
+
+    async def finalize_psbt(self, wallet_id: str, unsigned_b64: str, signed: Any, expected: Any,
+                            change_address: str | None) -> Any:
+        from app.chain.errors import NotConnected
+
+        raise NotConnected("The fake chain cannot finalize PSBTs.")
+
+    async def hold(self, wallet_id: str, raw_txs: list[str]) -> None:
+        return None
+
+    async def tx_status(self, txid: str, addresses: Iterable[str]) -> Any:
+        from app.chain.unspent import TxStatus
+
+        return TxStatus(txid=txid, state="unknown")
+
 
 @asynccontextmanager
 async def running_services(data_dir: Path, *, tick_s: float | None = None) -> AsyncIterator[Any]:

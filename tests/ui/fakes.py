@@ -42,6 +42,7 @@ from app.ui.ports import (
     UiSettings,
 )
 from app.ui.queries import InvoiceQuery
+from tests.ui.fakes_refunds import FakeRefunds
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 FAKE_RATE = Decimal("50000")  # fiat per BTC for every fiat currency in the fakes
@@ -304,6 +305,7 @@ class FakeServices:
         self.pos = PosService(PinGuard(MemoryPinStorage()), self.stores, self.invoices, None)
         self.devnet: FakeDevnet | None = devnet
         self.closed_watch = FakeClosedWatch()
+        self.refunds = FakeRefunds(self.invoices)  # real refund rules over the fake invoices (fakes_refunds.py)
 
 
 class FakeSettings:

@@ -12,8 +12,10 @@ from app.checkout_server.api import (
     apikeys,
     exports,
     invoices,
+    payouts,
     products,
     rates,
+    refunds,
     server,
     stores,
     wallets,
@@ -26,7 +28,7 @@ from app.checkout_server.feature import Route
 from app.checkout_server.keys import IS_PUBLIC
 
 # Fixed paths before templated ones (/invoices/export before /invoices/{invoice_id}).
-MODULES = (server, apikeys, stores, rates, wallets, products, exports, invoices, webhooks)
+MODULES = (server, apikeys, stores, rates, wallets, products, exports, invoices, refunds, payouts, webhooks)
 
 
 def all_operations() -> list[Operation]:

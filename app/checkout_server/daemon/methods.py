@@ -11,6 +11,13 @@ from collections.abc import Awaitable, Callable
 
 from app.checkout_server.daemon import spec
 from app.checkout_server.daemon.jsonrpc import RpcError
+from app.core.errors import UserFacingError
+from app.services.compat.bitcart.payouts import (
+    parse_feerate,
+    parse_output,
+    parse_outputs,
+    refuse_unsupported,
+)
 from app.services.compat.bitcart.raw_transactions import transaction_vsize
 from app.services.compat.bitcart.requests import NotSupported, RequestFilter
 from app.services.compat.bitcart.service import DaemonService
@@ -18,6 +25,8 @@ from app.services.compat.bitcart.wallets import DaemonWallet, WalletNotLoaded
 
 Handler = Callable[..., Awaitable[object]]  # JSON-RPC arguments as the client sent them
 MAX_TX_VBYTES = 1_000_000  # a block's worth: no fee question is bigger
+PAY_ERRORS = {"invalid_address": spec.INVALID_ADDRESS, "wrong_network": spec.INVALID_ADDRESS,
+              "insufficient_funds": spec.NOT_ENOUGH_FUNDS, "not_enough_funds": spec.NOT_ENOUGH_FUNDS}
 
 
 def _wallet(wallet: DaemonWallet | None) -> DaemonWallet:
@@ -28,7 +37,7 @@ def _wallet(wallet: DaemonWallet | None) -> DaemonWallet:
 
 class DaemonMethods:
     ALIASES = {"getrequest": "get_request"}
-    HOT_WALLET_ONLY = ("payto", "paytomany", "addtransaction")
+    HOT_WALLET_ONLY = ("payto", "paytomany", "addtransaction")  # refused for watch-only wallets
 
     def __init__(self, daemon: DaemonService) -> None:
         self._d = daemon
@@ -140,15 +149,47 @@ class DaemonMethods:
     async def broadcast(self, tx: object, *, wallet: DaemonWallet | None) -> str:
         if not isinstance(tx, str):
             raise RpcError(spec.INVALID_PARAMS, "tx must be a raw transaction in hex")
+        sent = self._d.payouts.sent_txid(tx) if self._d.payouts is not None else None
+        if sent is not None:  # payto's own transaction: recorded and broadcast by RedWaves already
+            return sent
         return await self._d.chain.broadcast(tx)
 
-    # -- hot wallets: not supported (daemon wallets are watch-only) -------------------------------
+    # -- hot wallets: payouts through RedWaves' engine (app/services/compat/bitcart/payouts.py) ----------
 
-    async def payto(self, *args: object, wallet: DaemonWallet | None, **kwargs: object) -> object:
-        raise NotSupported("RedWaves daemon wallets are watch-only: payto is not supported.")
+    async def payto(self, destination: object, amount: object, fee: object = None, feerate: object = None,
+                    from_addr: object = None, from_coins: object = None, change_addr: object = None,
+                    nocheck: object = False, unsigned: object = False, rbf: object = None, password: object = None,
+                    locktime: object = None, addtransaction: object = False, *,
+                    wallet: DaemonWallet | None) -> str:
+        options = {"fee": fee, "unsigned": unsigned, "addtransaction": addtransaction, "from_addr": from_addr,
+                   "from_coins": from_coins, "change_addr": change_addr, "locktime": locktime}
+        return await self._pay(wallet, lambda network: [parse_output(destination, amount, network)], feerate, options)
 
-    async def paytomany(self, *args: object, wallet: DaemonWallet | None, **kwargs: object) -> object:
-        raise NotSupported("RedWaves daemon wallets are watch-only: paytomany is not supported.")
+    async def paytomany(self, outputs: object, fee: object = None, feerate: object = None, from_addr: object = None,
+                        from_coins: object = None, change_addr: object = None, nocheck: object = False,
+                        unsigned: object = False, rbf: object = None, password: object = None,
+                        locktime: object = None, addtransaction: object = False, *,
+                        wallet: DaemonWallet | None) -> str:
+        options = {"fee": fee, "unsigned": unsigned, "addtransaction": addtransaction, "from_addr": from_addr,
+                   "from_coins": from_coins, "change_addr": change_addr, "locktime": locktime}
+        return await self._pay(wallet, lambda network: parse_outputs(outputs, network), feerate, options)
+
+    async def _pay(self, wallet: DaemonWallet | None, outputs: Callable[[str], list[tuple[str, int]]],
+                   feerate: object, options: dict[str, object]) -> str:
+        """Watch-only first (the clearest refusal), then what RedWaves does not do, then the outputs."""
+        if self._d.payouts is None:
+            raise NotSupported("Payments are not available on this daemon (no payout engine).")
+        payouts, loaded = self._d.payouts, _wallet(wallet)
+        await payouts.check_hot(loaded)
+        fee, unsigned, addtransaction = options.pop("fee"), options.pop("unsigned"), options.pop("addtransaction")
+        refuse_unsupported(fee=fee, unsigned=unsigned, addtransaction=addtransaction, coin_control=options)
+        try:
+            return await payouts.pay(loaded, outputs(payouts.network), parse_feerate(feerate))
+        except UserFacingError as exc:
+            code = PAY_ERRORS.get(exc.code)
+            if code is None:
+                raise
+            raise RpcError(code, str(exc), {"code": exc.code, "field": exc.field}) from None
 
     async def addtransaction(self, *args: object, wallet: DaemonWallet | None, **kwargs: object) -> object:
         raise NotSupported("RedWaves daemon wallets are watch-only: addtransaction is not supported.")

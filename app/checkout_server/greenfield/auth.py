@@ -37,6 +37,9 @@ PERMISSIONS: dict[str, Scope] = {
     "btcpay.store.canmodifyinvoices": Scope.INVOICES_WRITE,
     "btcpay.store.canviewstoresettings": Scope.STORES_READ,
     "btcpay.store.webhooks.canmodifywebhooks": Scope.WEBHOOKS_WRITE,
+    "btcpay.store.canviewpullpayments": Scope.REFUNDS_READ,
+    "btcpay.store.cancreatepullpayments": Scope.REFUNDS_WRITE,  # what the WooCommerce plugin checks for refunds
+    "btcpay.store.canmanagepullpayments": Scope.REFUNDS_WRITE,
 }
 
 

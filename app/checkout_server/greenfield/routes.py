@@ -11,7 +11,7 @@ from aiohttp import web
 from app.checkout_server.api.keys import API_LIMITS
 from app.checkout_server.api.ratelimit import ApiLimits
 from app.checkout_server.feature import Route
-from app.checkout_server.greenfield import invoices, server, webhooks
+from app.checkout_server.greenfield import invoices, pull_payments, server, webhooks
 from app.checkout_server.greenfield.auth import ANY_KEY, PREFIX, bind
 from app.checkout_server.greenfield.problems import install_problems
 from app.checkout_server.keys import IS_PUBLIC
@@ -21,6 +21,8 @@ CREATE_INVOICE = "btcpay.store.cancreateinvoice"
 MODIFY_INVOICES = "btcpay.store.canmodifyinvoices"
 VIEW_STORE = "btcpay.store.canviewstoresettings"
 WEBHOOKS = "btcpay.store.webhooks.canmodifywebhooks"
+CREATE_PULL_PAYMENTS = "btcpay.store.cancreatepullpayments"
+MANAGE_PULL_PAYMENTS = "btcpay.store.canmanagepullpayments"
 
 STORE = "/stores/{store_id}"
 INVOICE = STORE + "/invoices/{invoice_id}"
@@ -47,6 +49,18 @@ OPERATIONS = (
     ("GET", DELIVERY, WEBHOOKS, webhooks.get_delivery),
     ("GET", DELIVERY + "/request", WEBHOOKS, webhooks.delivery_request),
     ("POST", DELIVERY + "/redeliver", WEBHOOKS, webhooks.redeliver),
+    ("POST", STORE + "/pull-payments", CREATE_PULL_PAYMENTS, pull_payments.create_pull_payment),
+    ("GET", STORE + "/pull-payments", MANAGE_PULL_PAYMENTS, pull_payments.list_pull_payments),
+    ("GET", STORE + "/pull-payments/{pull_payment_id}", MANAGE_PULL_PAYMENTS, pull_payments.store_pull_payment),
+    ("GET", STORE + "/payouts", MANAGE_PULL_PAYMENTS, pull_payments.store_payouts),
+    ("POST", INVOICE + "/refund", CREATE_PULL_PAYMENTS, pull_payments.refund_invoice),
+    ("POST", "/invoices/{invoice_id}/refund", CREATE_PULL_PAYMENTS, pull_payments.refund_invoice_of_any_store),
+)
+PULL_PAYMENT = "/pull-payments/{pull_payment_id}"
+PUBLIC_OPERATIONS = (  # no key, as in BTCPay: the pull payment id is the capability
+    ("GET", PULL_PAYMENT, pull_payments.get_pull_payment),
+    ("GET", PULL_PAYMENT + "/payouts", pull_payments.pull_payment_payouts),
+    ("GET", PULL_PAYMENT + "/payouts/{payout_id}", pull_payments.pull_payment_payout),
 )
 
 
@@ -62,6 +76,10 @@ def routes() -> list[Route]:
         bound = bind(permission, handler)
         api += [Route(method, PREFIX + path, bound, public=False, name=f"greenfield.{handler.__name__}"),
                 Route(method, PREFIX + path + "/", bound, public=False)]
+    for method, path, public_handler in PUBLIC_OPERATIONS:
+        open_handler = pull_payments.public(public_handler)
+        api += [Route(method, PREFIX + path, open_handler, public=False, name=f"greenfield.{public_handler.__name__}"),
+                Route(method, PREFIX + path + "/", open_handler, public=False)]
     checkout = "/greenfield/i/{invoice_id}"
     return [*api, Route("GET", checkout, checkout_redirect, public=True, name="greenfield.checkout"),
             Route("GET", checkout + "/", checkout_redirect, public=True)]

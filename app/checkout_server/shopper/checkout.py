@@ -79,7 +79,7 @@ async def invoice_page(request: web.Request) -> web.Response:
             return render_bytes(request, "invoice.html", _page_context(request, invoice, store, modal, query))
 
         body = await cache.get_or_render(invoice_id, key, render)
-    return html_response(body, tr.code)
+    return html_response(body, tr.code, frameable=modal)
 
 
 def _page_context(request: web.Request, invoice: Invoice, store: Store, modal: bool, query: str) -> dict[str, object]:

@@ -12,7 +12,8 @@ from multidict import CIMultiDict
 
 from app.checkout_server.keys import SERVICES
 from app.checkout_server.shopper.i18n import LANGUAGE_NAMES, LOCALES, Translator, explicit_language, negotiate
-from app.checkout_server.shopper.keys import ASSETS, CATALOGS, JINJA, NOT_FOUND_PAGES, TRANSLATOR
+from app.checkout_server.shopper.keys import ASSETS, CATALOGS, FRAMEABLE, JINJA, NOT_FOUND_PAGES, TRANSLATOR
+from app.checkout_server.shopper.security import security_headers
 from app.core.errors import UserFacingError
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,8 @@ def base_context(request: web.Request) -> dict[str, object]:
 def render(request: web.Request, template: str, context: Mapping[str, object], *, status: int = 200,
            headers: Mapping[str, str] | None = None) -> web.Response:
     body = render_bytes(request, template, context)
-    return html_response(body, translator(request).code, status=status, headers=headers)
+    return html_response(body, translator(request).code, status=status, headers=headers,
+                         frameable=bool(request.get(FRAMEABLE)))
 
 
 def render_bytes(request: web.Request, template: str, context: Mapping[str, object]) -> bytes:
@@ -83,22 +85,23 @@ def render_bytes(request: web.Request, template: str, context: Mapping[str, obje
     return aiohttp_jinja2.render_string(template, request, merged, app_key=JINJA).encode("utf-8")
 
 
-_PAGE_HEADERS: dict[str, CIMultiDict[str]] = {}
+_PAGE_HEADERS: dict[tuple[str, bool], CIMultiDict[str]] = {}
 
 
-def _page_headers(lang: str) -> CIMultiDict[str]:
-    """The headers every page in ``lang`` starts with, built once (security headers are added by
-    security.py on every response)."""
-    headers = _PAGE_HEADERS.get(lang)
+def _page_headers(lang: str, frameable: bool) -> CIMultiDict[str]:
+    """The headers every page in ``lang`` starts with, built once, security headers included
+    (security.py adds the same to every other response; it leaves these as they are)."""
+    headers = _PAGE_HEADERS.get((lang, frameable))
     if headers is None:
-        headers = _PAGE_HEADERS[lang] = CIMultiDict({
+        headers = _PAGE_HEADERS[(lang, frameable)] = CIMultiDict({
             "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "Content-Language": lang,
-            "Vary": "Accept-Language"})
+            "Vary": "Accept-Language", **security_headers(frameable)})
     return headers
 
 
-def html_response(body: bytes, lang: str, *, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
-    merged = _page_headers(lang).copy()
+def html_response(body: bytes, lang: str, *, status: int = 200, headers: Mapping[str, str] | None = None,
+                  frameable: bool = False) -> web.Response:
+    merged = _page_headers(lang, frameable).copy()
     if headers:
         merged.update(headers)
     return web.Response(body=body, status=status, headers=merged)
@@ -119,7 +122,7 @@ def not_found_page(request: web.Request) -> web.Response:
         body = pages[(tr.code, modal)] = render_bytes(request, "error.html", {
             "title": _("Page not found"), "status": 404, "languages": languages,
             "message": _("This page does not exist. Check the link, or ask the shop for a new one.")})
-    return html_response(body, tr.code, status=404)
+    return html_response(body, tr.code, status=404, frameable=bool(request.get(FRAMEABLE)))
 
 
 def error_page(request: web.Request, status: int, message: str | None = None, *,

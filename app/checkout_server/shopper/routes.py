@@ -67,7 +67,7 @@ def setup(app: web.Application) -> None:
     cache = PageCache()
     app[PAGE_CACHE] = cache
     app[HUB] = LiveHub(app[SERVICES].events, cache)
-    app[KNOWN_INVOICES] = KnownInvoices(app[SERVICES].invoices)
+    app[KNOWN_INVOICES] = KnownInvoices.shared(app[SERVICES].invoices)
     app[NOT_FOUND_PAGES] = {}
     app[INVOICE_LIMITER] = TokenBuckets()
     app[STORE_INVOICE_LIMITER] = TokenBuckets(STORE_BURST, STORE_PER_MINUTE / 60)

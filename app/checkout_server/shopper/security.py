@@ -16,6 +16,15 @@ CSP = f"{_BASE_CSP}; frame-ancestors 'none'"
 CSP_FRAMEABLE = f"{_BASE_CSP}; frame-ancestors *"
 
 
+def security_headers(frameable: bool) -> dict[str, str]:
+    """What add_security_headers sets, for responses that carry them from the start (pages.py)."""
+    if frameable:
+        return {"Content-Security-Policy": CSP_FRAMEABLE, "Referrer-Policy": "no-referrer",
+                "X-Content-Type-Options": "nosniff"}
+    return {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff"}
+
+
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
     headers = response.headers
     if request.get(FRAMEABLE):

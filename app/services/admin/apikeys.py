@@ -42,6 +42,10 @@ class Scope(StrEnum):
     WALLETS_READ = "wallets:read"
     WALLETS_WRITE = "wallets:write"
     WEBHOOKS_WRITE = "webhooks:write"
+    REFUNDS_READ = "refunds:read"
+    REFUNDS_WRITE = "refunds:write"  # create and cancel refunds (not implied by invoices:write)
+    PAYOUTS_READ = "payouts:read"
+    PAYOUTS_WRITE = "payouts:write"  # create, approve, pay, sign: moves money out (only `full` implies it)
     FULL = "full"
 
 
@@ -50,6 +54,8 @@ IMPLIED: dict[Scope, frozenset[Scope]] = {
     Scope.STORES_WRITE: frozenset({Scope.STORES_READ}),
     Scope.PRODUCTS_WRITE: frozenset({Scope.PRODUCTS_READ}),
     Scope.WALLETS_WRITE: frozenset({Scope.WALLETS_READ}),
+    Scope.REFUNDS_WRITE: frozenset({Scope.REFUNDS_READ}),
+    Scope.PAYOUTS_WRITE: frozenset({Scope.PAYOUTS_READ}),
 }
 """A write scope includes reading the same resource; `full` includes everything."""
 

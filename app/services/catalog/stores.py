@@ -24,6 +24,7 @@ from app.core.ids import new_id
 from app.core.money import normalize_currency
 from app.core.public_invoices import clean_public_options
 from app.core.records import Store
+from app.core.refunds import clean_refund_options
 from app.core.urls import clean_redirect_url
 from app.db.mapping import to_store
 from app.db.models import StoreRow, StoreWalletRow, WalletRow
@@ -78,7 +79,8 @@ def _clean(changes: Mapping[str, Any]) -> dict[str, Any]:
         elif key in ("checkout", "notifications", "email"):
             if not isinstance(value, dict):
                 raise ValidationError(f"'{key}' must be an object.", code=f"invalid_{key}", field=key)
-            out[key] = clean_min_fee_rate(clean_public_options(clean_redirect_url(clean_checkout(value)))) \
+            out[key] = clean_refund_options(clean_min_fee_rate(clean_public_options(clean_redirect_url(
+                clean_checkout(value))))) \
                 if key == "checkout" \
                 else dict(value)
             if key == "checkout" and not isinstance(value.get("order_id_unique", False), bool):

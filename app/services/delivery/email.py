@@ -25,7 +25,12 @@ from app.core.urls import check_http_url
 from app.net.smtp import DEFAULT_PORTS, SmtpMode, SmtpSettings, send_email
 from app.secrets import Secret, SecretStore
 from app.services.catalog.stores import StoreService
-from app.services.delivery.email_templates import EmailTemplates, RenderedEmail, invoice_context
+from app.services.delivery.email_templates import (
+    EmailTemplates,
+    RenderedEmail,
+    invoice_context,
+    refund_context,
+)
 from app.services.delivery.notification_rules import JsonObject
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"',;]{1,64}@[^@\s<>\"',;]+\.[^@\s<>\"',;]{2,}$")
@@ -139,10 +144,12 @@ def parse_config(email: JsonObject) -> EmailConfig:
 class EmailService:
     def __init__(self, stores: StoreService, secrets: SecretStore, *,
                  invoice_url: Callable[[str], str | None] | None = None, tls_context: ssl.SSLContext | None = None,
-                 transport: Transport = send_email, templates: EmailTemplates | None = None) -> None:
+                 transport: Transport = send_email, templates: EmailTemplates | None = None,
+                 refund_url: Callable[[str], str | None] | None = None) -> None:
         self._stores = stores
         self._secrets = secrets
         self._invoice_url = invoice_url or (lambda _invoice_id: None)
+        self._refund_url = refund_url or (lambda _refund_id: None)
         self._tls_context = tls_context
         self._transport = transport
         self.templates = templates or EmailTemplates()
@@ -172,8 +179,18 @@ class EmailService:
         base = store.public_url
         return f"{base}/i/{invoice_id}" if base else self._invoice_url(invoice_id)
 
-    def render(self, kind: str, store: Store, invoice: Invoice, *, label: str = "") -> RenderedEmail:
+    def refund_link(self, store: Store, refund_id: str) -> str | None:
+        """The shopper's refund page: the store's public URL first, like invoice links."""
+        base = store.public_url
+        return f"{base}/refund/{refund_id}" if base else self._refund_url(refund_id)
+
+    def render(self, kind: str, store: Store, invoice: Invoice, *, label: str = "",
+               refund: Mapping[str, Any] | None = None) -> RenderedEmail:
+        """``refund``: the refund.created event's payload, for the "refund" kind (the link to the buyer)."""
         context = invoice_context(store, invoice, link=self.invoice_link(store, invoice.id), label=label)
+        if refund is not None:
+            refund_id = str(refund.get("refund_id") or "")
+            context["refund"] = refund_context(refund, link=self.refund_link(store, refund_id) or "")
         overrides = (store.email.get("templates") or {}).get(kind)
         return self.templates.render(kind, context, overrides)
 

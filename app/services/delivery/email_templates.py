@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 # SecurityError, a TemplateError); never a reason to lose a notification.
 RENDER_ERRORS = (JinjaTemplateError, ArithmeticError, TypeError, ValueError, LookupError, AttributeError)
 
-KINDS = ("receipt", "merchant")
+KINDS = ("receipt", "merchant", "refund")  # refund: the refund link to the buyer (docs/refunds.md)
 PARTS = ("subject", "text", "html")
 MAX_TEMPLATE_CHARS = 50_000
 _FILES = {"subject": "{kind}.subject.txt", "text": "{kind}.txt", "html": "{kind}.html"}
@@ -105,7 +105,21 @@ SAMPLE_CONTEXT: dict[str, Any] = {
                 "total_lines": [{"label": "Total", "value": "10.00 USD"}]},
     "link": "https://shop.example/i/inv_sample",
     "event": {"label": "is complete"},
+    "refund": {"id": "ref_sample", "amount_sat": 19000, "amount_btc": "0.00019000", "fee_sat": 1000,
+               "fee_btc": "0.00001000", "fiat_amount": "10.00",
+               "currency": "USD", "expires_at": "2024-01-31 00:05 UTC", "link": "https://shop.example/refund/ref_sample"},
 }
+
+
+def refund_context(payload: Mapping[str, Any], *, link: str) -> dict[str, Any]:
+    """The ``refund`` variables of the refund e-mail, from its refund.created event (docs/refunds.md)."""
+    amount = int(payload.get("amount_sat") or 0)
+    expires = str(payload.get("expires_at") or "")
+    fee = int(payload.get("fee_sat") or 0)
+    return {"id": str(payload.get("refund_id") or ""), "amount_sat": amount, "amount_btc": format_btc(amount),
+            "fee_sat": fee, "fee_btc": format_btc(fee),
+            "fiat_amount": str(payload.get("fiat_amount") or ""), "currency": str(payload.get("currency") or ""),
+            "expires_at": expires[:16].replace("T", " ") + " UTC" if expires else "", "link": link}
 
 
 def _one_line(text: str, limit: int = 200) -> str:

@@ -34,11 +34,23 @@ TRIGGER_LABELS = {
     "payment.low_fee": "received a low-fee payment: confirmation may take long",
     "invoice.payment_after_close": "received money after it closed (its status is unchanged)",
     BUDGET_REACHED: "turns shoppers away: too many open invoices from the shop page",
+    "refund.created": "has a new refund link",
+    "refund.claimed": "has a refund claimed by the shopper: its payout may need your approval",
+    "refund.paid": "has a refund paid (confirmed)",
+    "refund.expired": "has a refund link that expired unclaimed",
+    "refund.cancelled": "has a refund cancelled",
+    "payout.created": "has a new payout",
+    "payout.approved": "has a payout approved",
+    "payout.broadcast": "has a payout sent",
+    "payout.confirmed": "has a payout confirmed",
+    "payout.cancelled": "has a payout cancelled",
+    "payout.failed": "has a payout that failed",
 }
+REFUND_EVENTS = frozenset(t for t in TRIGGER_LABELS if t.startswith(("refund.", "payout.")))
 # Store events (no invoice) the merchant always hears about on tray and email, whatever the rules say.
 STORE_ALERTS = frozenset({BUDGET_REACHED})
 DEFAULT_RULES = ({"on": ["invoice.paid", "invoice.complete", "invoice.exception", "invoice.invalid", "payment.low_fee",
-                         "invoice.payment_after_close"],
+                         "invoice.payment_after_close", "refund.claimed", "payout.confirmed", "payout.failed"],
                   "notify": ["tray", "email"]},)
 PAID_STATUSES = frozenset({"paid", "confirmed", "complete"})
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -56,7 +68,7 @@ def triggers(event_type: str, payload: JsonObject) -> list[str]:
     if event_type == "invoice.created":
         return ["invoice.created"]
     if event_type in ("payment.received", "payment.confirmed", "payment.low_fee", "invoice.payment_after_close") \
-            or event_type in STORE_ALERTS:
+            or event_type in STORE_ALERTS or event_type in REFUND_EVENTS:
         return [event_type]
     if event_type != "invoice.status_changed":
         return []

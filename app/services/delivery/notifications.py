@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import UserFacingError
+from app.core.money import format_btc
 from app.core.public_invoices import alert_text
 from app.core.records import Invoice, Store
 from app.db.models import NotificationDeliveryRow, OutboxEventRow
@@ -40,6 +41,7 @@ from app.services.writer import Writer
 class Kind(StrEnum):
     RECEIPT = "receipt"
     MERCHANT = "merchant"
+    REFUND = "refund"  # the refund link to the buyer (refund.created), once per refund
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,10 @@ class NotificationChannel:
             invoice = await cached_lookup(invoices, event.invoice_id, self._invoices.get)
             if invoice is not None and invoice.buyer_email:
                 targets.append((Kind.RECEIPT, "email", invoice.buyer_email))
+        if config.smtp and event.invoice_id and event.type == "refund.created":
+            invoice = await cached_lookup(invoices, event.invoice_id, self._invoices.get)
+            if invoice is not None and invoice.buyer_email:
+                targets.append((Kind.REFUND, "email", invoice.buyer_email))
         configured = store.notifications.get("channels") or {}
         for name in rules.channels_for(store.notifications, rules.triggers(event.type, event.payload)):
             if name == "email":
@@ -142,12 +148,19 @@ class NotificationChannel:
         if event is not None and event.type in rules.STORE_ALERTS and row.store_id is not None:
             await self._deliver_alert(row, event)
             return
+        if event is not None and event.type in rules.REFUND_EVENTS and not event.invoice_id and row.store_id:
+            await self._deliver_payout(row, event)  # a direct payout: no invoice behind it
+            return
         if event is None or event.invoice_id is None or row.store_id is None:
             raise DeliveryFailed("The event for this notification is gone.", code="event_missing", retryable=False)
         store = await self._stores.get(row.store_id)
         invoice = await self._invoices.get(event.invoice_id)
         if row.kind == Kind.RECEIPT:
             await self._email.send(store, row.recipient, self._email.render("receipt", store, invoice))
+            return
+        if row.kind == Kind.REFUND:
+            rendered = self._email.render("refund", store, invoice, refund=dict(event.payload))
+            await self._email.send(store, row.recipient, rendered)
             return
         text = rules.label(rules.triggers(event.type, dict(event.payload))) or event.type
         rendered = self._email.render("merchant", store, invoice, label=text)
@@ -156,6 +169,17 @@ class NotificationChannel:
             await provider.send_rendered(rendered)
         else:
             await provider.send(rendered.subject, rendered.text, url=self._email.invoice_link(store, invoice.id))
+
+    async def _deliver_payout(self, row: NotificationDeliveryRow, event: OutboxEventRow) -> None:
+        assert row.store_id is not None
+        store = await self._stores.get(row.store_id)
+        payload = dict(event.payload)
+        label = rules.TRIGGER_LABELS.get(event.type, event.type).removeprefix("has a ")
+        subject = f"[{store.name}] {label}: {format_btc(int(payload.get('amount_sat') or 0))} BTC"
+        body = (f"{store.name}: {label}.\nPayout: {payload.get('payout_id', '')}\n"
+                f"Amount: {format_btc(int(payload.get('amount_sat') or 0))} BTC\n")
+        provider = await self.providers.provider(store, row.channel, row.recipient)
+        await provider.send(subject, body)
 
     async def _deliver_alert(self, row: NotificationDeliveryRow, event: OutboxEventRow) -> None:
         """A store event without an invoice (the public-invoice budget): plain text on any channel."""

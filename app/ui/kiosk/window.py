@@ -32,6 +32,7 @@ from app.ui.kiosk.paid_screen import PaidScreen
 from app.ui.kiosk.pin_dialog import NoPinScreen, PinDialog
 from app.ui.kiosk.printing import KioskPrinting
 from app.ui.kiosk.receipt import ReceiptPrinter
+from app.ui.kiosk.refund_flow import KioskRefundFlow
 from app.ui.kiosk.sale_screen import SaleScreen
 from app.ui.kiosk.style import scale_for, set_role, stylesheet
 from app.ui.kiosk.widgets import button, label
@@ -85,11 +86,15 @@ class KioskWindow(QWidget):
         self.network = label(name="kioskNetwork")
         self.exit_button = button("Exit", name="kioskExit", on_click=lambda: self.request_unlock("exit"))
         self.exit_button.setMaximumWidth(220)
+        self.refund_button = button("Refund", name="kioskRefund", on_click=self._on_refund_clicked)
+        self.refund_button.setMaximumWidth(220)
+        self.refund_button.hide()  # once the store has loaded (kiosk/refund_flow.py, behind the PIN)
         bar = named(QFrame(), "topBar")
         top = QHBoxLayout(bar)
         top.setContentsMargins(8, 2, 8, 2)
         top.addWidget(self.store_label, 1)
         top.addWidget(self.network)
+        top.addWidget(self.refund_button)
         top.addWidget(self.exit_button)
         self.loading = label("Opening the point of sale…", name="kioskLoading", role="title", center=True, wrap=True)
         self.pin = PinDialog(self.pos_service.pin, self.ctx.run)
@@ -129,8 +134,10 @@ class KioskWindow(QWidget):
         self.email = EmailScreen()
         self.email.sendRequested.connect(self._on_email_send_requested)
         self.email.back.connect(self._on_email_back)
-        for screen in (self.sale, self.adjust, self.charge, self.paid, self.email):
+        self.refunds = KioskRefundFlow(self.ctx, store, self.show_screen, self._back_to_sale, self)
+        for screen in (self.sale, self.adjust, self.charge, self.paid, self.email, *self.refunds.screens):
             self.stack.addWidget(screen)
+        self.refund_button.show()
         self._scale = 0.0
         self._apply_scale()
 
@@ -331,13 +338,23 @@ class KioskWindow(QWidget):
             return
         self._ask_pin(reason)
 
+    def _on_refund_clicked(self) -> None:
+        if self.current is self.sale:  # never in the middle of a sale
+            self.request_unlock("refund")
+
     def _ask_pin(self, reason: str) -> None:
-        prompt = "Merchant PIN to open RedWaves" if reason == "admin" else "Merchant PIN to leave the kiosk"
+        prompt = {"admin": "Merchant PIN to open RedWaves", "refund": "Merchant PIN to refund a sale"}.get(
+            reason, "Merchant PIN to leave the kiosk")
         self.pin.ask(reason, prompt)
         self.stack.setCurrentWidget(self.pin)
 
-    def _on_pin_unlocked(self, _reason: str) -> None:
-        self.leave()
+    def _on_pin_unlocked(self, reason: str) -> None:
+        if reason == "refund" and hasattr(self, "refunds"):  # the refund screens; the kiosk stays locked
+            self._return_to = None
+            self.stack.setCurrentWidget(self.sale)
+            self.refunds.start()
+        else:
+            self.leave()
 
     def _on_pin_cancelled(self) -> None:
         self._leave_pin()

@@ -16,11 +16,13 @@ from app.secrets import Secret, SecretStore
 from app.services.catalog.stores import StoreService
 from app.services.compat.bitcart.chain import DaemonChain
 from app.services.compat.bitcart.events import DaemonEvents
+from app.services.compat.bitcart.payouts import DaemonPayouts
 from app.services.compat.bitcart.requests import DaemonRequests
 from app.services.compat.bitcart.wallets import DaemonWallets
 from app.services.events import EventBus
 from app.services.invoicing.invoices import InvoiceService
 from app.services.ports import ChainPort
+from app.services.refunds.payouts import PayoutService
 from app.services.wallets.wallets import WalletService
 from app.services.writer import Writer
 
@@ -65,12 +67,13 @@ def daemon_credentials(store: SecretStore, *, regenerate: bool = False) -> Daemo
 
 class DaemonService:
     def __init__(self, wallets: DaemonWallets, requests: DaemonRequests, chain: DaemonChain,
-                 events: DaemonEvents, credentials: DaemonCredentials) -> None:
+                 events: DaemonEvents, credentials: DaemonCredentials, payouts: DaemonPayouts | None = None) -> None:
         self.wallets = wallets
         self.requests = requests
         self.chain = chain
         self.events = events
         self.credentials = credentials
+        self.payouts = payouts  # payto / paytomany; None: the daemon was built without the payout engine
 
     async def start(self) -> None:
         await self.events.start()
@@ -90,7 +93,8 @@ def build_daemon_service(parts: DaemonParts, credentials: DaemonCredentials, *,
     requests = DaemonRequests(parts.invoices, chain.tip_height)
     events = DaemonEvents(parts.events, wallets, parts.invoices, chain.tip_height, chain=parts.chain,
                           tip_poll_s=tip_poll_s)
-    return DaemonService(wallets, requests, chain, events, credentials)
+    payouts = DaemonPayouts(parts.payouts, parts.wallets, parts.network) if parts.payouts is not None else None
+    return DaemonService(wallets, requests, chain, events, credentials, payouts)
 
 
 @dataclass(frozen=True)
@@ -104,3 +108,4 @@ class DaemonParts:
     invoices: InvoiceService
     chain: ChainPort | None
     network: str
+    payouts: PayoutService | None = None  # payto / paytomany (hot wallets) go through it
