@@ -26,7 +26,7 @@ from electrum.util import InvalidPassword, NotEnoughFunds
 from electrum.wallet import Abstract_Wallet
 
 from app.chain.errors import WrongPassword
-from app.core.errors import UserFacingError
+from app.core.errors import UserFacingError, ValidationError
 
 logger = logging.getLogger(__name__)
 MIN_RELAY_SAT_VB = Decimal(1)
@@ -35,7 +35,7 @@ MAX_FEE_RATE_SAT_VB = Decimal(5000)
 
 class PayoutRefused(UserFacingError):
     """A payout transaction cannot be built, bumped or accepted; ``code`` says why:
-    insufficient_funds, invalid_fee_rate, cannot_bump, cannot_sign, psbt_invalid, psbt_mismatch,
+    insufficient_funds, cannot_bump, cannot_sign, psbt_invalid, psbt_mismatch,
     psbt_incomplete."""
 
     code = "payout_refused"
@@ -84,8 +84,8 @@ class FinalTx:
 
 def check_fee_rate(fee_rate: Decimal) -> Decimal:
     if not MIN_RELAY_SAT_VB <= fee_rate <= MAX_FEE_RATE_SAT_VB:
-        raise PayoutRefused(f"The fee rate must be between {MIN_RELAY_SAT_VB} and {MAX_FEE_RATE_SAT_VB} sat/vB.",
-                            code="invalid_fee_rate", field="fee")
+        raise ValidationError(f"The fee rate must be between {MIN_RELAY_SAT_VB} and {MAX_FEE_RATE_SAT_VB} sat/vB.",
+                              code="invalid_fee_rate", field="fee")
     return fee_rate
 
 

@@ -212,6 +212,7 @@ def build_services(settings: Settings, db: Database, chain: ChainPort | None, *,
     payouts = PayoutService(writer, stores, network=settings.network)
     payout_executor = PayoutExecutor(writer, chain, secrets, network=settings.network, on_confirmed=payouts.on_tx_confirmed)
     payouts.attach_executor(payout_executor)
+    payouts.attach_executor(payout_executor)
     refunds = RefundService(writer, stores, invoices, rates, payouts, OwnAddresses(writer, wallets), urls=around.urls,
                             network=settings.network)
     services = Services(

@@ -15,7 +15,8 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -45,9 +46,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = ("Created", "Destination", "Amount", "Label", "Wallet", "Status", "Transaction")
+COLUMNS = ("Created", "Pays to", "Amount", "Wallet", "Status", "Transaction")
+NARROW_PX = 900  # below this width the Created and Transaction columns hide (their text stays in the tooltip)
 STATUS_TEXT = {PayoutStatus.AWAITING_APPROVAL: "Awaiting approval", PayoutStatus.APPROVED: "Approved",
-               PayoutStatus.IN_PROGRESS: "In progress (transaction built)", PayoutStatus.BROADCAST: "Broadcast",
+               PayoutStatus.IN_PROGRESS: "Transaction built", PayoutStatus.BROADCAST: "Broadcast",
                PayoutStatus.CONFIRMED: "Confirmed", PayoutStatus.CANCELLED: "Cancelled",
                PayoutStatus.FAILED: "Failed"}
 PAGE_SIZE = 200
@@ -86,7 +88,11 @@ class PayoutsView(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the address gives way, elided
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table.setWordWrap(False)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.buttons: dict[str, QPushButton] = {}
         rows = ((("new", "New payout…", self._on_new_clicked), ("approve", "Approve", self._on_approve_clicked),
@@ -141,7 +147,6 @@ class PayoutsView(QWidget):
             self._fill_row(row, payout)
             if payout.id in selected:
                 self.table.selectRow(row)
-        self.table.resizeColumnsToContents()
         self.count.setText(f"{page.total} payout{'s' if page.total != 1 else ''}"
                            + (f" (showing the newest {len(self.items)})" if page.total > len(self.items) else ""))
         self._update_buttons()
@@ -149,14 +154,22 @@ class PayoutsView(QWidget):
     def _fill_row(self, row: int, p: Payout) -> None:
         wallet = self.wallets.get(p.wallet_id)
         status = STATUS_TEXT.get(p.status, p.status.value) + (f": {p.error}" if p.error else "")
-        label = p.label or ("refund " + p.refund_id if p.refund_id else "")
-        values = (formatting.local_time(p.created_at), p.destination, formatting.btc(p.amount_sat), label,
-                  (wallet.name + ("" if is_hot(wallet) else " (watch-only)")) if wallet else p.wallet_id,
-                  status, p.payout_tx_id or "")
+        label = p.label or ("refund" if p.refund_id else "")
+        values = (formatting.local_time(p.created_at), f"{label} · {p.destination}" if label else p.destination,
+                  formatting.btc(p.amount_sat), wallet.name if wallet else p.wallet_id,
+                  status, formatting.short(p.payout_tx_id, 6) if p.payout_tx_id else "")
+        tips = {0: f"created {values[0]}", 3: "hot wallet" if is_hot(wallet) else "watch-only: signs a PSBT",
+                5: f"transaction {p.payout_tx_id}" if p.payout_tx_id else ""}
         for col, text in enumerate(values):
             item = QTableWidgetItem(text)
-            item.setToolTip(text)
+            item.setToolTip(" · ".join(t for t in (text, tips.get(col, "")) if t and t != text) or text)
             self.table.setItem(row, col, item)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        narrow = self.width() < NARROW_PX
+        for col in (0, 5):
+            self.table.setColumnHidden(col, narrow)
 
     def _on_bridge_outbox_event(self, event: OutboxEvent) -> None:
         if event.type.startswith(("payout.", "refund.")):
@@ -295,7 +308,8 @@ class PayoutsView(QWidget):
                                                            on_user_error=dialog.show_error))
 
     def show_export(self, export: PsbtExport) -> PsbtExportDialog:
-        self.reload()
+        self._done(f"PSBT built for {len(export.outputs)} payout{'s' if len(export.outputs) != 1 else ''}: sign it, "
+                   "then Import signed PSBT….")
         dialog = PsbtExportDialog(export, self)
         self.dialog = dialog
         dialog.open()

@@ -45,7 +45,7 @@ from app.ui.widget_names import named
 
 logger = logging.getLogger(__name__)
 
-MAX_QR_CHARS = 2000  # base64 in byte mode at level M; above it one code is too dense to scan
+MAX_QR_CHARS = 1500  # base64 in byte mode at level M (version ~30); denser is hard to scan from a screen
 MAX_PSBT_BYTES = 4 * 1024 * 1024
 PSBT_MAGIC = b"psbt\xff"
 
@@ -59,7 +59,8 @@ def outputs_table(rows: Sequence[tuple[str, int]], name: str) -> QTableWidget:
         table.setItem(row, 0, QTableWidgetItem(address))
         table.setItem(row, 1, QTableWidgetItem(formatting.btc(sat)))
     table.resizeColumnsToContents()
-    table.setMaximumHeight(130)
+    rows_px = sum(table.rowHeight(r) for r in range(min(len(rows), 3)))
+    table.setMaximumHeight(table.horizontalHeader().sizeHint().height() + rows_px + 6)
     return table
 
 
@@ -92,8 +93,7 @@ class PsbtExportDialog(QDialog):
         heading.setWordWrap(True)
         self.text = named(QPlainTextEdit(export.psbt_base64), "psbtText")
         self.text.setReadOnly(True)
-        self.text.setMaximumHeight(90)
-        self.qr = QrLabel(220, grow=True, min_px=140)
+        self.qr = QrLabel(260, grow=True, min_px=240)
         fits = len(export.psbt_base64) <= MAX_QR_CHARS
         if fits:
             self.qr.set_payload(export.psbt_base64)
@@ -116,8 +116,10 @@ class PsbtExportDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
         layout.addWidget(outputs_table(export.outputs, "psbtOutputs"))
-        layout.addWidget(self.text)
-        layout.addWidget(self.qr, 1)
+        body = QHBoxLayout()
+        body.addWidget(self.text, 1)
+        body.addWidget(self.qr, 1)
+        layout.addLayout(body, 1)
         layout.addWidget(self.qr_note)
         layout.addWidget(self.status)
         layout.addLayout(buttons)

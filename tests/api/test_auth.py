@@ -15,10 +15,12 @@ from app.checkout_server.api.routes import all_operations
 from app.checkout_server.app import create_app
 from app.checkout_server.logins import FailedLogins
 from app.core.errors import Conflict
+from app.core.refunds import RefundRequest, RefundVariant
 from app.db.models import ApiKeyRow
 from app.services.admin.apikeys import IMPLIED, Scope
 from tests.api.conftest import auth, make_key, shop, wait_for
 from tests.conftest import TEST_VPUB
+from tests.services.refund_helpers import foreign_address, paid_invoice
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 OTHER_VPUB = ("vpub5ZErf4eUByrrZLvVQscikBx8vGGoavBtuCKAYfRLpH2EP5GgHpMszPCXQBah4vhbbyjCW63GusgKgBmvbDqEsfzRHTNv93"
@@ -44,7 +46,20 @@ BODIES: dict[str, object] = {
     "redeliver": None,
     "list_rates": None, "get_rate": None, "set_manual_rate": {"rate": "50000"}, "clear_manual_rate": None,
     "set_store_rate_source": {"source": "manual"},
+    "preview_refund": {"variant": "rate_then"}, "create_refund": {"variant": "rate_then"}, "invoice_refunds": None,
+    "list_refunds": None, "get_refund": None, "cancel_refund": None,
+    "create_payout": {"store_id": "{store_id}", "destination": "{address}", "amount_sat": 10_000},
+    "list_payouts": None, "payout_fees": None, "approve_payouts": {"payout_ids": ["{payout_id}"]},
+    "pay_payouts": {"payout_ids": ["pay_missing"]}, "export_psbt": {"payout_ids": ["pay_missing"]},
+    "import_psbt": {"payout_tx_id": "ptx_missing", "psbt": "cHNidP8="},
+    "bump_payout_fee": {"payout_tx_id": "ptx_missing", "fee": {"target": "hour"}},
+    "get_payout": None, "cancel_payout": None,
 }
+# With its own scope these answer from the domain, not 2xx: the world's invoice is unpaid, and paying
+# needs the real chain (tests/api/test_payouts_runtime.py). What matters here: the scope let them through.
+DOMAIN_ANSWERS = {"chain_check": 409,  # the world's invoice is still monitored (invoice_monitored)
+                  "preview_refund": 409, "create_refund": 409, "pay_payouts": 404, "export_psbt": 404,
+                  "import_psbt": 404, "bump_payout_fee": 404}
 
 
 def _other_scopes(required: str) -> list[str]:
@@ -67,21 +82,27 @@ async def world(client, services, admin_key, receiver):
     delivery = (await services.webhooks.deliveries(saved.webhook.id)).items[0]
     await wait_for(lambda: _delivered(services, delivery.id))
     victim = await services.apikeys.create("victim", ["stores:read"])
+    refunded = await paid_invoice(services, store)
+    refund = await services.refunds.create(refunded.id, RefundRequest(RefundVariant.RATE_THEN))
+    payout = await services.payouts.create(store.id, store.wallet_ids[0], foreign_address(1), 10_000)
     return {"store_id": store.id, "wallet_id": store.wallet_ids[0], "product_id": product.id, "invoice_id": invoice.id,
             "webhook_id": saved.webhook.id, "delivery_id": delivery.id, "key_id": victim.api_key.id,
-            "currency": "USD"}
+            "currency": "USD", "refund_id": refund.id, "payout_id": payout.id, "address": foreign_address(2)}
 
 
 async def _delivered(services, delivery_id):
     return (await services.webhooks.delivery(delivery_id)).status == "delivered"
 
 
-def _request_args(op_id: str) -> dict:
+def _request_args(op_id: str, world: dict | None = None) -> dict:
     body = BODIES[op_id]
     if body == "other-wallet":
         return {"json": {"name": "second", "keys": OTHER_VPUB}}
     if isinstance(body, bytes):
         return {"data": body}
+    if isinstance(body, dict) and world is not None:  # "{store_id}" & co: ids of the world
+        body = {k: ([i.format(**world) for i in v] if isinstance(v, list) else v.format(**world) if isinstance(v, str)
+                    else v) for k, v in body.items()}
     return {"json": body} if body is not None else {}
 
 
@@ -91,7 +112,7 @@ async def test_every_route_and_scope(client, services, world):
     ordered = sorted(ops, key=lambda op: (op.method == "DELETE", op.operation_id == "delete_webhook"))
     for op in ordered:
         path = op.full_path.format(**world)
-        args = _request_args(op.operation_id)
+        args = _request_args(op.operation_id, world)
         if op.scope is not None:
             resp = await client.request(op.method, path, **args)
             assert resp.status == 401, (op.operation_id, await resp.text())
@@ -104,6 +125,9 @@ async def test_every_route_and_scope(client, services, world):
         own = "stores:read" if op.scope == AUTHENTICATED else op.scope
         headers = auth(await make_key(services, own)) if own else {}
         resp = await client.request(op.method, path, headers=headers, **args)
+        if op.operation_id in DOMAIN_ANSWERS:
+            assert resp.status == DOMAIN_ANSWERS[op.operation_id], (op.operation_id, resp.status, await resp.text())
+            continue
         assert 200 <= resp.status < 300, (op.operation_id, resp.status, await resp.text())
 
 

@@ -197,3 +197,41 @@ async def test_bad_psbts_are_refused(watcher: ChainWatcher, devnet: Any, tmp_pat
         await watcher.finalize_psbt("cold", built.psbt_base64, signed_bad, expected, built.change_address)
     assert signed_refused.value.code == "psbt_mismatch"
     assert await watcher.unspent("cold", coins)  # nothing was spent
+
+
+async def test_multisig_psbt_carries_every_cosigner_and_finalizes(watcher: ChainWatcher, devnet: Any) -> None:
+    """2-of-3 p2wsh: the PSBT has the witness script and the three cosigners' derivations; two of the
+    cosigners' keystores (Electrum's own signing code, holding the xprvs) sign it, then it is broadcast."""
+    from electrum import keystore
+    from electrum.transaction import tx_from_any
+
+    from .conftest import xprv_for
+
+    seeds = [bytes([s]) * 32 for s in (31, 32, 33)]
+    path = "m/48'/1'/0'/2'"
+    desc = parse_wallet_keys([xpub_for(s, path, "p2wsh") for s in seeds], "regtest", threshold=2)
+    await watcher.open_wallet("vault", desc)
+    address = derive_address(desc, 2)
+    await devnet.pay(address, 80_000)
+    await devnet.mine(1)
+    await wait_until(lambda: watcher.state().tip_height == devnet.tip_height, what="tip")
+    dest = strangers(1)[0]
+    built = await watcher.build_payout("vault", [(dest, 25_000)], Decimal(2), coins={address: (False, 2)},
+                                       change_index=0)
+    assert built.psbt_base64
+    unsigned = tx_from_any(built.psbt_base64)
+    [txin] = unsigned.inputs()
+    assert txin.witness_script and len(txin.bip32_paths) == 3 and txin.utxo is not None
+    signed = []
+    for seed in seeds[:2]:
+        copy = tx_from_any(built.psbt_base64)
+        keystore.from_xprv(xprv_for(seed, path, "p2wsh")).sign_transaction(copy, None)
+        signed.append(copy)
+    with pytest.raises(PayoutRefused) as one:
+        await watcher.finalize_psbt("vault", built.psbt_base64, signed[0].serialize(), [(dest, 25_000)],
+                                    built.change_address)
+    assert one.value.code == "psbt_incomplete"
+    signed[0].combine_with_other_psbt(signed[1])
+    final = await watcher.finalize_psbt("vault", built.psbt_base64, signed[0].serialize(), [(dest, 25_000)],
+                                        built.change_address)
+    assert await watcher.broadcast(final.raw_tx) == built.txid

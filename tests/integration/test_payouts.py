@@ -63,8 +63,14 @@ async def test_hot_batch_of_five_and_fee_bump(app_runtime: Any) -> None:
     await wait_for(lambda: all(o.height > 0 for i in range(2)
                                for o in app_runtime.chain.address_view(hot.id, derive_address(desc, i)).outputs)
                    and app_runtime.chain.state().synced, what="hot wallet funded")
+    await wait_for(lambda: app_runtime.chain.fee_estimates(), what="Electrum's fee estimates")
+    options = await executor.fee_options(hot.id)
+    assert options.next_block and options.hour and options.day and options.day <= options.next_block
     dests = strangers(5)
     ids = await approved(services, store.id, hot.id, [(a, 10_000 * (i + 1)) for i, a in enumerate(dests)])
+    plan = await executor.plan(ids, FEE)  # coin control: nothing written, nothing sent
+    assert {(await services.payouts.get(i)).status for i in ids} == {PayoutStatus.APPROVED}
+    assert len(plan.outputs) == 6 and plan.inputs and not devnet.ledger.mempool.entries.get(plan.txid or "")
     tx = await executor.pay_hot(ids, FEE)
     assert tx.status == PayoutTxStatus.BROADCAST and tx.raw_tx and tx.txid
     assert await statuses(services, ids) == {PayoutStatus.BROADCAST}

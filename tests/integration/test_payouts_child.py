@@ -104,7 +104,8 @@ async def _funded(runtime: Any, wallet_id: str) -> bool:
 
 
 async def _all(services: Any, ids: list[str], want: str) -> bool:
-    return all(str((await services.payouts.get(i)).status) == want for i in ids)
+    found = [str((await services.payouts.get(i)).status) for i in ids]
+    return all(status == want for status in found)
 
 
 async def _report(services: Any, ids: list[str]) -> None:

@@ -3,9 +3,9 @@ before broadcast, after broadcast before its status), then a restart: each payou
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,15 +20,24 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def child(data_dir: Path, server: str, *args: str, killed: bool = False) -> Any:
+async def child(data_dir: Path, server: str, *args: str, killed: bool = False) -> Any:
+    """Run the child to its end (or its SIGKILL) without blocking this loop: the devnet serves on it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("REDWAVES_")}
-    done = subprocess.run([sys.executable, "-m", "tests.integration.test_payouts_child", str(data_dir), server, *args],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.integration.test_payouts_child", str(data_dir), server, *args,
+        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), 120)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise
+    stdout, stderr = out.decode(), err.decode()
     if killed:
-        assert done.returncode == -9, f"expected SIGKILL, got {done.returncode}: {done.stderr[-3000:]}"
+        assert proc.returncode == -9, f"expected SIGKILL, got {proc.returncode}: {stderr[-3000:]}"
         return None
-    assert done.returncode == 0, f"child {args[0]} failed ({done.returncode}): {done.stderr[-3000:]}"
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    assert proc.returncode == 0, f"child {args[0]} failed ({proc.returncode}): {stderr[-3000:]}"
+    return json.loads(stdout.strip().splitlines()[-1])
 
 
 def payments_to(devnet: Devnet, address: str) -> list[tuple[str, int, int]]:
@@ -58,7 +67,7 @@ async def test_kill9_at_each_step_pays_exactly_once(tmp_path: Path) -> None:
         "regtest"), 50, 6)
     async with Devnet() as devnet:
         server = devnet.server_string
-        setup = child(data_dir, server, "setup")
+        setup = await child(data_dir, server, "setup")
         for address in setup["fund"]:
             await devnet.pay(address, 100_000)
         await devnet.mine(1)
@@ -66,20 +75,20 @@ async def test_kill9_at_each_step_pays_exactly_once(tmp_path: Path) -> None:
         recorded: dict[str, str | None] = {}
         for n, step in enumerate(("built", "recorded", "broadcast")):
             pair = dests[2 * n:2 * n + 2]
-            ids = child(data_dir, server, "payouts", wallet, store, "20000", *pair)
-            child(data_dir, server, "pay", step, *ids, killed=True)
+            ids = await child(data_dir, server, "payouts", wallet, store, "20000", *pair)
+            await child(data_dir, server, "pay", step, *ids, killed=True)
             payout_status, tx_status, txid = status_of(db, ids[0])
             if step == "built":  # nothing recorded, nothing sent: paying again is safe
                 assert (payout_status, tx_status) == ("approved", None)
                 assert all(payments_to(devnet, a) == [] for a in pair)
-                child(data_dir, server, "pay", "none", *ids)
+                await child(data_dir, server, "pay", "none", *ids)
             elif step == "recorded":  # recorded, never sent: the restart sends the SAME transaction
                 assert (payout_status, tx_status) == ("in_progress", "signed") and txid
                 assert all(payments_to(devnet, a) == [] for a in pair)
             else:  # sent, not marked: the restart finds it in the mempool
                 assert (payout_status, tx_status) == ("in_progress", "signed") and txid
                 assert [t for t, _h, _v in payments_to(devnet, pair[0])] == [txid]
-            report = child(data_dir, server, "resume", "broadcast", *ids)
+            report = await child(data_dir, server, "resume", "broadcast", *ids)
             assert set(report["payouts"].values()) == {"broadcast"}
             [(tx_state, resumed_txid)] = report["txs"].values()
             assert tx_state == "broadcast"
@@ -90,10 +99,8 @@ async def test_kill9_at_each_step_pays_exactly_once(tmp_path: Path) -> None:
                 assert [(t, v) for t, _h, v in payments_to(devnet, address)] == [(resumed_txid, 20_000)]
             print(f"kill -9 after {step}: paid once by {resumed_txid}")
         await devnet.mine(1)
-        all_ids = [i for i in json.loads(json.dumps(list(recorded)))]  # steps, for the message below
-        report = child(data_dir, server, "resume", "confirmed",
-                       *[p for p in _payout_ids(db)])
-        assert set(report["payouts"].values()) == {"confirmed"}, all_ids
+        report = await child(data_dir, server, "resume", "confirmed", *_payout_ids(db))
+        assert set(report["payouts"].values()) == {"confirmed"}
         for address in dests:
             paid = payments_to(devnet, address)
             assert len(paid) == 1 and paid[0][1] > 0 and paid[0][2] == 20_000, (address, paid)

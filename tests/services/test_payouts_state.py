@@ -145,3 +145,8 @@ async def test_the_confirmed_version_of_a_replaced_transaction_wins(services):
     assert [p.id for p in await services.payouts.for_tx(original)] == [a.id, b.id]
     assert await _code(services.payouts.cancel(a.id)) == "invalid_transition"
     assert await _code(services.payouts.on_tx_confirmed("ptx_missing", 1)) == "payout_tx_not_found"
+
+
+async def test_listing_an_unknown_status_is_a_clear_error(services):
+    assert await _code(services.payouts.list(status="teleported")) == "invalid_status"
+    assert await _code(services.refunds.list(status="teleported")) == "invalid_status"

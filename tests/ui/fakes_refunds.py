@@ -32,7 +32,15 @@ from app.core.refunds import (
     already_refunded,
     calculate_refund,
 )
-from app.ui.ports import ChainView, InvoicesPort, PayoutServices, PayoutsPort, RefundsPort, StoreList, WalletList
+from app.ui.ports import (
+    ChainView,
+    InvoicesPort,
+    PayoutServices,
+    PayoutsPort,
+    RefundsPort,
+    StoreList,
+    WalletList,
+)
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 FAKE_RATE = Decimal("50000")  # today's rate, as tests/ui/fakes.py FAKE_RATE

@@ -77,7 +77,7 @@ def test_list_filter_and_approve_several(qloop, env):
     view.state.setCurrentIndex(view.state.findData("awaiting_approval"))
     _idle(qloop, view)
     assert view.table.rowCount() == 2
-    assert {view.table.item(r, 5).text() for r in range(2)} == {"Awaiting approval"}
+    assert {view.table.item(r, 4).text() for r in range(2)} == {"Awaiting approval"}
     view.select_ids([a.id, b.id])
     assert view.buttons["approve"].isEnabled() and not view.buttons["pay"].isEnabled()
     view.buttons["approve"].click()
@@ -138,7 +138,7 @@ def test_pay_now_batches_approved_payouts_with_the_fee_chosen(qloop, env):
     call = next(c for c in payouts.calls if c[0] == "pay_hot")
     assert set(call[1][0]) == set(ids) and call[1][1] == FeeChoice("custom", Decimal("3.5"))
     assert "3 payouts in one transaction" in view.message.text()
-    assert {view.table.item(r, 5).text() for r in range(3)} == {"Broadcast"}
+    assert {view.table.item(r, 4).text() for r in range(3)} == {"Broadcast"}
     # a stuck broadcast payout: Bump fee
     view.select_ids([ids[0]])
     assert view.buttons["bump"].isEnabled()
@@ -191,7 +191,7 @@ def test_psbt_export_and_import(qloop, env, tmp_path):
     shots(export, "psbt-export")
     export.accept()
     _idle(qloop, view)
-    assert {view.table.item(r, 5).text() for r in range(2)} == {"In progress (transaction built)"}
+    assert {view.table.item(r, 4).text() for r in range(2)} == {"Transaction built"}
     view.select_ids([ids[0]])
     assert view.buttons["import"].isEnabled()
     view.buttons["import"].click()
@@ -222,7 +222,7 @@ def test_events_refresh_the_states(qloop, env):
     view, payouts, ctx = env
     pid = payouts.add("wal_hot", A1, 10000, PayoutStatus.APPROVED).id
     _load(qloop, view)
-    assert view.table.item(0, 5).text() == "Approved"
+    assert view.table.item(0, 4).text() == "Approved"
     payouts._set(pid, PayoutStatus.CANCELLED)
     view.events.publish(OutboxEvent(1, "payout.cancelled", None, "sto_a", {"payout_id": pid}, datetime.now(UTC)))
-    run(qloop, wait_until(lambda: view.table.item(0, 5).text() == "Cancelled", what="state followed the event"))
+    run(qloop, wait_until(lambda: view.table.item(0, 4).text() == "Cancelled", what="state followed the event"))

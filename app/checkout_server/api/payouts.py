@@ -8,6 +8,7 @@ import base64
 from aiohttp import web
 
 from app.checkout_server.api.idempotent import RECORDED_AFTER
+from app.checkout_server.api.messages import as_sent
 from app.checkout_server.api.operations import Call, Operation
 from app.checkout_server.api.refunds import actor
 from app.checkout_server.api.schemas.payouts import (
@@ -26,11 +27,12 @@ from app.checkout_server.api.schemas.payouts import (
     PsbtImportIn,
     PsbtQuery,
 )
-from app.core.errors import NotFound, StoreHasNoWallet, ValidationError
+from app.core.errors import NotFound, StoreHasNoWallet, UserFacingError, ValidationError
 from app.core.payouts import Payout
 from app.services.admin.apikeys import Scope
 
 PSBT_TYPE = "application/octet-stream"
+SENT_AS = {"address": "destination", "amount": "amount_sat", "amount_sat": "amount_sat"}
 
 
 def _not_found(payout_id: str) -> NotFound:
@@ -63,8 +65,11 @@ async def create_payout(call: Call) -> PayoutOut:
     elif wallet_id not in store.wallet_ids:
         raise ValidationError("This wallet is not one of the store's wallets.", code="invalid_wallet",
                               field="wallet_id")
-    payout = await call.services.payouts.create(store.id, wallet_id, body.destination, body.amount_sat,
-                                                label=body.label, actor=actor(call))
+    try:
+        payout = await call.services.payouts.create(store.id, wallet_id, body.destination, body.amount_sat,
+                                                    label=body.label, actor=actor(call))
+    except UserFacingError as exc:  # the domain's field names -> this body's
+        raise as_sent(exc, SENT_AS) from None
     return PayoutOut.of(payout)
 
 
@@ -129,8 +134,8 @@ async def bump_payout_fee(call: Call) -> PayoutTxOut:
 def operations() -> list[Operation]:
     tag = "payouts"
     read, write = Scope.PAYOUTS_READ, Scope.PAYOUTS_WRITE
-    psbt_file = {"200": {"description": "With `?download=true`: the unsigned PSBT file (binary, BIP174).",
-                         "content": {PSBT_TYPE: {"schema": {"type": "string", "format": "binary"}}}}}
+    psbt_file = {PSBT_TYPE: {"schema": {"type": "string", "format": "binary",
+                                        "description": "With `?download=true`: the unsigned PSBT file (BIP174)."}}}
     return [
         Operation("POST", "/payouts", create_payout, "Create a payout", tag, write, PayoutOut, body=PayoutIn,
                   status=201, idempotent=True,
@@ -147,7 +152,7 @@ def operations() -> list[Operation]:
                   PayoutTxOut, body=PayIn, idempotent=True,
                   description="One transaction (RBF on) for all of them; its id is recorded before it is "
                               "broadcast, so a payout is never paid twice. 409 `payout_not_approved`; a "
-                              "watch-only wallet is refused (`watch_only`): use `POST /payouts/psbt`. "
+                              "watch-only wallet is refused (409 `watch_only_wallet`): use `POST /payouts/psbt`. "
                               + RECORDED_AFTER),
         Operation("POST", "/payouts/psbt", export_psbt, "Export approved payouts as an unsigned PSBT", tag, write,
                   PsbtExportOut, body=PayIn, query=PsbtQuery, extra_content=psbt_file, idempotent=True,

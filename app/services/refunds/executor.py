@@ -56,7 +56,6 @@ from app.services.writer import Writer
 
 logger = logging.getLogger(__name__)
 Checkpoint = Callable[[str], None]  # tests: called after each step ("built", "recorded", "broadcast")
-FEE_TARGET_BLOCKS = {"next_block": 1, "hour": 6, "day": 144}
 
 
 def _no_checkpoint(step: str) -> None:
@@ -108,6 +107,23 @@ class PayoutExecutor:
                            code="fee_estimates_unavailable", field="fee")
         return chosen
 
+    # -- coin control ----------------------------------------------------------------------------
+    async def plan(self, payout_ids: Sequence[str], fee: FeeChoice) -> BuiltTx:
+        """What paying these approved payouts would spend and pay (inputs, outputs, change, fee), built the
+        same way as pay_hot / export_psbt but neither recorded nor broadcast (the window's coin control)."""
+        chain = self._require_chain()
+        wallet, rows = await self._approved(payout_ids)
+        rate = await self._fee_rate(wallet.id, fee)
+        outputs = [(r.destination, r.amount_sat) for r in rows]
+        exclude = await self._in_flight_outpoints(wallet.id)
+        if wallet.kind == "seed":
+            password = self._secrets.get(password_secret(wallet.id))
+            return await chain.build_payout(wallet.id, outputs, rate, password=password.reveal() if password else None,
+                                            exclude=exclude)
+        coins, change_index = await self._coins(self._descriptor(wallet), wallet.id)
+        return await chain.build_payout(wallet.id, outputs, rate, coins=coins, change_index=change_index,
+                                        exclude=exclude)
+
     # -- hot wallets -----------------------------------------------------------------------------
     async def pay_hot(self, payout_ids: Sequence[str], fee: FeeChoice) -> PayoutTx:
         """Build and sign one transaction for these approved payouts, record it, broadcast it."""
@@ -120,7 +136,8 @@ class PayoutExecutor:
         password = self._secrets.get(password_secret(wallet.id))
         await chain.hold(wallet.id, await self._in_flight_raw(wallet.id))
         built = await chain.build_payout(wallet.id, [(r.destination, r.amount_sat) for r in rows], rate,
-                                         password=password.reveal() if password else None)
+                                         password=password.reveal() if password else None,
+                                         exclude=await self._in_flight_outpoints(wallet.id))
         self._checkpoint("built")
         tx_id = await self._record(wallet.id, [r.id for r in rows], built, status=PayoutTxStatus.SIGNED)
         self._checkpoint("recorded")
@@ -153,10 +170,7 @@ class PayoutExecutor:
         wallet, rows = await self._approved(payout_ids)
         if wallet.kind == "seed":
             raise Conflict("This is a hot wallet: pay directly, no PSBT needed.", code="hot_wallet", field="wallet_id")
-        desc = WalletDescriptor(network=self._network, kind="multisig" if wallet.kind == "multisig" else "xpub",
-                                keys=tuple(wallet.public_keys), threshold=wallet.threshold,
-                                script_type=wallet.script_type)
-        coins, change_index = await self._coins(desc, wallet.id)
+        coins, change_index = await self._coins(self._descriptor(wallet), wallet.id)
         rate = await self._fee_rate(wallet.id, fee)
         outputs = [(r.destination, r.amount_sat) for r in rows]
         built = await chain.build_payout(wallet.id, outputs, rate, coins=coins, change_index=change_index,
@@ -321,6 +335,11 @@ class PayoutExecutor:
                 return coins, index
             coins[address] = (True, index)
             index += 1
+
+    def _descriptor(self, wallet: WalletRow) -> WalletDescriptor:
+        return WalletDescriptor(network=self._network, kind="multisig" if wallet.kind == "multisig" else "xpub",
+                                keys=tuple(wallet.public_keys), threshold=wallet.threshold,
+                                script_type=wallet.script_type)
 
     def _require_chain(self) -> ChainPort:
         if self._chain is None:

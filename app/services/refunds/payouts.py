@@ -10,7 +10,8 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Protocol
+from enum import StrEnum
+from typing import Protocol, TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,6 +56,18 @@ def check_amount(amount_sat: int) -> int:
         raise ValidationError(f"A payout is a whole number of satoshis from {DUST_SAT} (dust) to 21 million BTC.",
                               code="invalid_amount", field="amount_sat")
     return amount_sat
+
+
+S = TypeVar("S", bound=StrEnum)
+
+
+def parse_status(enum: type[S], value: str) -> S:
+    try:
+        return enum(value)
+    except ValueError:
+        choices = ", ".join(m.value for m in enum)
+        raise ValidationError(f"Unknown status '{value}': use one of {choices}.", code="invalid_status",
+                              field="status") from None
 
 
 def check_page(limit: int, offset: int) -> None:
@@ -286,7 +299,7 @@ class PayoutService:
         if store_id is not None:
             query = query.where(PayoutRow.store_id == store_id)
         if status is not None:
-            query = query.where(PayoutRow.status == str(PayoutStatus(status)))
+            query = query.where(PayoutRow.status == str(parse_status(PayoutStatus, status)))
         async with self._writer.read() as session:
             total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
             rows = (await session.scalars(query.order_by(PayoutRow.created_at.desc(), PayoutRow.id.desc())

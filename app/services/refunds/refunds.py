@@ -38,7 +38,7 @@ from app.services.invoicing.rates import RateService
 from app.services.ports import Urls, checkout_base
 from app.services.refunds.mapping import to_refund
 from app.services.refunds.own_addresses import OwnAddresses
-from app.services.refunds.payouts import PayoutService, check_page
+from app.services.refunds.payouts import PayoutService, check_page, parse_status
 from app.services.refunds.settle import refund_cancelled
 from app.services.writer import Writer
 
@@ -167,7 +167,7 @@ class RefundService:
         if store_id is not None:
             query = query.where(RefundRow.store_id == store_id)
         if status is not None:
-            query = query.where(RefundRow.status == str(RefundStatus(status)))
+            query = query.where(RefundRow.status == str(parse_status(RefundStatus, status)))
         async with self._writer.read() as session:
             total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
             rows = (await session.scalars(query.order_by(RefundRow.created_at.desc(), RefundRow.id.desc())

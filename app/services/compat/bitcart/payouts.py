@@ -37,7 +37,7 @@ REMEMBERED = 100  # recent payto transactions the following ``broadcast`` is ans
 
 
 class WatchOnlyWallet(NotSupported):
-    code = "watch_only"
+    code = "watch_only_wallet"
 
 
 def parse_feerate(feerate: object) -> FeeChoice:

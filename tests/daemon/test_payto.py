@@ -1,0 +1,127 @@
+"""payto / paytomany through the real Bitcart SDK against the daemon on the real runtime (Electrum in-process,
+devnet over TCP): a hot wallet pays one and three outputs, each as recorded RedWaves payouts in one
+transaction; watch-only wallets and what would let a client pay twice are refused with clear errors."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from app.chain.keys import derive_address, derive_addresses, parse_wallet_keys
+from app.checkout_server.daemon.app import daemon_listener
+from app.core.payouts import PayoutStatus
+from app.secrets import SecretStore
+from app.services.compat.bitcart.payouts import LABEL
+from app.services.compat.bitcart.service import DaemonParts, build_daemon_service, daemon_credentials
+from tests.conftest import TEST_VPUB
+from tests.daemon.conftest import _no_fallback_close
+from tests.integration.helpers import wait_for, wait_synced
+
+pytestmark = pytest.mark.slow
+HOT_SEED = "legal winner thank year wave sausage worth useful legal winner thank yellow"
+
+
+def strangers(n: int) -> list[str]:
+    from tests.chain.conftest import xpub_for
+
+    vpub = xpub_for(bytes([7]) * 32, "m/84'/1'/0'", "p2wpkh")
+    return derive_addresses(parse_wallet_keys(vpub, "regtest"), 0, n)
+
+
+@pytest.fixture
+async def payto_daemon(app_runtime):
+    """The daemon as the composition root builds it: with the payout engine behind payto."""
+    services = app_runtime.services
+    credentials = daemon_credentials(SecretStore(services.settings.network))
+    parts = DaemonParts(writer=services.writer, events=services.events, wallets=services.wallets,
+                        stores=services.stores, invoices=services.invoices, chain=services.chain,
+                        network=services.settings.network, payouts=services.payouts)
+    daemon = build_daemon_service(parts, credentials, tip_poll_s=0.1)
+    await daemon.start()
+    listener = daemon_listener(daemon, "127.0.0.1", 0)
+    await listener.start()
+    try:
+        yield app_runtime, listener.url, credentials
+    finally:
+        await listener.stop()
+        await daemon.stop()
+
+
+@pytest.fixture
+async def coin(payto_daemon):
+    from bitcart import BTC
+    from bitcart.providers.jsonrpcrequests import RPCProxy
+
+    RPCProxy.__del__ = _no_fallback_close
+    _, url, credentials = payto_daemon
+    made = []
+
+    def make(xpub: str):
+        made.append(BTC(rpc_url=url, rpc_user=credentials.login, rpc_pass=credentials.password.reveal(), xpub=xpub))
+        return made[-1]
+
+    try:
+        yield make
+    finally:
+        for one in made:
+            await one.server._close()
+
+
+async def _funded_hot_wallet(runtime) -> tuple[object, str]:
+    services, devnet = runtime.services, runtime.devnet
+    await wait_synced(runtime)
+    hot = await services.wallets.add_hot_wallet("Till", HOT_SEED)
+    desc = parse_wallet_keys(HOT_SEED, "regtest", allow_seed=True)
+    await services.wallets.watch_range(hot.id, 0, 3)
+    for i in range(2):
+        await devnet.pay(derive_address(desc, i), 200_000)
+    await devnet.mine(1)
+    await wait_for(lambda: all(o.height > 0 for i in range(2)
+                               for o in runtime.chain.address_view(hot.id, derive_address(desc, i)).outputs)
+                   and runtime.chain.state().synced, what="hot wallet funded")
+    return hot, desc.watch_keys[0]
+
+
+async def test_payto_and_paytomany_pay_through_recorded_payouts(payto_daemon, coin):
+    runtime = payto_daemon[0]
+    services, devnet = runtime.services, runtime.devnet
+    hot, xpub = await _funded_hot_wallet(runtime)
+    btc = coin(xpub)  # a Bitcart client names the hot wallet by its account xpub
+    one, three = strangers(1)[0], strangers(4)[1:]
+
+    txid = await btc.pay_to(one, Decimal("0.0002"), feerate=2)
+    on_chain = devnet.transaction(txid)
+    assert any(o.value == 20_000 for o in on_chain.tx.vout)
+    page = await services.payouts.list(status=PayoutStatus.BROADCAST)
+    paid = [p for p in page.items if p.wallet_id == hot.id]
+    assert [(p.destination, p.amount_sat, p.label) for p in paid] == [(one, 20_000, LABEL)]
+    tx = await services.payouts.get_tx(paid[0].payout_tx_id)
+    assert tx.txid == txid and tx.raw_tx  # recorded before it was broadcast
+
+    txid_many = await btc.pay_to_many([{"address": a, "amount": Decimal("0.0001")} for a in three], feerate=2)
+    vout = devnet.transaction(txid_many).tx.vout
+    assert len(vout) == 4 and sum(1 for o in vout if o.value == 10_000) == 3  # one transaction, plus change
+    page = await services.payouts.list(status=PayoutStatus.BROADCAST)
+    assert len([p for p in page.items if p.wallet_id == hot.id]) == 4
+
+
+async def test_refusals_leave_nothing_behind(payto_daemon, coin):
+    runtime = payto_daemon[0]
+    services = runtime.services
+    await wait_synced(runtime)
+    watch_only = coin(TEST_VPUB)
+    with pytest.raises(Exception, match="watch-only"):
+        await watch_only.pay_to(strangers(1)[0], Decimal("0.0001"), feerate=2)
+    hot = await services.wallets.add_hot_wallet("Till", HOT_SEED)
+    btc = coin(parse_wallet_keys(HOT_SEED, "regtest", allow_seed=True).watch_keys[0])
+    with pytest.raises(Exception, match="addtransaction=true"):
+        await btc.pay_to(strangers(1)[0], Decimal("0.0001"), broadcast=False)
+    with pytest.raises(Exception, match="fixed fee"):
+        await btc.pay_to(strangers(1)[0], Decimal("0.0001"), fee=Decimal("0.00001"))
+    with pytest.raises(Exception, match="Invalid|network"):
+        await btc.pay_to("bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", Decimal("0.0001"), feerate=2)
+    with pytest.raises(Exception, match="nsufficient|funds|enough"):
+        await btc.pay_to(strangers(1)[0], Decimal("1"), feerate=2)  # the wallet is empty
+    page = await services.payouts.list()
+    assert {p.status for p in page.items if p.wallet_id == hot.id} <= {PayoutStatus.CANCELLED}
