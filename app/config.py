@@ -52,6 +52,13 @@ def _to_int(value: object) -> int:
     return int(text)
 
 
+def _depth(value: object) -> int:
+    depth = _to_int(value)
+    if not 1 <= depth <= 100:
+        raise ValueError("expected a number of confirmations 1-100")
+    return depth
+
+
 def _port(value: object) -> int:
     port = _to_int(value)
     if not 0 <= port <= 65535:
@@ -210,6 +217,8 @@ class Settings:
     closed_check_per_hour: int = _setting(600, _to_int, "server requests an hour for checking closed invoices' "
                                                         "addresses for late payments (0 = off)")
     closed_check_interval_s: int = _setting(60, _to_int, "seconds between batches of the closed-invoice check")
+    payout_settled_confirmations: int = _setting(6, _depth, "confirmations after which a payout is final "
+                                                           "(confirmed, its refund paid); before: broadcast")
     daemon_enabled: bool = _setting(True, _to_bool, "serve the Bitcart-compatible daemon JSON-RPC on 127.0.0.1")
     daemon_port: int = _setting(5000, _port, "daemon JSON-RPC port (0 = any free port)")
     cors_origins: tuple[str, ...] = _setting((), _origins, "comma list of web origins (https://app.example) whose "

@@ -152,11 +152,18 @@ def check_outputs(actual: Sequence[tuple[str, int]], expected: Sequence[tuple[st
         raise _mismatch(f"It does not pay the approved {sat} sat to {address}.")
 
 
-def finalize_psbt(unsigned_b64: str, signed: str | bytes, expected: Sequence[tuple[str, int]],
-                  change_address: str | None) -> FinalTx:
+def finalize_psbt(desc: WalletDescriptor, config: SimpleConfig, unsigned_b64: str, signed: str | bytes,
+                  expected: Sequence[tuple[str, int]], change_address: str | None) -> FinalTx:
     """Check ``signed`` against what was exported and approved; finalize it to a raw transaction."""
     unsigned = tx_from_any(unsigned_b64)
     assert isinstance(unsigned, PartialTransaction)
+    # A parsed PSBT has derivations but no script type / public key list: Electrum learns them back from
+    # the derivations that match our keystores (what a cosigner's wallet does before signing).
+    wallet = keyed_wallet(desc, config)
+    try:
+        unsigned.add_info_from_wallet(wallet)
+    finally:
+        wallet.unregister_callbacks()
     other = _parse_signed(signed)
     mine = [i.prevout.to_str() for i in unsigned.inputs()]
     theirs = [i.prevout.to_str() for i in other.inputs()]

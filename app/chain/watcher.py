@@ -402,8 +402,10 @@ class ChainWatcher:
                             expected: list[tuple[str, int]], change_address: str | None) -> chain_payouts.FinalTx:
         """Refuses (PayoutRefused psbt_mismatch / psbt_incomplete / psbt_invalid) anything but the exported
         inputs paying exactly ``expected`` plus ``change_address``; returns the raw transaction."""
-        self._entry(wallet_id)
-        return await asyncio.to_thread(chain_psbt.finalize_psbt, unsigned_b64, signed, expected, change_address)
+        entry = self._entry(wallet_id)
+        config = self._runtime.running_daemon().config
+        return await asyncio.to_thread(chain_psbt.finalize_psbt, entry.desc, config, unsigned_b64, signed, expected,
+                                       change_address)
 
     async def tx_status(self, txid: str, addresses: Iterable[str]) -> chain_unspent.TxStatus:
         """Where ``txid`` is now, from the server's histories of ``addresses`` (outputs it pays), not

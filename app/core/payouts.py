@@ -19,6 +19,7 @@ from app.core.limits import check_text
 MAX_LABEL_CHARS = 200
 MAX_PAYOUTS_PER_CALL = 500  # approve / pay / export at most this many at once
 DUST_SAT = 546  # below this, a P2PKH output is not relayed; we refuse smaller payouts for every type
+SETTLED_CONFIRMATIONS = 6  # default depth at which a payout is final (settings.payout_settled_confirmations)
 
 
 class PayoutStatus(StrEnum):
@@ -95,6 +96,14 @@ class Payout:
     payout_tx_id: str | None
     error: str | None
     created_by: str | None
+    confirmations: int = 0  # of its current transaction (0: not mined); final (confirmed) at the settled depth
+
+
+def confirmations(height: int, tip_height: int | None) -> int:
+    """Blocks on top of (and including) ``height``; 0 when not mined or our tip is behind."""
+    if height <= 0 or tip_height is None or tip_height < height:
+        return 0
+    return tip_height - height + 1
 
 
 @dataclass(frozen=True)
@@ -141,3 +150,40 @@ class PsbtExport:
     filename: str
     fee_sat: int
     outputs: tuple[tuple[str, int], ...]  # (address, amount_sat) the signer must show, change excluded
+
+
+@dataclass(frozen=True)
+class PlannedInput:
+    txid: str
+    vout: int
+    amount_sat: int
+    address: str
+
+    @property
+    def outpoint(self) -> str:
+        return f"{self.txid}:{self.vout}"
+
+
+@dataclass(frozen=True)
+class PayoutPlan:
+    """What paying a set of approved payouts would spend and pay, built exactly as the payment will be but
+    neither signed for the record nor sent (coin control before "Pay now"). ``sat_per_vb``: the rate the fee
+    choice resolved to (pay with ``FeeChoice("custom", sat_per_vb)`` to build this same transaction)."""
+
+    wallet_id: str
+    inputs: tuple[PlannedInput, ...]
+    outputs: tuple[tuple[str, int], ...]  # every output in order, change included
+    change_address: str | None
+    change_sat: int
+    fee_sat: int
+    vsize: int
+    fee_rate: Decimal  # fee_sat / vsize
+    sat_per_vb: Decimal
+
+    @property
+    def outpoints(self) -> tuple[str, ...]:
+        return tuple(i.outpoint for i in self.inputs)
+
+    @property
+    def input_sat(self) -> int:
+        return sum(i.amount_sat for i in self.inputs)

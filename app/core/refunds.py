@@ -126,6 +126,7 @@ class Refund:
     destination: str | None
     payout_id: str | None
     created_by: str | None
+    emailed_to: str | None = None  # RefundService.create only: the link's e-mail was queued to this address
 
     @property
     def calculation(self) -> RefundCalculation:

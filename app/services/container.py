@@ -210,11 +210,12 @@ def build_services(settings: Settings, db: Database, chain: ChainPort | None, *,
                                         policy=notification_policy)
     pos = PosService(PinGuard(AppSettingsPinStorage(writer)), stores, invoices, email)
     payouts = PayoutService(writer, stores, network=settings.network)
-    payout_executor = PayoutExecutor(writer, chain, secrets, network=settings.network, on_confirmed=payouts.on_tx_confirmed)
-    payouts.attach_executor(payout_executor)
-    payouts.attach_executor(payout_executor)
     refunds = RefundService(writer, stores, invoices, rates, payouts, OwnAddresses(writer, wallets), urls=around.urls,
                             network=settings.network)
+    payout_executor = PayoutExecutor(writer, chain, secrets, network=settings.network, on_confirmed=payouts.on_tx_confirmed,
+                                     settled_confirmations=settings.payout_settled_confirmations,
+                                     sweep=refunds.expire_due)
+    payouts.attach_executor(payout_executor)
     services = Services(
         settings=settings, db=db, writer=writer, secrets=secrets, events=events, wallets=wallets, stores=stores,
         products=products, invoices=invoices, rates=rates, engine=engine, apikeys=ApiKeyService(writer),

@@ -6,7 +6,11 @@ payout**, and by the wallet they pay from: a hot wallet (kind ``seed``) gets **P
 transaction for every selected approved payout, a fee choice, what will be signed shown first) and
 **Bump fee…** for a stuck broadcast payout; a watch-only wallet gets **Export PSBT…** (file, base64,
 to sign on the hardware wallet) and **Import signed PSBT…** (checked against what was exported, then
-broadcast). The services refuse what is not allowed; their message shows under the buttons.
+broadcast). Pay now and Export PSBT show the planned transaction (coins spent, outputs, change, fee)
+before anything is signed (``payouts.plan``). A broadcast payout shows its confirmations ("2 of 6"); it
+becomes Confirmed (final) at the settled depth (``payout_settled_confirmations``); the list reloads on
+each new block while one is settling. The services refuse what is not allowed; their message shows
+under the buttons.
 """
 
 from __future__ import annotations
@@ -42,12 +46,14 @@ from app.ui.psbt_dialog import PsbtExportDialog, PsbtImportDialog
 from app.ui.widget_names import named
 
 if TYPE_CHECKING:
+    from app.chain.models import ChainState
     from app.services.events import OutboxEvent
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = ("Created", "Pays to", "Amount", "Wallet", "Status", "Transaction")
+COLUMNS = ("Created", "Pays to", "Amount", "Wallet", "Status", "Confirmations", "Transaction")
 NARROW_PX = 900  # below this width the Created and Transaction columns hide (their text stays in the tooltip)
+HIDE_NARROW = (0, 6)
 STATUS_TEXT = {PayoutStatus.AWAITING_APPROVAL: "Awaiting approval", PayoutStatus.APPROVED: "Approved",
                PayoutStatus.IN_PROGRESS: "Transaction built", PayoutStatus.BROADCAST: "Broadcast",
                PayoutStatus.CONFIRMED: "Confirmed", PayoutStatus.CANCELLED: "Cancelled",
@@ -122,6 +128,8 @@ class PayoutsView(QWidget):
             layout.addLayout(row)
         layout.addWidget(self.message)
         ctx.bridge.outboxEvent.connect(self._on_bridge_outbox_event)
+        ctx.bridge.chainStateChanged.connect(self._on_bridge_chain_state_changed)
+        self._tip: int | None = None
         self._update_buttons()
 
     # -- loading -----------------------------------------------------------------------------------
@@ -157,9 +165,10 @@ class PayoutsView(QWidget):
         label = p.label or ("refund" if p.refund_id else "")
         values = (formatting.local_time(p.created_at), f"{label} · {p.destination}" if label else p.destination,
                   formatting.btc(p.amount_sat), wallet.name if wallet else p.wallet_id,
-                  status, formatting.short(p.payout_tx_id, 6) if p.payout_tx_id else "")
+                  status, self.confirmations_text(p), formatting.short(p.payout_tx_id, 6) if p.payout_tx_id else "")
         tips = {0: f"created {values[0]}", 3: "hot wallet" if is_hot(wallet) else "watch-only: signs a PSBT",
-                5: f"transaction {p.payout_tx_id}" if p.payout_tx_id else ""}
+                5: f"final at {self._settled()} confirmations" if p.status is PayoutStatus.BROADCAST else "",
+                6: f"transaction {p.payout_tx_id}" if p.payout_tx_id else ""}
         for col, text in enumerate(values):
             item = QTableWidgetItem(text)
             item.setToolTip(" · ".join(t for t in (text, tips.get(col, "")) if t and t != text) or text)
@@ -168,8 +177,26 @@ class PayoutsView(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)
         narrow = self.width() < NARROW_PX
-        for col in (0, 5):
+        for col in HIDE_NARROW:
             self.table.setColumnHidden(col, narrow)
+
+    def _settled(self) -> int:
+        return self._ctx.settings.payout_settled_confirmations
+
+    def confirmations_text(self, p: Payout) -> str:
+        """"2 of 6" while settling; the count once confirmed; empty before broadcast."""
+        if p.status is PayoutStatus.BROADCAST:
+            return f"{p.confirmations} of {self._settled()}"
+        if p.status is PayoutStatus.CONFIRMED:
+            return str(p.confirmations) if p.confirmations else "settled"
+        return ""
+
+    def _on_bridge_chain_state_changed(self, state: ChainState | None) -> None:
+        tip = state.tip_height if state is not None else None
+        if tip != self._tip:
+            self._tip = tip
+            if any(p.status is PayoutStatus.BROADCAST or p.status is PayoutStatus.CONFIRMED for p in self.items):
+                self._reload_timer.start()  # confirmations moved
 
     def _on_bridge_outbox_event(self, event: OutboxEvent) -> None:
         if event.type.startswith(("payout.", "refund.")):
@@ -254,20 +281,21 @@ class PayoutsView(QWidget):
             self._ctx.run(self._payouts.cancel(chosen[0].id), lambda p: self._done("Payout cancelled."),
                           name="payouts-cancel", parent=self, on_user_error=self._refused)
 
-    def _fee_dialog(self, title: str, action: str, payouts: list[Payout]) -> FeeDialog:
+    def _fee_dialog(self, title: str, action: str, payouts: list[Payout], *, plan: bool = False) -> FeeDialog:
         wallet = self._one_wallet(payouts)
         assert wallet is not None
         chain = self._ctx.services.chain
         balance = chain.wallet_balance(wallet.id) if chain is not None else None
+        ids = [p.id for p in payouts]
         dialog = FeeDialog(self._ctx, self._payouts, wallet, payouts, title=title, action=action, balance=balance,
-                           parent=self)
+                           planner=(lambda fee: self._payouts.plan(ids, fee)) if plan else None, parent=self)
         self.dialog = dialog
         dialog.open()
         return dialog
 
     def _on_pay_clicked(self) -> None:
         chosen = self.selected()
-        dialog = self._fee_dialog("Pay now", "Sign and broadcast", chosen)
+        dialog = self._fee_dialog("Pay now", "Sign and broadcast", chosen, plan=True)
         dialog.feeChosen.connect(lambda fee: self.pay_now([p.id for p in chosen], fee, dialog))
 
     def pay_now(self, ids: list[str], fee: FeeChoice, dialog: FeeDialog | None = None) -> None:
@@ -277,7 +305,8 @@ class PayoutsView(QWidget):
             self._done(f"Broadcast {tx.txid}: {len(ids)} payout{'s' if len(ids) != 1 else ''} in one transaction, "
                        f"fee {formatting.btc(tx.fee_sat)} ({tx.fee_rate} sat/vB).")
 
-        self._ctx.run(self._payouts.pay_hot(ids, fee), paid, name="payouts-pay", parent=self,
+        inputs = dialog.plan.outpoints if dialog is not None and dialog.plan is not None else None
+        self._ctx.run(self._payouts.pay_hot(ids, fee, inputs=inputs), paid, name="payouts-pay", parent=self,
                       on_user_error=dialog.show_error if dialog is not None else self._refused)
 
     def _on_bump_clicked(self) -> None:
@@ -296,7 +325,7 @@ class PayoutsView(QWidget):
 
     def _on_export_clicked(self) -> None:
         chosen = self.selected()
-        dialog = self._fee_dialog("Export PSBT", "Build the PSBT", chosen)
+        dialog = self._fee_dialog("Export PSBT", "Build the PSBT", chosen, plan=True)
         ids = [p.id for p in chosen]
 
         def built(export: PsbtExport) -> None:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from app.chain.models import ChainEvent, ChainState
     from app.core.closed_payments import ClosedPayment
     from app.core.invoice_limits import InvoicePreview, LargeInvoiceLimit
-    from app.core.payouts import FeeChoice, FeeOptions, Payout, PayoutStatus, PayoutTx, PsbtExport
+    from app.core.payouts import FeeChoice, FeeOptions, Payout, PayoutPlan, PayoutStatus, PayoutTx, PsbtExport
     from app.core.printers import PrinterConfig
     from app.core.queries import InvoiceFilter
     from app.core.records import Invoice, Page, Product, Store, Wallet
@@ -68,6 +68,8 @@ class UiSettings(Protocol):
     def electrum_proxy(self) -> str | None: ...
     @property
     def gui_minimize_to_tray(self) -> bool: ...
+    @property
+    def payout_settled_confirmations(self) -> int: ...  # a payout is final (confirmed) at this depth
 
 
 class EventSource(Protocol):
@@ -247,7 +249,10 @@ class PayoutsPort(Protocol):
 
     async def fee_options(self, wallet_id: str) -> FeeOptions: ...
 
-    async def pay_hot(self, payout_ids: Sequence[str], fee: FeeChoice) -> PayoutTx: ...
+    async def plan(self, payout_ids: Sequence[str], fee: FeeChoice) -> PayoutPlan: ...  # coin control, nothing sent
+
+    async def pay_hot(self, payout_ids: Sequence[str], fee: FeeChoice, *,
+                      inputs: Sequence[str] | None = None) -> PayoutTx: ...
 
     async def export_psbt(self, payout_ids: Sequence[str], fee: FeeChoice) -> PsbtExport: ...
 

@@ -340,8 +340,8 @@ class RefundDialog(QDialog):
         self.link_edit.setCursorPosition(0)
         self.qr.set_payload(self.link)
         email = self.invoice.buyer_email
-        if email and self.email_ready:
-            self.emailed.setText(f"The link is e-mailed to {email}.")
+        if refund.emailed_to:  # the service queued it (the refund.created e-mail), not a guess from settings
+            self.emailed.setText(f"The link is e-mailed to {refund.emailed_to}.")
         elif email:
             self.emailed.setText(f"Not e-mailed: the store has no e-mail settings (Settings → Email). Give {email} "
                                  "this link, or let them scan the QR.")

@@ -115,6 +115,6 @@ async def test_payout_operations_are_in_openapi(client):
     for path, method in (("/payouts", "post"), ("/payouts", "get"), ("/payouts/{payout_id}", "get"),
                          ("/payouts/approve", "post"), ("/payouts/{payout_id}/cancel", "post"),
                          ("/payouts/psbt", "post"), ("/payouts/psbt/import", "post"), ("/payouts/pay", "post"),
-                         ("/payouts/bump", "post"), ("/payouts/fees", "get")):
+                         ("/payouts/bump", "post"), ("/payouts/fees/{wallet_id}", "get")):
         assert method in paths[f"{API}{path}"], path
     assert "application/octet-stream" in paths[f"{API}/payouts/psbt"]["post"]["responses"]["200"]["content"]

@@ -54,8 +54,9 @@ async def funded_hot(watcher: ChainWatcher, devnet: Any, amounts: list[int]) -> 
     await watcher.watch("hot", receive_addresses(hot, len(amounts)))
     funding = [await devnet.pay(derive_address(hot, i), sat) for i, sat in enumerate(amounts)]
     await devnet.mine(1)
-    await wait_until(lambda: all(o.height > 0 for i in range(len(amounts))
-                                 for o in watcher.address_view("hot", derive_address(hot, i)).outputs)
+    outputs = lambda: [o for i in range(len(amounts))  # noqa: E731
+                       for o in watcher.address_view("hot", derive_address(hot, i)).outputs]
+    await wait_until(lambda: len(outputs()) == len(amounts) and all(o.height > 0 for o in outputs())
                      and watcher.state().synced, what="hot wallet funded and synced")
     assert funding
     return hot
@@ -225,7 +226,10 @@ async def test_multisig_psbt_carries_every_cosigner_and_finalizes(watcher: Chain
     signed = []
     for seed in seeds[:2]:
         copy = tx_from_any(built.psbt_base64)
+        for each in copy.inputs():  # what a cosigner's wallet fills in from the PSBT before signing
+            each.script_type, each.num_sig, each.pubkeys = "p2wsh", 2, sorted(each.bip32_paths)
         keystore.from_xprv(xprv_for(seed, path, "p2wsh")).sign_transaction(copy, None)
+        assert len(copy.inputs()[0].part_sigs) == 1
         signed.append(copy)
     with pytest.raises(PayoutRefused) as one:
         await watcher.finalize_psbt("vault", built.psbt_base64, signed[0].serialize(), [(dest, 25_000)],

@@ -152,3 +152,25 @@ async def test_german_page_and_error(client, services):
     token = form_token(html)
     response = await client.post(f"/refund/{setup.refund.id}?lang=de", data={"address": MAINNET_ADDRESS, "token": token})
     assert _field_error(await response.text()).startswith("Diese Adresse gehört zu einem anderen Bitcoin-Netz")
+
+
+@pytest.mark.parametrize("code", ["de", "es", "ru"])
+def test_refund_page_texts_are_translated(code):
+    """The refund package's messages are in the checkout's catalogs (test_i18n covers shopper/ only)."""
+    from pathlib import Path
+
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.pofile import read_po
+
+    from app.checkout_server.refunds import routes
+    from app.checkout_server.shopper.i18n import LOCALE_DIR
+
+    package = Path(routes.__file__).parent
+    options = {"templates/**.html": {"trimmed": "true"}}
+    wanted = {m for _, _, m, _, _ in extract_from_dir(str(package), [("**.py", "python"),
+                                                                    ("templates/**.html", "jinja2")],
+                                                      options_map=options)}
+    with (LOCALE_DIR / code / "LC_MESSAGES" / "messages.po").open("rb") as fp:
+        catalog = read_po(fp, locale=code)
+    translated = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
+    assert wanted and not wanted - translated, sorted(wanted - translated)

@@ -4,11 +4,13 @@ transaction; watch-only wallets and what would let a client pay twice are refuse
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
 
 from app.chain.keys import derive_address, derive_addresses, parse_wallet_keys
+from app.checkout_server.daemon import spec
 from app.checkout_server.daemon.app import daemon_listener
 from app.core.payouts import PayoutStatus
 from app.secrets import SecretStore
@@ -18,7 +20,12 @@ from tests.conftest import TEST_VPUB
 from tests.daemon.conftest import _no_fallback_close
 from tests.integration.helpers import wait_for, wait_synced
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    # bitcart 1.18's RPCProxy builds its session with aiohttp.BasicAuth, deprecated in aiohttp 3.14.
+    pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:The 'auth' parameter is deprecated:DeprecationWarning"),
+]
 HOT_SEED = "legal winner thank year wave sausage worth useful legal winner thank yellow"
 
 
@@ -106,22 +113,45 @@ async def test_payto_and_paytomany_pay_through_recorded_payouts(payto_daemon, co
     assert len([p for p in page.items if p.wallet_id == hot.id]) == 4
 
 
+async def _rpc(url: str, credentials, method: str, params: dict) -> dict:
+    import aiohttp
+
+    auth = aiohttp.BasicAuth(credentials.login, credentials.password.reveal())
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+    async with aiohttp.ClientSession(auth=auth) as session, session.post(url + "/", data=body) as resp:
+        return (await resp.json())["error"]
+
+
 async def test_refusals_leave_nothing_behind(payto_daemon, coin):
-    runtime = payto_daemon[0]
+    from bitcart.errors import errors  # the SDK's exceptions by spec name
+
+    runtime, url, credentials = payto_daemon
     services = runtime.services
     await wait_synced(runtime)
-    watch_only = coin(TEST_VPUB)
-    with pytest.raises(Exception, match="watch-only"):
-        await watch_only.pay_to(strangers(1)[0], Decimal("0.0001"), feerate=2)
     hot = await services.wallets.add_hot_wallet("Till", HOT_SEED)
-    btc = coin(parse_wallet_keys(HOT_SEED, "regtest", allow_seed=True).watch_keys[0])
-    with pytest.raises(Exception, match="addtransaction=true"):
-        await btc.pay_to(strangers(1)[0], Decimal("0.0001"), broadcast=False)
-    with pytest.raises(Exception, match="fixed fee"):
-        await btc.pay_to(strangers(1)[0], Decimal("0.0001"), fee=Decimal("0.00001"))
-    with pytest.raises(Exception, match="Invalid|network"):
+    xpub = parse_wallet_keys(HOT_SEED, "regtest", allow_seed=True).watch_keys[0]
+    btc, watch_only, to = coin(xpub), coin(TEST_VPUB), strangers(1)[0]
+
+    with pytest.raises(errors.NotSupportedError):
+        await watch_only.pay_to(to, Decimal("0.0001"), feerate=2)
+    with pytest.raises(errors.NotSupportedError):
+        await btc.pay_to(to, Decimal("0.0001"), broadcast=False)  # a signed payment nobody records
+    with pytest.raises(errors.NotSupportedError):
+        await btc.pay_to(to, Decimal("0.0001"), fee=Decimal("0.00001"))
+    with pytest.raises(errors.InvalidAddressError):
         await btc.pay_to("bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", Decimal("0.0001"), feerate=2)
-    with pytest.raises(Exception, match="nsufficient|funds|enough"):
-        await btc.pay_to(strangers(1)[0], Decimal("1"), feerate=2)  # the wallet is empty
+    with pytest.raises(errors.NotEnoughFundsError):
+        await btc.pay_to(to, Decimal("1"), feerate=2)  # the wallet is empty
+
+    clear = {
+        TEST_VPUB: "This wallet is watch-only: RedWaves holds no key to sign with.",
+        xpub: "RedWaves records and broadcasts every payment it signs: call payto with addtransaction=true",
+    }
+    for key, sentence in clear.items():
+        error = await _rpc(url, credentials, "payto", {"xpub": key, "destination": to, "amount": "0.0001"})
+        assert error["code"] == spec.NOT_SUPPORTED and error["message"].startswith(sentence), error
+    error = await _rpc(url, credentials, "paytomany", {"xpub": xpub, "outputs": [[to, "0.0001"], ["x", "1"]],
+                                                       "addtransaction": True})
+    assert error["code"] == spec.INVALID_ADDRESS and error["data"]["field"] == "address", error
     page = await services.payouts.list()
-    assert {p.status for p in page.items if p.wallet_id == hot.id} <= {PayoutStatus.CANCELLED}
+    assert {p.status for p in page.items if p.wallet_id == hot.id} <= {PayoutStatus.CANCELLED}  # nothing pending

@@ -60,22 +60,31 @@ async def test_hot_batch_of_five_and_fee_bump(app_runtime: Any) -> None:
     for i in range(2):
         await devnet.pay(derive_address(desc, i), 150_000)
     await devnet.mine(1)
-    await wait_for(lambda: all(o.height > 0 for i in range(2)
-                               for o in app_runtime.chain.address_view(hot.id, derive_address(desc, i)).outputs)
-                   and app_runtime.chain.state().synced, what="hot wallet funded")
+    def funded() -> bool:
+        outputs = [o for i in range(2) for o in app_runtime.chain.address_view(hot.id, derive_address(desc, i)).outputs]
+        return len(outputs) == 2 and all(o.height > 0 for o in outputs) and app_runtime.chain.state().synced
+
+    await wait_for(funded, what="hot wallet funded")
     await wait_for(lambda: app_runtime.chain.fee_estimates(), what="Electrum's fee estimates")
     options = await executor.fee_options(hot.id)
     assert options.next_block and options.hour and options.day and options.day <= options.next_block
     dests = strangers(5)
     ids = await approved(services, store.id, hot.id, [(a, 10_000 * (i + 1)) for i, a in enumerate(dests)])
-    plan = await executor.plan(ids, FEE)  # coin control: nothing written, nothing sent
+    mempool_before = set(devnet.ledger.mempool.entries)
+    plan = await services.payouts.plan(ids, FEE)  # coin control: nothing written, nothing sent
     assert {(await services.payouts.get(i)).status for i in ids} == {PayoutStatus.APPROVED}
-    assert len(plan.outputs) == 6 and plan.inputs and not devnet.ledger.mempool.entries.get(plan.txid or "")
-    tx = await executor.pay_hot(ids, FEE)
+    assert len(plan.outputs) == 6 and plan.inputs and set(devnet.ledger.mempool.entries) == mempool_before
+    assert rows(app_runtime.settings.db_path, "SELECT count(*) FROM payout_txs") == [(0,)]
+    assert plan.input_sat == sum(sat for _a, sat in plan.outputs) + plan.fee_sat
+    tx = await services.payouts.pay_hot(ids, FEE, inputs=plan.outpoints)
     assert tx.status == PayoutTxStatus.BROADCAST and tx.raw_tx and tx.txid
     assert await statuses(services, ids) == {PayoutStatus.BROADCAST}
     on_chain = devnet.transaction(tx.txid)
     assert len(on_chain.tx.vout) == 6  # 5 payouts + change, one transaction
+    # what was shown is what was spent and paid: the same coins, outputs, change and fee
+    assert sorted(on_chain.inputs) == sorted((i.txid, i.vout) for i in plan.inputs)
+    assert tx.fee_sat == plan.fee_sat and tx.change_address == plan.change_address
+    assert _outputs(tx.raw_tx) == list(plan.outputs)
     print(f"batch of 5: fee {tx.fee_sat} sat at {tx.fee_rate} sat/vB, {len(tx.raw_tx) // 2} bytes")
     with pytest.raises(Exception) as twice:
         await executor.pay_hot(ids, FEE)
@@ -86,10 +95,17 @@ async def test_hot_batch_of_five_and_fee_bump(app_runtime: Any) -> None:
     assert (await services.payouts.get_tx(tx.id)).status == PayoutTxStatus.REPLACED
     assert {(await services.payouts.get(i)).payout_tx_id for i in ids} == {bumped.id}
     await devnet.mine(1)
+    await wait_for(lambda: _confirmations(services, ids, 1), timeout_s=20, what="bumped version mined")
+    assert await statuses(services, ids) == {PayoutStatus.BROADCAST}  # mined, not settled yet
+    await devnet.mine(app_runtime.settings.payout_settled_confirmations - 1)
     await wait_for(lambda: _all_confirmed(services, ids), timeout_s=20, what="payouts confirmed")
     assert (await services.payouts.get_tx(bumped.id)).status == PayoutTxStatus.CONFIRMED
     for i, address in enumerate(dests):  # each destination paid exactly once
         assert [o.value for o in devnet.transaction(bumped.txid).tx.vout if _pays(o, address)] == [10_000 * (i + 1)]
+
+
+async def _confirmations(services: Any, ids: list[str], n: int) -> bool:
+    return {(await services.payouts.get(i)).confirmations for i in ids} == {n}
 
 
 async def _all_confirmed(services: Any, ids: list[str]) -> bool:
@@ -139,7 +155,7 @@ async def test_watch_only_psbt_signed_by_debian_electrum(app_runtime: Any, tmp_p
     signed = debian_electrum_sign(tmp_path, export.psbt_base64)
     tx = await executor.import_psbt(export.payout_tx_id, signed)
     assert tx.status == PayoutTxStatus.BROADCAST and devnet.transaction(tx.txid or "")
-    await devnet.mine(1)
+    await devnet.mine(app_runtime.settings.payout_settled_confirmations)
     await wait_for(lambda: _all_confirmed(services, [payout_id]), timeout_s=20, what="PSBT payout confirmed")
     change = derive_address(parse_wallet_keys(SIGNER_VPUB, "regtest"), 0, change=True)
     assert tx.change_address == change

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from app.chain.keys import derive_addresses, parse_wallet_keys
+from app.core.payouts import SETTLED_CONFIRMATIONS
 from app.devnet import Devnet
 from app.devnet.addresses import address_to_script, scripthash
 
@@ -98,7 +99,7 @@ async def test_kill9_at_each_step_pays_exactly_once(tmp_path: Path) -> None:
             for address in pair:
                 assert [(t, v) for t, _h, v in payments_to(devnet, address)] == [(resumed_txid, 20_000)]
             print(f"kill -9 after {step}: paid once by {resumed_txid}")
-        await devnet.mine(1)
+        await devnet.mine(SETTLED_CONFIRMATIONS)  # final at the default settled depth
         report = await child(data_dir, server, "resume", "confirmed", *_payout_ids(db))
         assert set(report["payouts"].values()) == {"confirmed"}
         for address in dests:

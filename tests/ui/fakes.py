@@ -315,6 +315,7 @@ class FakeSettings:
     electrum_server = None
     electrum_oneserver = False
     electrum_proxy = None
+    payout_settled_confirmations = 6
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir

@@ -16,10 +16,12 @@ from app.core.payouts import (
     FeeChoice,
     FeeOptions,
     Payout,
+    PayoutPlan,
     PayoutStatus,
     PayoutTx,
     PayoutTxKind,
     PayoutTxStatus,
+    PlannedInput,
     PsbtExport,
     check_payout_transition,
 )
@@ -106,6 +108,9 @@ class FakePayouts:
         self.options = FeeOptions(next_block=Decimal("20"), hour=Decimal("8"), day=Decimal("2"))
         self.fail_next: Exception | None = None
         self.auto_approve_sat = 0
+        # the wallet's coins plan() spends, in order, until the outputs and fee are covered
+        self.coins: list[PlannedInput] = [PlannedInput(f"{0xc0 + i:064x}", i, 150_000, f"bcrt1qcoin{i}")
+                                          for i in range(3)]
 
     def _fail(self) -> None:
         if self.fail_next is not None:
@@ -175,8 +180,31 @@ class FakePayouts:
         self.txs[tx.id] = tx
         return tx
 
-    async def pay_hot(self, payout_ids: Sequence[str], fee: FeeChoice) -> PayoutTx:
-        self.calls.append(("pay_hot", (tuple(payout_ids), fee)))
+    async def plan(self, payout_ids: Sequence[str], fee: FeeChoice) -> PayoutPlan:
+        self.calls.append(("plan", (tuple(payout_ids), fee)))
+        self._fail()
+        rate = fee.sat_per_vb if fee.sat_per_vb is not None else {
+            "next_block": self.options.next_block, "hour": self.options.hour, "day": self.options.day}[fee.target]
+        assert rate is not None
+        outputs = [(self.items[i].destination, self.items[i].amount_sat) for i in payout_ids]
+        chosen: list[PlannedInput] = []
+        for coin in self.coins:
+            vsize = 11 + 68 * (len(chosen) + 1) + 31 * (len(outputs) + 1)
+            chosen.append(coin)
+            if sum(c.amount_sat for c in chosen) >= sum(a for _, a in outputs) + int(rate * vsize) + 546:
+                break
+        else:
+            raise refusal("Not enough confirmed coins in this wallet.", "insufficient_funds", "fee")
+        fee_sat = int(rate * vsize)
+        change = sum(c.amount_sat for c in chosen) - sum(a for _, a in outputs) - fee_sat
+        return PayoutPlan(wallet_id=self.items[payout_ids[0]].wallet_id, inputs=tuple(chosen),
+                          outputs=(*outputs, ("bcrt1qchange", change)), change_address="bcrt1qchange",
+                          change_sat=change, fee_sat=fee_sat, vsize=vsize, fee_rate=(Decimal(fee_sat) / vsize).quantize(
+                              Decimal("0.01")), sat_per_vb=rate)
+
+    async def pay_hot(self, payout_ids: Sequence[str], fee: FeeChoice, *,
+                      inputs: Sequence[str] | None = None) -> PayoutTx:
+        self.calls.append(("pay_hot", (tuple(payout_ids), fee, tuple(inputs) if inputs is not None else None)))
         self._fail()
         tx = self._tx(payout_ids, fee, PayoutTxKind.HOT, PayoutTxStatus.BROADCAST)
         for i in payout_ids:

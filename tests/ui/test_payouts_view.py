@@ -19,7 +19,7 @@ from app.core.payouts import FeeChoice, PayoutStatus
 from app.services.events import OutboxEvent
 from app.ui.payouts_new import NewPayoutDialog
 from app.ui.payouts_pay import FeeDialog
-from app.ui.payouts_view import PayoutsView
+from app.ui.payouts_view import COLUMNS, PayoutsView
 from app.ui.psbt_dialog import PsbtExportDialog, PsbtImportDialog
 from tests.ui.conftest import run, shots, wait_until
 from tests.ui.fakes import FakeServices, fake_context, make_store
@@ -125,18 +125,47 @@ def test_pay_now_batches_approved_payouts_with_the_fee_chosen(qloop, env):
     _idle(qloop, view)
     assert dialog.radios["next_block"].text() == "Next block: 20 sat/vB"
     assert dialog.radios["day"].text() == "Within a day: 2 sat/vB"
-    assert dialog.outputs.rowCount() == 3
+    # coin control before signing: the planned transaction at "within an hour" (8 sat/vB)
+    order = tuple(p.id for p in dialog.chosen)  # as listed: newest first
+    assert set(order) == set(ids)
+    assert payouts.calls[-1] == ("plan", (order, FeeChoice("hour")))
+    assert dialog.plan is not None and dialog.action.isEnabled()
+    coin = payouts.coins[0]
+    assert dialog.inputs.rowCount() == 1
+    assert dialog.inputs.item(0, 0).text() == f"{coin.txid[:8]}…{coin.txid[-8:]}:0"
+    assert dialog.inputs.item(0, 1).text() == "0.00150000 BTC"
+    assert dialog.inputs.item(0, 0).toolTip() == f"{coin.txid}:0 at bcrt1qcoin0"
+    fee_sat = 8 * (11 + 68 + 31 * 4)
+    change = 150_000 - 30_003 - fee_sat
+    assert [dialog.outputs.item(r, 0).text() for r in range(4)] == [A2, A1, A2, "change: bcrt1qchange"]
+    assert dialog.outputs.item(3, 1).text() == f"0.00{change:06d} BTC"
+    assert dialog.change.text() == f"0.00{change:06d} BTC to bcrt1qchange"
+    assert dialog.fee_line.text() == f"0.0000{fee_sat} BTC (8.00 sat/vB, {fee_sat // 8} vB)"
+    assert dialog.plan_state.text() == "Spends 1 coin, 0.00150000 BTC; nothing is signed until you confirm."
     assert dialog.funds.text() == ("Till holds 0.00500000 BTC confirmed and 0.00020000 BTC unconfirmed; this sends "
                                    "0.00030003 BTC plus the fee.")
     shots(dialog, "payout-pay-fee")
+    # a fee needing more coins: planned again when the choice changes, two inputs shown
+    payouts.coins[0] = replace(coin, amount_sat=30_000)
+    dialog.choose("next_block")
+    assert not dialog.action.isEnabled()  # the shown plan is stale until the new one arrives
+    _idle(qloop, view)
+    assert payouts.calls[-1] == ("plan", (order, FeeChoice("next_block")))
+    assert dialog.inputs.rowCount() == 2 and "Spends 2 coins, 0.00180000 BTC" in dialog.plan_state.text()
+    shots(dialog, "payout-pay-plan")
     dialog.choose("custom", "abc")
+    assert "sat/vB" in dialog.plan_state.text() and not dialog.action.isEnabled()
     dialog.submit()
     assert "sat/vB" in dialog.errors.message("fee") and not [c for c in payouts.calls if c[0] == "pay_hot"]
     dialog.choose("custom", "3,5")
+    _idle(qloop, view)
+    assert payouts.calls[-1] == ("plan", (order, FeeChoice("custom", Decimal("3.5"))))
+    planned = dialog.plan
+    assert planned is not None
     dialog.submit()
     _idle(qloop, view)
-    call = next(c for c in payouts.calls if c[0] == "pay_hot")
-    assert set(call[1][0]) == set(ids) and call[1][1] == FeeChoice("custom", Decimal("3.5"))
+    call = next(c for c in payouts.calls if c[0] == "pay_hot")  # pays exactly what was shown
+    assert call[1] == (order, FeeChoice("custom", Decimal("3.5")), planned.outpoints)
     assert "3 payouts in one transaction" in view.message.text()
     assert {view.table.item(r, 4).text() for r in range(3)} == {"Broadcast"}
     # a stuck broadcast payout: Bump fee
@@ -226,3 +255,27 @@ def test_events_refresh_the_states(qloop, env):
     payouts._set(pid, PayoutStatus.CANCELLED)
     view.events.publish(OutboxEvent(1, "payout.cancelled", None, "sto_a", {"payout_id": pid}, datetime.now(UTC)))
     run(qloop, wait_until(lambda: view.table.item(0, 4).text() == "Cancelled", what="state followed the event"))
+
+
+def test_a_settling_payout_shows_its_confirmations_and_follows_new_blocks(qloop, env):
+    from app.chain.models import ChainState
+
+    view, payouts, ctx = env
+    view.resize(1280, 800)
+    settling = payouts.add("wal_hot", A1, 10000, PayoutStatus.BROADCAST, tx_id="ptx9")
+    payouts.items[settling.id] = replace(settling, confirmations=2)
+    final = payouts.add("wal_hot", A2, 20000, PayoutStatus.CONFIRMED, tx_id="ptx8")
+    payouts.items[final.id] = replace(final, confirmations=7)
+    _load(qloop, view)
+    column = COLUMNS.index("Confirmations")
+    shown = {view.table.item(r, 1).text(): (view.table.item(r, 4).text(), view.table.item(r, column).text())
+             for r in range(2)}
+    assert shown == {A1: ("Broadcast", "2 of 6"), A2: ("Confirmed", "7")}
+    assert view.table.horizontalHeaderItem(column).text() == "Confirmations"
+    shots(view, "payouts-settling")
+    # a new block: the list is read again (no payout event is written below the settled depth)
+    payouts.items[settling.id] = replace(payouts.items[settling.id], confirmations=3)
+    state = ChainState(connected=True, server="devnet", tip_height=103, synced=True, pending_requests=0, error=None)
+    ctx.bridge.chainStateChanged.emit(state)
+    run(qloop, wait_until(lambda: any(view.table.item(r, column).text() == "3 of 6" for r in range(2)),
+                          what="confirmations followed the tip"))

@@ -14,7 +14,6 @@ from app.checkout_server.api.refunds import actor
 from app.checkout_server.api.schemas.payouts import (
     BumpIn,
     FeeOptionsOut,
-    FeeQuery,
     PayIn,
     PayoutIdsIn,
     PayoutIn,
@@ -100,7 +99,7 @@ async def cancel_payout(call: Call) -> PayoutOut:
 
 
 async def payout_fees(call: Call) -> FeeOptionsOut:
-    wallet_id = call.query_as(FeeQuery).wallet_id
+    wallet_id = call.param("wallet_id")
     await call.services.wallets.get(wallet_id)
     return FeeOptionsOut.of(await call.services.payouts.fee_options(wallet_id))
 
@@ -144,8 +143,8 @@ def operations() -> list[Operation]:
                               "`wrong_network` / `own_address` name `destination`. " + RECORDED_AFTER),
         Operation("GET", "/payouts", list_payouts, "List payouts, newest first", tag, read, PayoutPage,
                   query=PayoutListQuery, description="A key restricted to some stores must name one with `store_id`."),
-        Operation("GET", "/payouts/fees", payout_fees, "Fee rates to choose from", tag, read, FeeOptionsOut,
-                  query=FeeQuery, description="Electrum's estimates (sat/vB) for `next_block`, `hour`, `day`."),
+        Operation("GET", "/payouts/fees/{wallet_id}", payout_fees, "Fee rates to choose from", tag, read,
+                  FeeOptionsOut, description="Electrum's estimates (sat/vB) for `next_block`, `hour`, `day`."),
         Operation("POST", "/payouts/approve", approve_payouts, "Approve payouts", tag, write, PayoutList,
                   body=PayoutIdsIn),
         Operation("POST", "/payouts/pay", pay_payouts, "Pay approved payouts from a hot wallet", tag, write,

@@ -21,10 +21,10 @@ def state_texts(refund: PublicRefund, tr: Translator) -> tuple[str, str]:
     _ = tr.gettext
     if refund.status == RefundStatus.OPEN:
         return _("Refund ready to claim"), _("Enter a Bitcoin address of your own wallet to receive this refund.")
-    if refund.status == RefundStatus.CLAIMED:
+    if refund.status == RefundStatus.CLAIMED and not refund.txid:
         return _("Refund claimed"), _("The refund will be sent to %(address)s.") % {
             "address": short_address(refund.destination or "")}
-    if refund.status == RefundStatus.PAID:
+    if refund.status in (RefundStatus.CLAIMED, RefundStatus.PAID):  # its transaction is out (PAID: confirmed)
         return _("Refund sent"), _("The refund was sent to %(address)s.") % {
             "address": short_address(refund.destination or "")}
     if refund.status == RefundStatus.EXPIRED:

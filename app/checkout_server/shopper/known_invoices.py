@@ -93,11 +93,17 @@ class KnownInvoices:
 
     def __init__(self, invoices: InvoiceIds) -> None:
         self._users = 0
-        self._invoices = invoices
+        self._invoices = weakref.ref(invoices)  # weak: the shared registry is keyed by the service
         self._filter: BloomFilter | None = None  # None: not loaded yet, everything is "maybe"
         self._created: list[str] = []  # ids created while a (re)load is reading
         self._loading: asyncio.Task[None] | None = None
         self._unwatch: Callable[[], None] | None = None
+
+    def _service(self) -> InvoiceIds:
+        invoices = self._invoices()
+        if invoices is None:
+            raise RuntimeError("the invoice service is gone")
+        return invoices
 
     @property
     def ready(self) -> bool:
@@ -110,7 +116,7 @@ class KnownInvoices:
     def start(self) -> None:
         self._users += 1
         if self._unwatch is None:
-            self._unwatch = self._invoices.watch_created(self._on_created)  # first: no creation is missed
+            self._unwatch = self._service().watch_created(self._on_created)  # first: no creation is missed
             self._reload()
 
     async def stop(self) -> None:
@@ -146,9 +152,10 @@ class KnownInvoices:
 
     async def _load(self) -> None:
         try:
-            total = await self._invoices.count()
+            invoices = self._service()
+            total = await invoices.count()
             bloom = BloomFilter(max(MIN_CAPACITY, 2 * total))
-            async for ids in self._invoices.scan_ids(batch=SCAN_BATCH):
+            async for ids in invoices.scan_ids(batch=SCAN_BATCH):
                 bloom.add_all(ids)
             for invoice_id in self._created:
                 bloom.add(invoice_id)

@@ -3,7 +3,8 @@
 
 - **Order**: newest first, ``created_at DESC, rowid DESC`` (ties, the same microsecond, newest
   insert first). Every index carries the rowid, so the order comes straight out of
-  ``ix_invoices_created`` / ``ix_invoices_store_created`` / ``ix_invoices_status_created``: no sort.
+  ``ix_invoices_created`` / ``ix_invoices_store_created`` / ``ix_invoices_status_created`` (only
+  a list of several statuses merges their index ranges in a small sort of rowids).
 - **Page**: the page's rowids are chosen first from the index alone (``WHERE rowid IN (SELECT rowid
   ... LIMIT .. OFFSET ..)``), then only those rows are read: a deep offset walks index entries,
   never rows (offset 100,000 at 1M invoices: a few ms).

@@ -27,12 +27,15 @@ from app.core.events import DomainEvent, PayoutBroadcast
 from app.core.ids import new_id
 from app.core.payouts import (
     MAX_PAYOUTS_PER_CALL,
+    SETTLED_CONFIRMATIONS,
     FeeChoice,
     FeeOptions,
+    PayoutPlan,
     PayoutStatus,
     PayoutTx,
     PayoutTxKind,
     PayoutTxStatus,
+    PlannedInput,
     PsbtExport,
     check_payout_transition,
 )
@@ -49,7 +52,7 @@ from app.secrets import SecretStore
 from app.services.events import add_events
 from app.services.ports import ChainPort
 from app.services.refunds.mapping import to_payout_tx
-from app.services.refunds.payout_watch import IN_FLIGHT, PayoutWatch
+from app.services.refunds.payout_watch import IN_FLIGHT, PayoutWatch, Sweep
 from app.services.refunds.payouts import invoice_of
 from app.services.wallets.wallets import password_secret
 from app.services.writer import Writer
@@ -62,15 +65,30 @@ def _no_checkpoint(step: str) -> None:
     return None
 
 
+def to_plan(wallet_id: str, built: BuiltTx, sat_per_vb: Decimal) -> PayoutPlan:
+    return PayoutPlan(wallet_id=wallet_id, inputs=tuple(PlannedInput(i.txid, i.vout, i.value_sat, i.address)
+                                                        for i in built.inputs),
+                      outputs=tuple(built.outputs), change_address=built.change_address, change_sat=built.change_sat,
+                      fee_sat=built.fee_sat, vsize=built.vsize, fee_rate=built.fee_rate, sat_per_vb=sat_per_vb)
+
+
 class PayoutExecutor:
     def __init__(self, writer: Writer, chain: ChainPort | None, secrets: SecretStore, *, network: str,
-                 on_confirmed: Callable[[str, int], Awaitable[None]], checkpoint: Checkpoint = _no_checkpoint) -> None:
+                 on_confirmed: Callable[[str, int], Awaitable[None]], checkpoint: Checkpoint = _no_checkpoint,
+                 settled_confirmations: int = SETTLED_CONFIRMATIONS, sweep: Sweep | None = None) -> None:
+        """``on_confirmed``: called once a version is mined ``settled_confirmations`` deep (final);
+        ``sweep``: run on every pass of the watch (RefundService.expire_due)."""
         self._writer = writer
         self._chain = chain
         self._secrets = secrets
         self._network = network
         self._checkpoint = checkpoint
-        self.watch = PayoutWatch(writer, chain, on_confirmed=on_confirmed, mark_broadcast=self._mark_broadcast)
+        self.watch = PayoutWatch(writer, chain, on_confirmed=on_confirmed, mark_broadcast=self._mark_broadcast,
+                                 settled_confirmations=settled_confirmations, sweep=sweep)
+
+    def tip_height(self) -> int | None:
+        """Our header chain's tip (a payout's confirmations count from it); None without a chain."""
+        return self._chain.state().tip_height if self._chain is not None else None
 
     async def start(self) -> None:
         await self.watch.start()
@@ -108,7 +126,7 @@ class PayoutExecutor:
         return chosen
 
     # -- coin control ----------------------------------------------------------------------------
-    async def plan(self, payout_ids: Sequence[str], fee: FeeChoice) -> BuiltTx:
+    async def plan(self, payout_ids: Sequence[str], fee: FeeChoice) -> PayoutPlan:
         """What paying these approved payouts would spend and pay (inputs, outputs, change, fee), built the
         same way as pay_hot / export_psbt but neither recorded nor broadcast (the window's coin control)."""
         chain = self._require_chain()
@@ -118,15 +136,20 @@ class PayoutExecutor:
         exclude = await self._in_flight_outpoints(wallet.id)
         if wallet.kind == "seed":
             password = self._secrets.get(password_secret(wallet.id))
-            return await chain.build_payout(wallet.id, outputs, rate, password=password.reveal() if password else None,
-                                            exclude=exclude)
-        coins, change_index = await self._coins(self._descriptor(wallet), wallet.id)
-        return await chain.build_payout(wallet.id, outputs, rate, coins=coins, change_index=change_index,
-                                        exclude=exclude)
+            await chain.hold(wallet.id, await self._in_flight_raw(wallet.id))  # as pay_hot does before building
+            built = await chain.build_payout(wallet.id, outputs, rate, password=password.reveal() if password else None,
+                                             exclude=exclude)
+        else:
+            coins, change_index = await self._coins(self._descriptor(wallet), wallet.id)
+            built = await chain.build_payout(wallet.id, outputs, rate, coins=coins, change_index=change_index,
+                                             exclude=exclude)
+        return to_plan(wallet.id, built, rate)
 
     # -- hot wallets -----------------------------------------------------------------------------
-    async def pay_hot(self, payout_ids: Sequence[str], fee: FeeChoice) -> PayoutTx:
-        """Build and sign one transaction for these approved payouts, record it, broadcast it."""
+    async def pay_hot(self, payout_ids: Sequence[str], fee: FeeChoice, *,
+                      inputs: Sequence[str] | None = None) -> PayoutTx:
+        """Build and sign one transaction for these approved payouts, record it, broadcast it. With
+        ``inputs`` (the outpoints of the plan the merchant confirmed), anything else is refused unrecorded."""
         chain = self._require_chain()
         wallet, rows = await self._approved(payout_ids)
         if wallet.kind != "seed":
@@ -138,6 +161,9 @@ class PayoutExecutor:
         built = await chain.build_payout(wallet.id, [(r.destination, r.amount_sat) for r in rows], rate,
                                          password=password.reveal() if password else None,
                                          exclude=await self._in_flight_outpoints(wallet.id))
+        if inputs is not None and sorted(i.outpoint for i in built.inputs) != sorted(inputs):
+            raise Conflict("The wallet's coins changed since this transaction was shown; review it again.",
+                           code="plan_changed", field="fee")
         self._checkpoint("built")
         tx_id = await self._record(wallet.id, [r.id for r in rows], built, status=PayoutTxStatus.SIGNED)
         self._checkpoint("recorded")

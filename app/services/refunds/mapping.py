@@ -18,12 +18,12 @@ def to_refund(row: RefundRow) -> Refund:
     )
 
 
-def to_payout(row: PayoutRow) -> Payout:
+def to_payout(row: PayoutRow, *, confirmations: int = 0) -> Payout:
     return Payout(
         id=row.id, store_id=row.store_id, wallet_id=row.wallet_id, refund_id=row.refund_id,
         destination=row.destination, amount_sat=row.amount_sat, label=row.label, status=PayoutStatus(row.status),
         created_at=row.created_at, approved_at=row.approved_at, payout_tx_id=row.payout_tx_id, error=row.error,
-        created_by=row.created_by,
+        created_by=row.created_by, confirmations=confirmations,
     )
 
 

@@ -27,6 +27,7 @@ from app.core.payouts import (
     FeeChoice,
     FeeOptions,
     Payout,
+    PayoutPlan,
     PayoutStatus,
     PayoutTx,
     PayoutTxStatus,
@@ -34,6 +35,7 @@ from app.core.payouts import (
     can_cancel,
     check_label,
     check_payout_transition,
+    confirmations,
 )
 from app.core.records import Page, Store
 from app.core.refunds import refund_settings
@@ -82,15 +84,34 @@ async def invoice_of(session: AsyncSession, refund_id: str | None) -> str:
     return (await session.scalar(select(RefundRow.invoice_id).where(RefundRow.id == refund_id))) or ""
 
 
+async def tx_family(session: AsyncSession, tx: PayoutTxRow) -> list[PayoutTxRow]:
+    """Every version of this transaction: up the replaces_id chain to the first, then all its descendants."""
+    root = tx
+    while root.replaces_id is not None:
+        parent = await session.get(PayoutTxRow, root.replaces_id)
+        if parent is None:
+            break
+        root = parent
+    family, frontier = [root], [root.id]
+    while frontier:
+        children = (await session.scalars(select(PayoutTxRow).where(PayoutTxRow.replaces_id.in_(frontier)))).all()
+        family.extend(children)
+        frontier = [c.id for c in children]
+    return family
+
+
 class PayoutExecution(Protocol):
     """What builds, signs and broadcasts (app/services/refunds/executor.py PayoutExecutor)."""
 
     async def fee_options(self, wallet_id: str) -> FeeOptions: ...
-    async def pay_hot(self, payout_ids: Sequence[str], fee: FeeChoice) -> PayoutTx: ...
+    async def plan(self, payout_ids: Sequence[str], fee: FeeChoice) -> PayoutPlan: ...
+    async def pay_hot(self, payout_ids: Sequence[str], fee: FeeChoice, *,
+                      inputs: Sequence[str] | None = None) -> PayoutTx: ...
     async def export_psbt(self, payout_ids: Sequence[str], fee: FeeChoice) -> PsbtExport: ...
     async def import_psbt(self, payout_tx_id: str, signed: str | bytes) -> PayoutTx: ...
     async def bump_fee(self, payout_tx_id: str, fee: FeeChoice) -> PayoutTx: ...
     async def recover(self) -> None: ...
+    def tip_height(self) -> int | None: ...
 
 
 class PayoutService:
@@ -115,9 +136,17 @@ class PayoutService:
         """sat/vB for next block / 1 hour / 1 day from the server's estimates."""
         return await self._execution().fee_options(wallet_id)
 
-    async def pay_hot(self, payout_ids: Sequence[str], fee: FeeChoice) -> PayoutTx:
-        """One transaction for the approved payouts of a hot wallet: built, signed, recorded, then broadcast."""
-        return await self._execution().pay_hot(payout_ids, fee)
+    async def plan(self, payout_ids: Sequence[str], fee: FeeChoice) -> PayoutPlan:
+        """Coin control: the inputs, outputs, change and fee paying these approved payouts would have, built
+        like pay_hot / export_psbt but nothing signed for the record, written or sent."""
+        return await self._execution().plan(payout_ids, fee)
+
+    async def pay_hot(self, payout_ids: Sequence[str], fee: FeeChoice, *,
+                      inputs: Sequence[str] | None = None) -> PayoutTx:
+        """One transaction for the approved payouts of a hot wallet: built, signed, recorded, then broadcast.
+        ``inputs`` (outpoints "txid:vout" of a plan the merchant saw): refused (``plan_changed``, nothing
+        written) unless the transaction spends exactly those."""
+        return await self._execution().pay_hot(payout_ids, fee, inputs=inputs)
 
     async def export_psbt(self, payout_ids: Sequence[str], fee: FeeChoice) -> PsbtExport:
         """An unsigned PSBT for the approved payouts of a watch-only wallet."""
@@ -233,7 +262,7 @@ class PayoutService:
             tx = await session.get(PayoutTxRow, payout_tx_id)
             if tx is None:
                 raise NotFound(f"Payout transaction {payout_tx_id} not found.", code="payout_tx_not_found")
-            family = await self._family(session, tx)
+            family = await tx_family(session, tx)
             tx.status, tx.height = str(PayoutTxStatus.CONFIRMED), height
             tx.confirmed_at = tx.confirmed_at or now
             for other in family:
@@ -256,26 +285,10 @@ class PayoutService:
                                                 height=height, now=now)
             await add_events(session, events, now=now)
 
-    @staticmethod
-    async def _family(session: AsyncSession, tx: PayoutTxRow) -> list[PayoutTxRow]:
-        """Every version of this transaction: up the replaces_id chain to the first, then all its descendants."""
-        root = tx
-        while root.replaces_id is not None:
-            parent = await session.get(PayoutTxRow, root.replaces_id)
-            if parent is None:
-                break
-            root = parent
-        family, frontier = [root], [root.id]
-        while frontier:
-            children = (await session.scalars(select(PayoutTxRow).where(PayoutTxRow.replaces_id.in_(frontier)))).all()
-            family.extend(children)
-            frontier = [c.id for c in children]
-        return family
-
     # -- reading ---------------------------------------------------------------------------------
     async def get(self, payout_id: str) -> Payout:
         async with self._writer.read() as session:
-            return to_payout(await self._row(session, payout_id))
+            return (await self._records(session, [await self._row(session, payout_id)]))[0]
 
     async def get_tx(self, payout_tx_id: str) -> PayoutTx:
         async with self._writer.read() as session:
@@ -289,7 +302,7 @@ class PayoutService:
         async with self._writer.read() as session:
             rows = (await session.scalars(select(PayoutRow).where(PayoutRow.payout_tx_id == payout_tx_id)
                                           .order_by(PayoutRow.created_at, PayoutRow.id))).all()
-            return [to_payout(r) for r in rows]
+            return await self._records(session, rows)
 
     async def list(self, *, store_id: str | None = None, status: PayoutStatus | None = None, limit: int = 50,
                    offset: int = 0) -> Page:
@@ -304,7 +317,18 @@ class PayoutService:
             total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
             rows = (await session.scalars(query.order_by(PayoutRow.created_at.desc(), PayoutRow.id.desc())
                                           .limit(limit).offset(offset))).all()
-        return Page(items=tuple(to_payout(r) for r in rows), total=total, offset=offset, limit=limit)
+            items = await self._records(session, rows)
+        return Page(items=tuple(items), total=total, offset=offset, limit=limit)
+
+    async def _records(self, session: AsyncSession, rows: Sequence[PayoutRow]) -> builtins.list[Payout]:
+        """Rows -> records with their confirmations (their current transaction's height against our tip)."""
+        tx_ids = {r.payout_tx_id for r in rows if r.payout_tx_id is not None}
+        heights: dict[str, int] = {}
+        if tx_ids:
+            heights = {i: h for i, h in (await session.execute(
+                select(PayoutTxRow.id, PayoutTxRow.height).where(PayoutTxRow.id.in_(tx_ids)))).all()}
+        tip = self._executor.tip_height() if self._executor is not None else None
+        return [to_payout(r, confirmations=confirmations(heights.get(r.payout_tx_id or "", 0), tip)) for r in rows]
 
     async def is_change_address(self, session: AsyncSession, address: str) -> bool:
         found = await session.scalar(select(PayoutTxRow.id).where(PayoutTxRow.change_address == address).limit(1))

@@ -7,6 +7,7 @@ time, so of two concurrent claims exactly one finds the refund open. See docs/re
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -17,7 +18,7 @@ from app.core.btc_address import validate_address
 from app.core.errors import Conflict, NotFound, RateUnavailable, UserFacingError, ValidationError
 from app.core.events import DomainEvent, RefundClaimed, RefundCreated, RefundExpired
 from app.core.ids import new_invoice_id
-from app.core.records import Invoice, Page
+from app.core.records import Invoice, Page, Store
 from app.core.refunds import (
     LIVE_REFUND_STATUSES,
     PublicRefund,
@@ -32,6 +33,7 @@ from app.core.refunds import (
 from app.db.mapping import to_invoice
 from app.db.models import InvoiceRow, PayoutRow, PayoutTxRow, RefundRow, StoreRow
 from app.services.catalog.stores import StoreService
+from app.services.delivery.email import parse_config
 from app.services.events import add_events
 from app.services.invoicing.invoices import InvoiceService
 from app.services.invoicing.rates import RateService
@@ -49,6 +51,16 @@ def refund_url(urls: Urls, refund_id: str, *, store_url: str | None = None) -> s
     """The shopper's refund page at the checkout base (the store's URL first), None when nothing serves."""
     base = checkout_base(urls.current(), store_url=store_url)
     return f"{base}/refund/{refund_id}" if base else None
+
+
+def link_recipient(store: Store, invoice: Invoice) -> str | None:
+    """Who the refund.created event e-mails the link to: the buyer, when the store has SMTP. The rule the
+    notification channel applies to that event (app/services/delivery/notifications.py ``_plan``), checked
+    here with the event written in the same transaction, so ``Refund.emailed_to`` is what the outbox will
+    send, not a guess."""
+    if invoice.buyer_email and parse_config(store.email).smtp is not None:
+        return invoice.buyer_email
+    return None
 
 
 def refund_not_found(refund_id: str) -> NotFound:
@@ -143,7 +155,7 @@ class RefundService:
                                         expires_at=row.expires_at, created_by=actor))
             await add_events(session, events, now=now)
         self._store_urls[store.id] = store.public_url
-        return to_refund(row)
+        return replace(to_refund(row), emailed_to=link_recipient(store, invoice))
 
     # -- reading ---------------------------------------------------------------------------------
     async def get(self, refund_id: str) -> Refund:

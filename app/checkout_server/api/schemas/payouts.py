@@ -69,10 +69,6 @@ class PsbtQuery(QueryModel):
     download: bool = Field(default=False, description="Answer with the binary PSBT file instead of JSON.")
 
 
-class FeeQuery(QueryModel):
-    wallet_id: Id
-
-
 class PayoutListQuery(Paging):
     store_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
     status: PayoutState | None = None
