@@ -1,6 +1,7 @@
 """Every invoice-list and dashboard query uses an index: EXPLAIN QUERY PLAN of the SQL the services
 really send (captured as it runs, on a shop filled by bench/history_data.py, no ANALYZE statistics,
-as in a real shop's database) never reads the whole invoices table. bench/bench_queries.py times the
+as in a real shop's database) never reads the whole invoices or payments table; the substring
+search (LIKE '%text%') is the known exception (docs/invoices.md). bench/bench_queries.py times the
 same queries at 1,000,000 invoices."""
 
 from __future__ import annotations

@@ -46,18 +46,9 @@ async def test_the_buyer_gets_the_refund_link_and_the_owner_hears_of_the_claim(t
 
 
 async def _consumed(svc, seq: int) -> None:
-    """Wait until the notification channel has planned every event up to ``seq`` (its durable cursor)."""
-    from sqlalchemy import select
-
-    from app.db.models import EventCursorRow
-
+    """Wait until the notification channel has planned every event up to ``seq`` (its cursor)."""
     async with asyncio.timeout(10):
-        while True:
-            async with svc.writer.read() as session:
-                done = await session.scalar(select(EventCursorRow.last_seq).where(
-                    EventCursorRow.consumer == "notifications"))
-            if (done or 0) >= seq:
-                return
+        while await svc.events.get_cursor("notifications") < seq:  # noqa: ASYNC110 - the consumer's loop
             await asyncio.sleep(0.02)
 
 

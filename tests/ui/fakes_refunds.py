@@ -59,6 +59,7 @@ class FakeRefunds:
         self.items: dict[str, Refund] = {}
         self.previews: list[tuple[str, RefundRequest]] = []
         self.created: list[tuple[str, RefundRequest, str | None]] = []
+        self.email_queued = True  # as RefundService: the store can send, so a buyer e-mail gets the link
 
     def _already(self, invoice_id: str) -> int:
         return already_refunded((r.status, r.gross_sat) for r in self.items.values() if r.invoice_id == invoice_id)
@@ -81,7 +82,7 @@ class FakeRefunds:
                         fee_fixed_sat=req.fee_fixed_sat, already_refunded_sat=calc.already_refunded_sat,
                         refundable_sat=calc.refundable_sat, note=req.note, created_at=NOW + timedelta(minutes=n),
                         expires_at=NOW + timedelta(days=30), claimed_at=None, destination=None, payout_id=None,
-                        created_by=actor)
+                        created_by=actor, emailed_to=inv.buyer_email if self.email_queued else None)
         self.items[refund.id] = refund
         return refund
 

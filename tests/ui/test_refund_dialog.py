@@ -145,3 +145,14 @@ def test_invoice_detail_has_refund_button_and_lists_refunds(qloop, qtbot, tmp_pa
     assert next(iter(services.refunds.items.values())).status is RefundStatus.CANCELLED
     assert "no e-mail settings" not in dialog.emailed.text() and "no buyer e-mail" in dialog.emailed.text()
     shots(panel, "invoice-detail-refunds")
+
+
+def test_e_mailed_only_when_the_service_queued_it(qloop, qtbot, tmp_path):
+    """The dialog believes the created Refund (``emailed_to``), not the store's settings read when it opened."""
+    services = _services(email="shopper@example.com")
+    services.refunds.email_queued = False  # e.g. the SMTP settings were removed meanwhile
+    dialog = _dialog(qloop, qtbot, tmp_path, services)  # opened with email_ready=True
+    dialog.confirm.click()
+    run(qloop, wait_until(lambda: dialog.refund, what="refund created"))
+    assert dialog.refund.emailed_to is None
+    assert dialog.emailed.text().startswith("Not e-mailed") and "e-mailed to" not in dialog.emailed.text()

@@ -101,6 +101,11 @@ def test_refund_from_the_window_then_a_payout(gui, qloop):
     fee = payouts.dialog
     assert isinstance(fee, FeeDialog)
     fee.choose("custom", "2")
+    run(qloop, wait_until(lambda: fee.plan is not None or "Working" not in fee.plan_state.text(), timeout_s=30,
+                          what="the planned transaction (coin control)"))
+    assert fee.plan is not None, fee.plan_state.text()
+    assert [i.address for i in fee.plan.inputs] == [invoice.address]  # the paid invoice's coin, shown first
+    assert fee.inputs.rowCount() == 1 and fee.action.isEnabled()
     fee.submit()
     run(qloop, wait_until(lambda: isinstance(payouts.dialog, PsbtExportDialog) or fee.errors.message(None)
                           or fee.errors.message("fee"), timeout_s=30, what="PSBT or a refusal"))

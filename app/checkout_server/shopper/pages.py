@@ -101,10 +101,11 @@ def _page_headers(lang: str, frameable: bool) -> CIMultiDict[str]:
 
 def html_response(body: bytes, lang: str, *, status: int = 200, headers: Mapping[str, str] | None = None,
                   frameable: bool = False) -> web.Response:
-    merged = _page_headers(lang, frameable).copy()
+    merged = _page_headers(lang, frameable)
     if headers:
+        merged = merged.copy()
         merged.update(headers)
-    return web.Response(body=body, status=status, headers=merged)
+    return web.Response(body=body, status=status, headers=merged)  # the Response copies them
 
 
 def not_found_page(request: web.Request) -> web.Response:
