@@ -3,6 +3,7 @@ front ends' client-side check of newly created invoices (same rules in both)."""
 
 from __future__ import annotations
 
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,10 +36,43 @@ class InvoiceFilter:
         if self.order_id and invoice.order_id != self.order_id:
             return False
         if self.text:
-            text = self.text.strip()
-            low = text.lower()
-            if not (invoice.id == text or invoice.address == text
-                    or low in (invoice.order_id or "").lower() or low in invoice.description.lower()
-                    or low in (invoice.buyer_email or "").lower()):
-                return False
+            return text_matches(self.text, invoice)
         return True
+
+
+# The text search (``InvoiceFilter.text``), the same rules here and in the service's SQL
+# (app/services/invoicing/listing.py): the invoice id or address exactly, or, case-insensitively for
+# ASCII letters (as SQLite's LIKE), a term of MIN_TERM characters or more anywhere in the order id,
+# description or buyer e-mail (every character literal: % _ * " are not wildcards), a shorter term as
+# the whole order id (a shorter term has no trigram to look up: see docs/invoices.md).
+MIN_TERM = 3
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def fold(value: str) -> str:
+    """ASCII letters to lower case, nothing else (SQLite's LIKE and ``=`` on case variants)."""
+    return value.translate(_ASCII_LOWER)
+
+
+def search_term(text: str) -> str:
+    return text.strip()
+
+
+def case_variants(term: str) -> list[str]:
+    """Every spelling of a short term that ``fold`` makes equal (at most 2 ** len(term))."""
+    spellings = [""]
+    for char in term:
+        options = {char.lower(), char.upper()} if char in string.ascii_letters else {char}
+        spellings = [s + o for s in spellings for o in sorted(options)]
+    return spellings
+
+
+def text_matches(text: str, invoice: Invoice) -> bool:
+    term = search_term(text)
+    if not term or invoice.id == term or invoice.address == term:
+        return True
+    low = fold(term)
+    if len(term) < MIN_TERM:
+        return fold(invoice.order_id or "") == low
+    return (low in fold(invoice.order_id or "") or low in fold(invoice.description)
+            or low in fold(invoice.buyer_email or ""))

@@ -238,7 +238,7 @@ class PayoutsView(QWidget):
         b["export"].setEnabled(approved and not is_hot(wallet))
         b["import"].setEnabled(one is not None and one.status == PayoutStatus.IN_PROGRESS
                                and one.payout_tx_id is not None and not is_hot(wallet))
-        b["bump"].setEnabled(one is not None and one.status == PayoutStatus.BROADCAST
+        b["bump"].setEnabled(one is not None and one.status == PayoutStatus.BROADCAST and one.confirmations == 0
                              and one.payout_tx_id is not None and is_hot(wallet))
         b["pay"].setToolTip("" if wallet is None or is_hot(wallet) else "A watch-only wallet signs elsewhere: "
                                                                          "use Export PSBT…")

@@ -8,12 +8,14 @@ from sqlalchemy import create_engine
 
 from app.db.migrate import downgrade, upgrade_to_head
 from app.db.models import Base
+from app.db.search_index import include_object
 
 
 def _diff(db_path):
     engine = create_engine(f"sqlite:///{db_path}")
     with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True})
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True,
+                                                     "include_object": include_object})
         diff = compare_metadata(ctx, Base.metadata)
     engine.dispose()
     return diff

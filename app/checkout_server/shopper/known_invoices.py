@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 BITS_PER_ID = 12  # with 3 probes: ~1.1% false positives at capacity, 1.5 bytes per id
 MIN_CAPACITY = 65_536
-SCAN_BATCH = 10_000  # ids added per turn of the loop (~10 ms at most)
+SCAN_BATCH = 2000  # ids added per turn of the loop (~10 ms at most)
 
 
 class BloomFilter:

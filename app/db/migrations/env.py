@@ -7,6 +7,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 
 from app.db.models import Base
+from app.db.search_index import include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -27,6 +28,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=True,
             compare_type=True,
+            include_object=include_object,  # the FTS search table is not in the models
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -180,6 +180,9 @@ class PayoutExecutor:
         if old.status not in (PayoutTxStatus.SIGNED, PayoutTxStatus.BROADCAST) or not paying:
             raise Conflict("This transaction is confirmed, replaced or failed; there is nothing to bump.",
                            code="cannot_bump", field="fee")
+        if old.height > 0:
+            raise Conflict("This transaction is already mined (waiting for its last confirmations); there is "
+                           "nothing to bump.", code="cannot_bump", field="fee")
         rate = await self._fee_rate(old.wallet_id, fee)
         password = self._secrets.get(password_secret(old.wallet_id))
         built = await chain.bump_fee(old.wallet_id, old.raw_tx, rate, password=password.reveal() if password else None,
