@@ -10,7 +10,7 @@ runs after one warm-up (goal p99 < 100 ms), "cold" with the list's cached totals
 run (the first list of a filter after a start: the total is counted) and "warm" (totals kept,
 app/services/invoicing/listing.py). Each query's SQL is captured as it runs and its ``EXPLAIN QUERY
 PLAN`` printed; a full ``SCAN invoices`` is flagged (tests/db/test_query_plans.py asserts there is
-none outside the substring search).
+none; the text search looks its terms up in the FTS5 trigram index ``invoices_search``, migration 0008).
 """
 
 from __future__ import annotations
@@ -56,6 +56,11 @@ def query_cases(services: Any, store_id: str, open_id: str, lifetime: int) -> di
         "search: invoice id": lambda: services.invoices.list(InvoiceFilter(text=open_id)),
         "search: order id": lambda: services.invoices.list(InvoiceFilter(text=f"order-{middle}")),
         "search: e-mail": lambda: services.invoices.list(InvoiceFilter(text=f"buyer{middle - middle % 5}@example.com")),
+        "search: description, store + status": lambda: services.invoices.list(
+            InvoiceFilter(store_id=store_id, status=["complete", "expired"], text=f"order {middle // 10}")),
+        "search: short term (whole order id)": lambda: services.invoices.list(InvoiceFilter(text="42")),
+        "search: common term (every 5th invoice)": lambda: services.invoices.list(InvoiceFilter(text="example.com")),
+        "search: in every invoice ('order')": lambda: services.invoices.list(InvoiceFilter(text="order")),
         "dashboard: open count": lambda: services.invoices.list(InvoiceFilter(status=open_statuses), limit=1),
         "dashboard: recent sales": lambda: services.invoices.list(InvoiceFilter(status=list(SOLD)), limit=8),
         "dashboard: sales 30 days (today/week/month)": lambda: services.invoices.sales_summary(days=30),
@@ -95,7 +100,15 @@ def explain(db_path: Path, statements: list[tuple[str, Any]]) -> list[list[str]]
 def full_scans(plans: list[list[str]], table: str = "invoices") -> list[str]:
     """Plan lines that read the whole table (``SCAN invoices`` without an index)."""
     return [line for plan in plans for line in plan
-            if line.startswith(f"SCAN {table}") and "USING" not in line]
+            if (line == f"SCAN {table}" or line.startswith(f"SCAN {table} ")) and "USING" not in line]
+
+
+def search_index_lookups(plans: list[list[str]]) -> list[str]:
+    """Plan lines that look terms up in the FTS5 trigram index (``MATCH``: ``INDEX 0:M..``)."""
+    from app.db.search_index import SEARCH_TABLE
+
+    return [line for plan in plans for line in plan
+            if line.startswith(f"SCAN {SEARCH_TABLE} VIRTUAL TABLE INDEX") and ":M" in line]
 
 
 async def time_case(call: Callable[[], Awaitable[object]], runs: int,

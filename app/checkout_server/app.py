@@ -9,6 +9,7 @@ from aiohttp import web
 from app.checkout_server.errors import error_middleware
 from app.checkout_server.keys import IS_PUBLIC, SERVICES
 from app.checkout_server.routes import FEATURES
+from app.checkout_server.shopper.keys import KNOWN_INVOICES
 
 if TYPE_CHECKING:
     from app.services.container import Services
@@ -26,4 +27,6 @@ def create_app(services: Services, *, public: bool) -> web.Application:
         for route in feature.routes():
             if route.public or not public:
                 app.router.add_route(route.method, route.path, route.handler, name=route.name)
+    if KNOWN_INVOICES in app:  # the invoice-id filter loads from the database file in a worker thread
+        app[KNOWN_INVOICES].read_file(services.settings.db_path)
     return app

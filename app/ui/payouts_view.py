@@ -338,7 +338,7 @@ class PayoutsView(QWidget):
 
     def show_export(self, export: PsbtExport) -> PsbtExportDialog:
         self._done(f"PSBT built for {len(export.outputs)} payout{'s' if len(export.outputs) != 1 else ''}: sign it, "
-                   "then Import signed PSBT….")
+                   "then use Import signed PSBT…")
         dialog = PsbtExportDialog(export, self)
         self.dialog = dialog
         dialog.open()

@@ -20,6 +20,8 @@ PATTERNS: dict[str, str] = {
     r"^[0-9]{1,3}(\.[0-9]{1,4})?$": 'a percentage written as a string, such as "2.5" (at most 4 decimal places)',
     r"^[0-9]{1,5}(\.[0-9]{1,3})?$": 'a fee rate in sat/vB written as a string, such as "2.5" '
                                    "(at most 3 decimal places)",
+    r"^[0-9]{1,6}(\.[0-9]{1,3})?$": 'a fee rate in sat/vB written as a string, such as "12.5" '
+                                   "(at most 3 decimal places)",
     r"^[A-Za-z0-9_-]+$": "made of letters, digits, '-' and '_' only",
     r"^[A-Za-z]{3,4}$": 'a 3- or 4-letter currency code, such as "USD"',
     URL_PATTERN: "an http:// or https:// address without spaces",

@@ -11,6 +11,12 @@ already stored, and until that read is done every id counts as "maybe". So an in
 moment its creator can know its id. Memory is bounded: 1.5 bytes per id (~1% false positives),
 sized for twice the ids found at start; when creations outgrow that, it is rebuilt larger. The
 listeners of one process (LAN, onion, private) share one filter (``KnownInvoices.shared``).
+
+The load never holds the event loop for long: it reads ``SCAN_BATCH`` ids per database read (a
+keyset read of the primary key, ~3-5 ms of the loop's time with the hashing) and sleeps
+``SCAN_PAUSE_S`` between reads, so the payment engine's start-up work (subscriptions, the first
+notifications after a restart) runs between two batches instead of behind a whole load. 1,000,000
+ids load in ~5 s that way, meanwhile unknown ids are looked up in the database, as without a filter.
 """
 
 from __future__ import annotations
@@ -18,8 +24,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
+import threading
+import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterable
+from pathlib import Path
 from typing import Protocol
 
 from app.core.records import Invoice
@@ -28,7 +38,13 @@ logger = logging.getLogger(__name__)
 
 BITS_PER_ID = 12  # with 3 probes: ~1.1% false positives at capacity, 1.5 bytes per id
 MIN_CAPACITY = 65_536
-SCAN_BATCH = 2000  # ids added per turn of the loop (~10 ms at most)
+SCAN_BATCH = 2_000  # ids per database read: ~3-5 ms of the loop's time, hashing included
+SCAN_PAUSE_S = 0.002  # between two reads the loop is free: other work waits for one batch at most
+FILE_BATCH = 5_000  # ids per read of the worker thread's own connection (one string each: no GC churn)
+FILE_PAUSE_S = 0.001  # the worker lets go of the GIL between two reads
+# one string per batch (ids are [A-Za-z0-9_-], so a space separates them): no row objects for the GC
+_IDS_AFTER = ("SELECT group_concat(id, ' '), max(id) FROM "
+              "(SELECT id FROM invoices WHERE id > ? ORDER BY id LIMIT ?)")
 
 
 class BloomFilter:
@@ -70,6 +86,23 @@ class BloomFilter:
         return bool(array[bit >> 3] & (1 << (bit & 7)))
 
 
+def read_ids_file(db_path: Path, bloom: BloomFilter, cancelled: threading.Event) -> None:
+    """In a worker thread: every invoice id of the database file into ``bloom``, on a read-only
+    connection of its own, one keyset read of ``FILE_BATCH`` ids at a time."""
+    conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+    try:
+        after = ""
+        while not cancelled.is_set():
+            joined, last = conn.execute(_IDS_AFTER, (after, FILE_BATCH)).fetchone()
+            if not joined:
+                return
+            bloom.add_all(joined.split(" "))
+            after = last
+            time.sleep(FILE_PAUSE_S)
+    finally:
+        conn.close()
+
+
 class InvoiceIds(Protocol):
     """The part of InvoiceService the filter uses (app/services/invoicing/invoices.py)."""
 
@@ -98,6 +131,13 @@ class KnownInvoices:
         self._created: list[str] = []  # ids created while a (re)load is reading
         self._loading: asyncio.Task[None] | None = None
         self._unwatch: Callable[[], None] | None = None
+        self._db_path: Path | None = None
+
+    def read_file(self, db_path: Path) -> None:
+        """Load from this SQLite file in a worker thread (its own read-only connection) instead of
+        through the invoice service on the loop: the loop only waits for the GIL, and a million ids
+        make a handful of objects, so the load triggers no full garbage collection either."""
+        self._db_path = db_path
 
     def _service(self) -> InvoiceIds:
         invoices = self._invoices()
@@ -155,8 +195,12 @@ class KnownInvoices:
             invoices = self._service()
             total = await invoices.count()
             bloom = BloomFilter(max(MIN_CAPACITY, 2 * total))
-            async for ids in invoices.scan_ids(batch=SCAN_BATCH):
-                bloom.add_all(ids)
+            if self._db_path is not None and self._db_path.exists():
+                await self._read_file(self._db_path, bloom)
+            else:
+                async for ids in invoices.scan_ids(batch=SCAN_BATCH):
+                    bloom.add_all(ids)
+                    await asyncio.sleep(SCAN_PAUSE_S)
             for invoice_id in self._created:
                 bloom.add(invoice_id)
             self._filter = bloom
@@ -169,6 +213,15 @@ class KnownInvoices:
         finally:
             self._created = []
             self._loading = None
+
+
+    @staticmethod
+    async def _read_file(db_path: Path, bloom: BloomFilter) -> None:
+        cancelled = threading.Event()
+        try:
+            await asyncio.to_thread(read_ids_file, db_path, bloom, cancelled)
+        finally:
+            cancelled.set()  # a cancelled load stops its thread at the next batch
 
 
 _SHARED: weakref.WeakKeyDictionary[InvoiceIds, KnownInvoices] = weakref.WeakKeyDictionary()

@@ -91,13 +91,15 @@ class PayoutOut(ResponseModel):
     payout_tx_id: str | None = Field(description="Its current transaction (after an RBF bump: the newest).")
     error: str | None
     created_by: str | None
+    confirmations: int = Field(description="Verified confirmations of its transaction; `confirmed` at the settled "
+                               "depth (`payout_settled_confirmations`, default 6).")
 
     @classmethod
     def of(cls, p: Payout) -> PayoutOut:
         return cls(id=p.id, store_id=p.store_id, wallet_id=p.wallet_id, refund_id=p.refund_id,
                    destination=p.destination, amount_sat=p.amount_sat, label=p.label, status=p.status.value,
                    created_at=p.created_at, approved_at=p.approved_at, payout_tx_id=p.payout_tx_id, error=p.error,
-                   created_by=p.created_by)
+                   created_by=p.created_by, confirmations=p.confirmations)
 
 
 class PayoutList(ResponseModel):
