@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 
@@ -69,3 +70,27 @@ async def started_runtime(tmp_path, **settings_values):
         yield runtime
     finally:
         await runtime.stop()
+
+
+@contextlib.asynccontextmanager
+async def runtime_with(tmp_path, **settings_values):
+    """``started_runtime`` as a context manager (the same data dir across uses: restarts)."""
+    runs = started_runtime(tmp_path, **settings_values)
+    runtime = await anext(runs)
+    try:
+        yield runtime
+    finally:
+        await runs.aclose()
+
+
+@contextlib.asynccontextmanager
+async def serving_devnet(premine_blocks: int):
+    """The project's devnet (a regtest chain behind the real Electrum protocol on 127.0.0.1), stopped after."""
+    from app.devnet import Devnet
+
+    net = Devnet(premine_blocks=premine_blocks)
+    await net.start()
+    try:
+        yield net
+    finally:
+        await net.stop()

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from app.chain.keys import set_network
+from tests.conftest import serving_devnet
 
 set_network("regtest")  # one network per process; every chain test runs on regtest
 
@@ -59,14 +60,8 @@ def non_daemon_threads() -> list[str]:
 
 @pytest.fixture
 async def devnet() -> AsyncIterator[Any]:
-    from app.devnet import Devnet
-
-    net = Devnet(premine_blocks=110)
-    await net.start()
-    try:
+    async with serving_devnet(110) as net:
         yield net
-    finally:
-        await net.stop()
 
 
 @pytest.fixture

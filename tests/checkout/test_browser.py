@@ -12,8 +12,6 @@ from tests.checkout.conftest import ARTIFACTS, make_shop
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 WAIT_MS = 20_000
 # Collects CSP violations in every frame; init scripts come from the automation protocol, not the page.
 WATCH_CSP = """
@@ -23,18 +21,6 @@ document.addEventListener("securitypolicyviolation", function (e) {
 });
 """
 XSS = '<script>alert("xss")</script><img src=x onerror=alert(1)>"\'><svg onload=alert(2)>'
-
-
-@pytest.fixture
-async def browser():
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        instance = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            yield instance
-        finally:
-            await instance.close()
 
 
 class Watch:

@@ -16,6 +16,7 @@ from app.core.chain_route import ChainRoute
 from app.core.errors import UserFacingError
 from app.runtime import Runtime
 from tests.chain.socks5 import Socks5Server
+from tests.conftest import serving_devnet
 from tests.ui.conftest import wait_until
 
 pytestmark = pytest.mark.slow
@@ -24,14 +25,8 @@ NAME = "electrum.redwaves.test"  # only the proxy knows it, as tor knows .onion 
 
 @pytest.fixture
 async def devnet() -> AsyncIterator[Any]:
-    from app.devnet import Devnet
-
-    net = Devnet(premine_blocks=3)
-    await net.start()
-    try:
+    async with serving_devnet(3) as net:
         yield net
-    finally:
-        await net.stop()
 
 
 @pytest.fixture

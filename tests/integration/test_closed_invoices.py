@@ -8,9 +8,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
 
 import aiohttp
 import pytest
@@ -24,21 +21,11 @@ from app.devnet.addresses import address_to_script
 from app.devnet.addresses import scripthash as script_hash
 from app.devnet.electrum_methods import ElectrumMethods
 from app.services.invoicing.closed_watch import StillMonitored
-from tests.conftest import started_runtime
+from tests.conftest import runtime_with
 from tests.integration.helpers import make_store, time_travel, wait_for, wait_synced
 
 pytestmark = pytest.mark.slow
 
-
-@asynccontextmanager
-async def runtime_with(tmp_path, **settings) -> AsyncIterator[Any]:
-    """started_runtime as a context manager (a real Runtime + devnet; the same data dir across uses)."""
-    runs = started_runtime(tmp_path, **settings)
-    runtime = await anext(runs)
-    try:
-        yield runtime
-    finally:
-        await runs.aclose()
 CLOSE_S = 900 + 86400 + 60  # past the store's expiry and monitoring window
 
 

@@ -6,8 +6,6 @@ exactly one payout.confirmed, one refund.paid, the invoice refunded, the destina
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +14,7 @@ import pytest
 from app.core.payouts import FeeChoice, PayoutStatus, PayoutTxStatus
 from app.core.refunds import RefundRequest, RefundStatus, RefundVariant
 from app.core.statuses import InvoiceStatus
-from tests.conftest import started_runtime
+from tests.conftest import runtime_with
 from tests.integration.helpers import wait_for, wait_status, wait_synced
 from tests.integration.test_payouts import HOT_SEED, strangers
 from tests.integration.test_payouts_kill import payments_to
@@ -24,15 +22,6 @@ from tests.integration.test_payouts_kill import payments_to
 pytestmark = pytest.mark.slow
 SETTLED = 3  # payout_settled_confirmations for this test (default 6)
 
-
-@asynccontextmanager
-async def runtime_with(tmp_path: Any, **settings: Any) -> AsyncIterator[Any]:
-    runs = started_runtime(tmp_path, **settings)
-    runtime = await anext(runs)
-    try:
-        yield runtime
-    finally:
-        await runs.aclose()
 
 
 async def test_a_reorged_payout_is_rebroadcast_and_settles_once(tmp_path: Any) -> None:

@@ -16,19 +16,14 @@ import pytest
 from app.core.errors import ValidationError
 from app.net.electrum_probe import ProbeError, probe
 from app.net.tls import ensure_self_signed
+from tests.conftest import serving_devnet
 from tests.net.test_proxy import SocksRelay
 
 
 @pytest.fixture
 async def devnet() -> AsyncIterator[object]:
-    from app.devnet import Devnet
-
-    net = Devnet(premine_blocks=3)
-    await net.start()
-    try:
+    async with serving_devnet(3) as net:
         yield net
-    finally:
-        await net.stop()
 
 
 def _closed_port() -> int:

@@ -10,6 +10,7 @@ from decimal import Decimal
 from app.checkout_server.api.links import CheckoutLinks
 from app.checkout_server.api.messages import as_sent
 from app.checkout_server.greenfield.auth import GfCall
+from app.checkout_server.greenfield.fields import optional_text
 from app.checkout_server.greenfield.models import (
     MARKS,
     currency_in,
@@ -47,14 +48,6 @@ async def _invoice(call: GfCall, store: Store) -> Invoice:
     if invoice.store_id != store.id:
         raise InvoiceNotFound("Invoice not found.")
     return invoice
-
-
-def _text(value: object, field: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ValidationError(f"'{field}' must be a string.", field=field)
-    return value
 
 
 def _amount(value: object) -> str:
@@ -102,11 +95,11 @@ async def _create_invoice(call: GfCall) -> dict[str, object]:
     try:
         invoice = await call.services.invoices.create(
             store.id, price=_amount(body.get("amount")),
-            currency=currency_in(_text(body.get("currency"), "currency")),
-            order_id=_text(metadata.get("orderId"), "metadata.orderId"),
-            description=_text(metadata.get("itemDesc"), "metadata.itemDesc") or "",
-            buyer_email=_text(metadata.get("buyerEmail"), "metadata.buyerEmail"), metadata=call.plain(metadata),
-            redirect_url=_text(checkout.get("redirectURL"), "checkout.redirectURL"), expiry_s=_expiry_s(checkout))
+            currency=currency_in(optional_text(body.get("currency"), "currency")),
+            order_id=optional_text(metadata.get("orderId"), "metadata.orderId"),
+            description=optional_text(metadata.get("itemDesc"), "metadata.itemDesc") or "",
+            buyer_email=optional_text(metadata.get("buyerEmail"), "metadata.buyerEmail"), metadata=call.plain(metadata),
+            redirect_url=optional_text(checkout.get("redirectURL"), "checkout.redirectURL"), expiry_s=_expiry_s(checkout))
     except OrderIdTaken as taken:  # checkout.order_id_unique: metadata.orderId + store is the natural key
         invoice = await call.services.invoices.get(taken.invoice_id)
     return invoice_data(invoice, checkout_link(call, store, invoice.id))

@@ -22,6 +22,7 @@ from aiohttp import web
 
 from app.checkout_server.api.messages import as_sent
 from app.checkout_server.greenfield.auth import GfCall, from_error
+from app.checkout_server.greenfield.fields import optional_text
 from app.checkout_server.greenfield.models import enum_value
 from app.checkout_server.greenfield.pull_payment_data import note_of, payout_data, pull_payment_data
 from app.checkout_server.keys import SERVICES
@@ -47,14 +48,6 @@ SENT_AS = {"custom_amount": "customAmount", "fee_pct": "subtractPercentage", "va
 
 class PullPaymentNotFound(NotFound):
     code = "pullpayment-not-found"
-
-
-def _text(value: object, field: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ValidationError(f"'{field}' must be a string.", field=field)
-    return value
 
 
 def _decimal(value: object, field: str) -> Decimal:
@@ -127,13 +120,13 @@ def _actor(call: GfCall) -> str:
 async def create_pull_payment(call: GfCall) -> dict[str, object]:
     store = await _store(call)
     body = await call.json()
-    name, description = _text(body.get("name"), "name"), _text(body.get("description"), "description")
+    name, description = optional_text(body.get("name"), "name"), optional_text(body.get("description"), "description")
     amount = _decimal(body.get("amount"), "amount")
-    currency = _text(body.get("currency"), "currency")
+    currency = optional_text(body.get("currency"), "currency")
     if not currency:
         raise ValidationError("'currency' is required.", field="currency")
     _check_methods(body)
-    invoice_id = _text(body.get("invoiceId"), "invoiceId")
+    invoice_id = optional_text(body.get("invoiceId"), "invoiceId")
     invoice = await (_invoice_of(call, store, invoice_id) if invoice_id
                      else _order_invoice(call, store, (name, description)))
     request = custom_request(invoice, amount, currency, note=note_of(name, description)[:500])
@@ -151,11 +144,11 @@ def _variant_request(invoice: Invoice, body: dict[str, object]) -> RefundRequest
                               field="refundVariant")
     raw_pct = body.get("subtractPercentage")
     fee_pct = Decimal(0) if raw_pct is None else _decimal(raw_pct, "subtractPercentage")
-    note = note_of(_text(body.get("name"), "name"), _text(body.get("description"), "description"))[:500]
+    note = note_of(optional_text(body.get("name"), "name"), optional_text(body.get("description"), "description"))[:500]
     if name != "Custom":
         return RefundRequest(VARIANTS[name], fee_pct=fee_pct, note=note)
     amount = _decimal(body.get("customAmount"), "customAmount")
-    currency = _text(body.get("customCurrency"), "customCurrency") or invoice.currency
+    currency = optional_text(body.get("customCurrency"), "customCurrency") or invoice.currency
     try:
         return custom_request(invoice, amount, currency, fee_pct=fee_pct, note=note)
     except ValidationError as exc:
