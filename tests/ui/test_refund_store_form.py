@@ -19,9 +19,10 @@ def test_refund_settings_saved_or_refused_beside_the_field(shop, view):  # noqa:
     assert form.auto_approve.text() == "" and form.link_days.value() == 30
     form.auto_approve.setText("lots")
     view.save_button.click()
-    run(shop.loop, settle())
     label = form.findChild(QLabel, "payouts_auto_approve_satError")
-    assert label is not None and not label.isHidden() and "whole number of satoshis" in label.text()
+    assert label is not None
+    run(shop.loop, wait_until(lambda: not label.isHidden(), what="the error beside the field"))  # the save's round trip
+    assert "whole number of satoshis" in label.text()
     assert "payouts_auto_approve_sat" not in stored(shop, view).checkout
     def scrolled() -> None:
         run(shop.loop, settle())
