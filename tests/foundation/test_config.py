@@ -85,3 +85,13 @@ def test_the_readme_lists_every_setting():
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     assert [name for name in setting_names() if f"| `{name}` |" not in readme] == []
+
+
+def test_tor_only_needs_no_onion_service(tmp_path):
+    """Tor-only mode launches tor for outbound traffic alone: the onion service may stay off."""
+    from app.services.chain_route import resolve_settings
+
+    settings = load_settings({}, {"data_dir": tmp_path, "tor_only": True, "electrum_server": "electrum.example:50002:s"})
+    assert settings.tor_only and not settings.tor_enabled and settings.tor_mode == "launch"
+    route = resolve_settings(settings, devnet_server=None)
+    assert route.via_tor  # so the runtime starts tor for Electrum and every other outbound client
