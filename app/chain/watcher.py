@@ -48,6 +48,7 @@ from app.chain.models import (
     TxFee,
 )
 from app.chain.runtime import ElectrumRuntime
+from app.chain.server_reader import ServerReader
 from app.chain.tracking import EventTracker, TrackedWallet
 
 __all__ = ["AddressView", "AddressesChanged", "ChainEvent", "ChainSettings", "ChainState", "ChainWatcher",
@@ -358,7 +359,7 @@ class ChainWatcher:
         network = self._runtime.running_daemon().network
 
         async def read() -> tuple[list[chain_unspent.Utxo], dict[str, Transaction]]:
-            reader = chain_unspent.ServerReader(network)
+            reader = ServerReader(network)
             return await chain_unspent.unspent(reader, addresses), reader.transactions
 
         return await self._runtime.run(read())
@@ -416,7 +417,7 @@ class ChainWatcher:
 
         async def read() -> chain_unspent.TxStatus:
             try:
-                reader = chain_unspent.ServerReader(network)
+                reader = ServerReader(network)
                 return await chain_unspent.tx_status(reader, txid, wanted)
             except (NotConnected, TimeoutError, ConnectionError):
                 return chain_unspent.TxStatus(txid=txid, state="unknown")
