@@ -103,6 +103,18 @@ def _server(value: object) -> str | None:
     return text
 
 
+def _listen(value: object) -> str:
+    """'' (do not listen) or host:port (an IPv6 host in brackets), e.g. 0.0.0.0:9735."""
+    text = str(value).strip()
+    if not text:
+        return ""
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError("expected host:port, e.g. 0.0.0.0:9735 (empty = do not listen)")
+    _host(host[1:-1] if host.startswith("[") and host.endswith("]") else host)
+    return text
+
+
 def _route(value: object) -> str | None:
     text = _optional_str(value)
     return None if text is None else _choice("own", "tor", "direct")(text)
@@ -219,6 +231,12 @@ class Settings:
     closed_check_interval_s: int = _setting(60, _to_int, "seconds between batches of the closed-invoice check")
     payout_settled_confirmations: int = _setting(6, _depth, "confirmations after which a payout is final "
                                                            "(confirmed, its refund paid); before: broadcast")
+    lightning_listen: str = _setting("", _listen, "host:port the Lightning node accepts peers on (empty = do "
+                                                  "not listen; peers are then reached by the node only)")
+    lightning_gossip: bool = _setting(False, _to_bool, "Lightning routing by gossip (false = trampoline and "
+                                                       "direct peers)")
+    lightning_allow_incoming: bool = _setting(True, _to_bool, "peers may open channels to the shop (Electrum's "
+                                                              "recoverable channels off)")
     daemon_enabled: bool = _setting(True, _to_bool, "serve the Bitcart-compatible daemon JSON-RPC on 127.0.0.1")
     daemon_port: int = _setting(5000, _port, "daemon JSON-RPC port (0 = any free port)")
     cors_origins: tuple[str, ...] = _setting((), _origins, "comma list of web origins (https://app.example) whose "

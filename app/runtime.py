@@ -217,6 +217,8 @@ class Runtime:
                 network=self.settings.network, datadir=self.settings.electrum_dir, server=route.server,
                 oneserver=route.oneserver,
                 proxy=self.outbound.electrum_proxy(configured=route.proxy, electrum_via_tor=route.via_tor),
+                lightning_listen=self.settings.lightning_listen, lightning_gossip=self.settings.lightning_gossip,
+                lightning_allow_incoming=self.settings.lightning_allow_incoming,
             )
             self.chain = ChainWatcher(chain_settings)
         return self.chain
@@ -232,7 +234,7 @@ class Runtime:
             urls=RuntimeUrls(self), outbound=self.outbound, public=RuntimePublicListener(self),
             exposure=Exposure(parse_trusted_proxies(s.trusted_proxies), onion_url=self._onion_url),
             tor=self.tor, devnet=self.devnet, exposure_control=self.exposure, chain_route=self.chain_route)
-        services = build_services(s, self.db, self.chain, surroundings=surroundings)
+        services = build_services(s, self.db, self.chain, surroundings=surroundings, lightning_node=self.chain)
         services.chain_route.attach_switch(self._switch_chain_route)  # Settings → Chain server, live
         services.health_sources.append(lambda: {"tor": tor_health(self.tor)})
         services.health_sources.append(self._listener_health)

@@ -50,3 +50,13 @@ class CannotPay(UserFacingError):
 
     code = "cannot_pay"
     http_status = 409
+
+
+class LightningError(UserFacingError):
+    """A Lightning operation was refused; ``code`` says why (docs/lightning.md "Errors"):
+    lightning_off, lightning_needs_p2wpkh_hot, not_enough_inbound, invalid_node_uri, peer_unreachable,
+    not_enough_funds, channel_not_found, invalid_bolt11, payment_failed, amount_too_large."""
+
+    code = "lightning_error"
+    http_status = 409
+

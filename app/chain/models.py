@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 from app.core.payments import ObservedOutput
 
@@ -26,6 +28,9 @@ class ChainSettings:
     proxy: str | None = None
     gap_limit: int = 20
     network_timeout_s: float | None = None
+    lightning_listen: str = ""  # host:port the Lightning node accepts peers on; "" = do not listen
+    lightning_gossip: bool = False  # False: trampoline routing and direct peers, no gossip download
+    lightning_allow_incoming: bool = True  # Electrum's use_recoverable_channels off, so peers may open channels
 
 
 @dataclass(frozen=True)
@@ -88,4 +93,59 @@ class ConnectionChanged:
     state: ChainState
 
 
-ChainEvent = AddressesChanged | TipChanged | ConnectionChanged
+@dataclass(frozen=True)
+class LightningPaid:
+    """Electrum fulfilled the HTLC(s) of a payment hash RedWaves issued (app/chain/lightning.py)."""
+
+    wallet_id: str
+    payment_hash: str  # hex
+    amount_msat: int  # received: the sum of the HTLCs
+    preimage: str  # hex
+    settled_at: datetime  # UTC, taken on Electrum's thread when it decided to fulfil
+
+
+@dataclass(frozen=True)
+class ChannelView:
+    channel_id: str  # hex (Electrum's channel_id)
+    short_id: str | None  # "123x1x0" once mined
+    peer_id: str  # remote node id, hex
+    state: str  # Electrum's ChannelState name: PREOPENING, OPENING, FUNDED, OPEN, SHUTDOWN, CLOSING, ...
+    initiator: Literal["local", "remote"]
+    capacity_sat: int
+    local_sat: int  # our balance
+    remote_sat: int
+    can_send_sat: int
+    can_receive_sat: int
+    funding_txid: str
+    closing_txid: str | None
+
+
+@dataclass(frozen=True)
+class LightningNodeInfo:
+    wallet_id: str
+    node_id: str  # hex pubkey
+    listen: str | None  # host:port bound, or None
+    gossip: bool
+    incoming_allowed: bool
+    can_receive_sat: int  # inbound liquidity now (all OPEN channels)
+    can_send_sat: int
+    channels: tuple[ChannelView, ...]
+    peers: int
+
+
+@dataclass(frozen=True)
+class LightningInvoice:
+    bolt11: str
+    payment_hash: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class LightningPayResult:
+    payment_hash: str
+    preimage: str | None
+    success: bool
+    error: str | None
+
+
+ChainEvent = AddressesChanged | TipChanged | ConnectionChanged | LightningPaid

@@ -52,11 +52,15 @@ def electrum_config(settings: ChainSettings) -> SimpleConfig:
         "oneserver": bool(settings.oneserver and settings.server),
         "use_exchange_rate": False,
         "check_updates": False,
-        "use_gossip": False,
+        "use_gossip": settings.lightning_gossip,
+        # Electrum refuses incoming channels while future channels are recoverable (lnpeer.py on_open_channel)
+        "use_recoverable_channels": not settings.lightning_allow_incoming,
         "network_timeout": int(timeout),
         "dont_show_testnet_warning": True,
         "proxy": _electrum_proxy(settings.proxy),
     }
+    if settings.lightning_listen:
+        options["lightning_listen"] = settings.lightning_listen
     if not settings.proxy:
         # Without a proxy an .onion name would go to the system resolver (a DNS leak): Electrum skips
         # them in get_servers() with noonion; its first server and its recent servers are ours to filter.

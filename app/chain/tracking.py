@@ -25,8 +25,10 @@ from electrum.address_synchronizer import AddressSynchronizer
 from electrum.wallet import Abstract_Wallet
 
 from app.chain import wallets as wallet_files
+from app.chain import watch_set
 from app.chain.callbacks import CallbackHub
 from app.chain.keys import WalletDescriptor
+from app.chain.lightning import LightningNode
 from app.chain.models import (
     AddressesChanged,
     AddressView,
@@ -54,6 +56,7 @@ class TrackedWallet:
     emitted: dict[str, tuple[ObservedOutput, ...]] = field(default_factory=dict)  # address -> outputs last emitted
     dirty: set[str] = field(default_factory=set)
     retry: set[str] = field(default_factory=set)  # seen incomplete; re-check on next flush
+    lightning: LightningNode | None = None  # the wallet's Lightning node (gate + paid hook installed)
 
 
 class EventTracker:
@@ -93,8 +96,13 @@ class EventTracker:
         original = adb.receive_history_callback
         changed = self._hub.wrap("receive_history", lambda addr: self._mark(wallet_id, {addr}))
 
+        imported = watch_set.is_imported(wallet)
+
         def receive_history_callback(addr: str, hist: list[tuple[str, int]], tx_fees: dict[str, int]) -> None:
-            if not wallet.is_mine(addr):  # left the watch set this session; Electrum cannot unsubscribe
+            # An imported wallet's address that left the watch set this session (Electrum cannot
+            # unsubscribe); a hot wallet never drops one, and its Lightning watcher subscribes channel
+            # funding addresses the wallet itself does not own: those histories must pass.
+            if imported and not wallet.is_mine(addr):
                 return
             original(addr, hist, tx_fees)
             changed(addr)
@@ -102,10 +110,40 @@ class EventTracker:
         adb.receive_history_callback = receive_history_callback
         self.wallets[wallet_id] = entry
         self._by_adb[id(adb)] = wallet_id
-        wallet_files.throttle_saves(wallet)
+        if wallet.has_lightning():  # the file has Lightning keys: its node runs, so its channels are watched
+            entry.lightning = self._lightning_node(wallet_id, wallet)
+        wallet_files.throttle_saves(wallet)  # not for a wallet with Lightning (wallets.py)
         daemon = self._runtime.running_daemon()
         wallet.start_network(daemon.network)
         daemon.add_wallet(wallet)
+
+    def start_lightning(self, wallet_id: str, password: str | None) -> LightningNode:
+        """On Electrum's thread: give a running hot p2wpkh wallet its Lightning node (Electrum's
+        ``init_lightning``: the node key from the seed) and start it on our Network; idempotent."""
+        entry = self.wallets[wallet_id]
+        if entry.lightning is not None:
+            return entry.lightning
+        wallet = entry.wallet
+        network = self._runtime.running_daemon().network
+        if not wallet.has_lightning():
+            # With wallet.network set, init_lightning stops the whole wallet and restarts it, and the
+            # restart does not re-register the wallet's callbacks; start only the new LNWallet instead,
+            # as Abstract_Wallet.start_network does.
+            wallet.network = None
+            try:
+                wallet.init_lightning(password=password)
+            finally:
+                wallet.network = network
+        entry.lightning = self._lightning_node(wallet_id, wallet)
+        wallet_files.save_at_once(wallet)
+        wallet.save_db()  # the Lightning key is in the file before the node talks to anybody
+        assert wallet.lnworker is not None
+        if wallet.lnworker.network is None:
+            wallet.lnworker.start_network(network)
+        return entry.lightning
+
+    def _lightning_node(self, wallet_id: str, wallet: Abstract_Wallet) -> LightningNode:
+        return LightningNode(wallet_id, wallet, self._deliver, self._hub.wrap).install()
 
     def _on_tx_event(self, adb: AddressSynchronizer, txid: str) -> None:
         wallet_id = self._by_adb.get(id(adb))

@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import time
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -150,9 +151,16 @@ def throttle_saves(wallet: Abstract_Wallet, interval_s: float = SAVE_INTERVAL_S)
     SQLite holds the record and the history is re-fetched from the server after a crash, so saving
     every ten minutes (and at stop) loses nothing.
     Saves run on Electrum's (non-daemon) loop thread, as Electrum requires.
+
+    Not for a wallet with Lightning (docs/chain.md "Lightning"): its channel states, preimages and
+    what RedWaves issued are not a cache (broadcasting an old channel state is punished), so every
+    save writes at once; ``save_at_once`` ends the throttling when a wallet gains Lightning.
     """
+    if wallet.has_lightning():
+        return
     original_save, original_stop = wallet.save_db, wallet.stop
     state = _SaveState(last=time.monotonic())
+    _THROTTLED[wallet] = state
 
     def save_now() -> None:
         state.timer = None
@@ -161,7 +169,7 @@ def throttle_saves(wallet: Abstract_Wallet, interval_s: float = SAVE_INTERVAL_S)
 
     def save_db() -> None:
         elapsed = time.monotonic() - state.last
-        if state.final or elapsed >= interval_s:
+        if state.final or state.at_once or elapsed >= interval_s:
             save_now()
             return
         try:
@@ -183,11 +191,28 @@ def throttle_saves(wallet: Abstract_Wallet, interval_s: float = SAVE_INTERVAL_S)
     wallet.stop = stop
 
 
+def save_at_once(wallet: Abstract_Wallet) -> None:
+    """From now on every Electrum ``save_db`` of this wallet writes at once (it gained Lightning);
+    a pending throttled write happens now. On Electrum's loop thread."""
+    state = _THROTTLED.get(wallet)
+    if state is None:
+        return
+    state.at_once = True
+    if state.timer is not None:
+        state.timer.cancel()
+        state.timer = None
+    wallet.save_db()
+
+
 @dataclass
 class _SaveState:
     last: float  # time.monotonic() of the last write
     timer: asyncio.TimerHandle | None = None
     final: bool = False  # stop() began: every save writes now
+    at_once: bool = False  # the wallet gained Lightning: every save writes now
+
+
+_THROTTLED: weakref.WeakKeyDictionary[Abstract_Wallet, _SaveState] = weakref.WeakKeyDictionary()
 
 
 # -- receive addresses ---------------------------------------------------------------------------

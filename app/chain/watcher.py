@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Collection, Iterable, Mapping
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from app.chain.errors import (
     BroadcastFailed,
     CannotPay,
     ChainNotRunning,
+    LightningError,
     NotConnected,
     WalletMismatch,
     WalletNotOpen,
@@ -37,13 +39,19 @@ from app.chain.errors import (
 )
 from app.chain.history_probe import HistoryProbe, probe_history
 from app.chain.keys import WalletDescriptor, derive_addresses
+from app.chain.lightning import MAX_FUNDING_SAT, LightningNode
 from app.chain.models import (
     AddressesChanged,
     AddressView,
     ChainEvent,
     ChainSettings,
     ChainState,
+    ChannelView,
     ConnectionChanged,
+    LightningInvoice,
+    LightningNodeInfo,
+    LightningPaid,
+    LightningPayResult,
     TipChanged,
     TxFee,
 )
@@ -68,6 +76,7 @@ class ChainWatcher:
         self._tracker = EventTracker(self._runtime, self._hub, self._deliver)
         self._running = False
         self._stopped = False
+        self._lightning_id: str | None = None  # the shop's Lightning node (enable_lightning)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -335,6 +344,108 @@ class ChainWatcher:
             return self._tracker.wallets[wallet_id]
         except KeyError:
             raise WalletNotOpen(f"wallet {wallet_id!r} is not open") from None
+
+    # -- Lightning (app/chain/lightning.py; docs/chain.md "Lightning") --------------------------------
+
+    async def enable_lightning(self, wallet_id: str, *, password: str | None) -> LightningNodeInfo:
+        """Make this hot p2wpkh wallet the shop's Lightning node: Electrum's node key from the seed
+        (written to the wallet file at once), the node started on our Network with the gate and the
+        paid hook, and the wallet's saves never throttled again. Idempotent."""
+        entry = self._entry(wallet_id)
+        if entry.desc.kind != "seed" or not entry.wallet.can_have_lightning():
+            raise LightningError("Lightning needs a hot wallet (a seed) of the native segwit kind (p2wpkh).",
+                                 code="lightning_needs_p2wpkh_hot")
+        if not entry.wallet.has_lightning():
+            try:
+                await asyncio.to_thread(entry.wallet.check_password, password)
+            except InvalidPassword:
+                raise WrongPassword("The wallet password is wrong.") from None
+        await self._runtime.call(self._tracker.start_lightning, wallet_id, password)
+        self._lightning_id = wallet_id
+        logger.info("lightning node runs on wallet %s", wallet_id)
+        return await self.lightning_info(wallet_id)
+
+    def disable_lightning(self, wallet_id: str) -> None:
+        """This wallet is no longer the shop's node (no new BOLT11s through it). Its node keeps running
+        while the wallet is open, so its channels stay watched (a closed channel's sweep included)."""
+        if self._lightning_id == wallet_id:
+            self._lightning_id = None
+
+    def lightning_wallet(self) -> str | None:
+        """The wallet whose node is the shop's (``enable_lightning`` this session), or None."""
+        wallet_id = self._lightning_id
+        if wallet_id is None or not self._running or wallet_id not in self._tracker.wallets:
+            return None
+        return wallet_id
+
+    async def lightning_info(self, wallet_id: str) -> LightningNodeInfo:
+        node = self._node(wallet_id)
+        s = self._settings
+        return await self._runtime.call(node.info, listen=s.lightning_listen or None, gossip=s.lightning_gossip,
+                                        incoming_allowed=s.lightning_allow_incoming)
+
+    async def add_lightning_invoice(self, wallet_id: str, amount_sat: int, *, message: str,
+                                    expires_at: datetime) -> LightningInvoice:
+        """A BOLT11 for ``amount_sat`` whose expiry is ``expires_at`` (the gate refuses it after that)."""
+        node = self._node(wallet_id)
+        if amount_sat <= 0:
+            raise ValueError("amount_sat must be positive")
+        if expires_at.tzinfo is None:
+            raise ValueError("expires_at must be timezone-aware (UTC)")
+        info = await self.lightning_info(wallet_id)
+        if info.can_receive_sat < amount_sat:
+            raise LightningError(f"The node can receive {info.can_receive_sat:,} sat now, not {amount_sat:,}.",
+                                 code="not_enough_inbound")
+        return await self._runtime.call(node.add_invoice, amount_sat, message, expires_at)
+
+    async def withdraw_lightning_invoice(self, wallet_id: str, payment_hash: str) -> bool:
+        """The gate refuses this hash from now on; False: it is already paid."""
+        node = self._node(wallet_id)
+        return await self._runtime.call(node.withdraw, payment_hash.lower())
+
+    async def lightning_paid(self, wallet_id: str, payment_hashes: Iterable[str]) -> list[LightningPaid]:
+        """Those of ``payment_hashes`` that are paid (Electrum's status PR_PAID or settled received HTLCs)."""
+        node = self._node(wallet_id)
+        wanted = [h.lower() for h in payment_hashes]
+        return await self._runtime.call(node.paid, wanted)
+
+    async def open_channel(self, wallet_id: str, connect: str, amount_sat: int, *, push_sat: int = 0,
+                           password: str | None) -> ChannelView:
+        """Fund a channel to ``nodeid@host:port`` (broadcast now; OPEN after 3 blocks)."""
+        node = self._node(wallet_id)
+        if amount_sat > MAX_FUNDING_SAT:
+            raise LightningError(f"A channel holds at most {MAX_FUNDING_SAT:,} sat.", code="amount_too_large")
+        try:
+            await asyncio.to_thread(node.wallet.check_password, password)
+        except InvalidPassword:
+            raise WrongPassword("The wallet password is wrong.") from None
+        return await self._runtime.run(node.open_channel(connect.strip(), amount_sat, push_sat, password))
+
+    async def close_channel(self, wallet_id: str, channel_id: str, *, force: bool) -> str:
+        """Cooperative close (the peer must be online) or force close; the closing txid."""
+        node = self._node(wallet_id)
+        return await self._runtime.run(node.close_channel(channel_id.lower(), force=force))
+
+    async def lnpay(self, wallet_id: str, bolt11: str, *, password: str | None,
+                    timeout_s: float = 60) -> LightningPayResult:
+        """Pay a BOLT11 from the node (Electrum's ``lnpay``); a failed payment is a result, not an error."""
+        node = self._node(wallet_id)
+        try:
+            await asyncio.to_thread(node.wallet.check_password, password)
+        except InvalidPassword:
+            raise WrongPassword("The wallet password is wrong.") from None
+        return await self._runtime.run(node.pay(bolt11.strip(), timeout_s))
+
+    async def channel_backup(self, wallet_id: str, channel_id: str) -> str:
+        """Electrum's static channel backup (``export_channel_backup``) of one channel."""
+        node = self._node(wallet_id)
+        return await self._runtime.call(node.channel_backup, channel_id.lower())
+
+    def _node(self, wallet_id: str) -> LightningNode:
+        node = self._entry(wallet_id).lightning
+        if node is None:
+            raise LightningError("Lightning is off for this wallet.", code="lightning_off")
+        return node
 
     # -- history probe (closed invoices) -----------------------------------------------------------
 

@@ -98,9 +98,9 @@ def tally(terms: InvoiceTerms, payments: Sequence[Payment], min_fee_rate_sat_vb:
     counted = [p for p in sorted_payments(payments) if p.accounted and p.first_seen_at < terms.monitoring_until]
     return Tally(
         paid_sat=sum(p.amount_sat for p in counted),
-        confirmed_sat=sum(p.amount_sat for p in counted if p.confirmations >= 1),
-        settled_sat=sum(p.amount_sat for p in counted if p.confirmations >= terms.speed_policy
-                        and not p.held_below(min_fee_rate_sat_vb)),
+        confirmed_sat=sum(p.amount_sat for p in counted if p.confirmations >= 1 or p.settled_off_chain),
+        settled_sat=sum(p.amount_sat for p in counted if p.settled_off_chain or (
+            p.confirmations >= terms.speed_policy and not p.held_below(min_fee_rate_sat_vb))),
         crossing=_crossing_payment(counted, terms.threshold_sat),
     )
 
@@ -137,7 +137,7 @@ def evaluate(
     """The invoice's state given every stored payment, at ``now``. Idempotent. ``min_fee_rate_sat_vb``:
     the store's minimum fee rate for 0-conf (only speed policy 0 completes unconfirmed), or None."""
     counts = tally(terms, payments, min_fee_rate_sat_vb)
-    if is_status_fixed(terms, previous, now):  # the status never moves; amounts stay truthful
+    if is_status_fixed(terms, previous, now) and not _settled_on_time_off_chain(terms, previous, counts):  # the status never moves; amounts stay truthful
         if previous.status is _S.EXPIRED:
             return replace(previous, exception_status=_expired_exception(terms, counts), **_amounts(terms, counts))
         return replace(previous, **_amounts(terms, counts))
@@ -159,6 +159,15 @@ def is_status_fixed(terms: InvoiceTerms, state: InvoiceState, now: datetime) -> 
     if state.status in FINAL_STATUSES or state.exception_status is ExceptionStatus.MARKED:
         return True
     return state.status is _S.EXPIRED and now >= terms.monitoring_until
+
+
+def _settled_on_time_off_chain(terms: InvoiceTerms, previous: InvoiceState, counts: Tally) -> bool:
+    """An EXPIRED invoice whose amount was reached by a Lightning payment settled before expiry: the
+    money arrived on time (Electrum refuses it after, app/chain/lightning.py), however late RedWaves
+    records it (a crash, a long stop), so the invoice completes instead of staying expired."""
+    crossing = counts.crossing
+    return (previous.status is _S.EXPIRED and crossing is not None and crossing.settled_off_chain
+            and crossing.first_seen_at < terms.expires_at)
 
 
 def _progress(terms: InvoiceTerms, counts: Tally) -> InvoiceStatus:

@@ -61,8 +61,19 @@ class PaymentFee:
 
 
 @dataclass(frozen=True)
+class LightningProof:
+    """A settled Lightning payment's proof: the payment hash RedWaves issued and the preimage released."""
+
+    payment_hash: str  # hex, 64 chars
+    preimage: str  # hex, 64 chars; sha256(preimage) == payment_hash
+
+
+@dataclass(frozen=True)
 class Payment:
-    """A stored payment. ``height`` is the last height seen (kept when the payment vanishes)."""
+    """A stored payment. ``height`` is the last height seen (kept when the payment vanishes).
+
+    A Lightning payment (``lightning`` set) has ``txid`` = its payment hash, ``vout`` 0, height and
+    confirmations 0 and state SETTLED: it is final, and the chain's views never touch it."""
 
     txid: str
     vout: int
@@ -76,6 +87,17 @@ class Payment:
     ever_confirmed: bool  # sticky: was mined at least once
     block_time: datetime | None = None  # header timestamp of the block it was last seen mined in
     fee: PaymentFee | None = None  # None until measured (the parents could not be read yet)
+    lightning: LightningProof | None = None
+
+    @property
+    def settled_off_chain(self) -> bool:
+        """A Lightning payment: final when recorded, whatever the speed policy."""
+        return self.lightning is not None
+
+    @property
+    def method(self) -> str:
+        """'lightning' or 'onchain' (stored in payments.method, sent in the APIs)."""
+        return "lightning" if self.lightning is not None else "onchain"
 
     @property
     def held(self) -> bool:
@@ -84,7 +106,7 @@ class Payment:
 
     def held_below(self, min_fee_rate_sat_vb: Fraction | None) -> bool:
         """``held``, or unconfirmed and paying less than the store's minimum fee rate (sat/vB), if any."""
-        if self.confirmations > 0:
+        if self.confirmations > 0 or self.lightning is not None:
             return False
         return self.height == MEMPOOL_UNCONFIRMED_PARENT_HEIGHT or (self.fee is not None and (
             self.fee.low or (min_fee_rate_sat_vb is not None and self.fee.rate < min_fee_rate_sat_vb)))
@@ -129,7 +151,9 @@ def merge_payments(
     """The stored payments updated with a COMPLETE, synced view of the address (pure, idempotent).
     ``fees``: txid -> fee measured now; a stored payment keeps the fee it was first given."""
     seen = {output.outpoint: output for output in observed}
-    merged = {payment.outpoint: _vanished(payment) for payment in existing if payment.outpoint not in seen}
+    # Lightning payments are not on the chain: kept as they are, never "vanished"
+    merged = {payment.outpoint: payment if payment.lightning is not None else _vanished(payment)
+              for payment in existing if payment.outpoint not in seen}
     previous = {payment.outpoint: payment for payment in existing}
     for outpoint, output in seen.items():
         known = previous.get(outpoint)

@@ -26,6 +26,12 @@ class Wallet:
     gap_limit: int
     threshold: int | None
     created_at: datetime
+    lightning: bool = False  # RedWaves' Lightning node runs on this (hot, p2wpkh) wallet
+
+    @property
+    def can_have_lightning(self) -> bool:
+        """Electrum's Lightning needs a p2wpkh wallet that can sign (a seed wallet here)."""
+        return self.kind == "seed" and self.script_type == "p2wpkh"
 
     @property
     def gap_exposure(self) -> int:
@@ -106,6 +112,8 @@ class Invoice:
     confirmed_at: datetime | None
     completed_at: datetime | None
     payments: tuple[Payment, ...] = ()
+    bolt11: str | None = None  # the Lightning invoice issued with it (app/core/lightning.py), if any
+    payment_hash: str | None = None
 
     @property
     def remaining_sat(self) -> int:

@@ -33,6 +33,7 @@ class PaymentState(StrEnum):
     REPLACED = "replaced"  # vanished, had signalled BIP125 RBF
     DOUBLE_SPENT = "double_spent"  # vanished without signalling RBF
     REORGED_OUT = "reorged_out"  # vanished after having been mined
+    SETTLED = "settled"  # a Lightning payment: the preimage was released, final (app/core/lightning.py)
 
 
 OPEN_STATUSES: frozenset[InvoiceStatus] = frozenset(
@@ -45,7 +46,8 @@ FINAL_STATUSES: frozenset[InvoiceStatus] = frozenset(
 )
 """Never changed by evaluate(); only a merchant mark can move them."""
 
-LIVE_PAYMENT_STATES: frozenset[PaymentState] = frozenset({PaymentState.MEMPOOL, PaymentState.CONFIRMED})
+LIVE_PAYMENT_STATES: frozenset[PaymentState] = frozenset(
+    {PaymentState.MEMPOOL, PaymentState.CONFIRMED, PaymentState.SETTLED})
 LOST_PAYMENT_STATES: frozenset[PaymentState] = frozenset(
     {PaymentState.REPLACED, PaymentState.DOUBLE_SPENT, PaymentState.REORGED_OUT}
 )

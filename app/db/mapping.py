@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import inspect
 
-from app.core.payments import Payment, PaymentFee
+from app.core.payments import LightningProof, Payment, PaymentFee
 from app.core.records import Invoice, Product, Store, Wallet
 from app.core.statuses import ExceptionStatus, InvoiceStatus, PaymentState
 from app.db.models import Base, InvoiceRow, PaymentRow, ProductRow, StoreRow, WalletRow
@@ -25,6 +25,7 @@ def to_wallet(row: WalletRow) -> Wallet:
         gap_limit=row.gap_limit,
         threshold=row.threshold,
         created_at=row.created_at,
+        lightning=bool(row.lightning),
     )
 
 
@@ -77,6 +78,7 @@ def to_payment(row: PaymentRow) -> Payment:
         ever_confirmed=row.ever_confirmed,
         block_time=row.block_time,
         fee=None if row.fee_sat is None or not row.vsize else PaymentFee(row.fee_sat, row.vsize, row.low_fee),
+        lightning=LightningProof(row.txid, row.preimage) if row.method == "lightning" and row.preimage else None,
     )
 
 
@@ -112,6 +114,8 @@ def to_invoice(row: InvoiceRow, payments: Iterable[Payment] = ()) -> Invoice:
         confirmed_at=row.confirmed_at,
         completed_at=row.completed_at,
         payments=tuple(payments),
+        bolt11=row.bolt11,
+        payment_hash=row.payment_hash,
     )
 
 
@@ -128,6 +132,8 @@ def apply_payment(row: PaymentRow, payment: Payment) -> None:
     row.fee_sat = None if payment.fee is None else payment.fee.fee_sat
     row.vsize = None if payment.fee is None else payment.fee.vsize
     row.low_fee = payment.fee is not None and payment.fee.low
+    row.method = payment.method
+    row.preimage = payment.lightning.preimage if payment.lightning is not None else None
 
 
 def column_values(row: Base) -> dict[str, object]:

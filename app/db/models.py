@@ -51,6 +51,8 @@ class WalletRow(Base):
     next_index: Mapped[int] = mapped_column(Integer, default=0)
     gap_limit: Mapped[int] = mapped_column(Integer, default=20)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # the wallet whose Electrum Lightning node RedWaves runs (at most one; docs/lightning.md)
+    lightning: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class StoreRow(Base):
@@ -146,8 +148,11 @@ class InvoiceRow(Base):
     monitored: Mapped[bool] = mapped_column(Boolean, default=True)
     # created without a key (the ready store, keyless API calls): counted against the store's budget
     public: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    bolt11: Mapped[str | None] = mapped_column(Text, nullable=True)  # issued with the invoice (Lightning)
+    payment_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     __table_args__ = (
+        Index("ix_invoices_payment_hash", "payment_hash", unique=True),
         Index("ix_invoices_store_created", "store_id", "created_at"),
         Index("ix_invoices_created", "created_at"),  # the unfiltered list, newest first (listing.py)
         Index("ix_invoices_public_open", "store_id", "public", "status"),
@@ -182,6 +187,9 @@ class PaymentRow(Base):
     fee_sat: Mapped[int | None] = mapped_column(Integer, nullable=True)  # NULL: not measured yet
     vsize: Mapped[int | None] = mapped_column(Integer, nullable=True)
     low_fee: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # 'lightning': txid holds the payment hash, preimage the proof (app/core/payments.py LightningProof)
+    method: Mapped[str] = mapped_column(String(16), default="onchain", server_default="onchain")
+    preimage: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     __table_args__ = (
         UniqueConstraint("invoice_id", "txid", "vout", name="uq_payments_outpoint"),

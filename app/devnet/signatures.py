@@ -1,102 +1,101 @@
-"""Input script checks for the script types the devnet verifies: p2wpkh, p2sh-p2wpkh, p2pkh.
+"""Input scripts, checked by pycoin's script interpreter with bitcoind's mempool flags.
 
-Other script types (p2wsh, p2tr, bare p2sh) are accepted without verification.
+Everything but taproot is verified: p2pkh, p2sh, p2wpkh, p2sh-p2wpkh, p2wsh (multisig, hash locks,
+OP_CHECKLOCKTIMEVERIFY, OP_CHECKSEQUENCEVERIFY, OP_CODESEPARATOR), p2sh-p2wsh and bare scripts.
+Spends of witness v1+ outputs (p2tr, anchors) are accepted unverified, as pycoin has no taproot.
+Reject reasons are bitcoind's: the standard flags first, then the consensus ones alone, giving
+``non-mandatory-script-verify-flag (...)`` or ``mandatory-script-verify-flag-failed (...)``.
 """
 
-from coincurve import PublicKey
-from embit.script import Script
-from embit.transaction import SIGHASH, Transaction
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import coincurve._libsecp256k1 as _bundled_secp256k1
 
 from app.devnet.errors import TxRejected
-from app.devnet.hashes import hash160
-from app.devnet.transactions import TxOut, p2wpkh_script_code
+from app.devnet.transactions import TxOut
 
-_BAD_SIG = "mandatory-script-verify-flag-failed (Signature must be zero for failed CHECK(MULTI)SIG operation)"
-_BAD_KEY = "mandatory-script-verify-flag-failed (Script failed an OP_EQUALVERIFY operation)"
-_BAD_WITNESS = "mandatory-script-verify-flag-failed (Witness program hash mismatch)"
-_VALID_SIGHASHES = {SIGHASH.ALL, SIGHASH.NONE, SIGHASH.SINGLE,
-                    SIGHASH.ALL | SIGHASH.ANYONECANPAY, SIGHASH.NONE | SIGHASH.ANYONECANPAY,
-                    SIGHASH.SINGLE | SIGHASH.ANYONECANPAY}
+# pycoin reads this once, at import: verify ECDSA with the libsecp256k1 inside coincurve (else its
+# pure-Python curve arithmetic makes every signature check ~5x slower).
+os.environ.setdefault("PYCOIN_LIBSECP256K1_PATH", _bundled_secp256k1.__file__ or "")
 
+from pycoin.coins.SolutionChecker import ScriptError  # noqa: E402 - after the library path is set
+from pycoin.satoshi import flags  # noqa: E402
+from pycoin.symbols.btc import network  # noqa: E402
 
-def verify_input(tx: Transaction, index: int, spent: TxOut) -> None:
-    """Raise TxRejected if input ``index`` does not validly spend ``spent``."""
-    script = spent.script
-    if len(script) == 22 and script[:2] == b"\x00\x14":
-        _verify_p2wpkh(tx, index, script[2:], spent.value_sat)
-    elif len(script) == 23 and script[:2] == b"\xa9\x14" and script[-1] == 0x87:
-        redeem = _single_push(tx.vin[index].script_sig.data)
-        if redeem is not None and len(redeem) == 22 and redeem[:2] == b"\x00\x14":
-            if hash160(redeem) != script[2:22]:
-                raise TxRejected(_BAD_KEY)
-            _verify_p2wpkh(tx, index, redeem[2:], spent.value_sat)
-    elif len(script) == 25 and script[:3] == b"\x76\xa9\x14" and script[23:] == b"\x88\xac":
-        _verify_p2pkh(tx, index, script)
+_PycoinTx: Any = network.tx  # pycoin has no type hints
 
+MANDATORY_FLAGS = (flags.VERIFY_P2SH | flags.VERIFY_DERSIG | flags.VERIFY_NULLDUMMY
+                   | flags.VERIFY_CHECKLOCKTIMEVERIFY | flags.VERIFY_CHECKSEQUENCEVERIFY
+                   | flags.VERIFY_WITNESS)
+# bitcoind's STANDARD_SCRIPT_VERIFY_FLAGS that pycoin implements, minus
+# DISCOURAGE_UPGRADABLE_WITNESS_PROGRAM (it would refuse the taproot spends bitcoind accepts).
+STANDARD_FLAGS = (MANDATORY_FLAGS | flags.VERIFY_STRICTENC | flags.VERIFY_MINIMALDATA
+                  | flags.VERIFY_DISCOURAGE_UPGRADABLE_NOPS | flags.VERIFY_CLEANSTACK
+                  | flags.VERIFY_MINIMALIF | flags.VERIFY_NULLFAIL | flags.VERIFY_LOW_S
+                  | flags.VERIFY_WITNESS_PUBKEYTYPE)
 
-def _verify_p2wpkh(tx: Transaction, index: int, pubkey_hash: bytes, value_sat: int) -> None:
-    items = tx.vin[index].witness.items
-    if len(items) != 2:
-        raise TxRejected(_BAD_WITNESS)
-    signature, pubkey = items
-    if hash160(pubkey) != pubkey_hash:
-        raise TxRejected(_BAD_KEY)
-    sighash = _sighash_type(signature)
-    digest = tx.sighash_segwit(index, Script(p2wpkh_script_code(pubkey_hash)), value_sat, sighash)
-    _check_signature(pubkey, signature[:-1], digest)
-
-
-def _verify_p2pkh(tx: Transaction, index: int, script: bytes) -> None:
-    pushes = _pushes(tx.vin[index].script_sig.data)
-    if pushes is None or len(pushes) != 2:
-        raise TxRejected(_BAD_KEY)
-    signature, pubkey = pushes
-    if hash160(pubkey) != script[3:23]:
-        raise TxRejected(_BAD_KEY)
-    sighash = _sighash_type(signature)
-    digest = tx.sighash_legacy(index, Script(script), sighash)
-    _check_signature(pubkey, signature[:-1], digest)
-
-
-def _sighash_type(signature: bytes) -> int:
-    if not signature or signature[-1] not in _VALID_SIGHASHES:
-        raise TxRejected(_BAD_SIG)
-    return signature[-1]
+# bitcoind's ScriptErrorString, indexed by ScriptError_t (pycoin.satoshi.errno uses the same numbers)
+_SCRIPT_ERRORS = (
+    "No error", "unknown error",
+    "Script evaluated without error but finished with a false/empty top stack element",
+    "OP_RETURN was encountered", "Script is too big", "Push value size limit exceeded",
+    "Operation limit exceeded", "Stack size limit exceeded",
+    "Signature count negative or greater than pubkey count", "Pubkey count negative or limit exceeded",
+    "Script failed an OP_VERIFY operation", "Script failed an OP_EQUALVERIFY operation",
+    "Script failed an OP_CHECKMULTISIGVERIFY operation", "Script failed an OP_CHECKSIGVERIFY operation",
+    "Script failed an OP_NUMEQUALVERIFY operation", "Opcode missing or not understood",
+    "Attempted to use a disabled opcode", "Operation not valid with the current stack size",
+    "Operation not valid with the current altstack size", "Invalid OP_IF construction",
+    "Negative locktime", "Locktime requirement not satisfied",
+    "Signature hash type missing or not understood", "Non-canonical DER signature",
+    "Data push larger than necessary", "Only non-push operators allowed in signatures",
+    "Non-canonical signature: S value is unnecessarily high", "Dummy CHECKMULTISIG argument must be zero",
+    "Public key is neither compressed or uncompressed", "Stack size must be exactly one after execution",
+    "OP_IF/NOTIF argument must be minimal",
+    "Signature must be zero for failed CHECK(MULTI)SIG operation",
+    "NOPx reserved for soft-fork upgrades", "Witness version reserved for soft-fork upgrades",
+    "Witness program has incorrect length", "Witness program was passed an empty witness",
+    "Witness program hash mismatch", "Witness requires empty scriptSig",
+    "Witness requires only-redeemscript scriptSig", "Witness provided for non-witness script",
+    "Using non-compressed keys in segwit",
+)
 
 
-def _check_signature(pubkey: bytes, der: bytes, digest: bytes) -> None:
+def verify_inputs(raw_tx: bytes, spent: list[TxOut]) -> None:
+    """Raise TxRejected unless every input of ``raw_tx`` validly spends its ``spent`` output."""
+    tx = _PycoinTx.from_bin(raw_tx)
+    tx.unspents = [_PycoinTx.TxOut(out.value_sat, out.script) for out in spent]
+    for index, out in enumerate(spent):
+        if not is_taproot_or_later(out.script):
+            _verify(tx, index)
+
+
+def is_taproot_or_later(script: bytes) -> bool:
+    """A witness program of version 1..16 (p2tr, pay-to-anchor, future versions)."""
+    return (4 <= len(script) <= 42 and 0x51 <= script[0] <= 0x60 and script[1] + 2 == len(script))
+
+
+def _verify(tx: Any, index: int) -> None:
+    standard = _failure(tx, index, STANDARD_FLAGS)
+    if standard is None:
+        return
+    mandatory = _failure(tx, index, MANDATORY_FLAGS)
+    if mandatory is None:
+        raise TxRejected(f"non-mandatory-script-verify-flag ({standard})")
+    raise TxRejected(f"mandatory-script-verify-flag-failed ({mandatory})")
+
+
+def _failure(tx: Any, index: int, verify_flags: int) -> str | None:
+    """bitcoind's wording of why input ``index`` fails under ``verify_flags``; None if it passes."""
     try:
-        ok = PublicKey(pubkey).verify(der, digest, hasher=None)
-    except (ValueError, TypeError):
-        ok = False
-    if not ok:
-        raise TxRejected(_BAD_SIG)
-
-
-def _single_push(script_sig: bytes) -> bytes | None:
-    pushes = _pushes(script_sig)
-    return pushes[0] if pushes and len(pushes) == 1 else None
-
-
-def _pushes(script: bytes) -> list[bytes] | None:
-    """Split a push-only script into its data pushes; None if it has other opcodes."""
-    items: list[bytes] = []
-    pos = 0
-    while pos < len(script):
-        op = script[pos]
-        pos += 1
-        if 1 <= op <= 75:
-            size = op
-        elif op == 76 and pos < len(script):
-            size = script[pos]
-            pos += 1
-        elif op == 77 and pos + 1 < len(script):
-            size = int.from_bytes(script[pos:pos + 2], "little")
-            pos += 2
-        else:
-            return None
-        if pos + size > len(script):
-            return None
-        items.append(script[pos:pos + size])
-        pos += size
-    return items
+        tx.check_solution(index, flags=verify_flags)
+    except ScriptError as exc:
+        code = exc.error_code()
+        return _SCRIPT_ERRORS[code] if isinstance(code, int) and 0 <= code < len(_SCRIPT_ERRORS) \
+            else _SCRIPT_ERRORS[1]
+    except Exception:  # noqa: BLE001 - pycoin raises assorted errors on malformed scripts
+        return _SCRIPT_ERRORS[1]
+    return None

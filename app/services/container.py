@@ -56,10 +56,12 @@ from app.services.invoicing.invoices import InvoiceService
 from app.services.invoicing.payment_history import PaymentHistoryService
 from app.services.invoicing.public import PublicInvoiceService
 from app.services.invoicing.rates import RateService
+from app.services.lightning.service import LightningService
 from app.services.onboarding import OnboardingService
 from app.services.ports import (
     ChainPort,
     ExposureControl,
+    LightningNodePort,
     NoExposureControl,
     NoPublicListener,
     PublicListenerStatus,
@@ -131,6 +133,7 @@ class Services:
     exposure_control: ExposureControl
     chain_route: ChainRouteService  # which Electrum server learns the addresses: shown, tested, saved
     backups: BackupService  # writes backups while serving; restores into an empty data directory
+    lightning: LightningService  # the Lightning node (one hot p2wpkh wallet), channels, BOLT11s (docs/lightning.md)
     chain: ChainPort | None = None
     tor: TorService | None = None  # None while tor is off (the exposure control switches it live)
     devnet: DevnetControl | None = None  # scenario controls, only with --network regtest --devnet
@@ -148,6 +151,7 @@ class Services:
         await self.rates.load()
         lc = self._lifecycle
         for name, component in (("event bus", self.events), ("payment engine", self.engine),
+                                ("lightning", self.lightning),
                                 ("closed-invoice check", self.closed_watch), ("webhooks", self.webhooks), ("notifications", self.notifications),
                                 ("payout executor", self.payout_executor), ("daemon", self.daemon)):
             if component is not None:
@@ -184,9 +188,11 @@ class Services:
 def build_services(settings: Settings, db: Database, chain: ChainPort | None, *,
                    surroundings: Surroundings | None = None, webhook_policy: RetryPolicy | None = None,
                    notification_policy: RetryPolicy | None = None,
-                   connector_factory: Callable[[], aiohttp.BaseConnector] | None = None) -> Services:
+                   connector_factory: Callable[[], aiohttp.BaseConnector] | None = None,
+                   lightning_node: LightningNodePort | None = None) -> Services:
     """Wire the services; the database must be started (sessions available). `connector_factory`
-    builds the aiohttp connector for every outbound request; by default the surroundings' OutboundPolicy
+    builds the aiohttp connector for every outbound request; `lightning_node` is the chain watcher's
+    Lightning side (None: no Lightning); by default the surroundings' OutboundPolicy
     (SOCKS with remote DNS in Tor-only mode or with a proxy, else direct) routes HTTP, e-mail and Apprise."""
     around = surroundings or Surroundings()
     connector_factory = connector_factory or around.outbound.shared_connector_factory()
@@ -199,8 +205,11 @@ def build_services(settings: Settings, db: Database, chain: ChainPort | None, *,
     products = ProductService(writer, stores)
     rates = RateService(writer)
     _add_rate_sources(rates, settings, connector_factory)
-    engine = PaymentEngine(writer, wallets, chain)
-    invoices = InvoiceService(writer, events, stores, wallets, rates, on_created=engine.invoice_created)
+    lightning = LightningService(writer, wallets, lightning_node)
+    engine = PaymentEngine(writer, wallets, chain, lightning=lightning_node)
+    lightning.on_started = engine.request_lightning_recovery
+    invoices = InvoiceService(writer, events, stores, wallets, rates, on_created=engine.invoice_created,
+                              lightning=lightning)
     email = EmailService(stores, secrets, invoice_url=around.urls.invoice_url,
                          transport=RoutedTransport(around.outbound), refund_url=lambda rid: refund_url(around.urls, rid))
     tray = TrayNotifier()
@@ -230,7 +239,7 @@ def build_services(settings: Settings, db: Database, chain: ChainPort | None, *,
         email=email, notifications=notifications, tray=tray, chain=chain,
         pos=pos, printer=PrinterService(AppSettingStorage(writer, PRINTER_KEY), pos), urls=around.urls,
         onboarding=OnboardingService(writer, wallets, rates, stores),
-        refunds=refunds, payouts=payouts, payout_executor=payout_executor,
+        refunds=refunds, payouts=payouts, payout_executor=payout_executor, lightning=lightning,
         outbound=around.outbound, exposure=around.exposure, public=around.public,
         exposure_control=around.exposure_control,
         chain_route=ChainRouteService(lambda: services.settings, around.chain_route, lambda: around.outbound.tor_socks),

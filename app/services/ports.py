@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
@@ -15,7 +16,17 @@ from urllib.parse import urlsplit
 
 from app.chain.history_probe import HistoryProbe
 from app.chain.keys import WalletDescriptor
-from app.chain.models import AddressView, ChainEvent, ChainState, TxFee
+from app.chain.models import (
+    AddressView,
+    ChainEvent,
+    ChainState,
+    ChannelView,
+    LightningInvoice,
+    LightningNodeInfo,
+    LightningPaid,
+    LightningPayResult,
+    TxFee,
+)
 from app.chain.payouts import BuiltTx, FinalTx
 from app.chain.unspent import TxStatus, Utxo
 from app.core.errors import UserFacingError
@@ -93,6 +104,40 @@ class ChainPort(Protocol):
     async def tx_status(self, txid: str, addresses: Iterable[str]) -> TxStatus:
         """Mined (SPV-checked) / mempool / missing / unknown, from the histories of the addresses it pays."""
         ...
+
+
+class LightningNodePort(Protocol):
+    """RedWaves' Lightning node (Electrum's, in-process); `app.chain.watcher.ChainWatcher` is the real one.
+    Failures raise `app.chain.errors.LightningError` with a code (docs/lightning.md "Errors")."""
+
+    def lightning_wallet(self) -> str | None:
+        """The wallet whose node runs now, or None."""
+        ...
+
+    async def enable_lightning(self, wallet_id: str, *, password: str | None) -> LightningNodeInfo: ...
+
+    async def lightning_info(self, wallet_id: str) -> LightningNodeInfo: ...
+
+    async def add_lightning_invoice(self, wallet_id: str, amount_sat: int, *, message: str,
+                                    expires_at: datetime) -> LightningInvoice: ...
+
+    async def withdraw_lightning_invoice(self, wallet_id: str, payment_hash: str) -> bool:
+        """The node refuses this hash from now on; False if it is already paid."""
+        ...
+
+    async def lightning_paid(self, wallet_id: str, payment_hashes: Iterable[str]) -> list[LightningPaid]:
+        """Those of the hashes that are paid (crash recovery: recorded by the engine if not yet)."""
+        ...
+
+    async def open_channel(self, wallet_id: str, connect: str, amount_sat: int, *, push_sat: int = 0,
+                           password: str | None) -> ChannelView: ...
+
+    async def close_channel(self, wallet_id: str, channel_id: str, *, force: bool) -> str: ...
+
+    async def lnpay(self, wallet_id: str, bolt11: str, *, password: str | None,
+                    timeout_s: float = 60) -> LightningPayResult: ...
+
+    async def channel_backup(self, wallet_id: str, channel_id: str) -> str: ...
 
 
 class Urls(Protocol):

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from app.chain.models import ChainEvent, ChainState
+    from app.chain.models import ChainEvent, ChainState, ChannelView
     from app.core.closed_payments import ClosedPayment
     from app.core.invoice_limits import InvoicePreview, LargeInvoiceLimit
     from app.core.payouts import FeeChoice, FeeOptions, Payout, PayoutPlan, PayoutStatus, PayoutTx, PsbtExport
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from app.services.delivery.webhooks import WebhookService
     from app.services.events import OutboxEvent
     from app.services.invoicing.rates import RateService
+    from app.services.lightning.service import LightningStatus
     from app.services.onboarding import OnboardingService
     from app.services.ports import PublicListenerStatus, Urls
     from app.services.wallets.address_usage import AddressUsageService
@@ -70,6 +71,12 @@ class UiSettings(Protocol):
     def gui_minimize_to_tray(self) -> bool: ...
     @property
     def payout_settled_confirmations(self) -> int: ...  # a payout is final (confirmed) at this depth
+    @property
+    def lightning_listen(self) -> str: ...  # Settings → Lightning shows these three (set in config.toml)
+    @property
+    def lightning_gossip(self) -> bool: ...
+    @property
+    def lightning_allow_incoming(self) -> bool: ...
 
 
 class EventSource(Protocol):
@@ -170,6 +177,31 @@ class ChainRouteControl(Protocol):
     async def test(self, route: str, server: str, *, timeout_s: float = 15.0) -> ProbeResult: ...
 
     async def apply(self, route: str, server: str) -> ChainRouteState: ...
+
+
+class LightningControl(Protocol):
+    """``app.services.lightning.service.LightningService``: the shop's Lightning node as Settings → Lightning
+    and its channels use it (app/ui/settings_lightning.py, app/ui/lightning_view.py). Refusals are
+    UserFacingError with a code (channels_open, invalid_node_uri, ...) and, for an input, its ``field``."""
+
+    async def status(self) -> LightningStatus: ...
+
+    async def eligible_wallets(self) -> list[Wallet]: ...  # hot (seed) p2wpkh wallets
+
+    async def enable(self, wallet_id: str) -> LightningStatus: ...
+
+    async def disable(self) -> LightningStatus: ...
+
+    async def open_channel(self, connect: str, amount_sat: int, *, push_sat: int = 0) -> ChannelView: ...
+
+    async def close_channel(self, channel_id: str, *, force: bool = False) -> str: ...
+
+
+class HotWallets(Protocol):
+    """``WalletService`` as Settings → Lightning adds the hot wallet the node needs."""
+
+    async def add_hot_wallet(self, name: str, seed: str, *, script_type: str | None = None,
+                             gap_limit: int = 20) -> Wallet: ...
 
 
 class BackupFiles(Protocol):
@@ -376,6 +408,8 @@ class UiServices(KioskServices, InvoiceDialogServices, PayoutServices, Protocol)
     def chain_route(self) -> ChainRouteControl: ...
     @property
     def payouts(self) -> PayoutsPort: ...
+    @property
+    def lightning(self) -> LightningControl: ...  # Settings → Lightning, channels, the store form's Lightning box
 
 
 class GuiRuntime(Protocol):

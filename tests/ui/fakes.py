@@ -316,6 +316,9 @@ class FakeSettings:
     electrum_oneserver = False
     electrum_proxy = None
     payout_settled_confirmations = 6
+    lightning_listen = ""
+    lightning_gossip = False
+    lightning_allow_incoming = True
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir

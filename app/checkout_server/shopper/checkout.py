@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -14,8 +16,12 @@ from app.checkout_server.keys import SERVICES
 from app.checkout_server.shopper.formats import datetime_text
 from app.checkout_server.shopper.i18n import Translator
 from app.checkout_server.shopper.invoice_view import (
+    LIGHTNING,
+    ONCHAIN,
     REDIRECT_STATUSES,
+    chosen_method,
     invoice_context,
+    qr_payload,
     receipt_rows,
     status_payload,
 )
@@ -82,17 +88,29 @@ async def invoice_page(request: web.Request) -> web.Response:
     return html_response(body, tr.code, frameable=modal)
 
 
+def qr_url(invoice: Invoice, method: str, lightning: bool) -> str:
+    """The QR image's URL. It names everything the payload depends on (the amount still due, the tab,
+    whether the BOLT11 was on offer), so a cached image never shows a stale payment request."""
+    params = {"sat": str(invoice.remaining_sat or invoice.amount_due_sat), "method": method}
+    if lightning and method == ONCHAIN:
+        params["ln"] = "1"  # the unified URI with the BOLT11 in it
+    return f"/i/{invoice.id}/qr.svg?{urlencode(params)}"
+
+
 def _page_context(request: web.Request, invoice: Invoice, store: Store, modal: bool, query: str) -> dict[str, object]:
     tr = translator(request)
-    context = invoice_context(invoice, store, tr)
+    now = datetime.now(UTC)
+    method = chosen_method(request.query.get("method"), invoice, now)
+    context = invoice_context(invoice, store, tr, now, method=method)
     redirect = invoice.redirect_url if invoice.status in REDIRECT_STATUSES and not modal else None
     context.update({
         "modal": modal,
         "query": query,
         "logo_url": logo_url(store),
+        # the tabs are plain links (no JS needed); the page of the other tab keeps lang and view
+        "tab_urls": {m: f"/i/{invoice.id}{keep_query(request, method=m)}" for m in (ONCHAIN, LIGHTNING)},
         # a separate, cacheable image (the amount in its URL): the page stays small (bench P4)
-        "qr": f"/i/{invoice.id}/qr.svg?sat={invoice.remaining_sat or invoice.amount_due_sat}"
-              if context["payable"] else None,
+        "qr": qr_url(invoice, method, bool(context["lightning"])) if context["payable"] else None,
         "refresh_s": REFRESH_S if context["is_open"] and not redirect else None,
         "redirect_url": redirect,
         "redirect_delay_s": REDIRECT_DELAY_S,
@@ -110,8 +128,11 @@ async def invoice_status(request: web.Request) -> web.Response:
 
 async def invoice_qr(request: web.Request) -> web.Response:
     invoice, store = await load(request)
-    # The URL carries the amount still due, so a cached image never shows a stale amount.
-    svg = await asyncio.to_thread(qr_svg, invoice.payment_uri(label=store.name[:100]))  # ~20 ms of pure Python
+    # The URL carries the amount still due and the tab (qr_url), so a cached image is never stale; the
+    # payload itself always follows the invoice as it is now.
+    now = datetime.now(UTC)
+    payload = qr_payload(invoice, chosen_method(request.query.get("method"), invoice, now), now, store.name)
+    svg = await asyncio.to_thread(qr_svg, payload)  # ~20 ms of pure Python
     return web.Response(body=svg, content_type="image/svg+xml",
                         headers={"Cache-Control": "private, max-age=600"})
 

@@ -1,4 +1,5 @@
-"""What a shopper sees of an invoice: wording per status, amounts per locale, the status JSON."""
+"""What a shopper sees of an invoice: wording per status, amounts per locale, the status JSON, and which
+payment method (on-chain or Lightning) the page shows with which QR payload."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from app.checkout_server.shopper.formats import (
     relative_text,
 )
 from app.checkout_server.shopper.i18n import Translator
+from app.core.lightning import lightning_uri, offer_open, unified_uri
 from app.core.money import format_btc
 from app.core.payments import low_fee_pending
 from app.core.records import Invoice, Store
@@ -21,6 +23,25 @@ from app.core.statuses import LIVE_PAYMENT_STATES, OPEN_STATUSES, InvoiceStatus
 
 REDIRECT_STATUSES = frozenset({InvoiceStatus.PAID, InvoiceStatus.CONFIRMED, InvoiceStatus.COMPLETE})
 PAYABLE = InvoiceStatus.PENDING
+ONCHAIN, LIGHTNING = "onchain", "lightning"
+METHODS = (ONCHAIN, LIGHTNING)
+
+
+def chosen_method(requested: str | None, invoice: Invoice, now: datetime) -> str:
+    """The tab the page shows: Lightning only when asked for (``?method=lightning``) and still on offer."""
+    return LIGHTNING if requested == LIGHTNING and offer_open(invoice, now) else ONCHAIN
+
+
+def qr_payload(invoice: Invoice, method: str, now: datetime, label: str = "") -> str:
+    """What the page's QR encodes: ``lightning:LNBC…`` on the Lightning tab, else the unified BIP21 URI
+    (``bitcoin:ADDR?amount=…&lightning=LNBC…`` while the BOLT11 is on offer, plain BIP21 after)."""
+    if method == LIGHTNING and offer_open(invoice, now) and invoice.bolt11:
+        return lightning_uri(invoice.bolt11)
+    return unified_uri(invoice, now, label[:100])
+
+
+def paid_over_lightning(invoice: Invoice) -> bool:
+    return any(p.lightning is not None for p in invoice.payments)
 
 
 def confirmations(invoice: Invoice) -> int:
@@ -29,7 +50,7 @@ def confirmations(invoice: Invoice) -> int:
     return min(live) if live else 0
 
 
-def status_texts(invoice: Invoice, tr: Translator) -> tuple[str, str]:
+def status_texts(invoice: Invoice, tr: Translator, now: datetime | None = None) -> tuple[str, str]:
     """(title, explanation) for the shopper, in their language."""
     _ = tr.gettext
     status = invoice.status
@@ -39,6 +60,9 @@ def status_texts(invoice: Invoice, tr: Translator) -> tuple[str, str]:
         return (_("Partial payment received"),
                 _("We received %(paid)s. Please send the remaining %(remaining)s to the same address.")
                 % {"paid": paid, "remaining": remaining})
+    if status == InvoiceStatus.PENDING and offer_open(invoice, now or datetime.now(UTC)):
+        return (_("Waiting for payment"),
+                _("Pay on-chain or over Lightning with the details below. This page updates by itself."))
     if status == InvoiceStatus.PENDING:
         return (_("Waiting for payment"),
                 _("Send the amount below to the address shown. This page updates by itself."))
@@ -70,8 +94,9 @@ def status_texts(invoice: Invoice, tr: Translator) -> tuple[str, str]:
 def status_payload(invoice: Invoice, tr: Translator, *, label: str = "", now: datetime | None = None) -> dict[str, object]:
     """The JSON sent over the websocket and by /status (amount fields in sat, text localized)."""
     now = now or datetime.now(UTC)
-    title, message = status_texts(invoice, tr)
+    title, message = status_texts(invoice, tr, now)
     seconds_left = max(0, int((invoice.expires_at - now).total_seconds()))
+    lightning = offer_open(invoice, now)
     return {
         "invoiceId": invoice.id,
         "status": str(invoice.status),
@@ -83,7 +108,10 @@ def status_payload(invoice: Invoice, tr: Translator, *, label: str = "", now: da
         "remainingText": btc_text(invoice.remaining_sat, tr.locale),
         "paidText": btc_text(invoice.amount_paid_sat, tr.locale),
         "partial": invoice.status == PAYABLE and invoice.amount_paid_sat > 0,
-        "paymentUri": invoice.payment_uri(label=label[:100]),
+        "paymentUri": qr_payload(invoice, ONCHAIN, now, label),
+        "lightning": lightning,  # the BOLT11 is on offer (the page shows the On-chain / Lightning tabs)
+        "lightningUri": lightning_uri(invoice.bolt11) if lightning and invoice.bolt11 else None,
+        "paidOverLightning": paid_over_lightning(invoice),
         "confirmations": confirmations(invoice),
         "expiresAt": invoice.expires_at.isoformat(),
         "secondsLeft": seconds_left,
@@ -112,10 +140,13 @@ def _item_rows(invoice: Invoice, tr: Translator) -> list[dict[str, str]]:
     return rows
 
 
-def invoice_context(invoice: Invoice, store: Store, tr: Translator, now: datetime | None = None) -> dict[str, object]:
+def invoice_context(invoice: Invoice, store: Store, tr: Translator, now: datetime | None = None,
+                    method: str = ONCHAIN) -> dict[str, object]:
     now = now or datetime.now(UTC)
-    title, message = status_texts(invoice, tr)
+    title, message = status_texts(invoice, tr, now)
     due = invoice.remaining_sat or invoice.amount_due_sat
+    lightning = offer_open(invoice, now)
+    method = method if lightning else ONCHAIN
     return {
         "invoice": invoice,
         "store": store,
@@ -132,7 +163,12 @@ def invoice_context(invoice: Invoice, store: Store, tr: Translator, now: datetim
         "due_amount_local": btc_amount(due, tr.locale),
         "due_btc": format_btc(due),
         "paid_text": btc_text(invoice.amount_paid_sat, tr.locale),
-        "payment_uri": invoice.payment_uri(label=store.name[:100]),
+        "payment_uri": qr_payload(invoice, method, now, store.name),
+        "onchain_uri": qr_payload(invoice, ONCHAIN, now, store.name),
+        "lightning": lightning,
+        "method": method,
+        "bolt11": invoice.bolt11 if lightning else None,
+        "paid_over_lightning": paid_over_lightning(invoice),
         "expires_in": relative_text(invoice.expires_at - now, tr.locale) if invoice.expires_at > now else "",
         "expires_at_text": datetime_text(invoice.expires_at, tr.locale),
         "seconds_left": max(0, int((invoice.expires_at - now).total_seconds())),
@@ -144,7 +180,8 @@ def invoice_context(invoice: Invoice, store: Store, tr: Translator, now: datetim
 def receipt_rows(invoice: Invoice, tr: Translator) -> list[dict[str, object]]:
     _ = tr.gettext
     state_names = {"mempool": _("Unconfirmed"), "confirmed": _("Confirmed"), "replaced": _("Replaced"),
-                   "double_spent": _("Double-spent"), "reorged_out": _("Dropped by a reorg")}
+                   "double_spent": _("Double-spent"), "reorged_out": _("Dropped by a reorg"),
+                   "settled": _("Paid over Lightning")}
     return [{"txid": p.txid, "vout": p.vout, "amount": btc_text(p.amount_sat, tr.locale),
              "confirmations": p.confirmations, "state": state_names.get(str(p.state), str(p.state)),
              "seen": datetime_text(p.first_seen_at, tr.locale), "counted": p.accounted}

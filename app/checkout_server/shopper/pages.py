@@ -31,14 +31,28 @@ def translator(request: web.Request) -> Translator:
     return cached
 
 
+KEPT_METHODS = frozenset({"onchain", "lightning"})  # the checkout's payment tab (?method=)
+
+
+def kept_params(request: web.Request) -> dict[str, str]:
+    """What links keep of this page's query besides the language: the modal view and the payment tab
+    (known values only: nothing else of the query is ever echoed into a link)."""
+    params: dict[str, str] = {}
+    if request.query.get("view") == "modal":
+        params["view"] = "modal"
+    method = request.query.get("method")
+    if method in KEPT_METHODS:
+        params["method"] = method
+    return params
+
+
 def keep_query(request: web.Request, **extra: str) -> str:
-    """The query string links on a page carry along: an explicit ?lang= and the modal view."""
+    """The query string links on a page carry along: an explicit ?lang=, the modal view, the payment tab."""
     params: dict[str, str] = {}
     lang = explicit_language(request.query.get("lang"))
     if lang:
         params["lang"] = lang
-    if request.query.get("view") == "modal":
-        params["view"] = "modal"
+    params.update(kept_params(request))
     params.update(extra)
     return f"?{urlencode(params)}" if params else ""
 
@@ -65,7 +79,7 @@ def base_context(request: web.Request) -> dict[str, object]:
     services = request.app[SERVICES]
     assets = request.app[ASSETS]
     path = route_path(request)
-    other = {"view": "modal"} if request.query.get("view") == "modal" else {}  # never echo other params
+    other = kept_params(request)  # never echo other params
     languages = [(code, LANGUAGE_NAMES[code], f"{path}?{urlencode({**other, 'lang': code})}") for code in LOCALES]
     network = services.settings.network
     return {"_": tr.gettext, "ngettext": tr.ngettext, "lang": tr.code, "languages": languages,

@@ -21,6 +21,7 @@ from app.core.checkout_look import clean_checkout
 from app.core.errors import StoreNotFound, ValidationError, WalletNotFound
 from app.core.fee_policy import clean_min_fee_rate
 from app.core.ids import new_id
+from app.core.lightning import clean_lightning_options
 from app.core.money import normalize_currency
 from app.core.public_invoices import clean_public_options
 from app.core.records import Store
@@ -79,8 +80,8 @@ def _clean(changes: Mapping[str, Any]) -> dict[str, Any]:
         elif key in ("checkout", "notifications", "email"):
             if not isinstance(value, dict):
                 raise ValidationError(f"'{key}' must be an object.", code=f"invalid_{key}", field=key)
-            out[key] = clean_refund_options(clean_min_fee_rate(clean_public_options(clean_redirect_url(
-                clean_checkout(value))))) \
+            out[key] = clean_lightning_options(clean_refund_options(clean_min_fee_rate(clean_public_options(clean_redirect_url(
+                clean_checkout(value)))))) \
                 if key == "checkout" \
                 else dict(value)
             if key == "checkout" and not isinstance(value.get("order_id_unique", False), bool):

@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from app.core.invoices import arrived_at
+from app.core.lightning import offer_open, unified_uri
 from app.core.money import format_btc
 from app.core.payments import Payment
 from app.core.records import Invoice
@@ -41,14 +42,22 @@ def payment_snapshot(payment: Payment) -> dict[str, Any]:
         "vsize": None if payment.fee is None else payment.fee.vsize,
         "fee_rate_sat_vb": None if payment.fee is None else str(payment.fee.rate_sat_vb),
         "low_fee": payment.fee is not None and payment.fee.low,
+        "method": payment.method,
+        "payment_hash": payment.lightning.payment_hash if payment.lightning is not None else None,
+        "preimage": payment.lightning.preimage if payment.lightning is not None else None,
     }
 
 
-def invoice_snapshot(invoice: Invoice) -> dict[str, Any]:
+def invoice_snapshot(invoice: Invoice, now: datetime | None = None) -> dict[str, Any]:
+    """``now`` (default: the clock) decides whether the BOLT11 is still on offer (``lightning_offered``, and
+    ``payment_uri`` carries it as ``lightning=``; app/core/lightning.py)."""
+    now = now or datetime.now(UTC)
     return {
         "id": invoice.id, "store_id": invoice.store_id, "wallet_id": invoice.wallet_id,
         "status": str(invoice.status), "exception_status": str(invoice.exception_status),
-        "address": invoice.address, "payment_uri": invoice.payment_uri(),
+        "address": invoice.address, "payment_uri": unified_uri(invoice, now),
+        "bolt11": invoice.bolt11, "payment_hash": invoice.payment_hash,
+        "lightning_offered": offer_open(invoice, now),
         "amount_due_sat": invoice.amount_due_sat, "amount_paid_sat": invoice.amount_paid_sat,
         "amount_confirmed_sat": invoice.amount_confirmed_sat, "remaining_sat": invoice.remaining_sat,
         "price": decimal_str(invoice.price), "currency": invoice.currency, "rate": decimal_str(invoice.rate),
@@ -92,6 +101,7 @@ def verify(secret: str, body: bytes, header: str) -> bool:
 
 GREENFIELD_SIGNATURE_HEADER = "BTCPay-Sig"
 PAYMENT_METHOD_ID = "BTC-CHAIN"
+LIGHTNING_METHOD_ID = "BTC-LN"  # BTCPay 2.x's Lightning id, beside its BTC-CHAIN (docs/greenfield.md)
 GREENFIELD_EVENT_TYPES = ("InvoiceCreated", "InvoiceReceivedPayment", "InvoiceProcessing", "InvoiceExpired",
                           "InvoiceSettled", "InvoiceInvalid", "InvoicePaymentSettled")
 
@@ -111,16 +121,27 @@ def greenfield_metadata(invoice: Invoice) -> dict[str, Any]:
 
 
 def greenfield_payment_status(payment: Payment, invoice: Invoice) -> str:
+    if payment.lightning is not None:
+        return "Settled"  # a settled Lightning payment is final
     if not payment.accounted:
         return "Invalid"
     return "Settled" if payment.confirmations >= invoice.speed_policy else "Processing"
 
 
+def greenfield_method_id(payment: Payment) -> str:
+    return LIGHTNING_METHOD_ID if payment.lightning is not None else PAYMENT_METHOD_ID
+
+
 def greenfield_payment(payment: Payment, invoice: Invoice) -> dict[str, Any]:
-    """BTCPay's `Payment` object: value in BTC as a decimal string, receivedDate in unix seconds."""
-    return {"id": f"{payment.txid}-{payment.vout}", "receivedDate": unix_s(payment.first_seen_at),
+    """BTCPay's `Payment` object: value in BTC as a decimal string, receivedDate in unix seconds. A Lightning
+    payment's id is its payment hash and its destination the BOLT11, as BTCPay's Lightning payments."""
+    if payment.lightning is not None:
+        payment_id, destination = payment.lightning.payment_hash, invoice.bolt11 or ""
+    else:
+        payment_id, destination = f"{payment.txid}-{payment.vout}", invoice.address
+    return {"id": payment_id, "receivedDate": unix_s(payment.first_seen_at),
             "value": format_btc(payment.amount_sat), "fee": "0.00000000",
-            "status": greenfield_payment_status(payment, invoice), "destination": invoice.address}
+            "status": greenfield_payment_status(payment, invoice), "destination": destination}
 
 
 def _status_event(event: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
@@ -145,7 +166,7 @@ def _payment_event(kind: str, event: dict[str, Any], invoice: Invoice) -> tuple[
     if payment is None:
         return None
     return kind, {"afterExpiration": arrived_at(payment) >= invoice.expires_at,
-                  "paymentMethodId": PAYMENT_METHOD_ID, "payment": greenfield_payment(payment, invoice),
+                  "paymentMethodId": greenfield_method_id(payment), "payment": greenfield_payment(payment, invoice),
                   "overPaid": invoice.amount_paid_sat > invoice.amount_due_sat}
 
 

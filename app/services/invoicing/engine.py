@@ -19,11 +19,20 @@ from typing import Any
 
 from sqlalchemy import and_, exists, or_, select
 
-from app.chain.models import AddressesChanged, AddressView, ChainEvent, ConnectionChanged, TipChanged
+from app.chain.errors import ChainNotRunning, LightningError
+from app.chain.models import (
+    AddressesChanged,
+    AddressView,
+    ChainEvent,
+    ConnectionChanged,
+    LightningPaid,
+    TipChanged,
+)
 from app.core import invoices as rules
 from app.core.events import diff_events
 from app.core.fee_policy import min_fee_rate_of
-from app.core.payments import Payment, PaymentFee, merge_payments
+from app.core.lightning import lightning_payment
+from app.core.payments import Payment, PaymentFee, merge_payments, sorted_payments
 from app.core.records import Invoice
 from app.core.statuses import InvoiceStatus
 from app.db.mapping import apply_payment, to_invoice, to_payment
@@ -31,7 +40,7 @@ from app.db.models import InvoiceRow, PaymentRow, StoreRow
 from app.lifecycle import cancel_all
 from app.services.events import add_events
 from app.services.invoicing.invoices import write_state
-from app.services.ports import ChainPort
+from app.services.ports import ChainPort, LightningNodePort
 from app.services.wallets.wallets import WalletService
 from app.services.writer import Writer
 
@@ -40,6 +49,7 @@ BATCH = 200
 WRITE_CHUNK = 16  # invoices changed per write transaction
 WATCH_AHEAD = 100  # receive addresses subscribed beyond the newest invoice's
 WATCH_MARGIN = 20
+LIGHTNING_RECOVERY_WINDOW = timedelta(days=30)  # issued hashes asked about after a start or reconnect
 FEE_CACHE_MAX = 50_000  # txids measured (or tried while mined) this run; cleared when full
 
 _PushedView = tuple[str, int | None, AddressView]  # (wallet id, tip height, view) from AddressesChanged
@@ -48,8 +58,13 @@ _PushedView = tuple[str, int | None, AddressView]  # (wallet id, tip height, vie
 class PaymentEngine:
     def __init__(self, writer: Writer, wallets: WalletService, chain: ChainPort | None, *,
                  sweep_interval_s: float = 60.0, tick_s: float = 1.0,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 lightning: LightningNodePort | None = None) -> None:
         self._writer = writer
+        self._lightning = lightning
+        self._lightning_paid: dict[str, LightningPaid] = {}  # payment hash -> settled, to record
+        self._withdraw_wanted: set[str] = set()  # payment hashes paid on-chain: the node must refuse them
+        self._lightning_recovery = True  # ask the node which issued hashes are paid (start, reconnect)
         self._wallets = wallets
         self._chain = chain
         self._sweep_interval_s = sweep_interval_s
@@ -106,6 +121,9 @@ class PaymentEngine:
             self._paid_sweep = True  # confirmations moved for every invoice with payments
         elif isinstance(event, ConnectionChanged):
             self._full_sweep = True  # catch up with everything that happened while away
+            self._lightning_recovery = True
+        elif isinstance(event, LightningPaid):
+            self._lightning_paid[event.payment_hash] = event
         self._wake.set()
 
     def invoice_created(self, invoice: Invoice) -> None:
@@ -120,6 +138,11 @@ class PaymentEngine:
             self._watch_wanted[wallet_id] = (first, target)
             self._watched_up_to[wallet_id] = target
             self._watch_wake.set()
+
+    def request_lightning_recovery(self) -> None:
+        """The node (re)started: record what it settled while RedWaves was not listening."""
+        self._lightning_recovery = True
+        self._wake.set()
 
     def request_full_sweep(self) -> None:
         self._full_sweep = True
@@ -168,6 +191,17 @@ class PaymentEngine:
                 self._watch_wake.set()
 
     async def _do_pending_work(self) -> None:
+        if self._lightning_recovery:
+            self._lightning_recovery = False
+            await self._recover_lightning()
+        if self._lightning_paid:
+            paid, self._lightning_paid = self._lightning_paid, {}
+            try:
+                await self._record_lightning(list(paid.values()))
+            except BaseException:
+                for payment_hash, event in paid.items():  # keep them for the retry
+                    self._lightning_paid.setdefault(payment_hash, event)
+                raise
         if self._full_sweep:
             self._full_sweep = False
             self._paid_sweep = False
@@ -200,6 +234,17 @@ class PaymentEngine:
             await self._wallets.watch_range(wallet_id, first, last)
             if self._watch_wanted.get(wallet_id) == (first, last):
                 del self._watch_wanted[wallet_id]
+        while self._withdraw_wanted and self._lightning is not None:
+            payment_hash = self._withdraw_wanted.pop()
+            node_wallet = self._lightning.lightning_wallet()
+            if node_wallet is None:
+                self._withdraw_wanted.clear()
+                break
+            try:
+                await self._lightning.withdraw_lightning_invoice(node_wallet, payment_hash)
+            except BaseException:
+                self._withdraw_wanted.add(payment_hash)
+                raise
         while self._unwatch_wanted:
             wallet_id, addresses = self._unwatch_wanted.popitem()
             try:
@@ -354,12 +399,17 @@ class PaymentEngine:
         return {store_id: min_fee_rate_of(checkout or {}) for store_id, checkout in found.all()}
 
     def _plan(self, row: InvoiceRow, payment_rows: list[PaymentRow], view: AddressView | None, tip: int,
-              now: datetime, ready: bool, minimums: dict[str, Fraction | None]) -> tuple[Any, ...] | None:
-        """What reconciliation would write for this invoice, or None if nothing changes."""
+              now: datetime, ready: bool, minimums: dict[str, Fraction | None],
+              settled: Sequence[Payment] = ()) -> tuple[Any, ...] | None:
+        """What reconciliation would write for this invoice, or None if nothing changes. ``settled``:
+        Lightning payments to add (final; a known one is not added twice)."""
         old = to_invoice(row, [to_payment(p) for p in payment_rows])
         payments: Sequence[Payment] = old.payments
         if view is not None:
             payments = merge_payments(old.payments, view.outputs, tip_height=tip, now=now, fees=self._fees)
+        known = {p.outpoint for p in payments}
+        if any(p.outpoint not in known for p in settled):
+            payments = sorted_payments([*payments, *(p for p in settled if p.outpoint not in known)])
         # Without a fresh chain view, never end monitoring: the payment may have confirmed meanwhile.
         eval_now = now if ready else min(now, old.monitoring_until - timedelta(microseconds=1))
         new_state = rules.evaluate(old.terms, old.state, payments, now=eval_now,
@@ -372,11 +422,16 @@ class PaymentEngine:
 
     async def _apply(self, session: Any, row: InvoiceRow, payment_rows: list[PaymentRow],
                      view: AddressView | None, tip: int, now: datetime, ready: bool,
-                     minimums: dict[str, Fraction | None]) -> None:
-        plan = self._plan(row, payment_rows, view, tip, now, ready, minimums)
+                     minimums: dict[str, Fraction | None], settled: Sequence[Payment] = ()) -> None:
+        plan = self._plan(row, payment_rows, view, tip, now, ready, minimums, settled)
         if plan is None:
             return
         new_state, payments, events, monitored = plan
+        if row.payment_hash and not any(p.lightning is not None for p in payments) \
+                and any(p.lightning is None for p in payments):
+            # paid on-chain (even partly): the BOLT11 is withdrawn, so no invoice is paid both ways
+            self._withdraw_wanted.add(row.payment_hash)
+            self._watch_wake.set()
         self.changed += 1
         write_state(row, new_state, monitored=monitored)
         by_outpoint = {(p.txid, p.vout): p for p in payment_rows}
@@ -390,3 +445,56 @@ class PaymentEngine:
         await add_events(session, events, now=now)
         if events:
             logger.info("invoice %s: %s", row.id, ", ".join(e.type for e in events))
+
+    # -- Lightning -------------------------------------------------------------------------------
+    async def _record_lightning(self, paid: Sequence[LightningPaid]) -> None:
+        """Record settled Lightning payments on their invoices: one transaction per chunk, idempotent."""
+        by_hash = {event.payment_hash: event for event in paid}
+        hashes = list(by_hash)
+        ready, tip = self._chain_ready()
+        now = self._clock()
+        for start in range(0, len(hashes), WRITE_CHUNK):
+            chunk = hashes[start:start + WRITE_CHUNK]
+            ended: list[tuple[str, str]] = []
+            async with self._writer.transaction() as session:
+                ids = list((await session.scalars(select(InvoiceRow.id).where(InvoiceRow.payment_hash.in_(chunk)))).all())
+                rows, payment_rows = await self._load(session, ids)
+                minimums = await self._min_fee_rates(session, rows.values())
+                for row in rows.values():
+                    event = by_hash[str(row.payment_hash)]
+                    payment = lightning_payment(payment_hash=event.payment_hash, preimage=event.preimage,
+                                                amount_msat=event.amount_msat, settled_at=event.settled_at)
+                    was_monitored = row.monitored
+                    # ``ready``: the chain's state only decides expiry here; the payment itself is final
+                    await self._apply(session, row, payment_rows[row.id], None, tip, now, ready, minimums, (payment,))
+                    if was_monitored and not row.monitored:
+                        ended.append((row.wallet_id, row.address))
+            self._monitoring_ended(ended)
+            missing = set(chunk) - {str(r.payment_hash) for r in rows.values()}
+            for payment_hash in missing:
+                logger.warning("lightning payment %s… settled for no known invoice", payment_hash[:16])
+
+    async def _recover_lightning(self) -> None:
+        """Ask the node which issued, unrecorded payment hashes are paid (a crash between Electrum's
+        fulfilment and our commit; a long stop): they are recorded like a live LightningPaid."""
+        if self._lightning is None or (wallet_id := self._lightning.lightning_wallet()) is None:
+            return
+        since = self._clock() - LIGHTNING_RECOVERY_WINDOW
+        has_lightning = exists().where(PaymentRow.invoice_id == InvoiceRow.id, PaymentRow.method == "lightning")
+        query = (select(InvoiceRow.payment_hash)
+                 .where(InvoiceRow.payment_hash.is_not(None), InvoiceRow.expires_at >= since,
+                        InvoiceRow.status.in_((str(InvoiceStatus.PENDING), str(InvoiceStatus.EXPIRED))),
+                        ~has_lightning))
+        async with self._writer.read() as session:
+            hashes = [h for h in (await session.scalars(query)).all() if h]
+        found: list[LightningPaid] = []
+        try:
+            for start in range(0, len(hashes), BATCH):
+                found.extend(await self._lightning.lightning_paid(wallet_id, hashes[start:start + BATCH]))
+        except (LightningError, ChainNotRunning) as exc:
+            logger.warning("could not ask the Lightning node for paid invoices: %s; retrying on reconnect", exc)
+            return
+        for event in found:
+            self._lightning_paid.setdefault(event.payment_hash, event)
+        if found:
+            logger.info("lightning: %d payment(s) settled while unrecorded; recording them", len(found))

@@ -32,6 +32,7 @@ from app.services.invoicing.idempotency import ORDER_ID_UNIQUE, check_order_id_f
 from app.services.invoicing.large_amounts import InvoicePreview, LargeInvoiceLimit, LargeInvoiceLimits
 from app.services.invoicing.listing import InvoiceListing
 from app.services.invoicing.rates import RateService
+from app.services.lightning.service import LightningService
 from app.services.wallets.wallets import WalletService
 from app.services.writer import Writer
 
@@ -81,8 +82,10 @@ def _metadata(value: object) -> dict[str, Any]:
 
 class InvoiceService:
     def __init__(self, writer: Writer, bus: EventBus, stores: StoreService, wallets: WalletService,
-                 rates: RateService, *, on_created: Callable[[Invoice], None] | None = None) -> None:
+                 rates: RateService, *, on_created: Callable[[Invoice], None] | None = None,
+                 lightning: LightningService | None = None) -> None:
         self._writer = writer
+        self._lightning = lightning
         self._bus = bus
         self._stores = stores
         self._wallets = wallets
@@ -159,6 +162,11 @@ class InvoiceService:
         created = InvoiceCreated(invoice_id=row.id, store_id=row.store_id, amount_due_sat=amount_due_sat,
                                  created_at=now, expires_at=expires_at, price=amount, currency=code)
         desc = await self._wallets.descriptor(row.wallet_id)
+        if self._lightning is not None:  # a BOLT11 beside the address when the store takes Lightning
+            bolt11 = await self._lightning.issue(store, amount_due_sat, message=row.description or store.name,
+                                                 expires_at=expires_at)
+            if bolt11 is not None:
+                row.bolt11, row.payment_hash = bolt11.bolt11, bolt11.payment_hash
 
         def write(conn: sqlite3.Connection) -> list[OutboxEvent]:  # the hot path (bench P1): one thread hop
             if admit is not None:

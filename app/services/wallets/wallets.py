@@ -133,6 +133,11 @@ class WalletService:
         await self.activate(wallet.id, desc, password=password)
         return wallet
 
+    def signing_password(self, wallet_id: str) -> str | None:
+        """The password of a hot wallet's Electrum file (keyring), or None (watch-only)."""
+        password = self._secrets.get(password_secret(wallet_id))
+        return password.reveal() if password else None
+
     async def pay(self, wallet_id: str, outputs: list[tuple[str, int]], *, fee_rate_sat_vb: float | None = None) -> str:
         """Sign and broadcast from a hot wallet; returns the txid."""
         if self._chain is None:
