@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import struct
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -39,10 +40,12 @@ from electrum.lnutil import (
     ConnStringFormatError,
     HandshakeFailed,
     LightningPeerConnectionClosed,
+    LNPeerAddr,
     PaymentFailure,
     UpdateAddHtlc,
     extract_nodeid,
     format_short_channel_id,
+    split_host_port,
 )
 from electrum.util import NotEnoughFunds
 from electrum.wallet import Abstract_Wallet
@@ -82,6 +85,7 @@ class LightningNode:
         self._issued: Any = wallet.db.get_dict(ISSUED_KEY)  # Electrum's StoredDict: saved with the wallet
         self._payment_info = self.lnworker.get_payment_info
         self._set_request_status = self.lnworker.set_request_status
+        self.refused = 0  # HTLCs the gate refused since start (diagnostics, tests)
 
     def install(self) -> LightningNode:
         """Wrap this node's get_payment_info (gate) and set_request_status (paid hook); before it starts."""
@@ -102,6 +106,7 @@ class LightningNode:
                              else "refusing the HTLC")
             allowed = info.status == PR_PAID
         if not allowed:
+            self.refused += 1
             logger.info("lightning gate: refused an HTLC for %s… (expired, withdrawn or paid)", payment_hash.hex()[:16])
             return None
         return info
@@ -218,6 +223,9 @@ class LightningNode:
         except Exception as exc:  # noqa: BLE001 - Electrum raises bare Exception when the peer refuses
             logger.warning("channel open to %s… refused: %r", connect[:16], exc)
             raise LightningError("The peer refused the channel.", code="channel_refused") from None
+        if not list(chan.get_peer_addresses()):  # the peer was already connected to us (inbound): keep its address
+            host, port = split_host_port(rest)
+            chan.add_or_update_peer_addr(LNPeerAddr(host, int(port), node_id))
         logger.info("channel %s… opened to %s…, %d sat (push %d)", chan.channel_id.hex()[:16], connect[:16],
                     amount_sat, push_sat)
         return channel_view(chan)
@@ -264,7 +272,14 @@ class LightningNode:
         chan = self.channel(channel_id)
         if chan is None:
             raise LightningError("No such channel.", code="channel_not_found")
-        return str(self.lnworker.export_channel_backup(chan.channel_id))
+        if not list(chan.get_peer_addresses()):
+            raise LightningError("This channel's peer never told its address (it opened the channel to the shop), "
+                                 "so no static backup can reach it.", code="backup_unavailable")
+        try:
+            return str(self.lnworker.export_channel_backup(chan.channel_id))
+        except struct.error:  # lnutil ImportedChannelBackupStorage.to_bytes writes the port as a signed int16
+            raise LightningError("Electrum 4.3.4 cannot back up a channel whose peer port is above 32767.",
+                                 code="backup_unavailable") from None
 
     # -- views -----------------------------------------------------------------------------------
 

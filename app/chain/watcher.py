@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -63,6 +64,7 @@ __all__ = ["AddressView", "AddressesChanged", "ChainEvent", "ChainSettings", "Ch
            "ConnectionChanged", "TipChanged"]
 
 logger = logging.getLogger(__name__)
+LISTEN_WAIT_S = 5.0
 
 
 
@@ -360,8 +362,15 @@ class ChainWatcher:
                 await asyncio.to_thread(entry.wallet.check_password, password)
             except InvalidPassword:
                 raise WrongPassword("The wallet password is wrong.") from None
-        await self._runtime.call(self._tracker.start_lightning, wallet_id, password)
+        node = await self._runtime.call(self._tracker.start_lightning, wallet_id, password)
         self._lightning_id = wallet_id
+        if self._settings.lightning_listen:  # Electrum binds in a task it spawned: give it a moment
+            deadline = time.monotonic() + LISTEN_WAIT_S
+            while node.lnworker.listen_server is None and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            if node.lnworker.listen_server is None:
+                logger.warning("lightning node of %s is not listening on %s (see Electrum's log)", wallet_id,
+                               self._settings.lightning_listen)
         logger.info("lightning node runs on wallet %s", wallet_id)
         return await self.lightning_info(wallet_id)
 

@@ -66,6 +66,11 @@ def lightning_first(invoice: Invoice, store: Store, now: datetime) -> bool:
     return offer_open(invoice, now) and invoice.amount_due_sat < options.qr_first_below_sat
 
 
+def paid_over_lightning(invoice: Invoice) -> bool:
+    """Was the invoice paid (wholly, see the module doc) by a settled Lightning payment?"""
+    return any(p.lightning is not None for p in invoice.payments)
+
+
 def unified_uri(invoice: Invoice, now: datetime, label: str = "") -> str:
     """BIP21 with the BOLT11 as ``lightning=`` while it is on offer (one QR for both kinds of wallet)."""
     uri = invoice.payment_uri(label)

@@ -23,6 +23,7 @@ from app.devnet.transactions import OutPoint, ParsedTx, TxOut, build_coinbase
 logger = logging.getLogger(__name__)
 
 COINBASE_MATURITY = 100
+MEDIAN_TIME_SPAN = 11
 HALVING_INTERVAL = 150  # regtest
 INITIAL_SUBSIDY_SAT = 50 * 100_000_000
 
@@ -70,6 +71,15 @@ class Chain:
         if not 0 <= height <= self.height:
             raise NotFound(f"height {height} out of range")
         return self.blocks[height]
+
+    def median_time_past(self, height: int | None = None) -> int:
+        """BIP113: the median header time of the block at ``height`` (default: the tip) and the
+        10 before it."""
+        end = self.height if height is None else height
+        if not 0 <= end <= self.height:
+            raise NotFound(f"height {end} out of range")
+        times = sorted(b.header.time for b in self.blocks[max(0, end - MEDIAN_TIME_SPAN + 1):end + 1])
+        return times[len(times) // 2]
 
     def find_tx(self, txid: str) -> tuple[Block, int] | None:
         where = self.tx_index.get(txid)

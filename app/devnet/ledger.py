@@ -123,9 +123,9 @@ class Ledger:
 
     def mine_block(self, coinbase_script: bytes, time: int, extra_nonce: int,
                    txs: list[ParsedTx] | None = None, fees_sat: int | None = None) -> tuple[Block, set[str]]:
-        """Mine ``txs`` (default: the whole mempool, in dependency order) into the next block."""
+        """Mine ``txs`` (default: the mempool's final entries, in dependency order) into the next block."""
         if txs is None:
-            entries = list(self.mempool.entries.values())
+            entries = self.mempool.block_candidates()
             txs = [e.tx for e in entries]
             fees_sat = sum(e.fee_sat for e in entries)
         block = self.chain.make_block(txs, fees_sat or 0, coinbase_script, time, extra_nonce)

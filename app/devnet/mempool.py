@@ -1,4 +1,5 @@
-"""The mempool: acceptance rules (inputs, fees, signatures, BIP125 replacement) and eviction."""
+"""The mempool: acceptance rules (inputs, dust, lock times, fees, scripts, BIP125 replacement) and
+eviction."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from dataclasses import dataclass, field
 
 from app.devnet.addresses import scripthash
 from app.devnet.chain import COINBASE_MATURITY, Chain
+from app.devnet.dust import is_dust
 from app.devnet.errors import NotFound, TxRejected
-from app.devnet.signatures import verify_input
+from app.devnet.finality import has_relative_locks, is_final, sequence_locks_met
+from app.devnet.signatures import verify_inputs
 from app.devnet.transactions import MAX_MONEY_SAT, OutPoint, ParsedTx, TxOut
 
 logger = logging.getLogger(__name__)
@@ -77,7 +80,14 @@ class Mempool:
             raise TxRejected("txn-already-in-mempool")
         if tx.txid in self._chain.tx_index:
             raise TxRejected("Transaction already in block chain")
-        spent, parents, conflicts = self._resolve_inputs(tx)
+        if any(is_dust(out) for out in tx.outputs):
+            raise TxRejected("dust")
+        next_height, cutoff_time = self._chain.height + 1, self._chain.median_time_past()
+        if not is_final(tx.tx, next_height, cutoff_time):
+            raise TxRejected("non-final")
+        spent, coin_heights, parents, conflicts = self._resolve_inputs(tx)
+        if not sequence_locks_met(tx.tx, coin_heights, next_height, self._chain.median_time_past):
+            raise TxRejected("non-BIP68-final")
         fee_sat = sum(out.value_sat for out in spent) - tx.output_total_sat
         if fee_sat < 0:
             raise TxRejected("bad-txns-in-belowout")
@@ -90,15 +100,17 @@ class Mempool:
         if conflicts and not force_evict:
             self._check_replacement(tx, fee_sat, conflicts, evicted_ids)
         if verify:
-            for index, out in enumerate(spent):
-                verify_input(tx.tx, index, out)
+            verify_inputs(tx.raw, spent)
         evicted = [self._remove(txid) for txid in self._topological(evicted_ids)]
         entry = self._add(tx, fee_sat, spent, parents)
         logger.debug("accepted %s fee=%d evicted=%d", tx.txid, fee_sat, len(evicted))
         return Acceptance(entry, evicted)
 
-    def _resolve_inputs(self, tx: ParsedTx) -> tuple[list[TxOut], set[str], set[str]]:
+    def _resolve_inputs(self, tx: ParsedTx) -> tuple[list[TxOut], list[int], set[str], set[str]]:
+        """Spent outputs, their confirmation heights (a mempool parent counts as the next block's),
+        the mempool parents and the conflicting mempool spenders."""
         spent: list[TxOut] = []
+        heights: list[int] = []
         parents: set[str] = set()
         conflicts: set[str] = set()
         next_height = self._chain.height + 1
@@ -108,17 +120,19 @@ class Mempool:
                 if coin.is_coinbase and next_height - coin.height < COINBASE_MATURITY:
                     raise TxRejected("bad-txns-premature-spend-of-coinbase")
                 out = coin.out
+                heights.append(coin.height)
             else:
                 mempool_out = self.output(outpoint)
                 if mempool_out is None:
                     raise TxRejected("bad-txns-inputs-missingorspent")
                 out = mempool_out
+                heights.append(next_height)
                 parents.add(outpoint[0])
             spender = self.spenders.get(outpoint)
             if spender is not None:
                 conflicts.add(spender)
             spent.append(out)
-        return spent, parents, conflicts
+        return spent, heights, parents, conflicts
 
     def _check_replacement(self, tx: ParsedTx, fee_sat: int, conflicts: set[str], evicted: set[str]) -> None:
         for txid in conflicts:
@@ -151,6 +165,27 @@ class Mempool:
                 return True
             stack.extend(entry.parents)
         return False
+
+    # -- lock times -------------------------------------------------------------------------
+
+    def block_candidates(self) -> list[MempoolEntry]:
+        """The entries the next block may hold, in order: final at its height (nLockTime, BIP68),
+        and all their mempool parents too."""
+        next_height, cutoff_time = self._chain.height + 1, self._chain.median_time_past()
+        chosen: dict[str, MempoolEntry] = {}
+        for txid, entry in self.entries.items():
+            if all(p in chosen for p in entry.parents) and self._final_at(entry.tx, next_height, cutoff_time):
+                chosen[txid] = entry
+        return list(chosen.values())
+
+    def _final_at(self, tx: ParsedTx, next_height: int, cutoff_time: int) -> bool:
+        if not is_final(tx.tx, next_height, cutoff_time):
+            return False
+        if not has_relative_locks(tx.tx):
+            return True
+        utxos = self._chain.utxos
+        heights = [coin.height if (coin := utxos.get(op)) is not None else next_height for op in tx.inputs]
+        return sequence_locks_met(tx.tx, heights, next_height, self._chain.median_time_past)
 
     # -- bookkeeping ------------------------------------------------------------------------
 
@@ -216,8 +251,10 @@ class Mempool:
         return removed
 
     def revalidate(self) -> list[MempoolEntry]:
-        """After a reorg: evict entries whose inputs vanished, fix parent links, in order."""
+        """After a reorg: evict entries whose inputs vanished or that are no longer final at the
+        new tip (and their descendants), fix parent links, in order."""
         removed: list[MempoolEntry] = []
+        next_height, cutoff_time = self._chain.height + 1, self._chain.median_time_past()
         for txid in list(self.entries):
             entry = self.entries.get(txid)
             if entry is None:
@@ -230,6 +267,8 @@ class Mempool:
             entry.parents = {op[0] for op in entry.tx.inputs if op[0] in self.entries}
             for parent in entry.parents:
                 self.entries[parent].children.add(txid)
+            if not self._final_at(entry.tx, next_height, cutoff_time):
+                removed.extend(self.remove_with_descendants(txid))
         return removed
 
 

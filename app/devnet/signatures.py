@@ -15,7 +15,7 @@ from typing import Any
 import coincurve._libsecp256k1 as _bundled_secp256k1
 
 from app.devnet.errors import TxRejected
-from app.devnet.transactions import TxOut
+from app.devnet.transactions import TxOut, is_witness_program
 
 # pycoin reads this once, at import: verify ECDSA with the libsecp256k1 inside coincurve (else its
 # pure-Python curve arithmetic makes every signature check ~5x slower).
@@ -63,29 +63,44 @@ _SCRIPT_ERRORS = (
     "Using non-compressed keys in segwit",
 )
 
+# pycoin raises some errors without a ScriptError_t code: their messages, mapped to the code
+_CODES_BY_MESSAGE = {
+    "nSequence equal to 0xffffffff": 21, "eras differ in CHECKLOCKTIMEVERIFY": 21, "nLockTime too soon": 21,
+    "sequence numbers not comparable": 21, "sequence number too small": 21,
+    "CHECKSEQUENCEVERIFY: locktime disabled": 21, "top stack item negative on CHECKLOCKTIMEVERIFY": 20,
+    "empty stack on CHECKLOCKTIMEVERIFY": 17, "signature is length 0": 22,
+}
 
-def verify_inputs(raw_tx: bytes, spent: list[TxOut]) -> None:
-    """Raise TxRejected unless every input of ``raw_tx`` validly spends its ``spent`` output."""
-    tx = _PycoinTx.from_bin(raw_tx)
+
+def verify_inputs(raw_tx: bytes, spent: list[TxOut], *, policy: bool = True) -> None:
+    """Raise TxRejected unless every input of ``raw_tx`` validly spends its ``spent`` output.
+
+    ``policy``: bitcoind's mempool rules (standard flags); False: consensus flags only.
+    """
+    try:
+        tx = _PycoinTx.from_bin(raw_tx)
+    except Exception as exc:  # noqa: BLE001 - pycoin raises assorted errors on garbage
+        raise TxRejected("TX decode failed") from exc
     tx.unspents = [_PycoinTx.TxOut(out.value_sat, out.script) for out in spent]
     for index, out in enumerate(spent):
         if not is_taproot_or_later(out.script):
-            _verify(tx, index)
+            _verify(tx, index, policy)
 
 
 def is_taproot_or_later(script: bytes) -> bool:
     """A witness program of version 1..16 (p2tr, pay-to-anchor, future versions)."""
-    return (4 <= len(script) <= 42 and 0x51 <= script[0] <= 0x60 and script[1] + 2 == len(script))
+    return is_witness_program(script) and script[0] != 0
 
 
-def _verify(tx: Any, index: int) -> None:
-    standard = _failure(tx, index, STANDARD_FLAGS)
-    if standard is None:
+def _verify(tx: Any, index: int, policy: bool) -> None:
+    standard = _failure(tx, index, STANDARD_FLAGS) if policy else None
+    if policy and standard is None:
         return
     mandatory = _failure(tx, index, MANDATORY_FLAGS)
-    if mandatory is None:
+    if mandatory is not None:
+        raise TxRejected(f"mandatory-script-verify-flag-failed ({mandatory})")
+    if standard is not None:
         raise TxRejected(f"non-mandatory-script-verify-flag ({standard})")
-    raise TxRejected(f"mandatory-script-verify-flag-failed ({mandatory})")
 
 
 def _failure(tx: Any, index: int, verify_flags: int) -> str | None:
@@ -94,6 +109,8 @@ def _failure(tx: Any, index: int, verify_flags: int) -> str | None:
         tx.check_solution(index, flags=verify_flags)
     except ScriptError as exc:
         code = exc.error_code()
+        if code is None and exc.args:
+            code = _CODES_BY_MESSAGE.get(str(exc.args[0]), 1)
         return _SCRIPT_ERRORS[code] if isinstance(code, int) and 0 <= code < len(_SCRIPT_ERRORS) \
             else _SCRIPT_ERRORS[1]
     except Exception:  # noqa: BLE001 - pycoin raises assorted errors on malformed scripts

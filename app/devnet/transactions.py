@@ -132,6 +132,15 @@ def _push_int(value: int) -> bytes:
     return _push_data(encoded)
 
 
+def is_witness_program(script: bytes) -> bool:
+    """CScript::IsWitnessProgram: OP_0 or OP_1..OP_16, then one push of 2..40 bytes."""
+    if not 4 <= len(script) <= 42:
+        return False
+    if script[0] != 0 and not 0x51 <= script[0] <= 0x60:
+        return False
+    return script[1] + 2 == len(script)
+
+
 def p2wpkh_script_code(pubkey_hash: bytes) -> bytes:
     """BIP143 scriptCode of a p2wpkh input (a p2pkh script)."""
     return b"\x76\xa9\x14" + pubkey_hash + b"\x88\xac"

@@ -245,9 +245,10 @@ def build_services(settings: Settings, db: Database, chain: ChainPort | None, *,
         chain_route=ChainRouteService(lambda: services.settings, around.chain_route, lambda: around.outbound.tor_socks),
         backups=around.backups or backup_service(settings, secrets), tor=around.tor, devnet=around.devnet,
     )
+    services.backups.channel_backups = lightning.cached_channel_backups
     if settings.daemon_enabled:
         parts = DaemonParts(writer=writer, events=events, wallets=wallets, stores=stores, invoices=invoices,
-                            chain=chain, network=settings.network, payouts=payouts)
+                            chain=chain, network=settings.network, payouts=payouts, lightning=lightning)
         services.daemon = build_daemon_service(parts, daemon_credentials(secrets))
     return services
 

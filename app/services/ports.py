@@ -116,6 +116,10 @@ class LightningNodePort(Protocol):
 
     async def enable_lightning(self, wallet_id: str, *, password: str | None) -> LightningNodeInfo: ...
 
+    def disable_lightning(self, wallet_id: str) -> None:
+        """No longer the shop's node (no new BOLT11s); its channels stay watched while the wallet is open."""
+        ...
+
     async def lightning_info(self, wallet_id: str) -> LightningNodeInfo: ...
 
     async def add_lightning_invoice(self, wallet_id: str, amount_sat: int, *, message: str,

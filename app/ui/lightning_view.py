@@ -80,18 +80,18 @@ class OpenChannelDialog(QDialog):
         self._lightning = lightning
         self._run = run
         self.errors = FieldErrors()
-        self.connect = named(QLineEdit(), "channelPeer")
-        self.connect.setPlaceholderText("nodeid@host:port")
+        self.peer = named(QLineEdit(), "channelPeer")
+        self.peer.setPlaceholderText("nodeid@host:port")
         self.amount = named(QLineEdit(), "channelAmount")
         self.amount.setPlaceholderText("e.g. 500000")
         self.push = named(QLineEdit(), "channelPush")
         self.push.setPlaceholderText("0")
-        for field, line in (("connect", self.connect), ("amount_sat", self.amount), ("push_sat", self.push)):
+        for field, line in (("connect", self.peer), ("amount_sat", self.amount), ("push_sat", self.push)):
             line.textEdited.connect(lambda _t, f=field: self.errors.hide(f))
         note = QLabel(OPEN_NOTE, wordWrap=True)
         note.setProperty("role", "muted")
         form = QFormLayout()
-        form.addRow("Peer", self.errors.row("connect", self.connect))
+        form.addRow("Peer", self.errors.row("connect", self.peer))
         form.addRow("Amount (sat)", self.errors.row("amount_sat", self.amount))
         form.addRow("Push to the peer (sat)", self.errors.row("push_sat", self.push))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
@@ -103,6 +103,7 @@ class OpenChannelDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(note)
         layout.addWidget(self.errors.general)
+        layout.addStretch(1)
         layout.addWidget(buttons)
         self.resize(560, self.sizeHint().height())
 
@@ -117,7 +118,7 @@ class OpenChannelDialog(QDialog):
             self.errors.set("push_sat", "Enter the push in whole satoshis, or leave it empty.")
         if amount is None or push is None:
             return None
-        return self.connect.text().strip(), amount, push
+        return self.peer.text().strip(), amount, push
 
     def _on_open_button_clicked(self) -> None:
         values = self.values()
@@ -156,8 +157,9 @@ class ChannelsView(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the state words take the spare width
         self.table.setMinimumHeight(150)
         self.table.itemSelectionChanged.connect(self._sync)
         self.empty = named(QLabel(wordWrap=True), "channelsEmpty")

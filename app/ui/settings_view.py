@@ -36,6 +36,7 @@ from app.ui.settings_chain import ChainServerPage
 from app.ui.settings_exposure import ShopNetworkPage
 from app.ui.settings_integrations import WebhooksPage
 from app.ui.settings_invoices import InvoicesPage
+from app.ui.settings_lightning import LightningPage
 from app.ui.settings_pos import PosSettingsPage
 from app.ui.settings_printer import PrinterPage
 from app.ui.settings_tls import TlsPage
@@ -338,6 +339,9 @@ class SettingsView(QWidget):
         invoices = InvoicesPage(ctx)  # the large-invoice confirmation limit (settings_invoices.py)
         self.pages["Invoices"] = invoices
         self._reloads.append(invoices.reload)
+        lightning = LightningPage(ctx.services.lightning, ctx.services.wallets, ctx.settings, ctx.run)  # node, channels
+        self.pages["Lightning"] = lightning
+        self._reloads.append(lightning.reload)
         for name, page in self.pages.items():
             self.tabs.addTab(page, name)
         layout = QVBoxLayout(self)

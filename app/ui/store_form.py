@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QLocale, Qt, Signal
 from PySide6.QtGui import QColor
@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from app.core.currencies import CURRENCIES, is_fiat
 from app.core.errors import UserFacingError, ValidationError
 from app.core.fee_policy import MIN_FEE_RATE_SETTING
+from app.core.lightning import LIGHTNING, MAX_CHANNEL_SAT, QR_FIRST_BELOW, store_lightning
 from app.core.public_invoices import BUDGET_SETTING, DEFAULT_BUDGET, MAX_BUDGET, SETTING, allows_public
 from app.core.records import Store, Wallet
 from app.core.refunds import DEFAULT_LINK_DAYS, MAX_LINK_DAYS, clean_refund_options
@@ -42,6 +43,11 @@ from app.ui.field_errors import FieldErrors
 from app.ui.formatting import parse_amount
 from app.ui.widget_names import named
 
+if TYPE_CHECKING:
+    from app.services.lightning.service import LightningStatus
+
+LIGHTNING_OFF = ("Lightning is off: turn it on in Settings → Lightning first. Until then this store's invoices "
+                 "are paid on-chain only.")
 SPEED_POLICIES = (
     (0, "Instant (0 confirmations) — small amounts, in person"),
     (1, "1 confirmation (~10 min) — recommended"),
@@ -164,6 +170,17 @@ class StoreForm(QWidget):
         self.link_days = named(QSpinBox(suffix=" days"), "refundLinkDays")  # checkout.refund_link_days
         self.link_days.setRange(1, MAX_LINK_DAYS)
         self.link_days.setValue(DEFAULT_LINK_DAYS)
+        self.lightning = named(QCheckBox("Offer Lightning on this store's invoices"), "storeLightning")
+        self.lightning.setToolTip("Each new invoice also gets a Lightning invoice (BOLT11) for the full amount, "
+                                  "expiring with it, when the node can receive that much.")
+        self.lightning_below = named(QSpinBox(suffix=" sat"), "lightningQrBelow")  # checkout.lightning_qr_below_sat
+        self.lightning_below.setRange(0, MAX_CHANNEL_SAT)
+        self.lightning_below.setGroupSeparatorShown(True)
+        self.lightning_below.setToolTip("Amounts below this show the Lightning QR first in the kiosk; 0: never "
+                                        "(the on-chain QR, which carries the Lightning invoice too, comes first).")
+        self.lightning_note = named(QLabel(LIGHTNING_OFF, wordWrap=True), "lightningNote")
+        self.lightning_note.setProperty("role", "muted")
+        self.set_lightning(None)
         self.auto_approve.textEdited.connect(lambda _t: self.errors.hide("payouts_auto_approve_sat"))
         self.pick_color.clicked.connect(self._on_pick_color_clicked)
         self.look_color.textChanged.connect(self._on_look_color_text_changed)
@@ -201,7 +218,7 @@ class StoreForm(QWidget):
         f3.addRow("", self.look_dark)
         layout = QVBoxLayout(self)
         layout.addWidget(self.errors.general)
-        for box in (basics, pay, look, self._public_box(), self._refunds_box()):
+        for box in (basics, pay, look, self._public_box(), self._refunds_box(), self._lightning_box()):
             layout.addWidget(box)
         layout.addStretch(1)
 
@@ -225,6 +242,34 @@ class StoreForm(QWidget):
                                                                                    self.auto_approve))
         form.addRow("Refund links last", self.errors.row("refund_link_days", self.link_days))
         return box
+
+    def _lightning_box(self) -> QGroupBox:
+        box = QGroupBox("Lightning")
+        form = QFormLayout(box)
+        form.addRow(self.lightning)
+        caption = QLabel("Show the Lightning QR first in the kiosk below", wordWrap=True)
+        caption.setBuddy(self.lightning_below)
+        form.addRow(caption, self.errors.row(QR_FIRST_BELOW, self.lightning_below))
+        form.addRow(self.lightning_note)
+        return box
+
+    def set_lightning(self, status: LightningStatus | None) -> None:
+        """Whether the shop's node is on (Settings → Lightning): the box is disabled with why while it is off."""
+        on = status is not None and status.wallet_id is not None
+        self.lightning.setEnabled(on)
+        self.lightning_below.setEnabled(on)
+        if status is None or not on:
+            text = LIGHTNING_OFF
+        elif status.info is None:
+            text = (f"The Lightning node is not running ({status.problem}). Until it runs, invoices are paid "
+                    "on-chain only.")
+        elif status.can_receive_sat > 0:
+            text = (f"An invoice gets a Lightning invoice when the node can receive its whole amount: now up to "
+                    f"{status.can_receive_sat:,} sat.")
+        else:
+            text = ("The node cannot receive yet (no inbound capacity): open a channel or ask a peer to open one "
+                    "to you (Settings → Lightning). Until then invoices are paid on-chain only.")
+        self.lightning_note.setText(text)
 
     def load(self, store: Store, wallets: list[Wallet], sources: list[str], rate: Decimal | None, *,
              has_catalogue: bool = False) -> None:
@@ -265,6 +310,9 @@ class StoreForm(QWidget):
         limit, days = look.get("payouts_auto_approve_sat", 0), look.get("refund_link_days", DEFAULT_LINK_DAYS)
         self.auto_approve.setText(str(limit) if isinstance(limit, int) and limit > 0 else "")
         self.link_days.setValue(days if isinstance(days, int) and not isinstance(days, bool) else DEFAULT_LINK_DAYS)
+        options = store_lightning(store)
+        self.lightning.setChecked(options.enabled)
+        self.lightning_below.setValue(min(options.qr_first_below_sat, MAX_CHANNEL_SAT))
 
     def changes(self) -> dict[str, Any]:
         wallet_ids = [self.wallets.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.wallets.count())
@@ -278,6 +326,10 @@ class StoreForm(QWidget):
         if BUDGET_SETTING in self._look or self.public_budget.value() != DEFAULT_BUDGET:
             look[BUDGET_SETTING] = self.public_budget.value()
         self._refund_changes(look)
+        if LIGHTNING in self._look or self.lightning.isChecked():  # written once set, like the refund options
+            look[LIGHTNING] = self.lightning.isChecked()
+        if QR_FIRST_BELOW in self._look or self.lightning_below.value():
+            look[QR_FIRST_BELOW] = self.lightning_below.value()
         look.pop(MIN_FEE_RATE_SETTING, None)
         if self.min_fee_rate.text().strip():
             look[MIN_FEE_RATE_SETTING] = self._min_fee_rate_text()

@@ -114,6 +114,7 @@ class StoresView(QWidget):
         self.archive_button.setEnabled(store is not None)
         self.archive_button.setText("Restore" if store is not None and store.archived else "Archive store…")
         if store is not None:
+            self._ctx.run(self._ctx.services.lightning.status(), self.form.set_lightning, name="store-lightning")
             self._ctx.run(self._form_data(store),
                           lambda data: self.form.load(store, self.wallets, self._sources(), data[0],
                                                       has_catalogue=data[1]), name="store-rate")

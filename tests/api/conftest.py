@@ -21,6 +21,7 @@ from app.db.engine import Database
 from app.services.container import build_services
 from app.services.delivery.retry import RetryPolicy
 from app.services.delivery.webhook_payloads import DELIVERY_HEADER, SIGNATURE_HEADER, verify
+from tests.api.lightning_fake import FakeLightningNode
 from tests.conftest import TEST_VPUB
 from tests.services.conftest import FakeChain
 
@@ -38,10 +39,11 @@ class BalanceChain(FakeChain):
 class Stack:
     """Services + database on one data dir; `start()` again after `stop()` = an app restart."""
 
-    def __init__(self, data_dir: Path, *, policy: RetryPolicy = FAST_RETRY) -> None:
+    def __init__(self, data_dir: Path, *, policy: RetryPolicy = FAST_RETRY, lightning: bool = False) -> None:
         self.settings = load_settings({}, {"data_dir": data_dir, "network": "regtest"})
         self.policy = policy
         self.chain = BalanceChain()
+        self.lightning = FakeLightningNode(emit=self._emit) if lightning else None  # only the node is fake
         self.services: Any = None
         self._db: Database | None = None
 
@@ -49,7 +51,8 @@ class Stack:
         set_network("regtest")
         self._db = Database(self.settings.db_path)
         await self._db.start()
-        svc = build_services(self.settings, self._db, self.chain, webhook_policy=self.policy)
+        svc = build_services(self.settings, self._db, self.chain, webhook_policy=self.policy,
+                             lightning_node=self.lightning)
         await svc.rates.load()
         await svc.events.start()
         svc.engine._tick_s = 0.05
@@ -58,6 +61,10 @@ class Stack:
         await svc.webhooks.start()
         self.services = svc
         return svc
+
+    def _emit(self, event: Any) -> None:
+        for callback in list(self.chain.subscribers):
+            callback(event)
 
     async def stop(self) -> None:
         svc, self.services = self.services, None

@@ -54,12 +54,16 @@ BODIES: dict[str, object] = {
     "import_psbt": {"payout_tx_id": "ptx_missing", "psbt": "cHNidP8="},
     "bump_payout_fee": {"payout_tx_id": "ptx_missing", "fee": {"target": "hour"}},
     "get_payout": None, "cancel_payout": None,
+    "get_lightning": None, "switch_lightning": {"enabled": False},
+    "open_channel": {"connect": "03" + "cd" * 32 + "@127.0.0.1:9735", "amount_sat": 100_000},
+    "close_channel": {"force": False},
 }
 # With its own scope these answer from the domain, not 2xx: the world's invoice is unpaid, and paying
 # needs the real chain (tests/api/test_payouts_runtime.py). What matters here: the scope let them through.
 DOMAIN_ANSWERS = {"chain_check": 409,  # the world's invoice is still monitored (invoice_monitored)
                   "preview_refund": 409, "create_refund": 409, "pay_payouts": 404, "export_psbt": 404,
-                  "import_psbt": 404, "bump_payout_fee": 404}
+                  "import_psbt": 404, "bump_payout_fee": 404,
+                  "open_channel": 409, "close_channel": 409}  # Lightning is off in this world (lightning_off)
 
 
 def _other_scopes(required: str) -> list[str]:
@@ -87,7 +91,8 @@ async def world(client, services, admin_key, receiver):
     payout = await services.payouts.create(store.id, store.wallet_ids[0], foreign_address(1), 10_000)
     return {"store_id": store.id, "wallet_id": store.wallet_ids[0], "product_id": product.id, "invoice_id": invoice.id,
             "webhook_id": saved.webhook.id, "delivery_id": delivery.id, "key_id": victim.api_key.id,
-            "currency": "USD", "refund_id": refund.id, "payout_id": payout.id, "address": foreign_address(2)}
+            "currency": "USD", "refund_id": refund.id, "payout_id": payout.id, "address": foreign_address(2),
+            "channel_id": "00" * 32}
 
 
 async def _delivered(services, delivery_id):

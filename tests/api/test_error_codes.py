@@ -20,12 +20,15 @@ SOURCES = ("app/core", "app/chain/errors.py", "app/checkout_server/api", "app/ch
            "app/services/catalog", "app/services/wallets", "app/services/admin/apikeys.py",
            "app/services/delivery/webhooks.py", "app/services/delivery/pipeline.py",
            "app/services/delivery/webhook_dispatch.py", "app/services/invoicing/idempotency.py",
-           "app/db/storage.py", "app/services/writer.py")
+           "app/db/storage.py", "app/services/writer.py", "app/services/lightning", "app/chain/lightning.py")
 # Codes in those files that no API call can return (the window's and the shopper pages' own).
 NOT_API = {"invalid_accent_color", "invalid_logo_url", "invalid_printer_setting", "not_a_thermal_printer",
-           "invalid_cart", "invalid_pin", "pin_already_set", "pin_not_set"}
-PATTERNS = (r"""\bcode\s*=\s*"([a-z_]+)\"""", r"""json_error\(\s*\d{3},\s*"([a-z_]+)\"""",
-            r"""_unauthorized\(\s*"([a-z_]+)\"""")
+           "invalid_cart", "invalid_pin", "pin_already_set", "pin_not_set",
+          "invalid_bolt11", "backup_unavailable"}  # lnpay (daemon only) and channel backups (the backup file)
+PATTERNS = (r"""\bcode\s*=\s*"([a-z0-9_]+)\"""", r"""json_error\(\s*\d{3},\s*"([a-z0-9_]+)\"""",
+            r"""_unauthorized\(\s*"([a-z0-9_]+)\"""")
+# Codes built with an f-string (app/services/lightning/service.py `_check_amount`: invalid_<field>).
+FORMATTED = {"invalid_amount_sat", "invalid_push_sat"}
 
 
 def _files() -> list[Path]:
@@ -39,7 +42,7 @@ def _files() -> list[Path]:
 def codes_in_source() -> set[str]:
     found = {code for f in _files() for pattern in PATTERNS for code in re.findall(pattern, f.read_text())}
     found |= set(_HTTP_CODES.values()) | set(InvalidKey.CODES) | {UserFacingError.code, "internal_error"}
-    found |= {LimitExceeded.NUMBER_TOO_LARGE, LimitExceeded.TOO_LONG, LimitExceeded.TOO_DEEP}
+    found |= {LimitExceeded.NUMBER_TOO_LARGE, LimitExceeded.TOO_LONG, LimitExceeded.TOO_DEEP} | FORMATTED
     return found - NOT_API
 
 
@@ -47,7 +50,7 @@ def codes_in_table() -> set[str]:
     text = (ROOT / "docs/api.md").read_text()
     section = text.split("### Errors", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if re.match(r"^\| \d{3} \|", line)]
-    return {code for row in rows for code in re.findall(r"`([a-z_]+)`", row.split("|")[2])}
+    return {code for row in rows for code in re.findall(r"`([a-z0-9_]+)`", row.split("|")[2])}
 
 
 def test_every_code_the_api_returns_is_in_the_table():

@@ -122,9 +122,11 @@ class FakeChain:
 
 
 @asynccontextmanager
-async def running_services(data_dir: Path, *, tick_s: float | None = None) -> AsyncIterator[Any]:
+async def running_services(data_dir: Path, *, tick_s: float | None = None,
+                           lightning_node: Any = None) -> AsyncIterator[Any]:
     """Started services (rates, events, engine) on regtest over a SQLite file in ``data_dir`` and a
-    FakeChain (``svc.fake_chain``); stopped in reverse order on exit. Used by several test folders and
+    FakeChain (``svc.fake_chain``); ``lightning_node``: a node such as tests/services/fake_lightning.py's
+    (its ``deliver`` is set to the fake chain's subscribers); stopped in reverse order on exit. Used by several test folders and
     bench/bench_connections.py."""
     set_network("regtest")
     settings = load_settings({}, {"data_dir": data_dir, "network": "regtest"})
@@ -132,16 +134,20 @@ async def running_services(data_dir: Path, *, tick_s: float | None = None) -> As
     db = Database(settings.db_path)
     await db.start()
     chain = FakeChain()
-    svc: Any = build_services(settings, db, chain)  # type: ignore[arg-type]  # a partial ChainPort
+    svc: Any = build_services(settings, db, chain, lightning_node=lightning_node)  # type: ignore[arg-type]
+    if lightning_node is not None:
+        lightning_node.deliver = lambda event: [callback(event) for callback in list(chain.subscribers)]
     await svc.rates.load()
     await svc.events.start()
     if tick_s is not None:
         svc.engine._tick_s = tick_s
     await svc.engine.start()
+    await svc.lightning.start()
     svc.fake_chain = chain
     try:
         yield svc
     finally:
+        await svc.lightning.stop()
         await svc.engine.stop()
         await svc.events.stop()
         await db.stop()

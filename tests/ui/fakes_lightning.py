@@ -2,7 +2,7 @@
 (``app.services.ports.LightningNodePort``) stands, so the pages run against the REAL LightningService
 (its checks, its one-node rule, its channels_open refusal) over real wallets on SQLite.
 
-mypy checks it against LightningNodePort, like the real ChainWatcher.
+`mypy tests/ui/fakes_lightning.py` proves it satisfies LightningNodePort, like the real ChainWatcher.
 """
 
 from __future__ import annotations
@@ -13,7 +13,13 @@ from dataclasses import replace
 from datetime import datetime
 
 from app.chain.errors import LightningError
-from app.chain.models import ChannelView, LightningInvoice, LightningNodeInfo, LightningPaid, LightningPayResult
+from app.chain.models import (
+    ChannelView,
+    LightningInvoice,
+    LightningNodeInfo,
+    LightningPaid,
+    LightningPayResult,
+)
 from app.services.ports import LightningNodePort
 
 NODE_ID = "02" + "ab" * 32
@@ -56,6 +62,10 @@ class FakeLightningNode:
         self.enabled.append(wallet_id)
         self.running = wallet_id
         return await self.lightning_info(wallet_id)
+
+    def disable_lightning(self, wallet_id: str) -> None:
+        if self.running == wallet_id:
+            self.running = None
 
     async def lightning_info(self, wallet_id: str) -> LightningNodeInfo:
         if wallet_id != self.running:

@@ -12,6 +12,7 @@ from app.checkout_server.api import (
     apikeys,
     exports,
     invoices,
+    lightning,
     payouts,
     products,
     rates,
@@ -28,7 +29,8 @@ from app.checkout_server.feature import Route
 from app.checkout_server.keys import IS_PUBLIC
 
 # Fixed paths before templated ones (/invoices/export before /invoices/{invoice_id}).
-MODULES = (server, apikeys, stores, rates, wallets, products, exports, invoices, refunds, payouts, webhooks)
+MODULES = (server, apikeys, stores, rates, wallets, products, exports, invoices, refunds, payouts, lightning,
+           webhooks)
 
 
 def all_operations() -> list[Operation]:

@@ -126,7 +126,8 @@ async def _execute(app: web.Application, method: str, args: list[object], kwargs
 
 
 async def handle_spec(request: web.Request) -> web.Response:
-    return web.json_response(spec.build_spec())
+    lightning = request.app[DAEMON].lightning
+    return web.json_response(spec.build_spec(lightning=lightning is not None and await lightning.running()))
 
 
 async def handle_ws(request: web.Request) -> web.WebSocketResponse:

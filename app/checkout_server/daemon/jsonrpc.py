@@ -24,7 +24,13 @@ from app.core.errors import InvalidKey, UserFacingError, ValidationError
 from app.core.limits import LimitExceeded
 from app.db.storage import storage_fault
 from app.services.compat.bitcart.chain import AddressNotWatched, InvalidTxHash, TransactionNotFound
-from app.services.compat.bitcart.requests import LightningUnsupported, NotSupported, RequestNotFound
+from app.services.compat.bitcart.requests import (
+    LightningInvoiceNotFound,
+    LightningUnsupported,
+    NotEnoughInbound,
+    NotSupported,
+    RequestNotFound,
+)
 from app.services.compat.bitcart.wallets import WalletNotLoaded
 
 logger = logging.getLogger(__name__)
@@ -113,6 +119,8 @@ _CODES: tuple[tuple[type[BaseException], int], ...] = (
     (InvalidTxHash, spec.INVALID_TX_HASH),
     (TransactionNotFound, spec.TX_NOT_FOUND),
     (RequestNotFound, spec.REQUEST_NOT_FOUND),
+    (LightningInvoiceNotFound, spec.INVOICE_NOT_FOUND),
+    (NotEnoughInbound, spec.NOT_ENOUGH_FUNDS),
     (InvalidKey, spec.LOADING_WALLET),
     (LightningUnsupported, spec.LIGHTNING_UNSUPPORTED),
     (CannotPay, spec.NOT_SUPPORTED),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from app.checkout_server.daemon import spec
 from app.checkout_server.daemon.jsonrpc import RpcError
@@ -19,14 +20,21 @@ from app.services.compat.bitcart.payouts import (
     refuse_unsupported,
 )
 from app.services.compat.bitcart.raw_transactions import transaction_vsize
-from app.services.compat.bitcart.requests import NotSupported, RequestFilter
+from app.services.compat.bitcart.lightning import DaemonLightning
+from app.services.compat.bitcart.requests import LightningUnsupported, NotSupported, RequestFilter
 from app.services.compat.bitcart.service import DaemonService
 from app.services.compat.bitcart.wallets import DaemonWallet, WalletNotLoaded
 
 Handler = Callable[..., Awaitable[object]]  # JSON-RPC arguments as the client sent them
+T = TypeVar("T")
 MAX_TX_VBYTES = 1_000_000  # a block's worth: no fee question is bigger
 PAY_ERRORS = {"invalid_address": spec.INVALID_ADDRESS, "wrong_network": spec.INVALID_ADDRESS,
               "insufficient_funds": spec.NOT_ENOUGH_FUNDS, "not_enough_funds": spec.NOT_ENOUGH_FUNDS}
+# The node's refusals (app.chain.errors.LightningError / the service's ValidationError codes) -> Bitcart's codes.
+LIGHTNING_ERRORS = {"lightning_off": spec.LIGHTNING_UNSUPPORTED, "lightning_needs_p2wpkh_hot": spec.LIGHTNING_UNSUPPORTED,
+                    "invalid_node_uri": spec.INVALID_NODE_ID, "not_enough_funds": spec.NOT_ENOUGH_FUNDS,
+                    "invalid_bolt11": spec.INVALID_LN_INVOICE, "not_enough_inbound": spec.NOT_ENOUGH_FUNDS,
+                    "invalid_amount_sat": spec.INVALID_PARAMS, "invalid_push_sat": spec.INVALID_PARAMS}
 
 
 def _wallet(wallet: DaemonWallet | None) -> DaemonWallet:
@@ -47,7 +55,9 @@ class DaemonMethods:
             self.recommended_fee, self.broadcast)
         with_wallet: tuple[Handler, ...] = (
             self.add_request, self.get_request, self.list_requests, self.get_updates, self.getbalance,
-            self.onchain_history, self.payto, self.paytomany, self.addtransaction)
+            self.onchain_history, self.payto, self.paytomany, self.addtransaction,
+            self.add_invoice, self.get_invoice, self.nodeid, self.list_channels, self.open_channel,
+            self.close_channel, self.lnpay)
         self.table: dict[str, Handler] = {handler.__name__: handler for handler in (*anywhere, *with_wallet)}
         for alias, target in self.ALIASES.items():
             self.table[alias] = self.table[target]
@@ -95,7 +105,8 @@ class DaemonMethods:
 
     async def add_request(self, amount: object = None, memo: object = "", expiry: object = 3600, force: bool = False,
                           lightning: bool = False, *, wallet: DaemonWallet | None) -> dict[str, object]:
-        return await self._d.requests.add(_wallet(wallet), amount, memo, expiry, lightning=bool(lightning))
+        return await _lightning_errors(self._d.requests.add(_wallet(wallet), amount, memo, expiry,
+                                                            lightning=bool(lightning)))
 
     async def get_request(self, key: object, *, wallet: DaemonWallet | None) -> dict[str, object]:
         return await self._d.requests.get(_wallet(wallet), key)
@@ -111,7 +122,10 @@ class DaemonMethods:
     # -- wallet and chain ----------------------------------------------------------------------
 
     async def getbalance(self, *, wallet: DaemonWallet | None) -> dict[str, str]:
-        return await self._d.chain.balance(_wallet(wallet))
+        balance = await self._d.chain.balance(_wallet(wallet))
+        if self._d.lightning is not None and (ln := await self._d.lightning.lightning_balance(_wallet(wallet))):
+            balance["lightning"] = ln  # Electrum adds it for a wallet with Lightning, when non-zero
+        return balance
 
     async def onchain_history(self, year: object = None, show_addresses: bool = False, show_fiat: bool = False,
                               from_height: object = None, to_height: object = None, *,
@@ -193,3 +207,48 @@ class DaemonMethods:
 
     async def addtransaction(self, *args: object, wallet: DaemonWallet | None, **kwargs: object) -> object:
         raise NotSupported("RedWaves daemon wallets are watch-only: addtransaction is not supported.")
+
+    # -- Lightning (RedWaves' node; app/services/compat/bitcart/lightning.py) ----------------------------
+
+    def _ln(self) -> DaemonLightning:
+        if self._d.lightning is None:
+            raise LightningUnsupported("Lightning not supported in this wallet type")
+        return self._d.lightning
+
+    async def add_invoice(self, amount: object = None, memo: object = "", expiry: object = 3600, *,
+                          wallet: DaemonWallet | None) -> dict[str, object]:
+        """A Lightning request (what the SDK's add_invoice asks of add_request with lightning=true)."""
+        return await _lightning_errors(self._d.requests.add(_wallet(wallet), amount, memo, expiry, lightning=True))
+
+    async def get_invoice(self, key: object, *, wallet: DaemonWallet | None) -> dict[str, object]:
+        """Bitcart's get_invoice(rhash): the Lightning request with this payment hash."""
+        return self._d.requests.export_with_sent(await self._d.requests.find_lightning(_wallet(wallet), key))
+
+    async def nodeid(self, *, wallet: DaemonWallet | None) -> str:
+        return await self._ln().nodeid(_wallet(wallet))
+
+    async def list_channels(self, *, wallet: DaemonWallet | None) -> list[dict[str, object]]:
+        return await self._ln().list_channels(_wallet(wallet))
+
+    async def open_channel(self, connection_string: object, amount: object, push_amount: object = 0,
+                           password: object = None, *, wallet: DaemonWallet | None) -> str:
+        return await _lightning_errors(self._ln().open_channel(_wallet(wallet), connection_string, amount,
+                                                               push_amount))
+
+    async def close_channel(self, channel_point: object, force: bool = False, *,
+                            wallet: DaemonWallet | None) -> str:
+        return await _lightning_errors(self._ln().close_channel(_wallet(wallet), channel_point, force))
+
+    async def lnpay(self, invoice: object, timeout: object = 120, *, wallet: DaemonWallet | None) -> dict[str, object]:
+        return await _lightning_errors(self._ln().lnpay(_wallet(wallet), invoice))
+
+
+async def _lightning_errors(call: Awaitable[T]) -> T:
+    """The node's coded refusals as Bitcart's error codes (data keeps RedWaves' code and field)."""
+    try:
+        return await call
+    except UserFacingError as exc:
+        code = LIGHTNING_ERRORS.get(exc.code)
+        if code is None:
+            raise
+        raise RpcError(code, str(exc), {"code": exc.code, "field": exc.field}) from None

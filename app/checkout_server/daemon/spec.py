@@ -50,7 +50,7 @@ _EXCEPTIONS: dict[int, tuple[str, str]] = {
     NO_PATH_FOUND: ("NoPathFoundError", "No path found to pay the invoice"),
     LIGHTNING_UNSUPPORTED: ("LightningUnsupportedError", "Lightning not supported in this wallet type"),
     INVOICE_NOT_FOUND: ("InvoiceNotFoundError", "Invoice not found"),
-    NOT_SUPPORTED: ("NotSupportedError", "Not supported by the RedWaves daemon (watch-only wallets, no Lightning)"),
+    NOT_SUPPORTED: ("NotSupportedError", "Not supported by the RedWaves daemon (e.g. signing for watch-only wallets)"),
     INVALID_PARAMS: ("InvalidParamsError", "Invalid parameters: an argument is missing or wrong (amount must be a "
                                            "BTC amount of at least 1 satoshi and at most 21 million bitcoin, rounded "
                                            "down to whole satoshis as Electrum does; expiry a number of seconds). "
@@ -74,10 +74,11 @@ _MESSAGES: dict[str, int] = {
 }
 
 
-def build_spec() -> dict[str, object]:
+def build_spec(*, lightning: bool = False) -> dict[str, object]:
+    """``lightning``: RedWaves' Lightning node runs (the SDK's Lightning methods check this capability)."""
     return {
         "version": SPEC_VERSION,
         "electrum_map": dict(_MESSAGES),
         "exceptions": {str(code): {"exc_name": name, "docstring": doc} for code, (name, doc) in _EXCEPTIONS.items()},
-        "capabilities": {"lightning": False},
+        "capabilities": {"lightning": lightning},
     }

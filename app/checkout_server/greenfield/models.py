@@ -11,10 +11,13 @@ from decimal import Decimal
 
 from app.core import invoices as rules
 from app.core.errors import AppError
+from app.core.lightning import store_lightning
 from app.core.money import format_btc
+from app.core.payments import Payment
 from app.core.records import Invoice, Store
 from app.core.statuses import ExceptionStatus, InvoiceStatus
 from app.services.delivery.webhook_payloads import (
+    LIGHTNING_METHOD_ID,
     PAYMENT_METHOD_ID,
     greenfield_metadata,
     greenfield_payment,
@@ -100,7 +103,7 @@ def invoice_data(invoice: Invoice, checkout_link: str | None) -> dict[str, objec
         "availableStatusesForManualMarking": markable(invoice), "archived": False,
         "metadata": greenfield_metadata(invoice),
         "checkout": {
-            "speedPolicy": speed_policy(invoice.speed_policy), "paymentMethods": [PAYMENT_METHOD_ID],
+            "speedPolicy": speed_policy(invoice.speed_policy), "paymentMethods": invoice_method_ids(invoice),
             "defaultPaymentMethod": PAYMENT_METHOD_ID,
             "expirationMinutes": _minutes(invoice.expires_at - invoice.created_at),
             "monitoringMinutes": _minutes(invoice.monitoring_until - invoice.expires_at),
@@ -120,18 +123,34 @@ def _rate(invoice: Invoice) -> str:
     return decimal_str(invoice.rate) if invoice.rate is not None else "0"
 
 
-def invoice_payment_methods(invoice: Invoice, *, only_accounted: bool = True) -> list[dict[str, object]]:
+def invoice_method_ids(invoice: Invoice) -> list[str]:
+    """On-chain always; Lightning beside it when the invoice was issued a BOLT11."""
+    return [PAYMENT_METHOD_ID, LIGHTNING_METHOD_ID] if invoice.bolt11 else [PAYMENT_METHOD_ID]
+
+
+def _method(invoice: Invoice, method_id: str, destination: str, link: str,
+            payments: list[Payment]) -> dict[str, object]:
     paid = format_btc(invoice.amount_paid_sat)
     due_sat = invoice.amount_due_sat - invoice.amount_paid_sat
     due = format_btc(abs(due_sat))
-    payments = [p for p in invoice.payments if p.accounted or not only_accounted]
-    return [{
-        "paymentMethod": PAYMENT_METHOD_ID, "cryptoCode": "BTC", "destination": invoice.address,
-        "paymentLink": invoice.payment_uri(), "rate": _rate(invoice), "paymentMethodPaid": paid,
+    return {
+        "paymentMethod": method_id, "cryptoCode": "BTC", "destination": destination, "paymentLink": link,
+        "rate": _rate(invoice), "paymentMethodPaid": format_btc(sum(p.amount_sat for p in payments if p.accounted)),
         "totalPaid": paid, "due": due if due_sat >= 0 else f"-{due}", "amount": format_btc(invoice.amount_due_sat),
         "networkFee": "0.00000000", "payments": [greenfield_payment(p, invoice) for p in payments],
         "activated": True, "additionalData": {},
-    }]
+    }
+
+
+def invoice_payment_methods(invoice: Invoice, *, only_accounted: bool = True) -> list[dict[str, object]]:
+    """BTC-CHAIN, and BTC-LN (destination the BOLT11) when the invoice has one; each with its own payments."""
+    payments = [p for p in invoice.payments if p.accounted or not only_accounted]
+    onchain = [p for p in payments if p.lightning is None]
+    methods = [_method(invoice, PAYMENT_METHOD_ID, invoice.address, invoice.payment_uri(), onchain)]
+    if invoice.bolt11:
+        lightning = [p for p in payments if p.lightning is not None]
+        methods.append(_method(invoice, LIGHTNING_METHOD_ID, invoice.bolt11, f"lightning:{invoice.bolt11}", lightning))
+    return methods
 
 
 def store_data(store: Store) -> dict[str, object]:
@@ -146,4 +165,8 @@ def store_data(store: Store) -> dict[str, object]:
 
 
 def store_payment_methods(store: Store) -> list[dict[str, object]]:
-    return [{"paymentMethodId": PAYMENT_METHOD_ID, "enabled": bool(store.wallet_ids)}]
+    """BTC-CHAIN; BTC-LN too when the store takes Lightning (checkout.lightning)."""
+    methods: list[dict[str, object]] = [{"paymentMethodId": PAYMENT_METHOD_ID, "enabled": bool(store.wallet_ids)}]
+    if store_lightning(store).enabled:
+        methods.append({"paymentMethodId": LIGHTNING_METHOD_ID, "enabled": bool(store.wallet_ids)})
+    return methods

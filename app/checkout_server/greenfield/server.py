@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from app.checkout_server.greenfield.auth import GfCall, permissions_of
 from app.checkout_server.greenfield.models import store_data, store_payment_methods
-from app.services.delivery.webhook_payloads import PAYMENT_METHOD_ID
+from app.services.delivery.webhook_payloads import LIGHTNING_METHOD_ID, PAYMENT_METHOD_ID
 
 GREENFIELD_VERSION = "2.0.0"  # the BTCPay API level emulated; clients use it to pick request shapes
 
@@ -20,7 +20,10 @@ async def server_info(call: GfCall) -> dict[str, object]:
                             "available": synced}
     if height is not None:
         sync["chainHeight"] = height
-    info: dict[str, object] = {"version": GREENFIELD_VERSION, "supportedPaymentMethods": [PAYMENT_METHOD_ID],
+    methods = [PAYMENT_METHOD_ID]
+    if (await call.services.lightning.status()).running:  # BTCPay lists Lightning while its node is reachable
+        methods.append(LIGHTNING_METHOD_ID)
+    info: dict[str, object] = {"version": GREENFIELD_VERSION, "supportedPaymentMethods": methods,
                                "fullySynched": synced, "syncStatus": [sync]}
     onion = urlsplit(call.services.urls.current().get("onion") or "").hostname
     if onion:  # BTCPay's "Tor hostname", while the onion service is up

@@ -91,9 +91,9 @@ async def invoice_page(request: web.Request) -> web.Response:
 def qr_url(invoice: Invoice, method: str, lightning: bool) -> str:
     """The QR image's URL. It names everything the payload depends on (the amount still due, the tab,
     whether the BOLT11 was on offer), so a cached image never shows a stale payment request."""
-    params = {"sat": str(invoice.remaining_sat or invoice.amount_due_sat), "method": method}
-    if lightning and method == ONCHAIN:
-        params["ln"] = "1"  # the unified URI with the BOLT11 in it
+    params = {"sat": str(invoice.remaining_sat or invoice.amount_due_sat)}
+    if lightning:  # the BOLT11 is on offer: the Lightning QR, or the unified URI with it
+        params.update({"method": method, "ln": "1"})
     return f"/i/{invoice.id}/qr.svg?{urlencode(params)}"
 
 

@@ -15,7 +15,7 @@ from app.checkout_server.shopper.formats import (
     relative_text,
 )
 from app.checkout_server.shopper.i18n import Translator
-from app.core.lightning import lightning_uri, offer_open, unified_uri
+from app.core.lightning import lightning_uri, offer_open, paid_over_lightning, unified_uri
 from app.core.money import format_btc
 from app.core.payments import low_fee_pending
 from app.core.records import Invoice, Store
@@ -38,10 +38,6 @@ def qr_payload(invoice: Invoice, method: str, now: datetime, label: str = "") ->
     if method == LIGHTNING and offer_open(invoice, now) and invoice.bolt11:
         return lightning_uri(invoice.bolt11)
     return unified_uri(invoice, now, label[:100])
-
-
-def paid_over_lightning(invoice: Invoice) -> bool:
-    return any(p.lightning is not None for p in invoice.payments)
 
 
 def confirmations(invoice: Invoice) -> int:
@@ -184,5 +180,6 @@ def receipt_rows(invoice: Invoice, tr: Translator) -> list[dict[str, object]]:
                    "settled": _("Paid over Lightning")}
     return [{"txid": p.txid, "vout": p.vout, "amount": btc_text(p.amount_sat, tr.locale),
              "confirmations": p.confirmations, "state": state_names.get(str(p.state), str(p.state)),
-             "seen": datetime_text(p.first_seen_at, tr.locale), "counted": p.accounted}
+             "seen": datetime_text(p.first_seen_at, tr.locale), "counted": p.accounted,
+             "lightning": p.lightning is not None}  # txid is then the payment hash (no output index)
             for p in invoice.payments]

@@ -46,6 +46,8 @@ class Scope(StrEnum):
     REFUNDS_WRITE = "refunds:write"  # create and cancel refunds (not implied by invoices:write)
     PAYOUTS_READ = "payouts:read"
     PAYOUTS_WRITE = "payouts:write"  # create, approve, pay, sign: moves money out (only `full` implies it)
+    LIGHTNING_READ = "lightning:read"  # the node's status and channels
+    LIGHTNING_WRITE = "lightning:write"  # turn the node on/off, open and close channels: moves money into channels
     FULL = "full"
 
 
@@ -56,6 +58,7 @@ IMPLIED: dict[Scope, frozenset[Scope]] = {
     Scope.WALLETS_WRITE: frozenset({Scope.WALLETS_READ}),
     Scope.REFUNDS_WRITE: frozenset({Scope.REFUNDS_READ}),
     Scope.PAYOUTS_WRITE: frozenset({Scope.PAYOUTS_READ}),
+    Scope.LIGHTNING_WRITE: frozenset({Scope.LIGHTNING_READ}),
 }
 """A write scope includes reading the same resource; `full` includes everything."""
 

@@ -17,6 +17,7 @@ import os
 import sqlite3
 import tarfile
 import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -127,6 +128,8 @@ class BackupService:
         self._electrum_dir = electrum_dir
         self._config_path = config_path
         self._secrets = secrets
+        # static channel backups of the Lightning node's open channels (LightningService.cached_channel_backups)
+        self.channel_backups: Callable[[], Mapping[str, str]] = dict
 
     def create(self, out_path: Path, passphrase: str) -> BackupInfo:
         """Blocking (run it with asyncio.to_thread from a loop)."""
@@ -146,6 +149,10 @@ class BackupService:
             _add(tar, "secrets.json", json.dumps(secrets).encode())
             if self._config_path is not None and self._config_path.exists():
                 _add(tar, "config.toml", self._config_path.read_bytes())
+            if channel_backups := dict(self.channel_backups()):
+                # Electrum's static channel backups: with only these (no wallet file), `importchannelbackup`
+                # lets the peer close the channel and pay our side to the seed's wallet (docs/lightning.md)
+                _add(tar, "lightning/channel_backups.json", json.dumps(channel_backups, indent=1).encode())
             if self._electrum_dir.exists():
                 for path in sorted(self._electrum_dir.rglob("*")):
                     if path.is_file() and not path.name.endswith((".lock", ".tmp")):

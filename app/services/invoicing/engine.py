@@ -63,6 +63,7 @@ class PaymentEngine:
         self._writer = writer
         self._lightning = lightning
         self._lightning_paid: dict[str, LightningPaid] = {}  # payment hash -> settled, to record
+        self._withdraw_pending: set[str] = set()  # paid on-chain in the transaction being written
         self._withdraw_wanted: set[str] = set()  # payment hashes paid on-chain: the node must refuse them
         self._lightning_recovery = True  # ask the node which issued hashes are paid (start, reconnect)
         self._wallets = wallets
@@ -337,6 +338,10 @@ class PaymentEngine:
                         if was_monitored and not row.monitored:
                             ended.append((row.wallet_id, row.address))
             self._monitoring_ended(ended)
+            if self._withdraw_pending:
+                self._withdraw_wanted |= self._withdraw_pending
+                self._withdraw_pending = set()
+                self._watch_wake.set()
 
     async def _fetch_views(self, wallet_id: str, addresses: list[str]) -> Sequence[AddressView]:
         """Read the chain's current views, and drop the views pushed for them before this result came
@@ -429,9 +434,8 @@ class PaymentEngine:
         new_state, payments, events, monitored = plan
         if row.payment_hash and not any(p.lightning is not None for p in payments) \
                 and any(p.lightning is None for p in payments):
-            # paid on-chain (even partly): the BOLT11 is withdrawn, so no invoice is paid both ways
-            self._withdraw_wanted.add(row.payment_hash)
-            self._watch_wake.set()
+            # paid on-chain (even partly): the BOLT11 is withdrawn after the commit, so no invoice is paid both ways
+            self._withdraw_pending.add(row.payment_hash)
         self.changed += 1
         write_state(row, new_state, monitored=monitored)
         by_outpoint = {(p.txid, p.vout): p for p in payment_rows}

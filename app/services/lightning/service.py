@@ -8,6 +8,7 @@ settled payments (``LightningPaid``) and withdraws a BOLT11 when the invoice is 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from app.core.errors import Conflict, ValidationError
 from app.core.lightning import MAX_CHANNEL_SAT, check_bolt11, store_lightning
 from app.core.records import Store, Wallet
 from app.db.models import WalletRow
+from app.lifecycle import cancel_all
 from app.services.ports import LightningNodePort
 from app.services.wallets.wallets import WalletService
 from app.services.writer import Writer
@@ -28,6 +30,7 @@ from app.services.writer import Writer
 logger = logging.getLogger(__name__)
 OPEN_STATES = frozenset({"PREOPENING", "OPENING", "FUNDED", "OPEN", "SHUTDOWN", "CLOSING", "FORCE_CLOSING"})
 MAX_CONNECT_CHARS = 300
+BACKUP_REFRESH_S = 300.0
 MIN_CHANNEL_SAT = 20_000  # Electrum's minimum funding (lnutil.MIN_FUNDING_SAT)
 
 
@@ -55,11 +58,14 @@ class LightningService:
         self._node = node
         self._problem: str | None = None
         self.on_started: Callable[[], None] | None = None  # the engine's recovery of unrecorded payments
+        self._refresher: asyncio.Task[None] | None = None
+        self._backups: dict[str, str] = {}  # channel id -> static channel backup, refreshed on every change
 
     # -- lifecycle -----------------------------------------------------------------------------
     async def start(self) -> None:
         """Start the node of the wallet marked for Lightning (after the wallets are open)."""
         wallet = await self._node_wallet()
+        self._refresher = asyncio.create_task(self._refresh_loop(), name="lightning-backups")
         if wallet is None:
             return
         try:
@@ -72,7 +78,17 @@ class LightningService:
             logger.exception("lightning node of wallet %s did not start", wallet.id)
 
     async def stop(self) -> None:
-        """The node stops with Electrum (the chain watcher saves every wallet)."""
+        """The node itself stops with Electrum (the chain watcher saves every wallet)."""
+        if self._refresher is not None:
+            await cancel_all([self._refresher])
+            self._refresher = None
+
+    async def _refresh_loop(self) -> None:
+        """Channels peers open to the shop reach the static channel backups within BACKUP_REFRESH_S."""
+        while True:
+            await asyncio.sleep(BACKUP_REFRESH_S)
+            if self._node is not None and self._node.lightning_wallet() is not None:
+                await self._refresh_backups()
 
     async def _start_node(self, wallet: Wallet) -> LightningNodeInfo:
         node = self._require_node()
@@ -80,6 +96,7 @@ class LightningService:
         self._problem = None
         if self.on_started is not None:
             self.on_started()
+        await self._refresh_backups()
         logger.info("lightning node running on wallet %s (node id %s…)", wallet.id, info.node_id[:16])
         return info
 
@@ -128,6 +145,8 @@ class LightningService:
             raise Conflict("Close every channel before turning Lightning off.", code="channels_open")
         async with self._writer.transaction() as session:
             await session.execute(update(WalletRow).values(lightning=False))
+        if self._node is not None:
+            self._node.disable_lightning(status.wallet_id)
         return await self.status()
 
     async def open_channel(self, connect: str, amount_sat: int, *, push_sat: int = 0) -> ChannelView:
@@ -136,15 +155,22 @@ class LightningService:
         _check_amount(amount_sat, "amount_sat", MIN_CHANNEL_SAT, MAX_CHANNEL_SAT)
         _check_amount(push_sat, "push_sat", 0, amount_sat - 1)
         wallet_id = await self._running_wallet()
-        return await self._require_node().open_channel(wallet_id, connect, amount_sat, push_sat=push_sat,
-                                                      password=self._wallets.signing_password(wallet_id))
+        channel = await self._require_node().open_channel(wallet_id, connect, amount_sat, push_sat=push_sat,
+                                                         password=self._wallets.signing_password(wallet_id))
+        logger.info("lightning channel %s… opening with %s… (%d sat, push %d)", channel.channel_id[:12],
+                    channel.peer_id[:12], amount_sat, push_sat)
+        await self._refresh_backups()
+        return channel
 
     async def close_channel(self, channel_id: str, *, force: bool = False) -> str:
         """Cooperative (or force) close; returns the closing transaction's id."""
         if not isinstance(channel_id, str) or not 1 <= len(channel_id) <= 100:
             raise ValidationError("Name the channel to close.", code="invalid_channel_id", field="channel_id")
         wallet_id = await self._running_wallet()
-        return await self._require_node().close_channel(wallet_id, channel_id, force=force)
+        txid = await self._require_node().close_channel(wallet_id, channel_id, force=force)
+        logger.info("lightning channel %s… closing (%s)", channel_id[:12], "force" if force else "cooperative")
+        await self._refresh_backups()
+        return txid
 
     async def pay(self, bolt11: str) -> LightningPayResult:
         """Pay a BOLT11 from the node (hot wallet): the Bitcart daemon's ``lnpay``."""
@@ -153,13 +179,24 @@ class LightningService:
         return await self._require_node().lnpay(wallet_id, invoice, password=self._wallets.signing_password(wallet_id))
 
     async def channel_backups(self) -> dict[str, str]:
-        """Static channel backups (channel id -> Electrum's backup string) of every open channel."""
+        """Static channel backups (channel id -> Electrum's backup string) of every open channel; kept for
+        the encrypted backup (``cached_channel_backups``, read from the backup's worker thread)."""
         status = await self.status()
         if status.info is None or status.wallet_id is None:
-            return {}
+            return dict(self._backups)
         node = self._require_node()
-        return {c.channel_id: await node.channel_backup(status.wallet_id, c.channel_id)
-                for c in status.info.channels if c.state in OPEN_STATES}
+        self._backups = {c.channel_id: await node.channel_backup(status.wallet_id, c.channel_id)
+                         for c in status.info.channels if c.state in OPEN_STATES}
+        return dict(self._backups)
+
+    def cached_channel_backups(self) -> dict[str, str]:
+        return dict(self._backups)
+
+    async def _refresh_backups(self) -> None:
+        try:
+            await self.channel_backups()
+        except (LightningError, ChainNotRunning) as exc:
+            logger.warning("static channel backups not refreshed: %s", exc)
 
     # -- invoices ------------------------------------------------------------------------------
     async def issue(self, store: Store, amount_sat: int, *, message: str,

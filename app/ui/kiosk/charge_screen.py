@@ -1,6 +1,11 @@
 """ChargeScreen: a big QR for the shopper's wallet, the amount in BTC and in the store currency, a
 countdown to expiry, and what is still due after a partial payment.
 
+Lightning (docs/kiosk.md): while the invoice's BOLT11 is on offer the QR is either the Lightning
+invoice (``lightning:LNBC…``) or the unified BIP21 URI (``bitcoin:…&lightning=LNBC…``), and a button
+switches between them. Small amounts (``lightning_first``: under the store's threshold) start with the
+Lightning QR. Once an on-chain payment is seen the BOLT11 is withdrawn: plain BIP21, no button.
+
 It only shows an invoice; the window follows the invoice (bridge events and a slow poll) and calls
 ``show_invoice`` with each new snapshot. "Cancel" asks once more, then emits ``cancelRequested``.
 """
@@ -13,7 +18,8 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QPixmap, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from app.core.records import Invoice
+from app.core.lightning import lightning_first, lightning_uri, offer_open, unified_uri
+from app.core.records import Invoice, Store
 from app.core.statuses import InvoiceStatus
 from app.ui import formatting
 from app.ui.kiosk.style import set_role
@@ -21,6 +27,16 @@ from app.ui.kiosk.widgets import button, label
 from app.ui.qr import qr_image
 
 PAID = {InvoiceStatus.PAID, InvoiceStatus.CONFIRMED, InvoiceStatus.COMPLETE}
+SHOW_ONCHAIN = "Pay on-chain instead"
+SHOW_LIGHTNING = "Pay with Lightning instead"
+
+
+def charge_payload(invoice: Invoice, label: str, lightning: bool, now: datetime) -> str:
+    """The QR: the Lightning invoice when chosen and on offer, else the unified BIP21 URI (plain BIP21
+    once the BOLT11 is withdrawn)."""
+    if lightning and offer_open(invoice, now) and invoice.bolt11:
+        return lightning_uri(invoice.bolt11)
+    return unified_uri(invoice, now, label)
 
 
 def countdown_text(expires_at: datetime, now: datetime | None = None) -> str:
@@ -61,11 +77,13 @@ class ChargeScreen(QWidget):
     newSaleRequested = Signal()  # noqa: N815
     paid = Signal(object)  # Invoice
 
-    def __init__(self, store_name: str = "", parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("chargeScreen")
-        self.store_name = store_name
+        self.store = store
+        self.store_name = store.name
         self.invoice: Invoice | None = None
+        self.lightning = False  # the QR shows the Lightning invoice (not the unified URI)
         self.qr = KioskQr()
         self.title = label("Scan to pay", name="chargeTitle", role="title", center=True)
         self.btc = label(name="chargeBtc", role="big", center=True, wrap=True)
@@ -75,6 +93,8 @@ class ChargeScreen(QWidget):
         self.network = label("Waiting for network: the payment will show as soon as the connection is back.",
                              name="chargeNetwork", role="warn", center=True, wrap=True)
         self.network.hide()
+        self.method_button = button(SHOW_ONCHAIN, name="chargeMethod", on_click=self._on_method_button_clicked)
+        self.method_button.hide()
         self.cancel_button = button("Cancel sale", name="cancelInvoice", role="danger",
                                     on_click=self._on_cancel_button_clicked)
         self.confirm_box = QWidget()
@@ -92,6 +112,7 @@ class ChargeScreen(QWidget):
         for w in (self.title, self.btc, self.fiat, self.countdown, self.status, self.network):
             side.addWidget(w)
         side.addStretch(1)
+        side.addWidget(self.method_button)
         side.addWidget(self.cancel_button)
         side.addWidget(self.confirm_box)
         side.addWidget(self.new_sale_button)
@@ -107,21 +128,22 @@ class ChargeScreen(QWidget):
     def show_invoice(self, invoice: Invoice) -> None:
         first = self.invoice is None or self.invoice.id != invoice.id
         self.invoice = invoice
+        now = datetime.now(UTC)
         if first:
             self._confirming(False)
             self.cancel_button.show()
             self.new_sale_button.hide()
-        self.qr.set_payload(invoice.payment_uri(label=self.store_name))
+            self.lightning = lightning_first(invoice, self.store, now)
+        self._show_method(now)
         self.fiat.setText(formatting.fiat(invoice.price, invoice.currency))
         partial = invoice.status == InvoiceStatus.PENDING and invoice.amount_paid_sat > 0
+        self.title.setText(self._title_text())
         if partial:
-            self.title.setText("Partly paid: scan again for the rest")
             self.btc.setText(f"{formatting.btc(invoice.remaining_sat)} remaining")
             self.status.setText(f"Received {formatting.btc(invoice.amount_paid_sat)} of "
                                 f"{formatting.btc(invoice.amount_due_sat)}.")
             set_role(self.status, "warn")
         else:
-            self.title.setText("Scan to pay")
             self.btc.setText(formatting.btc(invoice.amount_due_sat))
             self.status.setText("Waiting for payment…")
             set_role(self.status, "muted")
@@ -147,6 +169,27 @@ class ChargeScreen(QWidget):
 
     # -- internals -------------------------------------------------------------------------------
 
+    def _show_method(self, now: datetime) -> None:
+        """The QR and the switch button for the invoice as it is now (the BOLT11 may be withdrawn)."""
+        assert self.invoice is not None
+        offered = offer_open(self.invoice, now)
+        self.lightning = self.lightning and offered
+        self.qr.set_payload(charge_payload(self.invoice, self.store_name, self.lightning, now))
+        self.method_button.setText(SHOW_ONCHAIN if self.lightning else SHOW_LIGHTNING)
+        self.method_button.setVisible(offered and self.invoice.status == InvoiceStatus.PENDING)
+
+    def _on_method_button_clicked(self) -> None:
+        if self.invoice is not None:
+            self.lightning = not self.lightning
+            self._show_method(datetime.now(UTC))
+            self.title.setText(self._title_text())
+
+    def _title_text(self) -> str:
+        assert self.invoice is not None
+        if self.invoice.status == InvoiceStatus.PENDING and self.invoice.amount_paid_sat > 0:
+            return "Partly paid: scan again for the rest"
+        return "Lightning: scan to pay" if self.lightning else "Scan to pay"
+
     def _tick(self) -> None:
         if self.invoice is not None:
             text = countdown_text(self.invoice.expires_at)
@@ -159,6 +202,7 @@ class ChargeScreen(QWidget):
         self.status.setText(message)
         set_role(self.status, "error")
         self.qr.setEnabled(False)
+        self.method_button.hide()
         self.cancel_button.hide()
         self.confirm_box.hide()
         self.new_sale_button.show()

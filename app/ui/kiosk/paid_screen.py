@@ -19,6 +19,7 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QVBoxLayout, QWidget
 
+from app.core.lightning import paid_over_lightning
 from app.core.records import Invoice
 from app.core.statuses import LIVE_PAYMENT_STATES, InvoiceStatus
 from app.ui import formatting
@@ -139,7 +140,7 @@ class PaidScreen(QWidget):
         set_role(self.tick, "huge")
         self.headline.setText("Paid — thank you!")
         set_role(self.headline, "huge")
-        self.note.setText("")
+        self.note.setText("Paid over Lightning" if self.invoice and paid_over_lightning(self.invoice) else "")
         self.email_button.setVisible(self.email_ready)
         self.print_button.setVisible(self.can_print)
         self.countdown.show()

@@ -122,7 +122,7 @@ class KioskWindow(QWidget):
         self.adjust = AdjustScreen(store.default_currency)
         self.adjust.applied.connect(self._on_adjust_applied)
         self.adjust.cancelled.connect(lambda: self.show_screen(self.sale))
-        self.charge = ChargeScreen(store.name)
+        self.charge = ChargeScreen(store)
         self.charge.paid.connect(self._on_charge_paid)
         self.charge.cancelRequested.connect(self._on_charge_cancel_requested)
         self.charge.newSaleRequested.connect(self._back_to_sale)

@@ -92,6 +92,12 @@ class PaymentOut(ResponseModel):
     fee_rate_sat_vb: Decimal | None = Field(default=None, description="fee_sat / vsize, rounded down to 0.1.")
     low_fee: bool = Field(default=False, description="Below half the next-blocks fee estimate when first seen "
                           "unconfirmed: confirmation may take long; a speed-policy-0 store waits for 1 confirmation.")
+    method: Literal["onchain", "lightning"] = Field(default="onchain", description=(
+        "`lightning`: a settled Lightning payment, final at once (state `settled`); its `txid` is the payment "
+        "hash, `vout` 0, `height` and `confirmations` 0."))
+    payment_hash: str | None = Field(default=None, description="Lightning: the BOLT11's payment hash (hex).")
+    preimage: str | None = Field(default=None, description="Lightning: the preimage released (hex); "
+                                 "sha256(preimage) = payment_hash, the proof of payment.")
 
     @classmethod
     def of(cls, payment: Payment) -> PaymentOut:
@@ -105,7 +111,15 @@ class InvoiceOut(ResponseModel):
     status: InvoiceStatus
     exception_status: ExceptionStatus
     address: str
-    payment_uri: str
+    payment_uri: str = Field(description="BIP21 for what is due; while the BOLT11 is on offer it carries it too "
+                             "(`bitcoin:ADDR?amount=..&lightning=LNBC..`: one QR for both kinds of wallet).")
+    bolt11: str | None = Field(default=None, description=(
+        "The Lightning invoice issued with it (the store takes Lightning, the node runs and can receive the "
+        "amount), for the full amount, expiring with the invoice; else null."))
+    payment_hash: str | None = Field(default=None, description="The BOLT11's payment hash (hex), or null.")
+    lightning_offered: bool = Field(default=False, description=(
+        "The BOLT11 may be paid now: pending, before `expires_at`, nothing paid on-chain (an on-chain payment "
+        "withdraws it: an invoice is paid either way, never partly by each)."))
     amount_due_sat: SatAmount
     amount_paid_sat: SatAmount
     amount_confirmed_sat: SatAmount

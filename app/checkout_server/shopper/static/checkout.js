@@ -7,7 +7,9 @@
   var invoiceId = root.getAttribute("data-invoice-id");
   var lang = root.getAttribute("data-lang") || "en";
   var inModal = root.getAttribute("data-modal") === "true";
-  var state = { status: root.getAttribute("data-status"), remaining: root.getAttribute("data-remaining-sat") };
+  var state = { status: root.getAttribute("data-status"), remaining: root.getAttribute("data-remaining-sat"),
+                lightning: root.getAttribute("data-lightning") === "true" };
+  var method = root.getAttribute("data-method") || "onchain";
   var secondsLeft = parseInt(root.getAttribute("data-seconds-left"), 10) || 0;
   var deadline = Date.now() + secondsLeft * 1000;
   var redirectTimer = null;
@@ -36,7 +38,9 @@
 
   function apply(data) {
     if (!data || data.invoiceId !== invoiceId) { return; }
-    var changed = data.status !== state.status || String(data.remainingSat) !== String(state.remaining);
+    var offerClosed = state.lightning && !data.lightning;
+    if (offerClosed && method === "lightning" && data.payable) { switchToOnchain(); return; }
+    var changed = data.status !== state.status || String(data.remainingSat) !== String(state.remaining) || offerClosed;
     deadline = Date.now() + (data.secondsLeft || 0) * 1000;
     if (changed) {
       root.className = root.className.replace(/status-[a-z]+/, "status-" + data.status);
@@ -47,16 +51,30 @@
       document.title = data.title + " · " + document.title.split(" · ").slice(1).join(" · ");
       var pay = $("pay");
       if (pay) { pay.hidden = !data.payable; }
-      if (data.payable && String(data.remainingSat) !== String(state.remaining)) { updatePaymentRequest(data); }
+      var tabs = $("method-tabs");
+      if (tabs && !data.lightning) { tabs.hidden = true; }
+      var viaLightning = $("paid-lightning");
+      if (viaLightning) { viaLightning.hidden = !data.paidOverLightning; }
+      if (data.payable && (String(data.remainingSat) !== String(state.remaining) || offerClosed)) {
+        updatePaymentRequest(data);
+      }
     }
     state.status = data.status;
     state.remaining = String(data.remainingSat);
+    state.lightning = Boolean(data.lightning);
     postToParent({ invoiceId: invoiceId, status: data.status, exceptionStatus: data.exceptionStatus });
     if (data.redirectUrl) { scheduleRedirect(data.redirectUrl); }
     if (!data.open) { stopPolling(); }
   }
 
+  function switchToOnchain() {
+    // The BOLT11 was withdrawn (an on-chain payment was seen): the server renders the on-chain view.
+    var link = $("tab-onchain");
+    window.location.replace(link ? link.getAttribute("href") : base);
+  }
+
   function updatePaymentRequest(data) {
+    if (method !== "onchain") { return; }
     var partial = $("partial");
     if (partial) { partial.hidden = !data.partial; }
     setText("paid-text", data.paidText);
@@ -64,7 +82,11 @@
     var amount = $("f-amount"); if (amount) { amount.value = data.remainingBtc; }
     var uri = $("f-uri"); if (uri) { uri.value = data.paymentUri; }
     ["open-wallet", "qr-link"].forEach(function (id) { var a = $(id); if (a) { a.setAttribute("href", data.paymentUri); } });
-    var qr = $("qr"); if (qr) { qr.setAttribute("src", base + "/qr.svg?sat=" + encodeURIComponent(data.remainingSat)); }
+    var qr = $("qr");
+    if (qr) {
+      qr.setAttribute("src", base + "/qr.svg?sat=" + encodeURIComponent(data.remainingSat) +
+                             (data.lightning ? "&method=onchain&ln=1" : ""));
+    }
   }
 
   function poll() {

@@ -127,13 +127,16 @@ class DaemonEvents:
     async def _handle(self, event: OutboxEvent) -> None:
         keys = [w.key for w in self._wallets.by_store(event.store_id or "")]
         payload = event.payload
-        if event.type == "payment.received":
+        invoice = await self._invoices.get(event.invoice_id) if event.invoice_id is not None else None
+        # A Lightning payment has no transaction: Bitcart sends only new_payment for it (tx_hashes = [rhash])
+        lightning = invoice is not None and any(p.lightning is not None and p.txid == payload.get("txid")
+                                                for p in invoice.payments)
+        if event.type == "payment.received" and not lightning:
             self._emit_all(keys, {"event": "new_transaction", "tx": payload["txid"]})
         elif event.type == "payment.confirmed":
             self._emit_all(keys, {"event": "verified_tx", "tx": payload["txid"], "height": payload["height"]})
-        if event.invoice_id is None:
+        if invoice is None:
             return
-        invoice = await self._invoices.get(event.invoice_id)
         status = electrum_status(invoice)
         tx_hashes = live_txids(invoice)
         signature = (status, tuple(tx_hashes), invoice.amount_paid_sat)

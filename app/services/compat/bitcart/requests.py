@@ -10,18 +10,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, localcontext
 from enum import IntEnum
 from typing import Any
 from urllib.parse import quote
 
+from sqlalchemy import select
+
 from app.core.errors import NotFound, UserFacingError, ValidationError
+from app.core.lightning import LIGHTNING, offer_open, store_lightning
 from app.core.limits import bounded_decimal, check_decimal
 from app.core.money import MAX_SAT, format_btc
 from app.core.records import Invoice
 from app.core.statuses import InvoiceStatus
+from app.db.models import InvoiceRow
+from app.services.catalog.stores import StoreService
 from app.services.compat.bitcart.wallets import DaemonWallet
 from app.services.invoicing.invoices import InvoiceFilter, InvoiceService
+from app.services.lightning.service import LightningService
+from app.services.writer import Writer
 
 MIN_EXPIRY_S = 60
 MAX_EXPIRY_S = 7 * 86400  # RedWaves' longest invoice; Electrum's "never expires" (0/None) maps here
@@ -64,6 +72,17 @@ class LightningUnsupported(NotSupported):
     code = "lightning_unsupported"
 
 
+class LightningInvoiceNotFound(NotFound):
+    code = "invoice_not_found"
+
+
+class NotEnoughInbound(UserFacingError):
+    """The node cannot receive this much over its channels now (Bitcart's NotEnoughFundsError)."""
+
+    code = "not_enough_inbound"
+    http_status = 409
+
+
 def electrum_status(invoice: Invoice) -> ElectrumRequestStatus:
     return _STATUS_MAP[invoice.status]
 
@@ -101,12 +120,13 @@ def request_uri(invoice: Invoice, expiry_s: int) -> str:
     return f"bitcoin:{invoice.address}?{'&'.join(params)}"
 
 
-def export_request(invoice: Invoice, tip_height: int | None) -> dict[str, Any]:
-    """Electrum's ``Abstract_Wallet.export_request`` keys for an on-chain request."""
+def export_request(invoice: Invoice, tip_height: int | None, now: datetime | None = None) -> dict[str, Any]:
+    """Electrum's ``Abstract_Wallet.export_request`` keys: an on-chain request, plus ``rhash``,
+    ``lightning_invoice``, ``amount_msat`` (and ``can_receive`` while unpaid) when it carries a BOLT11."""
     status = electrum_status(invoice)
     expiry_s = int((invoice.expires_at - invoice.created_at).total_seconds())
-    return {
-        "is_lightning": False,
+    out = {
+        "is_lightning": invoice.bolt11 is not None,
         "request_id": invoice.id,
         "address": invoice.address,
         "amount_BTC": electrum_amount(invoice.amount_due_sat),
@@ -120,6 +140,11 @@ def export_request(invoice: Invoice, tip_height: int | None) -> dict[str, Any]:
         "tx_hashes": live_txids(invoice),
         "confirmations": confirmations(invoice, tip_height),
     }
+    if invoice.bolt11 is not None:
+        out.update(rhash=invoice.payment_hash, lightning_invoice=invoice.bolt11, amount_msat=invoice.amount_due_sat * 1000)
+        if status is ElectrumRequestStatus.UNPAID:
+            out["can_receive"] = offer_open(invoice, now or datetime.now(UTC))
+    return out
 
 
 # Electrum's ``satoshis()`` (electrum/commands.py): ``int(COIN * Decimal(amount))`` at Python's default
@@ -195,20 +220,64 @@ class RequestFilter:
         return not (self.paid and status is not ElectrumRequestStatus.PAID)
 
 
+@dataclass(frozen=True)
+class RequestLightning:
+    """What Lightning requests need: the node, the daemon stores' opt-in, the payment-hash index."""
+
+    service: LightningService
+    stores: StoreService
+    writer: Writer
+
+
 class DaemonRequests:
-    def __init__(self, invoices: InvoiceService, tip_height: Callable[[], int | None]) -> None:
+    def __init__(self, invoices: InvoiceService, tip_height: Callable[[], int | None],
+                 lightning: RequestLightning | None = None) -> None:
         self._invoices = invoices
         self._tip_height = tip_height  # () -> int | None
+        self._lightning = lightning
 
     async def add(self, wallet: DaemonWallet, amount: object, memo: object = "", expiry: object = 3600, *,
                   lightning: bool = False) -> dict[str, Any]:
-        if lightning:
-            raise LightningUnsupported("Lightning not supported in this wallet type")
-        amount_sat = parse_amount_sat(amount)
+        """``lightning``: the request carries a BOLT11 from RedWaves' node (loaded wallet = the node's wallet;
+        its daemon store takes Lightning from then on, as Electrum 4.3.4 adds one whenever the wallet has it)."""
+        amount_sat = await self._prepare_lightning(wallet, amount) if lightning else parse_amount_sat(amount)
         invoice = await self._invoices.create(
             wallet.store_id, price=format_btc(amount_sat), currency="BTC",
             description=str(memo or ""), expiry_s=parse_expiry_s(expiry), metadata={"source": "daemon"})
+        if lightning and invoice.bolt11 is None:
+            raise NotEnoughInbound(f"The Lightning node could not issue an invoice for {amount_sat:,} sat now; "
+                                   f"request {invoice.id} takes on-chain payments only.")
         return export_request(invoice, self._tip_height())
+
+    async def _prepare_lightning(self, wallet: DaemonWallet, amount: object) -> int:
+        """The amount in sat, once the node runs on this wallet, can receive it and the store takes Lightning."""
+        if self._lightning is None:
+            raise LightningUnsupported("Lightning not supported in this wallet type")
+        status = await self._lightning.service.status()
+        if not status.running or status.wallet_id != wallet.wallet_id:
+            raise LightningUnsupported("Lightning not supported in this wallet type")
+        amount_sat = parse_amount_sat(amount)
+        if status.can_receive_sat < amount_sat:
+            raise NotEnoughInbound(f"The Lightning node can receive {status.can_receive_sat:,} sat now, less than "
+                                   f"{amount_sat:,} sat: open a channel with inbound liquidity first.",
+                                   field="amount")
+        stores = self._lightning.stores
+        store = await stores.get(wallet.store_id)
+        if not store_lightning(store).enabled:
+            await stores.update(store.id, {"checkout": {**store.checkout, LIGHTNING: True}})
+        return amount_sat
+
+    async def find_lightning(self, wallet: DaemonWallet, payment_hash: object) -> Invoice:
+        """Bitcart's ``get_invoice(rhash)``: the request whose BOLT11 has this payment hash."""
+        text = str(payment_hash or "").strip().lower()
+        invoice_id = None
+        if self._lightning is not None and 0 < len(text) <= 64:
+            async with self._lightning.writer.read() as session:
+                invoice_id = await session.scalar(select(InvoiceRow.id).where(InvoiceRow.payment_hash == text))
+        invoice = await self._invoices.get(invoice_id) if invoice_id is not None else None
+        if invoice is None or invoice.store_id != wallet.store_id:
+            raise LightningInvoiceNotFound("Invoice not found")
+        return invoice
 
     async def find(self, wallet: DaemonWallet, key: object) -> Invoice:
         """By request id (the invoice id) or by address, within this wallet's daemon store."""
@@ -221,6 +290,11 @@ class DaemonRequests:
                 page = await self._invoices.list(InvoiceFilter(store_id=wallet.store_id, text=text), limit=10)
                 invoice = next((i for i in page.items if i.address == text), None)
                 invoice = await self._invoices.get(invoice.id) if invoice else None
+        if invoice is None and len(text) == 64:  # Electrum keys a Lightning request by its payment hash
+            try:
+                invoice = await self.find_lightning(wallet, text)
+            except LightningInvoiceNotFound:
+                invoice = None
         if invoice is None or invoice.store_id != wallet.store_id:
             raise RequestNotFound("Request not found")
         return invoice

@@ -16,11 +16,13 @@ from app.secrets import Secret, SecretStore
 from app.services.catalog.stores import StoreService
 from app.services.compat.bitcart.chain import DaemonChain
 from app.services.compat.bitcart.events import DaemonEvents
+from app.services.compat.bitcart.lightning import DaemonLightning
 from app.services.compat.bitcart.payouts import DaemonPayouts
-from app.services.compat.bitcart.requests import DaemonRequests
+from app.services.compat.bitcart.requests import DaemonRequests, RequestLightning
 from app.services.compat.bitcart.wallets import DaemonWallets
 from app.services.events import EventBus
 from app.services.invoicing.invoices import InvoiceService
+from app.services.lightning.service import LightningService
 from app.services.ports import ChainPort
 from app.services.refunds.payouts import PayoutService
 from app.services.wallets.wallets import WalletService
@@ -67,13 +69,15 @@ def daemon_credentials(store: SecretStore, *, regenerate: bool = False) -> Daemo
 
 class DaemonService:
     def __init__(self, wallets: DaemonWallets, requests: DaemonRequests, chain: DaemonChain,
-                 events: DaemonEvents, credentials: DaemonCredentials, payouts: DaemonPayouts | None = None) -> None:
+                 events: DaemonEvents, credentials: DaemonCredentials, payouts: DaemonPayouts | None = None,
+                 lightning: DaemonLightning | None = None) -> None:
         self.wallets = wallets
         self.requests = requests
         self.chain = chain
         self.events = events
         self.credentials = credentials
         self.payouts = payouts  # payto / paytomany; None: the daemon was built without the payout engine
+        self.lightning = lightning  # nodeid, channels, lnpay; None: built without the Lightning service
 
     async def start(self) -> None:
         await self.events.start()
@@ -90,11 +94,13 @@ def build_daemon_service(parts: DaemonParts, credentials: DaemonCredentials, *,
                          tip_poll_s: float = 1.0) -> DaemonService:
     chain = DaemonChain(parts.writer, parts.chain, parts.network)
     wallets = DaemonWallets(parts.wallets, parts.stores, synced=chain.synced)
-    requests = DaemonRequests(parts.invoices, chain.tip_height)
+    ln = RequestLightning(parts.lightning, parts.stores, parts.writer) if parts.lightning is not None else None
+    requests = DaemonRequests(parts.invoices, chain.tip_height, ln)
     events = DaemonEvents(parts.events, wallets, parts.invoices, chain.tip_height, chain=parts.chain,
                           tip_poll_s=tip_poll_s)
     payouts = DaemonPayouts(parts.payouts, parts.wallets, parts.network) if parts.payouts is not None else None
-    return DaemonService(wallets, requests, chain, events, credentials, payouts)
+    lightning = DaemonLightning(parts.lightning) if parts.lightning is not None else None
+    return DaemonService(wallets, requests, chain, events, credentials, payouts, lightning)
 
 
 @dataclass(frozen=True)
@@ -109,3 +115,4 @@ class DaemonParts:
     chain: ChainPort | None
     network: str
     payouts: PayoutService | None = None  # payto / paytomany (hot wallets) go through it
+    lightning: LightningService | None = None  # the Lightning commands and lightning=true requests
