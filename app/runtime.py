@@ -36,7 +36,7 @@ from app.net.exposure import Exposure, parse_trusted_proxies
 from app.net.guarded import Guarded
 from app.net.proxy import OutboundPolicy
 from app.net.tls import CertificateInfo
-from app.net.tor import TorOptions, TorService, tor_health
+from app.net.tor import TorOptions, TorService, onion_target, tor_health
 from app.secrets import SecretStorage, SecretStore, configure_keyring, secret_storage
 from app.services.admin.backup import BackupScheduler
 from app.services.chain_route import resolve_settings
@@ -44,6 +44,14 @@ from app.services.container import Services, Surroundings, backup_service, build
 from app.services.ports import PublicStatus, checkout_url
 
 logger = logging.getLogger(__name__)
+
+
+def lightning_onion_ports(listen: str, checkout_port: int) -> dict[int, str]:
+    """The Lightning listener on the shop's .onion too, on the same port number (peers that use Tor)."""
+    host, _, port = listen.rpartition(":")
+    if not listen or not port.isdigit() or int(port) == checkout_port:
+        return {}
+    return {int(port): onion_target(host.strip("[]"), int(port))}
 
 
 def _free_port() -> int:
@@ -204,6 +212,7 @@ class Runtime:
             socks_port=self._tor_socks_port or 0, control_address=s.tor_control, control_password=password,
             socks_address=s.tor_socks, onion_port=s.tor_onion_port,
             extra_config={"DisableNetwork": "1"} if s.tor_disable_network else {},
+            extra_ports=lightning_onion_ports(s.lightning_listen, s.tor_onion_port),
         )
         return TorService(options, secrets)
 

@@ -11,8 +11,11 @@ Run with the system python and ``-P`` (tests/chain/test_payouts_support.py says 
 
 from __future__ import annotations
 
+import base64
 import json
 import random
+import secrets
+import urllib.request
 import socket
 import subprocess
 import time
@@ -52,8 +55,12 @@ class ElectrumCallFailed(AssertionError):
 
 class ShopperNode:
     def __init__(self, tmpdir: Path, electrum_server: str, *, listen_port: int | None = None,
-                 to_self_delay: int = 144) -> None:
+                 to_self_delay: int = 144, rpc: bool = False) -> None:
         self.to_self_delay = to_self_delay
+        # rpc: the daemon also answers JSON-RPC on 127.0.0.1:rpc_port (``rpc()``: no process per call);
+        # the CLI then talks to it over that TCP port too (Electrum reads the port from its lockfile)
+        self.rpc_port = free_port() if rpc else None
+        self._rpc_auth = ("shopper", secrets.token_hex(16))
         # short: the daemon's unix socket (<home>/regtest/daemon_rpc_socket) must fit in 107 bytes
         self.home = Path(tmpdir) / "e"
         self.server = electrum_server
@@ -88,6 +95,10 @@ class ShopperNode:
                            # 1008 blocks); 144 keeps a force-close test short
                            ("lightning_to_self_delay", str(self.to_self_delay))):
             self.call("--offline", "setconfig", key, value, wallet=False)
+        if self.rpc_port is not None:
+            for key, value in (("rpcport", str(self.rpc_port)), ("rpcuser", self._rpc_auth[0]),
+                               ("rpcpassword", self._rpc_auth[1])):
+                self.call("--offline", "setconfig", key, value, wallet=False)
         if seed is None:
             self.call("--offline", "create", "--seed_type", "segwit")
         else:
@@ -103,6 +114,27 @@ class ShopperNode:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.3)
+
+    def rpc(self, method: str, timeout_s: float = CALL_TIMEOUT_S, **params: Any) -> Any:
+        """One JSON-RPC call to the daemon's own RPC port (``ShopperNode(..., rpc=True)``); the default wallet
+        is passed as ``wallet``. Raises ElectrumCallFailed with the daemon's message on an error answer."""
+        if self.rpc_port is None:
+            raise RuntimeError("ShopperNode(rpc=True) runs the daemon's JSON-RPC port")
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
+                           "params": {"wallet": str(self.wallet), **params}}).encode()
+        token = base64.b64encode(":".join(self._rpc_auth).encode()).decode()
+        request = urllib.request.Request(f"http://127.0.0.1:{self.rpc_port}/", data=body, method="POST",  # noqa: S310
+                                         headers={"Content-Type": "application/json", "Authorization": f"Basic {token}"})
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310 - 127.0.0.1 only
+            answer = json.loads(response.read())
+        if answer.get("error"):
+            raise ElectrumCallFailed((method,), 1, str(answer["error"].get("message")))
+        return answer.get("result")
+
+    def lnpay_rpc(self, bolt11: str, *, timeout_s: float = 30) -> dict[str, Any]:
+        """``lnpay`` over the JSON-RPC port (no CLI process): {"success", "payment_hash", "preimage", "log"}."""
+        result: dict[str, Any] = self.rpc("lnpay", timeout_s=timeout_s + 30, invoice=bolt11, timeout=int(timeout_s))
+        return result
 
     def stop(self) -> None:
         if not self._started:

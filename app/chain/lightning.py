@@ -8,8 +8,8 @@ RedWaves adds two things to the node, per instance (docs/chain.md "Lightning"):
   twice"). When ``maybe_fulfill_htlc`` asks ``lnworker.get_payment_info`` about a payment hash RedWaves
   issued, the gate answers None (Electrum then fails the HTLC back with
   incorrect_or_unknown_payment_details) once the invoice's deadline passed or it was withdrawn, and
-  for a hash already paid unless the HTLC is one of the set that paid it (added before that moment:
-  a restart between deciding and fulfilling, or the other parts of a multi-part payment). Every
+  for a hash already paid once none of the HTLCs that paid it is pending any more (those may still
+  settle: a restart between deciding and fulfilling, the other parts of a multi-part payment). Every
   other caller (sweeps, history) sees Electrum's record unchanged.
 * **the paid hook**: ``lnworker.set_request_status(hash, PR_PAID)`` is where Electrum decides to
   fulfil; for a hash RedWaves issued it emits :class:`LightningPaid` (amount = the HTLCs of the set).
@@ -67,7 +67,8 @@ UNREACHABLE = (OSError, TimeoutError, LightningPeerConnectionClosed, HandshakeFa
                ConnStringFormatError)
 
 MAX_FUNDING_SAT = int(LN_MAX_FUNDING_SAT)  # 16,777,215 sat: no wumbo channels in 4.3.4
-ISSUED_KEY = "redwaves_lightning_issued"  # payment hash hex -> [deadline unix s, withdrawn 0|1, paid_at unix s | None]
+# payment hash hex -> [deadline unix s, withdrawn 0|1, paid_at unix s | None, ["channel_id:htlc_id" that paid it]]
+ISSUED_KEY = "redwaves_lightning_issued"
 _FULFIL_DECISION = Peer.maybe_fulfill_htlc.__code__
 
 
@@ -115,18 +116,19 @@ class LightningNode:
         record = self._issued.get(payment_hash.hex())
         if record is None:
             return True  # not RedWaves' (a payment Electrum made or forwards)
-        deadline, withdrawn, paid_at = record
-        if info.status == PR_PAID:
-            return paid_at is None or any(h.timestamp <= paid_at for h in self._pending_received(payment_hash))
+        deadline, withdrawn, paid_at, paid_by = _fields(record)
+        if info.status == PR_PAID:  # only the HTLCs that paid it (pending when it was decided) may settle
+            return paid_at is None or any(key in paid_by for key, _htlc in self._pending_received(payment_hash))
         return not withdrawn and time.time() < deadline
 
-    def _pending_received(self, payment_hash: bytes) -> Iterator[UpdateAddHtlc]:
-        """Received HTLCs for this hash not yet fulfilled or failed (the switch's ``unfulfilled_htlcs``)."""
+    def _pending_received(self, payment_hash: bytes) -> Iterator[tuple[str, UpdateAddHtlc]]:
+        """("channel_id:htlc_id", HTLC) of the received HTLCs for this hash not yet fulfilled or failed
+        (the HTLC switch's ``unfulfilled_htlcs``)."""
         for chan in self.lnworker.channels.values():
             for htlc_id in list(chan.unfulfilled_htlcs):
                 htlc = chan.hm.get_htlc_by_id(REMOTE, htlc_id)
                 if htlc.payment_hash == payment_hash:
-                    yield htlc
+                    yield f"{chan.channel_id.hex()}:{int(htlc_id)}", htlc
 
     # -- the paid hook ---------------------------------------------------------------------------
 
@@ -137,9 +139,11 @@ class LightningNode:
         paid: LightningPaid | None = None
         if record is not None and status == PR_PAID and before is not None and before.status != PR_PAID:
             now = time.time()
-            amount = sum(h.amount_msat for h in self._pending_received(payment_hash)) or int(before.amount_msat or 0)
+            pending = list(self._pending_received(payment_hash))
+            amount = sum(h.amount_msat for _key, h in pending) or int(before.amount_msat or 0)
             preimage = self.lnworker.get_preimage(payment_hash)
-            self._issued[key] = [record[0], record[1], now]  # written by the save below, with Electrum's status
+            deadline, withdrawn, _paid_at, _paid_by = _fields(record)
+            self._issued[key] = [deadline, withdrawn, now, [k for k, _h in pending]]  # saved below with Electrum's
             paid = LightningPaid(wallet_id=self.wallet_id, payment_hash=key, amount_msat=int(amount),
                                  preimage=preimage.hex() if preimage else "",
                                  settled_at=datetime.fromtimestamp(now, UTC))
@@ -157,7 +161,7 @@ class LightningNode:
         lnaddr, bolt11 = self.lnworker.create_invoice(amount_msat=amount_sat * 1000, message=message,
                                                       expiry=expiry_s, fallback_address=None, write_to_disk=False)
         key = lnaddr.paymenthash.hex()
-        self._issued[key] = [expires_at.timestamp(), 0, None]
+        self._issued[key] = [expires_at.timestamp(), 0, None, []]
         self.wallet.save_db()
         return LightningInvoice(bolt11=bolt11, payment_hash=key, expires_at=expires_at)
 
@@ -167,7 +171,8 @@ class LightningNode:
         if info is not None and info.status == PR_PAID:
             return False
         if record is not None and not record[1]:
-            self._issued[payment_hash] = [record[0], 1, record[2]]
+            deadline, _withdrawn, paid_at, paid_by = _fields(record)
+            self._issued[payment_hash] = [deadline, 1, paid_at, paid_by]
             self.wallet.save_db()
         return True
 
@@ -180,7 +185,7 @@ class LightningNode:
             received = [h.htlc.amount_msat for h in settled.get(payment_hash, ()) if h.direction == RECEIVED]
             if not received and (info is None or info.status != PR_PAID):
                 continue
-            amount = sum(received) or sum(h.amount_msat for h in self._pending_received(payment_hash)) \
+            amount = sum(received) or sum(h.amount_msat for _k, h in self._pending_received(payment_hash)) \
                 or int(getattr(info, "amount_msat", 0) or 0)
             record = self._issued.get(key)
             paid_at = record[2] if record is not None and record[2] is not None else time.time()
@@ -298,6 +303,11 @@ class LightningNode:
             return self.lnworker.get_channel_by_id(bytes.fromhex(channel_id))
         except ValueError:
             return None
+
+
+def _fields(record: Any) -> tuple[float, int, float | None, list[str]]:
+    deadline, withdrawn, paid_at, *rest = record
+    return float(deadline), int(withdrawn), paid_at, list(rest[0]) if rest else []
 
 
 def channel_view(chan: Channel) -> ChannelView:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -365,8 +364,9 @@ class ChainWatcher:
         node = await self._runtime.call(self._tracker.start_lightning, wallet_id, password)
         self._lightning_id = wallet_id
         if self._settings.lightning_listen:  # Electrum binds in a task it spawned: give it a moment
-            deadline = time.monotonic() + LISTEN_WAIT_S
-            while node.lnworker.listen_server is None and time.monotonic() < deadline:
+            for _ in range(int(LISTEN_WAIT_S / 0.05)):
+                if node.lnworker.listen_server is not None:
+                    break
                 await asyncio.sleep(0.05)
             if node.lnworker.listen_server is None:
                 logger.warning("lightning node of %s is not listening on %s (see Electrum's log)", wallet_id,

@@ -63,6 +63,8 @@ class TorOptions:
     control_password: Secret | None = field(default=None, repr=False)  # attach: from the keyring; None = cookie
     socks_address: str | None = None  # attach: tor's SOCKS host:port; None = ask tor (fallback 127.0.0.1:9050)
     onion_port: int = 80  # the port shoppers use on the .onion address
+    # more ports on the same .onion: onion port -> local "host:port" (the Lightning node's listener)
+    extra_ports: Mapping[int, str] = field(default_factory=dict)
     extra_config: Mapping[str, str] = field(default_factory=dict)  # e.g. {"DisableNetwork": "1"} offline
     launch_timeout_s: float = 30.0
     poll_interval_s: float = 1.0
@@ -87,6 +89,11 @@ class TorStatus:
 
 
 StatusCallback = Callable[[TorStatus], None]
+
+
+def onion_target(host: str, port: int) -> str:
+    """Where tor forwards an onion port: a wildcard bind address becomes its loopback."""
+    return _onion_target(host, port)
 
 
 def _onion_target(host: str, port: int) -> str:
@@ -199,7 +206,7 @@ class TorService:
 
     async def publish(self, host: str, port: int) -> None:
         """Point the onion service at the listener on ``host``:``port`` (now, and after every restart)."""
-        self._ports = {self.options.onion_port: _onion_target(host, port)}
+        self._ports = {**self.options.extra_ports, self.options.onion_port: _onion_target(host, port)}
         async with self._lock:
             if self._handle is None:
                 return  # tor is not up: the next (re)start publishes it

@@ -205,7 +205,7 @@ def build_services(settings: Settings, db: Database, chain: ChainPort | None, *,
     products = ProductService(writer, stores)
     rates = RateService(writer)
     _add_rate_sources(rates, settings, connector_factory)
-    lightning = LightningService(writer, wallets, lightning_node)
+    lightning = LightningService(writer, wallets, lightning_node, onion_url=around.exposure.onion_url)
     engine = PaymentEngine(writer, wallets, chain, lightning=lightning_node)
     lightning.on_started = engine.request_lightning_recovery
     invoices = InvoiceService(writer, events, stores, wallets, rates, on_created=engine.invoice_created,

@@ -89,7 +89,7 @@ class FakeLightningNode:
         if connect.startswith(PEER_ID.replace("cd", "ee")):
             raise LightningError("The peer did not answer.", code="peer_unreachable")
         funding = secrets.token_hex(32)
-        channel = ChannelView(channel_id=secrets.token_hex(32), short_id=None, peer_id=connect.partition("@")[0],
+        channel = ChannelView(channel_id=electrum_channel_id(funding, 0), short_id=None, peer_id=connect.partition("@")[0],
                               state="OPENING", initiator="local", capacity_sat=amount_sat,
                               local_sat=amount_sat - push_sat, remote_sat=push_sat, can_send_sat=0, can_receive_sat=0,
                               funding_txid=funding, closing_txid=None)
@@ -137,8 +137,17 @@ class FakeLightningNode:
             raise LightningError("Lightning is off.", code="lightning_off")
 
 
+def electrum_channel_id(funding_txid: str, index: int) -> str:
+    """Electrum's channel id: the funding txid's bytes reversed, XOR the output index."""
+    return (int.from_bytes(bytes.fromhex(funding_txid)[::-1], "big") ^ index).to_bytes(32, "big").hex()
+
+
+OPEN_CHANNEL_ID = electrum_channel_id("22" * 32, 1)
+
+
 def open_channel_view(**kw: object) -> ChannelView:
-    base = dict(channel_id="11" * 32, short_id="201x1x0", peer_id=PEER_ID, state="OPEN", initiator="remote",
+    """An OPEN channel a peer opened to us (funding 22..22:1), 990,000 sat receivable."""
+    base = dict(channel_id=OPEN_CHANNEL_ID, short_id="201x1x0", peer_id=PEER_ID, state="OPEN", initiator="remote",
                 capacity_sat=1_000_000, local_sat=0, remote_sat=1_000_000, can_send_sat=0, can_receive_sat=990_000,
                 funding_txid="22" * 32, closing_txid=None)
     base.update(kw)

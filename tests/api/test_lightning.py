@@ -6,6 +6,7 @@ Only the node is fake (tests/api/lightning_fake.py); services, engine and server
 from __future__ import annotations
 
 import hashlib
+import json
 from decimal import Decimal
 
 import pytest
@@ -160,3 +161,30 @@ async def test_onchain_invoice_json_has_the_new_fields_with_onchain_values(ln, l
                                           headers=auth(key))).json()
     assert created["bolt11"] is None and created["lightning_offered"] is False
     assert created["payment_uri"] == f"bitcoin:{created['address']}?amount=0.00001000"
+
+
+async def test_webhook_of_a_lightning_payment_carries_method_hash_and_preimage(ln, ln_client, receiver):
+    key = await make_key(ln.services, "lightning:write", "invoices:write", "webhooks:write")
+    wallet_id = await _node_on(ln, ln_client, key)
+    ln.lightning.open(open_channel_view())
+    store = await _ln_store(ln.services, wallet_id)
+    receiver.secret = "s" * 24
+    resp = await ln_client.post(f"/api/v1/stores/{store.id}/webhooks", json={"url": receiver.url, "secret": "s" * 24},
+                                headers=auth(key))
+    assert resp.status == 201
+    invoice = await ln.services.invoices.create(store.id, price="5.00")
+    paid = ln.lightning.pay(invoice.payment_hash)
+
+    def bodies() -> list[dict]:
+        return [json.loads(r["body"]) for r in receiver.received]
+
+    await wait_for(lambda: any(b["type"] == "payment.received" for b in bodies()), what="payment.received")
+    await wait_for(lambda: any(b["type"] == "invoice.status_changed" and b["event"]["new_status"] == "complete"
+                               for b in bodies()), what="complete")
+    assert all(r["valid"] for r in receiver.received)
+    created = next(b for b in bodies() if b["type"] == "invoice.created")
+    assert created["invoice"]["bolt11"] == invoice.bolt11 and created["invoice"]["lightning_offered"] is True
+    received = next(b for b in bodies() if b["type"] == "payment.received")
+    assert received["payment"]["method"] == "lightning" and received["payment"]["state"] == "settled"
+    assert received["payment"]["payment_hash"] == invoice.payment_hash
+    assert received["payment"]["preimage"] == paid.preimage

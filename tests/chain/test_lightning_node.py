@@ -26,7 +26,6 @@ from tests.lightning_shopper import ShopperNode, free_port
 
 from .conftest import receive_addresses, wait_until
 
-pytestmark = pytest.mark.slow
 PASSWORD = "merchant pass"
 WALLET = "shop"
 
@@ -155,6 +154,51 @@ async def mine_until_open(devnet: Any, merchant: Merchant, shopper: ShopperNode,
     return time.monotonic() - started
 
 
+def test_settings_reach_electrums_config(tmp_path: Path) -> None:
+    from app.chain.runtime import electrum_config
+    from app.config import ConfigError, load_settings
+
+    settings = load_settings({}, {"data_dir": tmp_path, "network": "regtest", "lightning_listen": "0.0.0.0:9735",
+                                  "lightning_gossip": "true", "lightning_allow_incoming": "false"})
+    assert (settings.lightning_listen, settings.lightning_gossip, settings.lightning_allow_incoming) == (
+        "0.0.0.0:9735", True, False)
+    config = electrum_config(ChainSettings(network="regtest", datadir=tmp_path, lightning_listen="0.0.0.0:9735",
+                                           lightning_gossip=True, lightning_allow_incoming=False))
+    assert (config.get("lightning_listen"), config.get("use_gossip"), config.get("use_recoverable_channels")) == (
+        "0.0.0.0:9735", True, True)
+    default = electrum_config(ChainSettings(network="regtest", datadir=tmp_path))
+    assert (default.get("lightning_listen"), default.get("use_gossip"), default.get("use_recoverable_channels")) == (
+        None, False, False)  # no listening, trampoline, incoming channels allowed
+    for bad in ("9735", "host:", "host:99999", "bad host:1"):
+        with pytest.raises(ConfigError):
+            load_settings({}, {"data_dir": tmp_path, "lightning_listen": bad})
+    assert load_settings({}, {"data_dir": tmp_path, "lightning_listen": "[::1]:9735"}).lightning_listen == "[::1]:9735"
+
+
+async def test_watch_only_wallet_gets_no_node(tmp_path: Path, devnet: Any) -> None:
+    from .conftest import xpub_for
+
+    watcher = ChainWatcher(ChainSettings(network="regtest", datadir=tmp_path / "w", server=devnet.server_string,
+                                         oneserver=True))
+    await watcher.start()
+    try:
+        await watcher.open_wallet("watch", parse_wallet_keys(xpub_for(bytes([5]) * 32, "m/84'/1'/0'", "p2wpkh"),
+                                                             "regtest"))
+        with pytest.raises(LightningError) as refused:
+            await watcher.enable_lightning("watch", password=None)
+        assert refused.value.code == "lightning_needs_p2wpkh_hot" and watcher.lightning_wallet() is None
+        hot = parse_wallet_keys(electrum_segwit_seed(), "regtest", allow_seed=True)
+        await watcher.open_wallet("hot", hot, password=PASSWORD)
+        from app.chain.errors import WrongPassword
+
+        with pytest.raises(WrongPassword):
+            await watcher.enable_lightning("hot", password="wrong")
+        assert watcher.lightning_wallet() is None
+    finally:
+        await watcher.stop()
+
+
+@pytest.mark.slow
 async def test_lightning_node_against_debian_electrum(merchant: Merchant, shopper: ShopperNode,
                                                       second_shopper: ShopperNode, devnet: Any) -> None:
     watcher = merchant.watcher
@@ -187,22 +231,24 @@ async def test_lightning_node_against_debian_electrum(merchant: Merchant, shoppe
     assert hashlib.sha256(bytes.fromhex(event[0].preimage)).hexdigest() == invoice.payment_hash
     assert paid["preimage"] == event[0].preimage
     assert abs((event[0].settled_at - datetime.now(UTC)).total_seconds()) < 30
+    paid_record = node_of(watcher).gate_record(invoice.payment_hash)
+    assert paid_record is not None and paid_record[2] is not None and len(paid_record[3]) == 1  # the HTLC that paid
 
     # (2) the gate: a paid hash paid again, a withdrawn BOLT11 and one past RedWaves' deadline are refused
     assert await watcher.withdraw_lightning_invoice(WALLET, invoice.payment_hash) is False  # already paid
     await shopper_call(second_shopper.open_channel, await merchant.connect_string(), 3_000_000)
     await mine_until_open(devnet, merchant, second_shopper, 2)
-    node = watcher._tracker.wallets[WALLET].lightning
-    assert node is not None and node.refused == 0
+    node = node_of(watcher)
+    assert node.refused == 0
     twice = await shopper_call(second_shopper.lnpay, invoice.bolt11)
     assert twice["success"] is False  # Electrum 4.3.4 alone would fulfil it again (lnpeer.py maybe_fulfill_htlc)
     assert node.refused >= 1
     deadline = await watcher.add_lightning_invoice(WALLET, 7_000, message="deadline",
                                                    expires_at=datetime.now(UTC) + timedelta(minutes=10))
-    assert node.gate_record(deadline.payment_hash)[1:] == [0, None]
+    assert node.gate_record(deadline.payment_hash)[1:] == [0, None, []]
     refused_before = node.refused
     # RedWaves' deadline passed while the BOLT11 still looks valid to the payer (its clock is behind)
-    await watcher._runtime.call(node._issued.__setitem__, deadline.payment_hash, [time.time() - 1, 0, None])
+    await watcher._runtime.call(node._issued.__setitem__, deadline.payment_hash, [time.time() - 1, 0, None, []])
     assert (await shopper_call(second_shopper.lnpay, deadline.bolt11))["success"] is False
     assert node.refused > refused_before
     refused_before = node.refused
@@ -257,7 +303,7 @@ async def test_lightning_node_against_debian_electrum(merchant: Merchant, shoppe
     await wait_async(lambda: _all_open(watcher, 3), timeout_s=60, what="channels re-established after restart")
     assert (await shopper_call(shopper.lnpay, withdrawn.bolt11))["success"] is False  # still withdrawn
     restarted = watcher._tracker.wallets[WALLET].lightning
-    assert restarted is not None and restarted.refused == 1
+    assert restarted is not None and restarted.refused >= 1
     third = await watcher.add_lightning_invoice(WALLET, 9_000, message="after restart",
                                                 expires_at=datetime.now(UTC) + timedelta(minutes=10))
     assert (await shopper_call(shopper.lnpay, third.bolt11))["success"] is True
@@ -287,6 +333,12 @@ async def test_lightning_node_against_debian_electrum(merchant: Merchant, shoppe
     print(f"144 blocks + sweep: {time.monotonic() - started:.2f} s; sweep {swept}")
     after, _ = await watcher.wallet_balance(WALLET)
     assert after > before
+
+
+def node_of(watcher: ChainWatcher) -> Any:
+    node = watcher._tracker.wallets[WALLET].lightning
+    assert node is not None
+    return node
 
 
 async def _pay_expired(shopper: ShopperNode, bolt11: str) -> bool:

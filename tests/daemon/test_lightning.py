@@ -8,19 +8,26 @@ import asyncio
 import hashlib
 import json
 import textwrap
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from app.chain.models import LightningPayResult
 from app.chain.keys import parse_wallet_keys
+from app.chain.models import LightningPayResult
 from app.checkout_server.daemon.app import daemon_listener
 from app.secrets import SecretStore
 from app.services.compat.bitcart.lightning import channel_id_of_point, channel_index
-from app.services.compat.bitcart.service import DaemonParts, build_daemon_service, daemon_credentials
+from app.services.compat.bitcart.service import (
+    DaemonCredentials,
+    DaemonParts,
+    DaemonService,
+    build_daemon_service,
+    daemon_credentials,
+)
 from tests.api.conftest import Stack, wait_for
-from tests.api.lightning_fake import NODE_ID, PEER_ID, open_channel_view
+from tests.api.lightning_fake import NODE_ID, OPEN_CHANNEL_ID, PEER_ID, electrum_channel_id, open_channel_view
 from tests.conftest import TEST_VPUB
 from tests.daemon.conftest import _no_fallback_close
 
@@ -31,6 +38,15 @@ pytestmark = [
 HOT_SEED = "legal winner thank year wave sausage worth useful legal winner thank yellow"
 ROOT = Path(__file__).resolve().parents[2]
 SDK_PYTHON = ROOT / ".venv-sdk-current" / "bin" / "python"
+
+
+@dataclass
+class LnDaemon:
+    stack: Stack
+    url: str
+    credentials: DaemonCredentials
+    xpub: str  # the node's (hot) wallet, as a Bitcart client names it
+    daemon: DaemonService
 
 
 @pytest.fixture
@@ -51,7 +67,7 @@ async def ln_daemon(tmp_path):
     await listener.start()
     xpub = parse_wallet_keys(HOT_SEED, "regtest", allow_seed=True).watch_keys[0]
     try:
-        yield stack, listener.url, credentials, xpub
+        yield LnDaemon(stack, listener.url, credentials, xpub, daemon)
     finally:
         await listener.stop()
         await daemon.stop()
@@ -64,11 +80,11 @@ async def coin(ln_daemon):
     from bitcart.providers.jsonrpcrequests import RPCProxy
 
     RPCProxy.__del__ = _no_fallback_close
-    _, url, credentials, _ = ln_daemon
     made = []
 
     def make(xpub: str):
-        made.append(BTC(rpc_url=url, rpc_user=credentials.login, rpc_pass=credentials.password.reveal(), xpub=xpub))
+        made.append(BTC(rpc_url=ln_daemon.url, rpc_user=ln_daemon.credentials.login,
+                        rpc_pass=ln_daemon.credentials.password.reveal(), xpub=xpub))
         return made[-1]
 
     try:
@@ -87,16 +103,16 @@ def test_channel_point_and_channel_id_are_electrums_xor():
 
 
 async def test_sdk_lightning_invoice_payment_events_and_channels(ln_daemon, coin):
-    stack, _, _, xpub = ln_daemon
-    services, node = stack.services, stack.lightning
+    xpub, services, node = ln_daemon.xpub, ln_daemon.stack.services, ln_daemon.stack.lightning
     btc = coin(xpub)
     assert (await btc.spec)["capabilities"] == {"lightning": True}
     assert await btc.node_id == f"{NODE_ID}@127.0.0.1:9735"  # Electrum's nodeid: pubkey@lightning_listen
 
     events: list[tuple[str, dict]] = []
 
-    async def on_event(event, **data):
-        events.append((event, data))
+    def on_event(event, address=None, status=None, status_str=None, tx_hashes=None, sent_amount=None, tx=None):
+        events.append((event, {"address": address, "status": status, "status_str": status_str,
+                               "tx_hashes": tx_hashes, "sent_amount": sent_amount, "tx": tx}))
 
     btc.add_event_handler(["new_payment", "new_transaction"], on_event)
     listener = asyncio.create_task(btc.start_websocket(auto_reconnect=False))
@@ -112,7 +128,8 @@ async def test_sdk_lightning_invoice_payment_events_and_channels(ln_daemon, coin
         by_hash = await btc.get_invoice(created["rhash"])
         assert by_hash["request_id"] == created["request_id"] and by_hash["sent_amount"] == "0.00000000"
         assert (await btc.get_request(created["rhash"]))["request_id"] == created["request_id"]
-        await wait_for(lambda: any(s.wallet_key == xpub for s in _subscriptions(btc, stack)), what="ws registered")
+        await wait_for(lambda: any(s.wallet_key == xpub for s in ln_daemon.daemon.events._subscriptions),
+                       what="websocket registered")
 
         paid = node.pay(created["rhash"])
         await wait_for(lambda: any(e == "new_payment" and d["status"] == 3 for e, d in events), what="new_payment")
@@ -128,35 +145,23 @@ async def test_sdk_lightning_invoice_payment_events_and_channels(ln_daemon, coin
         await asyncio.gather(listener, return_exceptions=True)
 
     [listed] = await btc.list_channels()
-    assert listed["channel_id"] == "11" * 32 and listed["state"] == "OPEN" and listed["remote_pubkey"] == PEER_ID
-    assert listed["channel_point"] == f"{'22' * 32}:{channel_index('11' * 32, '22' * 32)}"
+    assert listed["channel_id"] == OPEN_CHANNEL_ID and listed["state"] == "OPEN" and listed["remote_pubkey"] == PEER_ID
+    assert listed["channel_point"] == f"{'22' * 32}:1" and listed["short_channel_id"] == "201x1x0"
     assert listed["local_balance"] == 0 and listed["remote_balance"] == 1_000_000
     point = await btc.open_channel(f"{PEER_ID}@127.0.0.1:9735", Decimal("0.002"))
     opened = node.channels[-1]
-    assert point == f"{opened.funding_txid}:{channel_index(opened.channel_id, opened.funding_txid)}"
+    assert point == f"{opened.funding_txid}:0"  # Electrum's funding_outpoint.to_str()
     assert opened.capacity_sat == 200_000
     closing = await btc.close_channel(point)
     assert node.channels[-1].state == "CLOSING" and node.channels[-1].closing_txid == closing
     assert await btc.close_channel(opened.channel_id, force=True)  # by channel id too
 
 
-def _subscriptions(btc, stack):
-    return stack.services.daemon.events._subscriptions if stack.services.daemon else _DAEMON_SUBS(btc)
-
-
-def _DAEMON_SUBS(btc):  # noqa: N802 - the fixture's daemon is not Services.daemon; reach it through the app
-    return _LISTENED
-
-
-_LISTENED: list = []
-
-
 async def test_lnpay_refusals_and_wallets_without_lightning(ln_daemon, coin):
     from bitcart.errors import errors
 
-    stack, _, _, xpub = ln_daemon
-    node = stack.lightning
-    btc = coin(xpub)
+    node = ln_daemon.stack.lightning
+    btc = coin(ln_daemon.xpub)
     bolt11 = "lnbcrt10u1p" + "q" * 100
     node.pay_results[bolt11] = LightningPayResult(payment_hash="ab" * 32, preimage="cd" * 32, success=True, error=None)
     assert await btc.lnpay(bolt11) == {"payment_hash": "ab" * 32, "success": True, "preimage": "cd" * 32, "log": []}
@@ -178,9 +183,9 @@ async def test_lnpay_refusals_and_wallets_without_lightning(ln_daemon, coin):
         await cold.server.nodeid()
     plain = await cold.add_request(Decimal("0.0001"))
     assert plain["is_lightning"] is False and "lightning_invoice" not in plain
-    balance = await btc.server.getbalance()
-    assert "lightning" not in balance  # our side of the one channel is 0 sat
-    await stack.services.lightning.disable() if not node.channels else None
+    assert "lightning" not in await btc.server.getbalance()  # our side of the one channel is 0 sat
+    node.open(open_channel_view(channel_id=electrum_channel_id("33" * 32, 0), funding_txid="33" * 32, local_sat=150_000))
+    assert (await btc.server.getbalance())["lightning"] == "0.0015"  # Electrum: str(Decimal(sat) / COIN)
 
 
 CLIENT = textwrap.dedent("""
@@ -208,15 +213,15 @@ CLIENT = textwrap.dedent("""
 @pytest.mark.slow
 @pytest.mark.skipif(not SDK_PYTHON.exists(), reason="no .venv-sdk-current: packaging/bootstrap.sh dev makes it")
 async def test_the_current_sdk_uses_lightning(ln_daemon):
-    stack, url, credentials, xpub = ln_daemon
     proc = await asyncio.create_subprocess_exec(
-        str(SDK_PYTHON), "-c", CLIENT, url, credentials.login, credentials.password.reveal(), xpub,
+        str(SDK_PYTHON), "-c", CLIENT, ln_daemon.url, ln_daemon.credentials.login,
+        ln_daemon.credentials.password.reveal(), ln_daemon.xpub,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     stdout, stderr = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0, stderr.decode()[-2000:]
     out = json.loads(stdout.decode().strip().splitlines()[-1])
     assert out["sdk"].startswith("1.19") and out["node_id"].startswith(NODE_ID)
-    invoice = await stack.services.invoices.get(out["created"]["request_id"])
+    invoice = await ln_daemon.stack.services.invoices.get(out["created"]["request_id"])
     assert out["created"]["rhash"] == invoice.payment_hash and out["created"]["lightning_invoice"] == invoice.bolt11
     assert out["created"]["is_lightning"] == "True" and out["read"] == invoice.id
-    assert out["channels"] == ["11" * 32]
+    assert out["channels"] == [OPEN_CHANNEL_ID]

@@ -226,3 +226,16 @@ async def test_disabled_tor_does_nothing(tmp_path, secrets, services):
     tor = services(tor_options(tmp_path, enabled=False), secrets)
     await tor.start()
     assert tor.status.state == TorState.DISABLED and tor.pid is None and tor_health(tor)["state"] == "disabled"
+
+
+async def test_lightning_listener_is_published_on_the_same_onion(tmp_path, secrets, public_listener, services):
+    from app.runtime import lightning_onion_ports
+
+    extra = lightning_onion_ports("0.0.0.0:9735", 80)
+    assert extra == {9735: "127.0.0.1:9735"}
+    assert lightning_onion_ports("", 80) == {} and lightning_onion_ports("127.0.0.1:80", 80) == {}
+    tor = services(tor_options(tmp_path, extra_ports=extra), secrets)
+    await tor.start()
+    await tor.publish("0.0.0.0", public_listener.port)
+    assert tor.onion_up  # tor accepted one onion service with both ports (ADD_ONION Port=80,... Port=9735,...)
+    assert tor.port_mapping == {80: f"127.0.0.1:{public_listener.port}", 9735: "127.0.0.1:9735"}

@@ -156,6 +156,12 @@ def test_listening_node_with_channels_shows_inbound_and_refuses_turn_off(ln, qtb
     click(page, "copyConnect")
     assert QGuiApplication.clipboard().text() == f"{NODE_ID}@192.168.1.20:9735"
     assert page.channels.table.rowCount() == 2
+    assert not page.onion_row.isVisibleTo(page)  # no onion service up
+    onion = "x" * 56 + ".onion"
+    ln.services.lightning._onion_url = lambda: f"http://{onion}"
+    page.reload()
+    ln.run(wait_until(lambda: page.onion_row.isVisibleTo(page), what="onion connect string"))
+    assert page.onion_uri.text() == f"{NODE_ID}@{onion}:9735"
 
     click(page, "lightningOff")
     ln.run(wait_until(lambda: general_error(page), what="refusal beside the control"))

@@ -13,6 +13,7 @@ from typing import TypeVar
 from app.checkout_server.daemon import spec
 from app.checkout_server.daemon.jsonrpc import RpcError
 from app.core.errors import UserFacingError
+from app.services.compat.bitcart.lightning import DaemonLightning
 from app.services.compat.bitcart.payouts import (
     parse_feerate,
     parse_output,
@@ -20,7 +21,6 @@ from app.services.compat.bitcart.payouts import (
     refuse_unsupported,
 )
 from app.services.compat.bitcart.raw_transactions import transaction_vsize
-from app.services.compat.bitcart.lightning import DaemonLightning
 from app.services.compat.bitcart.requests import LightningUnsupported, NotSupported, RequestFilter
 from app.services.compat.bitcart.service import DaemonService
 from app.services.compat.bitcart.wallets import DaemonWallet, WalletNotLoaded
@@ -239,7 +239,9 @@ class DaemonMethods:
                             wallet: DaemonWallet | None) -> str:
         return await _lightning_errors(self._ln().close_channel(_wallet(wallet), channel_point, force))
 
-    async def lnpay(self, invoice: object, timeout: object = 120, *, wallet: DaemonWallet | None) -> dict[str, object]:
+    async def lnpay(self, invoice: object, timeout: object = 120,  # noqa: ASYNC109 - Electrum's argument name
+                    *, wallet: DaemonWallet | None) -> dict[str, object]:
+        """``timeout`` is accepted and ignored: the node gives a payment 60 s."""
         return await _lightning_errors(self._ln().lnpay(_wallet(wallet), invoice))
 
 

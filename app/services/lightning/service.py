@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from urllib.parse import urlsplit
+
 from sqlalchemy import update
 
 from app.chain.errors import ChainNotRunning, LightningError
@@ -41,6 +43,7 @@ class LightningStatus:
     wallet_id: str | None  # the node's wallet, or None: Lightning is off
     info: LightningNodeInfo | None  # None while the node is not running
     problem: str | None  # why it is not running, in a sentence
+    onion_connect: str | None = None  # nodeid@<shop>.onion:port while it listens and the onion is up
 
     @property
     def running(self) -> bool:
@@ -52,8 +55,10 @@ class LightningStatus:
 
 
 class LightningService:
-    def __init__(self, writer: Writer, wallets: WalletService, node: LightningNodePort | None) -> None:
+    def __init__(self, writer: Writer, wallets: WalletService, node: LightningNodePort | None, *,
+                 onion_url: Callable[[], str | None] = lambda: None) -> None:
         self._writer = writer
+        self._onion_url = onion_url
         self._wallets = wallets
         self._node = node
         self._problem: str | None = None
@@ -111,7 +116,13 @@ class LightningService:
             info = await self._node.lightning_info(wallet.id)
         except (LightningError, ChainNotRunning) as exc:
             return LightningStatus(wallet.id, None, str(exc))
-        return LightningStatus(wallet.id, info, None)
+        return LightningStatus(wallet.id, info, None, onion_connect=self._onion_connect(info))
+
+    def _onion_connect(self, info: LightningNodeInfo) -> str | None:
+        """The node on the shop's .onion: the runtime publishes the listen port there too (app/runtime.py)."""
+        onion = urlsplit(self._onion_url() or "").hostname
+        port = (info.listen or "").rpartition(":")[2]
+        return f"{info.node_id}@{onion}:{port}" if onion and port.isdigit() else None
 
     async def eligible_wallets(self) -> list[Wallet]:
         """Wallets that can run the node: hot (seed) p2wpkh."""
