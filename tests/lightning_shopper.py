@@ -15,10 +15,10 @@ import base64
 import json
 import random
 import secrets
-import urllib.request
 import socket
 import subprocess
 import time
+import urllib.request
 from decimal import Decimal
 from pathlib import Path
 from typing import Any

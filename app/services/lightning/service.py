@@ -13,7 +13,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-
 from urllib.parse import urlsplit
 
 from sqlalchemy import update
