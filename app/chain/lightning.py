@@ -133,24 +133,31 @@ class LightningNode:
     # -- the paid hook ---------------------------------------------------------------------------
 
     def _on_request_status(self, payment_hash: bytes, status: int) -> None:
-        key = payment_hash.hex()
-        before = self._payment_info(payment_hash)
-        record = self._issued.get(key)
-        paid: LightningPaid | None = None
-        if record is not None and status == PR_PAID and before is not None and before.status != PR_PAID:
-            now = time.time()
-            pending = list(self._pending_received(payment_hash))
-            amount = sum(h.amount_msat for _key, h in pending) or int(before.amount_msat or 0)
-            preimage = self.lnworker.get_preimage(payment_hash)
-            deadline, withdrawn, _paid_at, _paid_by = _fields(record)
-            self._issued[key] = [deadline, withdrawn, now, [k for k, _h in pending]]  # saved below with Electrum's
-            paid = LightningPaid(wallet_id=self.wallet_id, payment_hash=key, amount_msat=int(amount),
-                                 preimage=preimage.hex() if preimage else "",
-                                 settled_at=datetime.fromtimestamp(now, UTC))
+        try:
+            paid = self._newly_paid(payment_hash, status)
+        except Exception:  # noqa: BLE001 - never break Electrum's HTLC switch; lightning_paid() finds it later
+            logger.exception("lightning paid hook failed for %s…", payment_hash.hex()[:16])
+            paid = None
         self._set_request_status(payment_hash, status)  # saves the wallet file (never throttled for Lightning)
         if paid is not None:
-            logger.info("lightning: %s… paid, %d msat", key[:16], paid.amount_msat)
+            logger.info("lightning: %s… paid, %d msat", paid.payment_hash[:16], paid.amount_msat)
             self._guard("lightning_paid", self._deliver)(paid)
+
+    def _newly_paid(self, payment_hash: bytes, status: int) -> LightningPaid | None:
+        """Electrum is about to mark a hash RedWaves issued PR_PAID (and fulfil it): note who paid it."""
+        key = payment_hash.hex()
+        record = self._issued.get(key)
+        before = self._payment_info(payment_hash)
+        if record is None or status != PR_PAID or before is None or before.status == PR_PAID:
+            return None
+        now = time.time()
+        pending = list(self._pending_received(payment_hash))
+        amount = sum(h.amount_msat for _key, h in pending) or int(before.amount_msat or 0)
+        preimage = self.lnworker.get_preimage(payment_hash)
+        deadline, withdrawn, _paid_at, _paid_by = _fields(record)
+        self._issued[key] = [deadline, withdrawn, now, [k for k, _h in pending]]  # saved with Electrum's status
+        return LightningPaid(wallet_id=self.wallet_id, payment_hash=key, amount_msat=int(amount),
+                             preimage=preimage.hex() if preimage else "", settled_at=datetime.fromtimestamp(now, UTC))
 
     # -- invoices --------------------------------------------------------------------------------
 

@@ -93,6 +93,16 @@ class PaymentConfirmed(PaymentEvent):
 
 
 @dataclass(frozen=True)
+class PaymentSettled(PaymentEvent):
+    """A Lightning payment settled (its preimage released): final at once, never confirmed on-chain."""
+
+    payment_hash: str
+    settled_at: datetime
+
+    type: ClassVar[str] = "payment.settled"
+
+
+@dataclass(frozen=True)
 class PaymentStateChanged(PaymentEvent):
     """Replaced, double-spent, reorged out, restored, or back to the mempool / re-mined after a reorg."""
 
@@ -255,7 +265,8 @@ class PayoutFailed(PayoutEvent):
 
 EVENT_TYPES: Mapping[str, type[DomainEvent]] = {
     cls.type: cls
-    for cls in (InvoiceCreated, InvoiceStatusChanged, PaymentReceived, PaymentConfirmed, PaymentStateChanged,
+    for cls in (InvoiceCreated, InvoiceStatusChanged, PaymentReceived, PaymentConfirmed, PaymentSettled,
+                PaymentStateChanged,
                 PaymentLowFee, PaymentAfterClose, PaymentAfterCloseConfirmed, RefundCreated, RefundClaimed,
                 RefundPaid, RefundCancelled, RefundExpired, PayoutCreated, PayoutApproved, PayoutBroadcast,
                 PayoutConfirmed, PayoutCancelled, PayoutFailed)
@@ -290,6 +301,8 @@ def _payment_events(invoice_id: str, store_id: str, old: Payment | None, new: Pa
     events: list[DomainEvent] = []
     if old is None:
         events.append(PaymentReceived(*ids, first_seen_at=new.first_seen_at, confirmations=new.confirmations))
+        if new.lightning is not None:
+            events.append(PaymentSettled(*ids, payment_hash=new.lightning.payment_hash, settled_at=new.first_seen_at))
     first_confirmation = new.ever_confirmed and (old is None or not old.ever_confirmed)
     if first_confirmation:
         events.append(PaymentConfirmed(*ids, height=new.height, confirmations=new.confirmations))

@@ -47,6 +47,7 @@ SCOPES: tuple[tuple[str, str], ...] = (
     ("wallets:read", "Read wallets"), ("wallets:write", "Manage wallets"), ("webhooks:write", "Manage webhooks"),
     ("refunds:read", "Read refunds"), ("refunds:write", "Create and cancel refunds"),
     ("payouts:read", "Read payouts"), ("payouts:write", "Send payouts (approve, pay, sign)"),
+    ("lightning:read", "Read the Lightning node"), ("lightning:write", "Run the Lightning node (channels, on/off)"),
 )
 """Every ``apikeys.Scope`` but ``full`` (a test checks the two agree), as the dialog offers them."""
 SCOPE_LABELS = dict(SCOPES) | {FULL: "Full access"}

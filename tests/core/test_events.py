@@ -100,7 +100,7 @@ def test_payloads_are_json_safe():
 
 def test_event_types_are_stable_and_registered():
     assert set(EVENT_TYPES) == {"invoice.created", "invoice.status_changed", "payment.received",
-                                "payment.confirmed", "payment.state_changed", "payment.low_fee",
+                                "payment.confirmed", "payment.settled", "payment.state_changed", "payment.low_fee",
                                 "invoice.payment_after_close", "invoice.payment_after_close_confirmed",
                                 "refund.created", "refund.claimed", "refund.paid", "refund.cancelled", "refund.expired",
                                 "payout.created", "payout.approved", "payout.broadcast", "payout.confirmed",

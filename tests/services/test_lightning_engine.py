@@ -69,7 +69,7 @@ async def test_settled_lightning_payment_completes_at_once(ln):
     async with ln.writer.read() as session:
         types = list((await session.scalars(select(OutboxEventRow.type).where(
             OutboxEventRow.invoice_id == invoice.id).order_by(OutboxEventRow.seq))).all())
-    assert types == ["invoice.created", "payment.received", "invoice.status_changed"]
+    assert types == ["invoice.created", "payment.received", "payment.settled", "invoice.status_changed"]
 
 
 async def test_the_same_settlement_twice_is_recorded_once(ln):

@@ -174,8 +174,8 @@ def greenfield_event(event_type: str, event: dict[str, Any],
                      invoice: Invoice | None) -> tuple[str, dict[str, Any]] | None:
     """The BTCPay event type and its specific fields for one outbox event; None when BTCPay has no such event.
 
-    invoice.created -> InvoiceCreated; payment.received -> InvoiceReceivedPayment; payment.confirmed ->
-    InvoicePaymentSettled; invoice.status_changed -> InvoiceProcessing / InvoiceSettled / InvoiceExpired /
+    invoice.created -> InvoiceCreated; payment.received -> InvoiceReceivedPayment; payment.confirmed and
+    payment.settled (Lightning) -> InvoicePaymentSettled; invoice.status_changed -> InvoiceProcessing / InvoiceSettled / InvoiceExpired /
     InvoiceInvalid (entering that BTCPay status); payment.state_changed and refunds -> nothing.
     """
     if invoice is None:
@@ -186,7 +186,7 @@ def greenfield_event(event_type: str, event: dict[str, Any],
         return _status_event(event)
     if event_type == "payment.received":
         return _payment_event("InvoiceReceivedPayment", event, invoice)
-    if event_type == "payment.confirmed":
+    if event_type in ("payment.confirmed", "payment.settled"):  # first confirmation; a Lightning payment settled
         return _payment_event("InvoicePaymentSettled", event, invoice)
     return None
 
