@@ -300,7 +300,9 @@ async def test_lightning_node_against_debian_electrum(merchant: Merchant, shoppe
     print(f"merchant restart {took:.2f} s")
     found = await watcher.lightning_paid(WALLET, [invoice.payment_hash, second.payment_hash, withdrawn.payment_hash])
     assert sorted(p.payment_hash for p in found) == sorted([invoice.payment_hash, second.payment_hash])
-    await wait_async(lambda: _all_open(watcher, 3), timeout_s=60, what="channels re-established after restart")
+    started = time.monotonic()
+    await wait_async(lambda: _can_receive(watcher, 9_000), timeout_s=60, what="channels re-established after restart")
+    print(f"inbound liquidity back {time.monotonic() - started:.2f} s after the restart")
     third = await watcher.add_lightning_invoice(WALLET, 9_000, message="after restart",
                                                 expires_at=datetime.now(UTC) + timedelta(minutes=10))
     third_paid = await wait_async(lambda: _lnpay_until_route(shopper, third.bolt11), timeout_s=30,
@@ -380,6 +382,6 @@ async def _confirmed_above(watcher: ChainWatcher, sat: int) -> bool:
     return confirmed > sat
 
 
-async def _all_open(watcher: ChainWatcher, count: int) -> bool:
+async def _can_receive(watcher: ChainWatcher, sat: int) -> bool:
     info = await watcher.lightning_info(WALLET)
-    return sum(c.state == "OPEN" and c.can_receive_sat > 0 for c in info.channels) >= count and info.peers >= 2
+    return info.can_receive_sat >= sat
