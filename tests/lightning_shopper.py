@@ -115,13 +115,14 @@ class ShopperNode:
                     raise
                 time.sleep(0.3)
 
-    def rpc(self, method: str, timeout_s: float = CALL_TIMEOUT_S, **params: Any) -> Any:
+    def rpc(self, method: str, timeout_s: float = CALL_TIMEOUT_S, wallet: bool = True, **params: Any) -> Any:
         """One JSON-RPC call to the daemon's own RPC port (``ShopperNode(..., rpc=True)``); the default wallet
-        is passed as ``wallet``. Raises ElectrumCallFailed with the daemon's message on an error answer."""
+        is passed as ``wallet`` (unless ``wallet=False``: a command without one). Raises ElectrumCallFailed
+        with the daemon's message on an error answer."""
         if self.rpc_port is None:
             raise RuntimeError("ShopperNode(rpc=True) runs the daemon's JSON-RPC port")
         body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
-                           "params": {"wallet": str(self.wallet), **params}}).encode()
+                           "params": ({"wallet": str(self.wallet)} if wallet else {}) | params}).encode()
         token = base64.b64encode(":".join(self._rpc_auth).encode()).decode()
         request = urllib.request.Request(f"http://127.0.0.1:{self.rpc_port}/", data=body, method="POST",  # noqa: S310
                                          headers={"Content-Type": "application/json", "Authorization": f"Basic {token}"})

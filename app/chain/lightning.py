@@ -115,7 +115,9 @@ class LightningNode:
     def _may_fulfil(self, payment_hash: bytes, info: Any) -> bool:
         record = self._issued.get(payment_hash.hex())
         if record is None:
-            return True  # not RedWaves' (a payment Electrum made or forwards)
+            # asked as the final recipient about a hash RedWaves never issued (no request of Electrum's own
+            # exists in a RedWaves wallet): refused, so nothing is received that no invoice accounts for
+            return False
         deadline, withdrawn, paid_at, paid_by = _fields(record)
         if info.status == PR_PAID:  # only the HTLCs that paid it (pending when it was decided) may settle
             return paid_at is None or any(key in paid_by for key, _htlc in self._pending_received(payment_hash))
@@ -232,6 +234,12 @@ class LightningNode:
         except UNREACHABLE as exc:
             raise LightningError(f"The peer could not be reached ({type(exc).__name__}).",
                                  code="peer_unreachable") from None
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # we are being cancelled
+            # the connection failed: Electrum cancels the peer's `initialized` future when it cleans up
+            raise LightningError("The peer could not be reached (connection closed).", code="peer_unreachable") from None
         except Exception as exc:  # noqa: BLE001 - Electrum raises bare Exception when the peer refuses
             logger.warning("channel open to %s… refused: %r", connect[:16], exc)
             raise LightningError("The peer refused the channel.", code="channel_refused") from None

@@ -11,6 +11,7 @@ from app.checkout_server.feature import Feature, Route
 from app.checkout_server.greenfield import routes as greenfield
 from app.checkout_server.refunds import routes as refunds
 from app.checkout_server.shopper import routes as shopper
+from app.checkout_server.terminal import routes as terminal
 
 FEATURES = (
     Feature(setup=exposure.setup),  # first: the real client address for everything after it
@@ -18,6 +19,7 @@ FEATURES = (
     Feature(health.routes),
     Feature(shopper.routes, shopper.setup),
     Feature(refunds.routes, refunds.setup),  # after shopper: its catalogs, assets and templates
+    Feature(terminal.routes, terminal.setup),  # the web till at /t/; after shopper (catalogs, headers, QR)
     Feature(api.routes, api.setup),
     Feature(greenfield.routes, greenfield.setup),
 )

@@ -114,6 +114,9 @@ class Invoice:
     payments: tuple[Payment, ...] = ()
     bolt11: str | None = None  # the Lightning invoice issued with it (app/core/lightning.py), if any
     payment_hash: str | None = None
+    created_by: str | None = None  # the person (people.id) who created it; None: the system (docs/staff.md)
+    terminal_id: str | None = None  # the web terminal it was created at, if any
+    tip: Decimal | None = None  # the fiat tip included in the price (also in metadata.pos)
 
     @property
     def remaining_sat(self) -> int:

@@ -50,6 +50,7 @@ class RefundVariant(StrEnum):
 
 
 class RefundStatus(StrEnum):
+    REQUESTED = "requested"  # a cashier asked; its link works once a manager or the owner approves (docs/staff.md)
     OPEN = "open"  # link issued, unclaimed
     CLAIMED = "claimed"  # address given, payout made
     PAID = "paid"  # its payout confirmed
@@ -57,11 +58,13 @@ class RefundStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-LIVE_REFUND_STATUSES: frozenset[RefundStatus] = frozenset({RefundStatus.OPEN, RefundStatus.CLAIMED, RefundStatus.PAID})
+LIVE_REFUND_STATUSES: frozenset[RefundStatus] = frozenset({RefundStatus.REQUESTED, RefundStatus.OPEN,
+                                                           RefundStatus.CLAIMED, RefundStatus.PAID})
 """These count against what was paid; expired and cancelled refunds give their amount back."""
 
 _R = RefundStatus
 REFUND_TRANSITIONS: dict[RefundStatus, frozenset[RefundStatus]] = {
+    _R.REQUESTED: frozenset({_R.OPEN, _R.CANCELLED}),  # approved, or refused
     _R.OPEN: frozenset({_R.CLAIMED, _R.EXPIRED, _R.CANCELLED}),
     _R.CLAIMED: frozenset({_R.PAID, _R.CANCELLED}),  # cancelled: its payout was cancelled before broadcast
     _R.PAID: frozenset({_R.CLAIMED}),  # a reorg took its payout's block away
@@ -177,7 +180,7 @@ def already_refunded(refunds: Iterable[tuple[RefundStatus, int]]) -> int:
 def fully_refunded(invoice: Invoice, refunds: Iterable[tuple[RefundStatus, int]]) -> bool:
     """The invoice becomes ``refunded`` only when paid refunds cover everything paid and none is pending."""
     listed = list(refunds)
-    if invoice.amount_paid_sat <= 0 or any(s in (_R.OPEN, _R.CLAIMED) for s, _ in listed):
+    if invoice.amount_paid_sat <= 0 or any(s in (_R.REQUESTED, _R.OPEN, _R.CLAIMED) for s, _ in listed):
         return False
     return sum(gross for status, gross in listed if status is _R.PAID) >= invoice.amount_paid_sat
 

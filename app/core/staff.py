@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 
 from app.core.errors import UserFacingError, ValidationError
@@ -130,3 +131,124 @@ _PHRASES = {
     Permission.MANAGE_STAFF: "manage staff", Permission.MANAGE_TERMINALS: "manage terminals",
     Permission.VIEW_AUDIT: "read the audit log", Permission.ADMIN: "change the shop's settings",
 }
+
+
+# -- refusals of logins and terminals (the services raise them; every face shows the sentence) ----------
+
+
+class WrongPassword(UserFacingError):
+    """The window password (or the name) is wrong."""
+
+    code = "wrong_password"
+    http_status = 401
+
+
+class LockedOut(UserFacingError):
+    """Too many wrong PINs or passwords in a row: wait ``locked_for_s`` seconds."""
+
+    code = "locked_out"
+    http_status = 429
+
+    def __init__(self, message: str, *, locked_for_s: int) -> None:
+        super().__init__(message)
+        self.locked_for_s = locked_for_s
+
+
+class PinRefused(UserFacingError):
+    """A wrong PIN at a terminal (or a locked person): ``attempts_left`` before the next lockout."""
+
+    code = "wrong_pin"
+    http_status = 401
+
+    def __init__(self, message: str, *, attempts_left: int, locked_for_s: int) -> None:
+        super().__init__(message, code="locked_out" if locked_for_s else None)
+        self.attempts_left = attempts_left
+        self.locked_for_s = locked_for_s
+
+
+class TerminalRefused(UserFacingError):
+    """A device token that is unknown (``terminal_unknown``) or revoked (``terminal_revoked``)."""
+
+    code = "terminal_unknown"
+    http_status = 401
+
+
+class PairingRefused(UserFacingError):
+    """A pairing code that is unknown or already used (``invalid_pairing_code``) or expired
+    (``pairing_code_expired``)."""
+
+    code = "invalid_pairing_code"
+    http_status = 400
+
+
+class SessionEnded(UserFacingError):
+    """The terminal session is over (logout, 12 h, revoke, deactivated person): log in again."""
+
+    code = "session_ended"
+    http_status = 401
+
+
+class AuditAction(StrEnum):
+    """What an audit row records (docs/staff.md)."""
+
+    INVOICE_CREATE = "invoice.create"
+    INVOICE_MARK = "invoice.mark"
+    REFUND_CREATE = "refund.create"
+    REFUND_REQUEST = "refund.request"
+    REFUND_APPROVE = "refund.approve"
+    REFUND_CANCEL = "refund.cancel"
+    PAYOUT_APPROVE = "payout.approve"
+    PAYOUT_CANCEL = "payout.cancel"
+    PAYOUT_PAY = "payout.pay"
+    PRODUCT_CHANGE = "product.change"
+    STORE_CHANGE = "store.change"
+    STAFF_ADD = "staff.add"
+    STAFF_UPDATE = "staff.update"
+    STAFF_PIN = "staff.pin"
+    STAFF_PASSWORD = "staff.password"
+    TERMINAL_ADD = "terminal.add"
+    TERMINAL_UPDATE = "terminal.update"
+    TERMINAL_CODE = "terminal.code"
+    TERMINAL_PAIR = "terminal.pair"
+    TERMINAL_REVOKE = "terminal.revoke"
+    LOGIN = "login"
+    LOGIN_FAILED = "login.failed"
+    LOGOUT = "logout"
+    KIOSK_START = "kiosk.start"
+    KIOSK_LEAVE = "kiosk.leave"
+    WINDOW_UNLOCK = "window.unlock"
+    WINDOW_UNLOCK_FAILED = "window.unlock_failed"
+
+
+def actor_scope(actor: Actor) -> frozenset[str] | None:
+    """The stores whose records ``actor`` may read (None: every store), as ``Actor.may`` decides."""
+    return actor.store_ids
+
+
+@dataclass(frozen=True)
+class PersonSales:
+    """Sold invoices of one person at one terminal (None: the system / not at a terminal) over some days."""
+
+    person_id: str | None
+    person_name: str
+    terminal_id: str | None
+    terminal_name: str | None
+    count: int
+    sat: int
+    fiat: dict[str, Decimal]
+    tips: dict[str, Decimal]
+
+
+def may_cancel_own(actor: Actor, created_by: str | None, status: str, target: str) -> bool:
+    """A seller may withdraw (mark invalid) an invoice they created themselves while nothing was paid
+    (the kiosk's and the terminal's Cancel) without MARK_INVOICE."""
+    return (actor.person_id is not None and created_by == actor.person_id and status == "new"
+            and target == "invalid")
+
+
+def actor_and_label(actor: Actor | str | None) -> tuple[Actor, str | None]:
+    """Older callers name themselves with a label ("window", an API key's name): they act as SYSTEM and the
+    label is kept as the record's ``created_by``; a person is recorded by name (and by id in the audit log)."""
+    if isinstance(actor, Actor):
+        return actor, actor.name if actor.person_id is not None else None
+    return SYSTEM, actor

@@ -116,6 +116,9 @@ def to_invoice(row: InvoiceRow, payments: Iterable[Payment] = ()) -> Invoice:
         payments=tuple(payments),
         bolt11=row.bolt11,
         payment_hash=row.payment_hash,
+        created_by=row.created_by,
+        terminal_id=row.terminal_id,
+        tip=row.tip,
     )
 
 

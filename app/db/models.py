@@ -150,9 +150,15 @@ class InvoiceRow(Base):
     public: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     bolt11: Mapped[str | None] = mapped_column(Text, nullable=True)  # issued with the invoice (Lightning)
     payment_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # staff (docs/staff.md): who created it (people.id, NULL: the system) and at which terminal; the fiat tip
+    created_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    terminal_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    tip: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
 
     __table_args__ = (
         Index("ix_invoices_payment_hash", "payment_hash", unique=True),
+        Index("ix_invoices_created_by", "created_by", "created_at"),
+        Index("ix_invoices_terminal", "terminal_id", "created_at"),
         Index("ix_invoices_store_created", "store_id", "created_at"),
         Index("ix_invoices_created", "created_at"),  # the unfiltered list, newest first (listing.py)
         Index("ix_invoices_public_open", "store_id", "public", "status"),
@@ -373,7 +379,7 @@ class RefundRow(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), index=True)
     store_id: Mapped[str] = mapped_column(ForeignKey("stores.id"))
-    status: Mapped[str] = mapped_column(String(16))  # open | claimed | paid | expired | cancelled
+    status: Mapped[str] = mapped_column(String(16))  # requested | open | claimed | paid | expired | cancelled
     variant: Mapped[str] = mapped_column(String(16))
     gross_sat: Mapped[int] = mapped_column(Integer)
     fee_sat: Mapped[int] = mapped_column(Integer)
@@ -445,3 +451,79 @@ class PayoutTxRow(Base):
     height: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (Index("ix_payout_txs_status", "status"),)
+
+
+class PersonRow(Base):
+    """A member of staff (app/services/staff/people.py). ``pin`` / ``password``: the PinGuard record
+    (scrypt hash, salt, parameters, wrong tries in a row, lockout end), never the secret itself."""
+
+    __tablename__ = "people"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    name_key: Mapped[str] = mapped_column(String(60), unique=True)  # casefolded: names are unique
+    role: Mapped[str] = mapped_column(String(16))  # owner | manager | cashier
+    store_ids: Mapped[list[str]] = mapped_column(JSONText, default=list)
+    pin: Mapped[dict[str, Any]] = mapped_column(JSONText)
+    password: Mapped[dict[str, Any] | None] = mapped_column(JSONText, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TerminalRow(Base):
+    """A paired point-of-sale device (app/services/staff/terminals.py); tokens and codes stored as sha256."""
+
+    __tablename__ = "terminals"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id"), index=True)
+    person_ids: Mapped[list[str]] = mapped_column(JSONText, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    pairing_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    pairing_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    device_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    paired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_seen_address: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class TerminalSessionRow(Base):
+    """A person logged in on a terminal (PIN); ends at logout, expiry, revoke or deactivation."""
+
+    __tablename__ = "terminal_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    terminal_id: Mapped[str] = mapped_column(ForeignKey("terminals.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class AuditRow(Base):
+    """One action of a person (or the system). Append-only: triggers of migration 0010 abort every
+    UPDATE and DELETE; names are copied so the row stays readable whatever happens to the person."""
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    person_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    person_name: Mapped[str] = mapped_column(String(60))
+    role: Mapped[str] = mapped_column(String(16))
+    terminal_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    terminal_name: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    store_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    action: Mapped[str] = mapped_column(String(40))
+    target_type: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    target_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+
+    __table_args__ = (
+        Index("ix_audit_log_at", "at"),
+        Index("ix_audit_log_person", "person_id", "at"),
+        Index("ix_audit_log_terminal", "terminal_id", "at"),
+        Index("ix_audit_log_store", "store_id", "at"),
+    )

@@ -72,6 +72,9 @@ from app.services.refunds.executor import PayoutExecutor
 from app.services.refunds.own_addresses import OwnAddresses
 from app.services.refunds.payouts import PayoutService
 from app.services.refunds.refunds import RefundService, refund_url
+from app.services.staff.audit import AuditLog
+from app.services.staff.people import StaffService
+from app.services.staff.terminals import TerminalService
 from app.services.wallets.address_usage import AddressUsageService
 from app.services.wallets.wallets import WalletService
 from app.services.writer import Writer
@@ -134,6 +137,9 @@ class Services:
     chain_route: ChainRouteService  # which Electrum server learns the addresses: shown, tested, saved
     backups: BackupService  # writes backups while serving; restores into an empty data directory
     lightning: LightningService  # the Lightning node (one hot p2wpkh wallet), channels, BOLT11s (docs/lightning.md)
+    staff: StaffService  # people, roles, PINs, window passwords (docs/staff.md)
+    terminals: TerminalService  # paired web terminals: pairing codes, device tokens, PIN sessions
+    audit: AuditLog  # the append-only audit log
     chain: ChainPort | None = None
     tor: TorService | None = None  # None while tor is off (the exposure control switches it live)
     devnet: DevnetControl | None = None  # scenario controls, only with --network regtest --devnet
@@ -198,6 +204,8 @@ def build_services(settings: Settings, db: Database, chain: ChainPort | None, *,
     connector_factory = connector_factory or around.outbound.shared_connector_factory()
     assert db.sessions is not None, "start the database first"
     writer = Writer(db.sessions, db.path)
+    audit = AuditLog(writer)
+    staff = StaffService(writer, audit)
     secrets = SecretStore(settings.network)
     events = EventBus(writer)
     wallets = WalletService(writer, settings.network, chain, secrets)
@@ -209,7 +217,7 @@ def build_services(settings: Settings, db: Database, chain: ChainPort | None, *,
     engine = PaymentEngine(writer, wallets, chain, lightning=lightning_node)
     lightning.on_started = engine.request_lightning_recovery
     invoices = InvoiceService(writer, events, stores, wallets, rates, on_created=engine.invoice_created,
-                              lightning=lightning)
+                              lightning=lightning, audit=audit)
     email = EmailService(stores, secrets, invoice_url=around.urls.invoice_url,
                          transport=RoutedTransport(around.outbound), refund_url=lambda rid: refund_url(around.urls, rid))
     tray = TrayNotifier()
@@ -240,6 +248,7 @@ def build_services(settings: Settings, db: Database, chain: ChainPort | None, *,
         pos=pos, printer=PrinterService(AppSettingStorage(writer, PRINTER_KEY), pos), urls=around.urls,
         onboarding=OnboardingService(writer, wallets, rates, stores),
         refunds=refunds, payouts=payouts, payout_executor=payout_executor, lightning=lightning,
+        staff=staff, terminals=TerminalService(writer, staff, audit, around.urls), audit=audit,
         outbound=around.outbound, exposure=around.exposure, public=around.public,
         exposure_control=around.exposure_control,
         chain_route=ChainRouteService(lambda: services.settings, around.chain_route, lambda: around.outbound.tor_socks),

@@ -16,6 +16,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QWidget
 
 from app.core.errors import UserFacingError
+from app.core.staff import SYSTEM, Actor
 from app.ui.bridge import EventBridge
 from app.ui.errors import show_error
 from app.ui.ports import UiServices, UiSettings
@@ -46,6 +47,7 @@ class UiContext(Generic[S]):
     open_pos: Callable[[str | None], object] = _no_pos
     parent: QWidget | None = None
     kiosk: KioskWindow | None = None  # the open point of sale (one at a time)
+    actor: Actor = SYSTEM  # who unlocked the window (app/ui/lock_screen.py); passed as actor= to guarded calls
 
     def run(self, coro: Coroutine[Any, Any, T], on_done: Callable[[T], object] | None = None, *,
             name: str = "ui", parent: QWidget | None = None,

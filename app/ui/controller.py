@@ -26,7 +26,8 @@ from app.ui.errors import CrashReporter
 from app.ui.health_status import HEALTH_POLL_S, health_text
 from app.ui.icons import app_icon
 from app.ui.invoices_view import InvoiceListView
-from app.ui.main_window import MainWindow
+from app.ui.lock_screen import ACTION_PERMISSIONS, LockScreen, allowed_views, settings_pages
+from app.ui.main_window import NAV, MainWindow
 from app.ui.new_invoice_dialog import NewInvoiceDialog
 from app.ui.notifications import PaymentNotifier
 from app.ui.payouts_view import PayoutsView
@@ -44,6 +45,7 @@ from app.ui.wizard import FirstRunWizard
 if TYPE_CHECKING:
     from app.chain.models import ChainState
     from app.config import Settings
+    from app.core.staff import Actor
     from app.services.admin.backup import RestoredBackup
 
 logger = logging.getLogger(__name__)
@@ -79,6 +81,8 @@ class GuiController(QObject):
         self.views: dict[str, QWidget] = {}
         self._reloads: dict[str, Callable[[], None]] = {}  # views that reload when shown or on F5
         self.wizard: FirstRunWizard | None = None
+        self.lock_screen: LockScreen | None = None
+        self._first_unlock = True
         self.stores: list[Store] = []
         self.wallets: list[Wallet] = []
         self.startup_error: QMessageBox | None = None
@@ -105,6 +109,7 @@ class GuiController(QObject):
         w.posRequested.connect(lambda: self.open_pos(self.pos_store))
         w.backupRequested.connect(self.back_up)
         w.restoreRequested.connect(self.restore_backup)
+        w.lockRequested.connect(self.lock_window)
         w.viewShown.connect(self._on_window_view_shown)
         self.tray.showRequested.connect(w.bring_to_front)
         self.tray.quitRequested.connect(self.request_quit)
@@ -220,6 +225,7 @@ class GuiController(QObject):
         self.stores_view = StoresView(ctx)
         self.wallets_view = WalletsView(ctx)
         products, settings = ProductsView(ctx), SettingsView(ctx)
+        self.settings_view = settings
         self.payouts_view = PayoutsView(ctx)  # refunds' payouts and direct ones (payouts_view.py)
         self.views = {
             "Dashboard": self.dashboard, "Invoices": self.invoices_view, "Payouts": self.payouts_view,
@@ -229,16 +235,61 @@ class GuiController(QObject):
         self._reloads = {"Dashboard": self.dashboard.reload, "Stores": self.stores_view.reload,
                          "Wallets": self.wallets_view.reload, "Products": products.reload,
                          "Settings": settings.reload, "Payouts": self.payouts_view.reload}
+        self.window.locked = True  # until staff.window_locked() answers: no view shows before the lock screen
         self.window.add_views(self.views)
         self.notifier = PaymentNotifier(self.bridge, self.tray, self.qsettings, self, ctx=ctx)
         self._connect_views()
         self.bridge.chainStateChanged.connect(self._on_bridge_chain_state_changed)
         self.bridge.start()
-        self.refresh_all()
-        ctx.run(self._first_run_check(), name="first-run-check")
+        ctx.run(services.staff.window_locked(), self._on_lock_checked, name="window-locked")
         ctx.run(self._watch_health(), name="health")
+
+    # -- the window lock (app/ui/lock_screen.py) -----------------------------------------------
+
+    def _on_lock_checked(self, locked: bool) -> None:
+        if locked:
+            self.lock_window()
+        else:
+            self._open_for(None)
+            self.window.actions_by_name["lock"].setEnabled(False)
         assert self._attached is not None
         self._attached.set()
+
+    def lock_window(self) -> None:
+        """File → Lock (Ctrl+L), and the start when a person has a window password."""
+        if self.ctx is None:
+            return
+        if self.lock_screen is None:
+            self.lock_screen = LockScreen(self.services.staff, self.ctx.run, self.window)
+            self.lock_screen.unlocked.connect(self._open_for)
+        for dialog in (self.wizard, getattr(self, "new_invoice_dialog", None)):
+            if dialog is not None:
+                dialog.close()
+        self.window.lock(self.lock_screen)
+        self.lock_screen.reset()
+        logger.info("window locked")
+
+    def _open_for(self, actor: Actor | None) -> None:
+        """Unlocked by ``actor`` (None: no window password exists; the window acts as SYSTEM)."""
+        assert self.ctx is not None
+        if actor is not None:
+            self.ctx.actor = actor
+            logger.info("window unlocked by %s (%s)", actor.person_id, actor.role)
+        who = self.ctx.actor
+        pages = settings_pages(who, self.settings_view.pages)
+        self.settings_view.show_pages(pages)
+        actions = {name: who.may(permission) for name, permission in ACTION_PERMISSIONS.items()}
+        self.window.unlock(allowed_views(who, NAV, pages), actions)
+        self.refresh_all()
+        if self._first_unlock:
+            self._first_unlock = False
+            self.ctx.run(self._first_run_check(), name="first-run-check")
+
+    def _on_staff_changed(self) -> None:
+        """A window password set or cleared: Lock is there only while one exists."""
+        if self.ctx is not None:
+            self.ctx.run(self.services.staff.window_locked(),
+                         lambda on: self.window.actions_by_name["lock"].setEnabled(on), name="window-lockable")
 
     def _connect_views(self) -> None:
         dash, invoices = self.dashboard, self.invoices_view
@@ -248,6 +299,7 @@ class GuiController(QObject):
         invoices.newInvoiceRequested.connect(self.new_invoice)
         self.stores_view.storesChanged.connect(self._on_stores_changed)
         self.wallets_view.walletsChanged.connect(self.refresh_all)
+        self.settings_view.staff.changed.connect(self._on_staff_changed)
 
     async def _watch_health(self) -> None:
         """The status bar says what /health says when it is degraded (same report, same grace)."""
@@ -290,7 +342,7 @@ class GuiController(QObject):
         self.invoices_view.set_stores(stores)
 
     def refresh_all(self) -> None:
-        if self.ctx is None:
+        if self.ctx is None or self.window.locked:
             return
         for reload in self._reloads.values():
             reload()

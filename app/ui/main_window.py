@@ -56,6 +56,7 @@ class MainWindow(QMainWindow):
     posRequested = Signal()  # noqa: N815
     backupRequested = Signal()  # noqa: N815
     restoreRequested = Signal()  # noqa: N815
+    lockRequested = Signal()  # noqa: N815  File → Lock (Ctrl+L), when a window password exists
     viewShown = Signal(str)  # noqa: N815
 
     def __init__(self, qsettings: QSettings, *, minimize_to_tray: bool = True, icon: QIcon | None = None) -> None:
@@ -69,6 +70,9 @@ class MainWindow(QMainWindow):
         self.tray_available = False
         self.quitting = False
         self.views: dict[str, QWidget] = {}
+        self.allowed: list[str] | None = None  # None: every view (no window password); else the person's
+        self.lock_screen: QWidget | None = None  # app/ui/lock_screen.py, once the window can lock
+        self.locked = False
         self.pages: dict[str, QScrollArea] = {}  # each view in its scroll area, as the stack shows it
         self.loading = LoadingPage()
         self.nav = named(QListWidget(), "navigation")
@@ -115,10 +119,12 @@ class MainWindow(QMainWindow):
         pos = self._action("pointOfSale", "&Point of sale", self.posRequested)
         backup = self._action("backup", "&Back up…", self.backupRequested)
         restore = self._action("restore", "&Restore from backup…", self.restoreRequested)
+        lock = self._action("lock", "&Lock", self.lockRequested, "Ctrl+L")
         quit_ = self._action("quit", "&Quit RedWaves (stop serving)", self.quitRequested, "Ctrl+Q")
         for action in (new, pos, backup, restore):
             file_menu.addAction(action)
         file_menu.addSeparator()
+        file_menu.addAction(lock)
         file_menu.addAction(quit_)
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addAction(self._action("refresh", "&Refresh", self.refreshRequested, "F5"))
@@ -132,10 +138,37 @@ class MainWindow(QMainWindow):
             self.addAction(action)
             view_menu.addAction(action)
         self.set_actions_enabled(False)
+        lock.setEnabled(False)
 
-    def set_actions_enabled(self, on: bool) -> None:
+    def set_actions_enabled(self, on: bool, allowed: dict[str, bool] | None = None) -> None:
         for name in ("newInvoice", "pointOfSale", "backup", "restore", "refresh", "search"):
-            self.actions_by_name[name].setEnabled(on)
+            self.actions_by_name[name].setEnabled(on and (allowed or {}).get(name, True))
+
+    # -- lock ----------------------------------------------------------------------------------
+
+    def lock(self, screen: QWidget) -> None:
+        """Show the lock screen: no navigation, no action but Quit, until ``unlock``."""
+        if self.lock_screen is not screen:
+            self.lock_screen = screen
+            self.stack.addWidget(screen)
+        self.locked = True
+        self.nav.hide()
+        self.set_actions_enabled(False)
+        self.actions_by_name["lock"].setEnabled(False)
+        self.stack.setCurrentWidget(screen)
+
+    def unlock(self, allowed: list[str], actions: dict[str, bool]) -> None:
+        """The person's views only (the others hidden from the navigation and Ctrl+1..8)."""
+        self.locked = False
+        self.allowed = allowed
+        for row in range(self.nav.count()):
+            item = self.nav.item(row)
+            item.setHidden(item.text() not in allowed)
+        self.nav.show()
+        self.set_actions_enabled(True, actions)
+        self.actions_by_name["lock"].setEnabled(True)
+        current = self.current_view_name()
+        self.show_view(current if current in allowed else str(self._qsettings.value("window/view", "Dashboard")))
 
     # -- states --------------------------------------------------------------------------------
 
@@ -160,15 +193,23 @@ class MainWindow(QMainWindow):
                 page.setFrameShape(QFrame.Shape.NoFrame)
                 self.stack.addWidget(page)
                 self.nav.addItem(name)
+        if self.locked:
+            return
         self.nav.show()
         self.set_actions_enabled(True)
         self.show_view(str(self._qsettings.value("window/view", "Dashboard")))
 
     def show_view(self, name: str) -> None:
-        if name not in self.views:
-            name = "Dashboard" if "Dashboard" in self.views else next(iter(self.views), "")
+        if self.locked:
+            return
+        usable = [n for n in self.views if self.allowed is None or n in self.allowed]
+        if name not in usable:
+            name = "Dashboard" if "Dashboard" in usable else next(iter(usable), "")
         if name:
-            self.nav.setCurrentRow(list(self.views).index(name))
+            row = list(self.views).index(name)
+            if self.nav.currentRow() == row:  # shown again after the lock screen
+                self._on_nav_current_row_changed(row)
+            self.nav.setCurrentRow(row)
 
     def current_view_name(self) -> str | None:
         widget = self.stack.currentWidget()

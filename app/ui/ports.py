@@ -12,9 +12,12 @@ Members are read-only properties: a dataclass field or a plain attribute satisfi
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+
+from app.core.staff import SYSTEM, Actor, Role
 
 if TYPE_CHECKING:
     from app.chain.models import ChainEvent, ChainState, ChannelView
@@ -44,6 +47,9 @@ if TYPE_CHECKING:
     from app.services.lightning.service import LightningStatus
     from app.services.onboarding import OnboardingService
     from app.services.ports import PublicListenerStatus, Urls
+    from app.services.staff.audit import AuditEntry
+    from app.services.staff.people import Person, PinResult
+    from app.services.staff.terminals import PairingCode, Terminal
     from app.services.wallets.address_usage import AddressUsageService
     from app.services.wallets.wallets import WalletService
 
@@ -213,6 +219,60 @@ class BackupFiles(Protocol):
     def restore(self, path: Path, passphrase: str, *, data_dir: Path) -> RestoredBackup: ...
 
 
+class StaffPort(Protocol):
+    """``app.services.staff.people.StaffService``: people, their PINs and window passwords (Settings → Staff,
+    the lock screen, the kiosk's PIN start/leave). Refusals are UserFacingError (NotAllowed, ValidationError
+    with ``field`` name / role / pin / password / store_ids, WrongPassword, locked_out)."""
+
+    async def list(self, *, actor: Actor = SYSTEM) -> list[Person]: ...
+
+    async def get(self, person_id: str) -> Person: ...
+
+    async def add(self, name: str, role: Role | str, pin: str, *, store_ids: Sequence[str] = (),
+                  password: str | None = None, actor: Actor = SYSTEM) -> Person: ...
+
+    async def update(self, person_id: str, *, name: str | None = None, role: Role | str | None = None,
+                     store_ids: Sequence[str] | None = None, active: bool | None = None,
+                     actor: Actor = SYSTEM) -> Person: ...
+
+    async def set_pin(self, person_id: str, pin: str, *, actor: Actor = SYSTEM) -> None: ...
+
+    async def set_password(self, person_id: str, password: str | None, *, actor: Actor = SYSTEM) -> None: ...
+
+    async def check_pin(self, person_id: str, pin: str) -> PinResult: ...
+
+    async def window_login(self, name: str, password: str) -> Actor: ...
+
+    async def window_locked(self) -> bool: ...
+
+    def actor_of(self, person: Person, *, terminal_id: str | None = None) -> Actor: ...
+
+
+class TerminalsPort(Protocol):
+    """``app.services.staff.terminals.TerminalService`` as Settings → Terminals uses it."""
+
+    async def add(self, name: str, store_id: str, person_ids: Sequence[str], *,
+                  actor: Actor = SYSTEM) -> tuple[Terminal, PairingCode]: ...
+
+    async def new_pairing_code(self, terminal_id: str, *, actor: Actor = SYSTEM) -> PairingCode: ...
+
+    async def revoke(self, terminal_id: str, *, actor: Actor = SYSTEM) -> Terminal: ...
+
+    async def list(self, *, actor: Actor = SYSTEM) -> list[Terminal]: ...
+
+
+class AuditPort(Protocol):
+    """``app.services.staff.audit.AuditLog``: read and export (nobody writes it from a face)."""
+
+    async def list(self, *, store_id: str | None = None, person_id: str | None = None,
+                   terminal_id: str | None = None, since: datetime | None = None, until: datetime | None = None,
+                   limit: int = 200, offset: int = 0, actor: Actor = SYSTEM) -> list[AuditEntry]: ...
+
+    async def export_csv(self, *, store_id: str | None = None, person_id: str | None = None,
+                         terminal_id: str | None = None, since: datetime | None = None,
+                         until: datetime | None = None, actor: Actor = SYSTEM) -> str: ...
+
+
 class InvoicingServices(Protocol):
     """The new-invoice dialog and the invoice detail panel."""
 
@@ -366,6 +426,8 @@ class KioskServices(InvoicingServices, Protocol):
     def chain(self) -> ChainStatus | None: ...
     @property
     def refunds(self) -> RefundsPort: ...  # the refund behind the PIN (kiosk/refund_screen.py)
+    @property
+    def staff(self) -> StaffPort: ...  # with people: a person's PIN starts and leaves the kiosk
 
 
 class UiServices(KioskServices, InvoiceDialogServices, PayoutServices, Protocol):
@@ -410,6 +472,10 @@ class UiServices(KioskServices, InvoiceDialogServices, PayoutServices, Protocol)
     def payouts(self) -> PayoutsPort: ...
     @property
     def lightning(self) -> LightningControl: ...  # Settings → Lightning, channels, the store form's Lightning box
+    @property
+    def terminals(self) -> TerminalsPort: ...  # Settings → Terminals (pairing, revoke)
+    @property
+    def audit(self) -> AuditPort: ...  # Settings → Audit log
 
 
 class GuiRuntime(Protocol):

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from app.core.errors import RateUnavailable
 from app.secrets import SecretStorage, secret_storage
+from app.ui.audit_view import AuditPage
 from app.ui.context import WindowContext
 from app.ui.field_errors import FieldErrors
 from app.ui.formatting import parse_amount
@@ -41,8 +42,10 @@ from app.ui.settings_pos import PosSettingsPage
 from app.ui.settings_printer import PrinterPage
 from app.ui.settings_tls import TlsPage
 from app.ui.settings_tor import TorPage
+from app.ui.staff_view import StaffPage
 from app.ui.store_form import currency_combo
 from app.ui.store_picker import refill_stores
+from app.ui.terminals_view import TerminalsPage
 from app.ui.widget_names import named
 
 if TYPE_CHECKING:
@@ -342,6 +345,13 @@ class SettingsView(QWidget):
         lightning = LightningPage(ctx.services.lightning, ctx.services.wallets, ctx.settings, ctx.run)  # node, channels
         self.pages["Lightning"] = lightning
         self._reloads.append(lightning.reload)
+        services, actor = ctx.services, lambda: ctx.actor  # people, tills and the log (staff_view.py, ...)
+        self.staff = StaffPage(services.staff, services.stores, actor, ctx.run)
+        self.terminals = TerminalsPage(services.terminals, services.staff, services.stores, actor, ctx.run)
+        self.audit = AuditPage(services.audit, services.staff, services.terminals, services.stores, actor, ctx.run)
+        self.pages.update({"Staff": self.staff, "Terminals": self.terminals, "Audit log": self.audit})
+        self._reloads += [self.staff.reload, self.terminals.reload, self.audit.reload]
+        self.staff.changed.connect(self.terminals.reload)
         for name, page in self.pages.items():
             self.tabs.addTab(page, name)
         layout = QVBoxLayout(self)
@@ -351,3 +361,10 @@ class SettingsView(QWidget):
     def reload(self) -> None:
         for reload in self._reloads:
             reload()
+
+    def show_pages(self, names: list[str]) -> None:
+        """Only the pages the unlocked person may use (app/ui/lock_screen.py); the first of them shown."""
+        for i, name in enumerate(self.pages):
+            self.tabs.setTabVisible(i, name in names)
+        if names and list(self.pages)[self.tabs.currentIndex()] not in names:
+            self.tabs.setCurrentWidget(self.pages[names[0]])

@@ -285,6 +285,14 @@ async def test_lightning_node_against_debian_electrum(merchant: Merchant, shoppe
     with pytest.raises(LightningError) as big:
         await watcher.open_channel(WALLET, shopper.connect_string(), 16_777_216, password=PASSWORD)
     assert big.value.code == "amount_too_large"
+    stranger = _random_node_id()
+    for connect, code in ((stranger, "invalid_node_uri"), ("nodeid@127.0.0.1:9735", "invalid_node_uri"),
+                          (f"{stranger}@127.0.0.1:{free_port()}", "peer_unreachable")):
+        started = time.monotonic()
+        with pytest.raises(LightningError) as refused_open:
+            await watcher.open_channel(WALLET, connect, 100_000, password=PASSWORD)
+        assert refused_open.value.code == code, connect
+        print(f"open_channel {code}: {time.monotonic() - started:.2f} s")
 
     # (4) after the fact: which hashes are paid
     found = await watcher.lightning_paid(WALLET, [invoice.payment_hash, second.payment_hash, withdrawn.payment_hash])
@@ -345,6 +353,12 @@ async def _lnpay_until_route(shopper: ShopperNode, bolt11: str) -> dict[str, Any
         await asyncio.sleep(0.5)
         return None
     return result
+
+
+def _random_node_id() -> str:
+    from electrum.ecc import ECPrivkey
+
+    return str(ECPrivkey.generate_random_key().get_public_key_hex(compressed=True))
 
 
 def node_of(watcher: ChainWatcher) -> Any:

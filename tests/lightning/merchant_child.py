@@ -50,7 +50,8 @@ async def _first_run(services: Any, seed: str, key_file: Path) -> None:
     store = await services.stores.create("Kill shop", default_currency="USD", wallet_ids=[hot.id], speed_policy=1,
                                          expiry_s=900)
     await services.stores.update(store.id, {"checkout": {"lightning": True}})
-    key_file.write_text((await services.apikeys.bootstrap("e2e")).key.reveal())
+    key = (await services.apikeys.bootstrap("e2e")).key.reveal()
+    await asyncio.to_thread(key_file.write_text, key)
 
 
 async def main(data_dir: str, server: str, listen: str, seed: str) -> None:

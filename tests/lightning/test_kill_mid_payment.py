@@ -24,13 +24,21 @@ import aiohttp
 import pytest
 
 from tests.conftest import serving_devnet
-from tests.lightning.conftest import (CHANNEL_SAT, electrum_segwit_seed, funded_shopper, in_thread,
-                                      shopper_open_states, wait_async)
+from tests.lightning.conftest import (
+    CHANNEL_SAT,
+    electrum_segwit_seed,
+    funded_shopper,
+    in_thread,
+    shopper_open_states,
+    wait_async,
+)
 from tests.lightning_shopper import ShopperNode, free_port
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
-KILL_AFTER_S = (0.0, 0.1, 0.25, 0.6)  # after the shopper's lnpay starts
+# when to kill the shop: a delay after the shopper's lnpay starts, or "htlc": as soon as the shopper's
+# channel shows an HTLC it sent that is not settled yet (in flight, seen from the payer's side)
+KILL_POINTS: tuple[float | str, ...] = (0.0, 0.1, 0.25, 0.6, "htlc", "htlc")
 PR_PAID, PR_INFLIGHT = 3, 4  # electrum.invoices
 
 
@@ -123,21 +131,30 @@ async def test_kill9_while_an_htlc_is_in_flight(tmp_path: Path) -> None:
                 await devnet.mine(3)
                 await wait_async(lambda: _usable(api, shopper, 50_000), timeout_s=60, what="channel usable")
                 outcomes = []
-                for n, delay in enumerate(KILL_AFTER_S):
+                in_flight_kills = 0
+                for n, point in enumerate(KILL_POINTS):
+                    await wait_async(lambda: _usable(api, shopper, 50_000), timeout_s=60,
+                                     what="channel usable (re-established)")
                     invoice = await api.new_invoice(10_000 + n)
                     assert invoice["bolt11"], invoice
                     paying = asyncio.create_task(in_thread(pay_and_survive, shopper, invoice["bolt11"]))
-                    await asyncio.sleep(delay)
+                    if point == "htlc":
+                        await wait_async(lambda: _unsettled_sent(shopper), timeout_s=20, every_s=0.005,
+                                         what="the shopper's HTLC in flight")
+                    else:
+                        await asyncio.sleep(float(point))
                     await shop.kill()
                     killed_at = time.monotonic()
+                    in_flight = bool(await _unsettled_sent(shopper))
+                    in_flight_kills += in_flight
                     api.ready = await shop.start()  # same data directory, same listen port
                     restart_s = time.monotonic() - killed_at
                     await _reconnect(shopper, connect)
                     result = await asyncio.wait_for(paying, 120)
                     outcome = await shopper_outcome(shopper, invoice["payment_hash"])
                     outcomes.append(await _check_round(api, db, invoice, result, outcome))
-                    print(f"\nkill -9 {delay:.2f} s after lnpay: {outcomes[-1]} (lnpay said success="
-                          f"{result.get('success')}); restart {restart_s:.1f} s")
+                    print(f"\nkill -9 at {point!r}: HTLC in flight at the kill: {in_flight}; {outcomes[-1]} "
+                          f"(lnpay said success={result.get('success')}); restart {restart_s:.1f} s")
                 await wait_async(lambda: _usable(api, shopper, 50_000), timeout_s=60, what="channel usable again")
                 after = await api.new_invoice(20_000)
                 paid = await in_thread(shopper.lnpay_rpc, after["bolt11"])
@@ -146,6 +163,7 @@ async def test_kill9_while_an_htlc_is_in_flight(tmp_path: Path) -> None:
                 assert "OPEN" in await shopper_open_states(shopper)
                 assert [c["state"] for c in (await api.get("/lightning"))["channels"]] == ["OPEN"]
                 print(f"outcomes: {outcomes}")
+                assert in_flight_kills >= 1, "no kill happened with the HTLC in flight"
         finally:
             await shop.stop()
             await in_thread(shopper.stop)
@@ -178,6 +196,12 @@ class Api:
 async def _usable(api: Api, shopper: ShopperNode, sat: int) -> bool:
     node = await api.get("/lightning")
     return bool(node["can_receive_sat"] >= sat and "OPEN" in await shopper_open_states(shopper))
+
+
+async def _unsettled_sent(shopper: ShopperNode) -> int:
+    """Satoshis the shopper has in HTLCs it sent that are neither fulfilled nor failed yet."""
+    channels = await in_thread(shopper.rpc, "list_channels")
+    return sum(int(c.get("local_unsettled_sent") or 0) for c in channels if c.get("type") == "CHANNEL")
 
 
 async def _reconnect(shopper: ShopperNode, connect: str) -> None:

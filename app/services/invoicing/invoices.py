@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import logging
 import re
 import sqlite3
@@ -21,11 +22,12 @@ from app.core.queries import InvoiceFilter
 from app.core.rates import Quote
 from app.core.records import Invoice, Page, Store
 from app.core.sales import SOLD, DaySales, SalesSummary
+from app.core.staff import SYSTEM, Actor, AuditAction, Permission, PersonSales, may_cancel_own, require
 from app.core.statuses import ExceptionStatus, InvoiceStatus
 from app.core.urls import check_http_url
 from app.db.fastpath import compiled_insert
 from app.db.mapping import column_values, to_invoice, to_payment
-from app.db.models import InvoiceRow, PaymentRow
+from app.db.models import InvoiceRow, PaymentRow, PersonRow, TerminalRow
 from app.services.catalog.stores import StoreService
 from app.services.events import EventBus, OutboxEvent, add_events, insert_events_sync
 from app.services.invoicing.idempotency import ORDER_ID_UNIQUE, check_order_id_free
@@ -33,6 +35,7 @@ from app.services.invoicing.large_amounts import InvoicePreview, LargeInvoiceLim
 from app.services.invoicing.listing import InvoiceListing
 from app.services.invoicing.rates import RateService
 from app.services.lightning.service import LightningService
+from app.services.staff.audit import AuditLog
 from app.services.wallets.wallets import WalletService
 from app.services.writer import Writer
 
@@ -83,8 +86,9 @@ def _metadata(value: object) -> dict[str, Any]:
 class InvoiceService:
     def __init__(self, writer: Writer, bus: EventBus, stores: StoreService, wallets: WalletService,
                  rates: RateService, *, on_created: Callable[[Invoice], None] | None = None,
-                 lightning: LightningService | None = None) -> None:
+                 lightning: LightningService | None = None, audit: AuditLog | None = None) -> None:
         self._writer = writer
+        self._audit = audit or AuditLog(writer)
         self._lightning = lightning
         self._bus = bus
         self._stores = stores
@@ -123,12 +127,16 @@ class InvoiceService:
                      notification_url: str | None = None, items: Sequence[Mapping[str, Any]] = (),
                      expiry_s: int | None = None, public: bool = False,
                      admit: Callable[[sqlite3.Connection], None] | None = None,
-                     record: Callable[[sqlite3.Connection, Invoice], None] | None = None) -> Invoice:
+                     record: Callable[[sqlite3.Connection, Invoice], None] | None = None,
+                     actor: Actor = SYSTEM, tip: Decimal | None = None) -> Invoice:
         """``public``: created without a key (app/services/invoicing/public.py); ``admit(conn)`` runs in the
         write transaction before an address is taken and may refuse by raising (nothing is written);
         ``record(conn, invoice)`` runs in it after the insert (the Idempotency-Key's stored response).
         With the store's ``checkout.order_id_unique``, a second invoice for an ``order_id`` is refused
-        (OrderIdTaken, carrying the first invoice's id)."""
+        (OrderIdTaken, carrying the first invoice's id). ``actor``: who sells (SELL in the store; recorded as
+        created_by / terminal_id and audited when a person); ``tip``: the fiat tip included in the price."""
+        require(actor, Permission.SELL, store_id)
+        tip = _tip(tip)
         store = await self._stores.get(store_id)
         # the store form promises "Archived (hidden, no new invoices)"; the Bitcart daemon's per-wallet
         # stores are archived only to keep them out of the owner's lists, and take invoices
@@ -157,7 +165,7 @@ class InvoiceService:
             underpaid_tolerance_pct=store.underpaid_tolerance_pct, status=str(state.status),
             exception_status=str(state.exception_status), amount_paid_sat=0, amount_confirmed_sat=0,
             created_at=now, expires_at=expires_at, monitoring_until=terms.monitoring_until, monitored=True,
-            public=public,
+            public=public, created_by=actor.person_id, terminal_id=actor.terminal_id, tip=tip,
         )
         created = InvoiceCreated(invoice_id=row.id, store_id=row.store_id, amount_due_sat=amount_due_sat,
                                  created_at=now, expires_at=expires_at, price=amount, currency=code)
@@ -179,6 +187,11 @@ class InvoiceService:
             conn.execute(compiled.sql, compiled.params(column_values(row)))
             if record is not None:
                 record(conn, to_invoice(row))
+            if actor.person_id is not None:
+                self._audit.record_sync(conn, actor, AuditAction.INVOICE_CREATE, store_id=row.store_id,
+                                        target_type="invoice", target_id=row.id, now=now,
+                                        detail={"price": str(amount), "currency": code,
+                                                "tip": None if tip is None else str(tip)})
             return insert_events_sync(conn, [created], now=now)
 
         events = await self._writer.run_sync(write)
@@ -264,8 +277,9 @@ class InvoiceService:
         return SalesSummary(tuple(DaySales(d, **per_day.get(d, {})) for d in
                                   (first + timedelta(days=i) for i in range(days))))
 
-    async def mark(self, invoice_id: str, target: InvoiceStatus | str) -> Invoice:
-        """The merchant's decision: complete or invalid (or refunded after complete)."""
+    async def mark(self, invoice_id: str, target: InvoiceStatus | str, *, actor: Actor = SYSTEM) -> Invoice:
+        """The merchant's decision: complete or invalid (or refunded after complete). MARK_INVOICE in the
+        invoice's store (a seller may withdraw their own unpaid invoice: ``may_cancel_own``); audited."""
         try:
             status = InvoiceStatus(str(target).lower())
         except ValueError:
@@ -276,11 +290,84 @@ class InvoiceService:
             row = await session.get(InvoiceRow, invoice_id)
             if row is None:
                 raise InvoiceNotFound("Invoice not found.")
+            if not may_cancel_own(actor, row.created_by, row.status, str(status)):
+                require(actor, Permission.MARK_INVOICE, row.store_id)
             old = to_invoice(row)
             new_state = rules.mark(old.state, status, now=now)
             write_state(row, new_state, monitored=rules.is_monitored(old.terms, new_state, now))
             await add_events(session, diff_events(row.id, row.store_id, old.state, new_state, (), ()), now=now)
+            await self._audit.record(session, actor, AuditAction.INVOICE_MARK, store_id=row.store_id,
+                                     target_type="invoice", target_id=row.id, now=now,
+                                     detail={"from": str(old.status), "to": str(status)})
         return await self.get(invoice_id)
+
+
+    async def today(self, store_id: str, *, terminal_id: str | None = None, actor: Actor = SYSTEM,
+                    limit: int = 500) -> builtins.list[Invoice]:
+        """Today's (local day) invoices of the store, newest first. VIEW_SALES: all of them (or one
+        terminal's with ``terminal_id``); a seller (VIEW_OWN_SALES): only their terminal's, or at the
+        kiosk (no terminal) only their own."""
+        start = datetime.combine(datetime.now().astimezone().date(), datetime.min.time()).astimezone().astimezone(UTC)
+        query = select(InvoiceRow).where(InvoiceRow.store_id == store_id, InvoiceRow.created_at >= start)
+        if actor.may(Permission.VIEW_SALES, store_id):
+            if terminal_id is not None:
+                query = query.where(InvoiceRow.terminal_id == terminal_id)
+        else:
+            require(actor, Permission.VIEW_OWN_SALES, store_id)
+            if actor.terminal_id is not None:
+                query = query.where(InvoiceRow.terminal_id == actor.terminal_id)
+            else:
+                query = query.where(InvoiceRow.created_by == actor.person_id, InvoiceRow.terminal_id.is_(None))
+        query = query.order_by(InvoiceRow.created_at.desc()).limit(limit)
+        async with self._writer.read() as session:
+            return [to_invoice(r) for r in (await session.scalars(query)).all()]
+
+    async def sales_by_person(self, days: int = 30, store_id: str | None = None, *,
+                              actor: Actor = SYSTEM) -> builtins.list[PersonSales]:
+        """Sold invoices of the last ``days`` local days per (person, terminal), with fiat and tips per
+        currency (one aggregate; exact Decimal sums). VIEW_SALES (a manager: their stores)."""
+        require(actor, Permission.VIEW_SALES, store_id)
+        first = datetime.now().astimezone().date() - timedelta(days=days - 1)
+        since = datetime.combine(first, datetime.min.time()).astimezone().astimezone(UTC)
+        query = (select(InvoiceRow.created_by, InvoiceRow.terminal_id, InvoiceRow.currency, func.count(),
+                        func.sum(InvoiceRow.amount_paid_sat), func.group_concat(InvoiceRow.price.cast(String), " "),
+                        func.group_concat(InvoiceRow.tip.cast(String), " "), PersonRow.name, TerminalRow.name)
+                 .outerjoin(PersonRow, PersonRow.id == InvoiceRow.created_by)
+                 .outerjoin(TerminalRow, TerminalRow.id == InvoiceRow.terminal_id)
+                 .where(InvoiceRow.status.in_(SOLD), InvoiceRow.created_at >= since)
+                 .group_by(InvoiceRow.created_by, InvoiceRow.terminal_id, InvoiceRow.currency))
+        if store_id:
+            query = query.where(InvoiceRow.store_id == store_id)
+        elif actor.store_ids is not None:
+            query = query.where(InvoiceRow.store_id.in_(sorted(actor.store_ids)))
+        async with self._writer.read() as session:
+            rows = (await session.execute(query)).all()
+        out: dict[tuple[str | None, str | None], dict[str, Any]] = {}
+        for person_id, terminal, currency, count, sat, prices, tips, person_name, terminal_name in rows:
+            bucket = out.setdefault((person_id, terminal), {
+                "person_name": person_name or (SYSTEM.name if person_id is None else person_id),
+                "terminal_name": terminal_name, "count": 0, "sat": 0, "fiat": {}, "tips": {}})
+            bucket["count"] += count
+            bucket["sat"] += sat or 0
+            if is_fiat(currency):
+                bucket["fiat"][currency] = sum((Decimal(p) for p in (prices or "").split()), Decimal(0))
+                tip_sum = sum((Decimal(t) for t in (tips or "").split()), Decimal(0))
+                if tip_sum:
+                    bucket["tips"][currency] = tip_sum
+        return sorted((PersonSales(person_id=k[0], terminal_id=k[1], **v) for k, v in out.items()),
+                      key=lambda s: (-s.sat, s.person_name, s.terminal_name or ""))
+
+
+def _tip(value: object) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        tip = value if isinstance(value, Decimal) else Decimal(str(value))
+    except ArithmeticError:
+        tip = Decimal("NaN")
+    if isinstance(value, (bool, float)) or not tip.is_finite() or tip < 0 or tip > Decimal("1e12"):
+        raise ValidationError("The tip is an amount of 0 or more.", code="invalid_tip", field="tip")
+    return tip
 
 
 def write_state(row: InvoiceRow, state: rules.InvoiceState, *, monitored: bool) -> None:

@@ -195,9 +195,16 @@ class LightningService:
         if status.info is None or status.wallet_id is None:
             return dict(self._backups)
         node = self._require_node()
-        self._backups = {c.channel_id: await node.channel_backup(status.wallet_id, c.channel_id)
-                         for c in status.info.channels if c.state in OPEN_STATES}
-        return dict(self._backups)
+        backups: dict[str, str] = {}
+        for channel in status.info.channels:
+            if channel.state not in OPEN_STATES:
+                continue
+            try:
+                backups[channel.channel_id] = await node.channel_backup(status.wallet_id, channel.channel_id)
+            except LightningError as exc:  # backup_unavailable: a peer that opened to us told no address
+                logger.info("no static backup of channel %s…: %s", channel.channel_id[:12], exc)
+        self._backups = backups
+        return dict(backups)
 
     def cached_channel_backups(self) -> dict[str, str]:
         return dict(self._backups)
