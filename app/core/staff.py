@@ -181,6 +181,14 @@ class PairingRefused(UserFacingError):
     http_status = 400
 
 
+class TerminalRevoked(TerminalRefused):
+    code = "terminal_revoked"
+
+
+class PairingCodeExpired(PairingRefused):
+    code = "pairing_code_expired"
+
+
 class SessionEnded(UserFacingError):
     """The terminal session is over (logout, 12 h, revoke, deactivated person): log in again."""
 
@@ -239,11 +247,11 @@ class PersonSales:
     tips: dict[str, Decimal]
 
 
-def may_cancel_own(actor: Actor, created_by: str | None, status: str, target: str) -> bool:
+def may_cancel_own(actor: Actor, created_by: str | None, status: str, target: str, paid_sat: int = 0) -> bool:
     """A seller may withdraw (mark invalid) an invoice they created themselves while nothing was paid
     (the kiosk's and the terminal's Cancel) without MARK_INVOICE."""
-    return (actor.person_id is not None and created_by == actor.person_id and status == "new"
-            and target == "invalid")
+    return (actor.person_id is not None and created_by == actor.person_id and status == "pending"
+            and paid_sat == 0 and target == "invalid")
 
 
 def actor_and_label(actor: Actor | str | None) -> tuple[Actor, str | None]:
@@ -252,3 +260,12 @@ def actor_and_label(actor: Actor | str | None) -> tuple[Actor, str | None]:
     if isinstance(actor, Actor):
         return actor, actor.name if actor.person_id is not None else None
     return SYSTEM, actor
+
+
+@dataclass(frozen=True)
+class FirstOwner:
+    """The owner the first-run wizard creates with the first store (OnboardingService)."""
+
+    name: str
+    pin: str
+    password: str | None = None  # the window password; None: the window opens without one

@@ -226,9 +226,9 @@ def build_services(settings: Settings, db: Database, chain: ChainPort | None, *,
                                                         routed=around.outbound.routed),
                                         policy=notification_policy)
     pos = PosService(PinGuard(AppSettingsPinStorage(writer)), stores, invoices, email)
-    payouts = PayoutService(writer, stores, network=settings.network)
+    payouts = PayoutService(writer, stores, network=settings.network, audit=audit)
     refunds = RefundService(writer, stores, invoices, rates, payouts, OwnAddresses(writer, wallets), urls=around.urls,
-                            network=settings.network)
+                            network=settings.network, audit=audit)
     payout_executor = PayoutExecutor(writer, chain, secrets, network=settings.network, on_confirmed=payouts.on_tx_confirmed,
                                      settled_confirmations=settings.payout_settled_confirmations,
                                      sweep=refunds.expire_due)
@@ -246,7 +246,7 @@ def build_services(settings: Settings, db: Database, chain: ChainPort | None, *,
         address_usage=AddressUsageService(writer), payment_history=PaymentHistoryService(writer),
         email=email, notifications=notifications, tray=tray, chain=chain,
         pos=pos, printer=PrinterService(AppSettingStorage(writer, PRINTER_KEY), pos), urls=around.urls,
-        onboarding=OnboardingService(writer, wallets, rates, stores),
+        onboarding=OnboardingService(writer, wallets, rates, stores, staff),
         refunds=refunds, payouts=payouts, payout_executor=payout_executor, lightning=lightning,
         staff=staff, terminals=TerminalService(writer, staff, audit, around.urls), audit=audit,
         outbound=around.outbound, exposure=around.exposure, public=around.public,

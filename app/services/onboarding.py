@@ -5,6 +5,9 @@ the wallet row, the manual rate and the store with its wallet link in ONE transa
 Writer: a bad value leaves nothing behind, so the wizard can simply be finished again. A wallet
 whose keys were already added (an earlier set-up that stopped after its commit) is reused, never
 refused. After the commit the manual rates are re-read and the new wallet is opened on the chain.
+
+With a ``FirstOwner`` the owner (name, PIN, optional window password; docs/staff.md) is written in the same
+transaction; its PIN and password are hashed before it opens.
 """
 
 from __future__ import annotations
@@ -20,9 +23,12 @@ from app.core.currencies import normalize_currency
 from app.core.errors import UserFacingError, ValidationError
 from app.core.first_store import FirstStore, manual_rate
 from app.core.records import Store
+from app.core.staff import FirstOwner, Role, check_name
 from app.db.models import AppSettingRow
 from app.services.catalog.stores import StoreService
 from app.services.invoicing.rates import MANUAL_RATES_KEY, RateService
+from app.services.staff import credentials
+from app.services.staff.people import StaffService
 from app.services.wallets.wallets import WalletService
 from app.services.writer import Writer
 
@@ -34,8 +40,10 @@ def _as_field(error: UserFacingError, field: str) -> ValidationError:
 
 
 class OnboardingService:
-    def __init__(self, writer: Writer, wallets: WalletService, rates: RateService, stores: StoreService) -> None:
+    def __init__(self, writer: Writer, wallets: WalletService, rates: RateService, stores: StoreService,
+                 staff: StaffService | None = None) -> None:
         self._writer = writer
+        self._staff = staff
         self._wallets = wallets
         self._rates = rates
         self._stores = stores
@@ -55,10 +63,26 @@ class OnboardingService:
             raise _as_field(exc, "wallet_name") from None
         return self._wallets.validate_keys(setup.wallet_keys)
 
-    async def create_first_store(self, setup: FirstStore) -> Store:
+    @staticmethod
+    def check_owner(owner: FirstOwner) -> None:
+        """Validate the owner page without writing (fields ``name``, ``pin``, ``password``)."""
+        check_name(owner.name)
+        credentials.check_pin_format(owner.pin)
+        if owner.password is not None:
+            credentials.check_password_format(owner.password)
+
+    async def create_first_store(self, setup: FirstStore, *, owner: FirstOwner | None = None) -> Store:
         desc = self.check_wallet(setup)
         rate = self.check_store(setup)
+        person = None
+        if owner is not None:
+            if self._staff is None:
+                raise ValidationError("People cannot be added here.", code="invalid_input")
+            self.check_owner(owner)
+            person = await self._staff.prepare(owner.name, Role.OWNER, owner.pin, password=owner.password)
         async with self._writer.transaction() as session:
+            if person is not None and self._staff is not None:
+                await self._staff.insert(session, person)
             wallet_id = setup.wallet_id
             if desc is not None:
                 found = await self._wallets.find(session, desc.fingerprint)

@@ -96,6 +96,7 @@ class AuditPage(QWidget):
         self._audit, self._staff, self._terminals, self._stores = audit, staff, terminals, stores
         self._actor, self._run = actor, run
         self.entries: list[AuditEntry] = []
+        self.names: dict[str, str] = {}  # ids of people, terminals and stores -> their names (the Target column)
         self.more = False
         self.errors = FieldErrors()
         self.person, self.terminal, self.store = _combo("auditPerson"), _combo("auditTerminal"), _combo("auditStore")
@@ -163,6 +164,7 @@ class AuditPage(QWidget):
 
     def _on_choices(self, loaded: tuple[list[Person], list[Terminal], list[Store]]) -> None:
         people, terminals, stores = loaded
+        self.names = {p.id: p.name for p in people} | {t.id: t.name for t in terminals} | {s.id: s.name for s in stores}
         for combo, items in ((self.person, [(p.name, p.id) for p in people]),
                              (self.terminal, [(t.name, t.id) for t in terminals]),
                              (self.store, [(s.name, s.id) for s in stores])):
@@ -201,18 +203,24 @@ class AuditPage(QWidget):
         self.entries = self.entries[:offset] + entries[:PAGE]
         self.table.setRowCount(len(self.entries))
         for r, entry in enumerate(self.entries[offset:], start=offset):
-            target = f"{entry.target_type} {entry.target_id}" if entry.target_type else (entry.target_id or "")
+            target = self.target_text(entry)
             cells = (formatting.local_time(entry.at, seconds=True), entry.person_name, entry.terminal_name or "",
                      action_text(entry.action), target, detail_text(entry.detail))
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if c == 3:
-                    item.setToolTip(entry.action)
+                if c in (3, 4, 5):
+                    item.setToolTip(entry.action if c == 3 else text)
                 self.table.setItem(r, c, item)
         n = len(self.entries)
         self.count.setText("No entries match these filters." if not n
                            else f"{n} entr{'y' if n == 1 else 'ies'}{' (more below)' if self.more else ''}")
         self.more_button.setVisible(self.more)
+
+    def target_text(self, entry: AuditEntry) -> str:
+        """"person Ben", "invoice inv_…": the name when the page knows it, else the id."""
+        target = entry.target_id or ""
+        named_as = self.names.get(target, target)
+        return f"{entry.target_type} {named_as}" if entry.target_type else named_as
 
     # -- export --------------------------------------------------------------------------------
 

@@ -334,6 +334,7 @@ class GuiController(QObject):
         return self.wizard
 
     def _on_wizard_finished_setup(self, store: Store) -> None:
+        self._on_staff_changed()  # the owner's window password (if any) makes File → Lock usable
         self.window.show_view("Dashboard")
         self.refresh_all()
 

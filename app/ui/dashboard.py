@@ -31,6 +31,7 @@ from app.ui.health_status import chain_detail
 from app.ui.invoice_table_model import status_text
 from app.ui.queries import InvoiceQuery
 from app.ui.sales import SOLD, SalesSummary, Totals, load_sales, merge_recent
+from app.ui.staff_sales import StaffSalesPanel
 from app.ui.widget_names import named
 
 if TYPE_CHECKING:
@@ -125,6 +126,7 @@ class Dashboard(QWidget):
         self.recent.itemActivated.connect(self._on_recent_item_activated)
         self.sync = SyncStatusWidget()
         self.sync.route = lambda: ctx.services.chain_route.current().running
+        self.staff_sales = StaffSalesPanel(ctx.services.invoices, lambda: ctx.actor, ctx.run)  # staff_sales.py
         self._reload_timer = QTimer(self, singleShot=True, interval=RELOAD_DEBOUNCE_MS)
         self._reload_timer.timeout.connect(lambda: self.reload(full=False))
         self._loading = False
@@ -169,6 +171,7 @@ class Dashboard(QWidget):
         layout.addWidget(self.sync)
         layout.addLayout(self._cards_grid)
         layout.addLayout(lower, 1)
+        layout.addWidget(self.staff_sales)
         self._columns = 0
         self._reflow(self.width())
 
@@ -193,6 +196,7 @@ class Dashboard(QWidget):
         """Counts and recent payments first (fast), then the sales figures. Full: recount 30 days;
         otherwise (live activity) only today and yesterday are recounted and merged."""
         self._ctx.run(self._load_counts(), self._on_counts_loaded, name="dashboard-counts")
+        self.staff_sales.reload()
         if self._loading:
             self._again = self._again if self._again == "full" else ("full" if full else "recent")
             return

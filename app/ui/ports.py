@@ -11,13 +11,14 @@ Members are read-only properties: a dataclass field or a plain attribute satisfi
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from app.core.staff import SYSTEM, Actor, Role
+from app.core.staff import SYSTEM, Actor, PersonSales, Role
 
 if TYPE_CHECKING:
     from app.chain.models import ChainEvent, ChainState, ChannelView
@@ -110,15 +111,19 @@ class InvoicesPort(Protocol):
 
     async def create(self, store_id: str, *, price: Decimal | str | int, currency: str | None = None,
                      order_id: str | None = None, description: str = "", buyer_email: str | None = None,
-                     metadata: Mapping[str, Any] | None = None, items: Sequence[Mapping[str, Any]] = ()) -> Invoice: ...
+                     metadata: Mapping[str, Any] | None = None, items: Sequence[Mapping[str, Any]] = (),
+                     actor: Actor = SYSTEM) -> Invoice: ...
 
     async def get(self, invoice_id: str) -> Invoice: ...
 
     async def list(self, flt: InvoiceFilter | None = None, *, offset: int = 0, limit: int = 50) -> Page: ...
 
-    async def mark(self, invoice_id: str, target: InvoiceStatus | str) -> Invoice: ...
+    async def mark(self, invoice_id: str, target: InvoiceStatus | str, *, actor: Actor = SYSTEM) -> Invoice: ...
 
     async def sales_summary(self, *, days: int = 30, store_id: str | None = None) -> SalesSummary: ...
+
+    async def sales_by_person(self, days: int = 30, store_id: str | None = None, *,
+                              actor: Actor = SYSTEM) -> builtins.list[PersonSales]: ...  # the dashboard's per person
 
     async def preview(self, store_id: str, *, price: Decimal | str | int,
                       currency: str | None = None) -> InvoicePreview: ...
@@ -248,6 +253,23 @@ class StaffPort(Protocol):
     def actor_of(self, person: Person, *, terminal_id: str | None = None) -> Actor: ...
 
 
+class KioskStaff(Protocol):
+    """``StaffService`` as the kiosk uses it: who may sell here, and their PINs."""
+
+    async def list(self, *, actor: Actor = SYSTEM) -> list[Person]: ...
+
+    async def check_pin(self, person_id: str, pin: str) -> PinResult: ...
+
+    def actor_of(self, person: Person, *, terminal_id: str | None = None) -> Actor: ...
+
+
+class AuditNote(Protocol):
+    """``AuditLog.note``: an action that writes nothing else (the kiosk started or was left)."""
+
+    async def note(self, actor: Actor, action: str, *, store_id: str | None = None, target_type: str | None = None,
+                   target_id: str | None = None, detail: dict[str, Any] | None = None) -> None: ...
+
+
 class TerminalsPort(Protocol):
     """``app.services.staff.terminals.TerminalService`` as Settings → Terminals uses it."""
 
@@ -261,8 +283,8 @@ class TerminalsPort(Protocol):
     async def list(self, *, actor: Actor = SYSTEM) -> list[Terminal]: ...
 
 
-class AuditPort(Protocol):
-    """``app.services.staff.audit.AuditLog``: read and export (nobody writes it from a face)."""
+class AuditPort(AuditNote, Protocol):
+    """``app.services.staff.audit.AuditLog``: read and export (no face edits it; ``note`` only appends)."""
 
     async def list(self, *, store_id: str | None = None, person_id: str | None = None,
                    terminal_id: str | None = None, since: datetime | None = None, until: datetime | None = None,
@@ -427,7 +449,9 @@ class KioskServices(InvoicingServices, Protocol):
     @property
     def refunds(self) -> RefundsPort: ...  # the refund behind the PIN (kiosk/refund_screen.py)
     @property
-    def staff(self) -> StaffPort: ...  # with people: a person's PIN starts and leaves the kiosk
+    def staff(self) -> KioskStaff: ...  # with people: a person's PIN starts and leaves the kiosk
+    @property
+    def audit(self) -> AuditNote: ...  # kiosk.start / kiosk.leave
 
 
 class UiServices(KioskServices, InvoiceDialogServices, PayoutServices, Protocol):
@@ -472,6 +496,8 @@ class UiServices(KioskServices, InvoiceDialogServices, PayoutServices, Protocol)
     def payouts(self) -> PayoutsPort: ...
     @property
     def lightning(self) -> LightningControl: ...  # Settings → Lightning, channels, the store form's Lightning box
+    @property
+    def staff(self) -> StaffPort: ...  # Settings → Staff, the lock screen
     @property
     def terminals(self) -> TerminalsPort: ...  # Settings → Terminals (pairing, revoke)
     @property

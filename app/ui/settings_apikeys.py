@@ -48,6 +48,7 @@ SCOPES: tuple[tuple[str, str], ...] = (
     ("refunds:read", "Read refunds"), ("refunds:write", "Create and cancel refunds"),
     ("payouts:read", "Read payouts"), ("payouts:write", "Send payouts (approve, pay, sign)"),
     ("lightning:read", "Read the Lightning node"), ("lightning:write", "Run the Lightning node (channels, on/off)"),
+    ("audit:read", "Read the audit log"), ("staff:read", "Read people and terminals"),
 )
 """Every ``apikeys.Scope`` but ``full`` (a test checks the two agree), as the dialog offers them."""
 SCOPE_LABELS = dict(SCOPES) | {FULL: "Full access"}

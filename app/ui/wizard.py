@@ -1,8 +1,9 @@
-"""First-run wizard: network (informational) -> wallet (xpub) -> first store -> privacy -> chain server -> summary.
+"""First-run wizard: network (informational) -> wallet (xpub) -> first store -> privacy -> chain server -> owner
+(optional: name, PIN, window password) -> summary.
 
 Shown when there is no wallet or no store. Each page checks its fields before Next, beside the field
 (app/ui/wizard_pages.py). Nothing is saved until Finish: then ``OnboardingService.create_first_store``
-writes wallet, manual rate and store in ONE transaction, so a failure leaves nothing behind and
+writes wallet, manual rate, store (and the owner) in ONE transaction, so a failure leaves nothing behind and
 Finish can simply be pressed again (the wizard goes back to the page of the field in error). After
 the store exists, the privacy choices (LAN checkout, Tor) are applied through
 ``services.exposure_control`` and the chain server choice through ``services.chain_route`` (switched
@@ -26,6 +27,7 @@ from app.ui.wizard_pages import (
     WALLET_FIELDS,
     ChainPage,
     NetworkPage,
+    OwnerPage,
     PrivacyPage,
     StorePage,
     SummaryPage,
@@ -53,9 +55,11 @@ class FirstRunWizard(QWizard):
         self.store_page = StorePage(ctx)
         self.privacy_page = PrivacyPage(ctx)
         self.chain_page = ChainPage(ctx)
-        self.summary_page = SummaryPage(self.wallet_page, self.store_page, self.privacy_page, self.chain_page)
+        self.owner_page = OwnerPage(ctx)
+        self.summary_page = SummaryPage(self.wallet_page, self.store_page, self.privacy_page, self.chain_page,
+                                        self.owner_page)
         for page in (self.network_page, self.wallet_page, self.store_page, self.privacy_page, self.chain_page,
-                     self.summary_page):
+                     self.owner_page, self.summary_page):
             self.addPage(page)
         self.setButtonText(QWizard.WizardButton.FinishButton, "Create store")
         self.store: Store | None = None
@@ -86,7 +90,7 @@ class FirstRunWizard(QWizard):
 
     async def _save(self, setup: FirstStore) -> list[str]:
         services = self._ctx.services
-        self.store = await services.onboarding.create_first_store(setup)
+        self.store = await services.onboarding.create_first_store(setup, owner=self.owner_page.owner())
         logger.info("first-run setup: store %s created", self.store.id)
         problems: list[str] = []
         control = services.exposure_control
@@ -143,7 +147,10 @@ class FirstRunWizard(QWizard):
             self._on_saved([error.message])
             return
         field = error.field or ""
-        if field in WALLET_FIELDS and not self.wallet_page.reuse():
+        if field in ("pin", "password") or error.code == "name_taken":  # the owner's (OwnerPage)
+            self._go_back_to(self.owner_page)
+            self.owner_page.show_error(error)
+        elif field in WALLET_FIELDS and not self.wallet_page.reuse():
             self._go_back_to(self.wallet_page)
             self.wallet_page.form.show_error(error)
         elif field and field not in WALLET_FIELDS:

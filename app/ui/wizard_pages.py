@@ -1,4 +1,4 @@
-"""The first-run wizard's pages: network, wallet, store, privacy, chain server, summary.
+"""The first-run wizard's pages: network, wallet, store, privacy, chain server, owner, summary.
 
 Each page checks its own fields before Next (``validatePage``) with the message beside the field
 (FieldErrors); a page whose required field is empty keeps Next disabled and says why beside it.
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from app.core.chain_route import ChainRoute, check_choice
 from app.core.errors import UserFacingError
 from app.core.records import Wallet
+from app.core.staff import FirstOwner
 from app.ui.chain_route_form import CHOICES, QUESTION, ChainRouteForm
 from app.ui.context import WindowContext
 from app.ui.field_errors import FieldErrors
@@ -299,15 +300,98 @@ class ChainPage(QWizardPage):
         return f"{caption} ({server})" if server else caption
 
 
+OWNER_NOTE = ("Your name and a PIN of 4 to 8 digits: the PIN opens and closes the point of sale and logs you in "
+              "on the shop's terminals. With a window password (8 characters or more) RedWaves also starts "
+              "locked until you type it. Leave this page empty to add people later in Settings → Staff.")
+OWNER_FIELDS = ("owner_name", "pin", "pin_again", "password", "password_again")
+
+
+class OwnerPage(QWizardPage):
+    """The shop's owner (optional): name, PIN twice, window password twice; written at Finish with the store."""
+
+    def __init__(self, ctx: WindowContext) -> None:
+        super().__init__()
+        self.setTitle("You, the owner")
+        self.setSubTitle("Who runs this shop. Managers and cashiers are added later, in Settings → Staff.")
+        self._onboarding = ctx.services.onboarding
+        self.errors = FieldErrors()
+        self.exists = False
+        self.name = named(QLineEdit(), "ownerName")
+        self.pin, self.pin_again = self._secret("ownerPin"), self._secret("ownerPinAgain")
+        self.password, self.password_again = self._secret("ownerPassword"), self._secret("ownerPasswordAgain")
+        self.form = QFormLayout()
+        for caption, field, widget in (("Your name", "owner_name", self.name), ("PIN", "pin", self.pin),
+                                       ("PIN again", "pin_again", self.pin_again),
+                                       ("Window password", "password", self.password),
+                                       ("Password again", "password_again", self.password_again)):
+            self.form.addRow(caption, self.errors.row(field, widget))
+        self.note = label(OWNER_NOTE, "muted", "ownerNote")
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.form)
+        layout.addWidget(self.note)
+        layout.addWidget(self.errors.general)
+        layout.addStretch(1)
+        ctx.run(ctx.services.staff.has_owner(), self._on_has_owner, name="wizard-has-owner")
+
+    @staticmethod
+    def _secret(name: str) -> QLineEdit:
+        return named(QLineEdit(echoMode=QLineEdit.EchoMode.Password), name)
+
+    def _on_has_owner(self, exists: bool) -> None:
+        self.exists = exists
+        if exists:  # a set-up finished again after its store was removed: the owner stays as they are
+            for i in range(self.form.rowCount()):
+                self.form.setRowVisible(i, False)
+            self.note.setText("The owner is set up already (Settings → Staff).")
+
+    def owner(self) -> FirstOwner | None:
+        name, pin, password = self.name.text().strip(), self.pin.text(), self.password.text()
+        if self.exists or not (name or pin or password):
+            return None
+        return FirstOwner(name=name, pin=pin, password=password or None)
+
+    def validatePage(self) -> bool:  # noqa: N802
+        self.errors.clear()
+        owner = self.owner()
+        if owner is None:
+            return True
+        if self.pin.text() != self.pin_again.text():
+            self.errors.set("pin_again", "The two PINs differ; type the same PIN twice.")
+            return False
+        if self.password.text() != self.password_again.text():
+            self.errors.set("password_again", "The two passwords differ; type the same password twice.")
+            return False
+        try:
+            self._onboarding.check_owner(owner)
+        except UserFacingError as error:
+            self.show_error(error)
+            return False
+        return True
+
+    def show_error(self, error: UserFacingError) -> None:
+        field = "owner_name" if error.field == "name" else error.field
+        self.errors.set(field, error.message)
+
+    def describe(self) -> str:
+        owner = self.owner()
+        if self.exists:
+            return "set up already"
+        if owner is None:
+            return "none yet (add people in Settings → Staff)"
+        return f"{owner.name}, with a PIN" + (" and a window password" if owner.password else "")
+
+
 class SummaryPage(QWizardPage):
     """What Finish will create; errors that name no field of another page are shown here."""
 
-    def __init__(self, wallet: WalletPage, store: StorePage, privacy: PrivacyPage, chain: ChainPage) -> None:
+    def __init__(self, wallet: WalletPage, store: StorePage, privacy: PrivacyPage, chain: ChainPage,
+                 owner: OwnerPage | None = None) -> None:
         super().__init__()
         self.setTitle("Ready to create your store")
         self.setSubTitle("Check the details. Nothing has been saved yet: Finish saves all of it at once.")
         self._pages = (wallet, store, privacy)
         self._chain = chain
+        self._owner = owner
         self.rows: dict[str, QLabel] = {}
         self.form = QFormLayout()
         self.error = label("", "error", "wizardError")
@@ -326,6 +410,8 @@ class SummaryPage(QWizardPage):
         rows = [("Wallet", wallet.describe()), *store.describe(),
                 ("LAN checkout", on[privacy.lan.isChecked()]), ("Tor", on[privacy.tor.isChecked()]),
                 ("Chain server", self._chain.describe())]
+        if self._owner is not None:
+            rows.append(("Owner", self._owner.describe()))
         while self.form.rowCount():
             self.form.removeRow(0)
         self.rows = {}

@@ -57,6 +57,7 @@ BODIES: dict[str, object] = {
     "get_lightning": None, "switch_lightning": {"enabled": False},
     "open_channel": {"connect": "03" + "cd" * 32 + "@127.0.0.1:9735", "amount_sat": 100_000},
     "close_channel": {"force": False},
+    "list_audit": None, "export_audit": None, "list_staff": None, "list_terminals": None,
 }
 # With its own scope these answer from the domain, not 2xx: the world's invoice is unpaid, and paying
 # needs the real chain (tests/api/test_payouts_runtime.py). What matters here: the scope let them through.

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from app.chain.models import ChainEvent, ChainState, ConnectionChanged
 from app.core.errors import StoreNotFound
 from app.core.records import Invoice, Product, Store
+from app.core.staff import SYSTEM, Actor
 from app.core.statuses import InvoiceStatus
 from app.services.admin.pos import MemoryPinStorage, PinGuard, PosService
 from app.services.admin.printing import MemorySettingStorage, PrinterService
@@ -120,9 +121,11 @@ class FakeImages:
 class KioskInvoices(FakeInvoices):
     async def create(self, store_id: str, *, price: Decimal | str | int, currency: str | None = None,
                      order_id: str | None = None, description: str = "", buyer_email: str | None = None,
-                     metadata: Mapping[str, Any] | None = None, items: Sequence[Mapping[str, Any]] = ()) -> Invoice:
+                     metadata: Mapping[str, Any] | None = None, items: Sequence[Mapping[str, Any]] = (),
+                     actor: Actor = SYSTEM) -> Invoice:
         inv = await super().create(store_id, price=price, currency=currency, order_id=order_id,
-                                   description=description, buyer_email=buyer_email, metadata=metadata, items=items)
+                                   description=description, buyer_email=buyer_email, metadata=metadata, items=items,
+                                   actor=actor)
         inv = replace(inv, expires_at=datetime.now(UTC) + timedelta(minutes=15))
         self.items[inv.id] = inv
         self.created = inv
@@ -187,6 +190,32 @@ class KioskServices:
         self.printer_settings = MemorySettingStorage()
         self.printer = PrinterService(self.printer_settings, self.pos)
         self.refunds = FakeRefunds(self.invoices)  # the real refund rules over the fake invoices
+        self.staff = NoStaff()  # no people: the merchant PIN guards the kiosk (tests/kiosk/test_kiosk_staff.py: people)
+        self.audit = NoteLog()
+
+
+class NoStaff:
+    """``KioskStaff`` of a shop without people."""
+
+    async def list(self, *, actor: Actor = SYSTEM) -> list[Any]:
+        return []
+
+    async def check_pin(self, person_id: str, pin: str) -> Any:
+        raise AssertionError("no people here")
+
+    def actor_of(self, person: Any, *, terminal_id: str | None = None) -> Actor:
+        raise AssertionError("no people here")
+
+
+class NoteLog:
+    """``AuditNote``: what the kiosk noted."""
+
+    def __init__(self) -> None:
+        self.notes: list[tuple[Actor, str]] = []
+
+    async def note(self, actor: Actor, action: str, *, store_id: str | None = None, target_type: str | None = None,
+                   target_id: str | None = None, detail: dict[str, Any] | None = None) -> None:
+        self.notes.append((actor, action))
 
 
 @dataclass

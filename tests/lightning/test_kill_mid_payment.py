@@ -17,6 +17,7 @@ import signal
 import sqlite3
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,8 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 # when to kill the shop: a delay after the shopper's lnpay starts, or "htlc": as soon as the shopper's
 # channel shows an HTLC it sent that is not settled yet (in flight, seen from the payer's side)
-KILL_POINTS: tuple[float | str, ...] = (0.0, 0.1, 0.25, 0.6, "htlc", "htlc")
+KILL_POINTS: tuple[float | str, ...] = (0.0, 0.25, "htlc")
+SHORT_EXPIRY_S = 60  # the shortest invoice expiry (InvoiceService.create)
 PR_PAID, PR_INFLIGHT = 3, 4  # electrum.invoices
 
 
@@ -130,6 +132,8 @@ async def test_kill9_while_an_htlc_is_in_flight(tmp_path: Path) -> None:
                 await in_thread(shopper.open_channel, connect, CHANNEL_SAT)
                 await devnet.mine(3)
                 await wait_async(lambda: _usable(api, shopper, 50_000), timeout_s=60, what="channel usable")
+                # for the last round, made now so that its minute runs out while the other rounds run
+                short = await api.new_invoice(9_000, expiry_s=SHORT_EXPIRY_S)
                 outcomes = []
                 in_flight_kills = 0
                 for n, point in enumerate(KILL_POINTS):
@@ -155,6 +159,27 @@ async def test_kill9_while_an_htlc_is_in_flight(tmp_path: Path) -> None:
                     outcomes.append(await _check_round(api, db, invoice, result, outcome))
                     print(f"\nkill -9 at {point!r}: HTLC in flight at the kill: {in_flight}; {outcomes[-1]} "
                           f"(lnpay said success={result.get('success')}); restart {restart_s:.1f} s")
+                # last round: killed with the HTLC in flight, and down until the invoice's deadline has passed.
+                # On restart either Electrum had already committed to fulfil (the payment settled in time:
+                # recorded, the invoice completes) or RedWaves' gate refuses the late HTLC (failed back,
+                # the invoice expires with no payment): never a late payment
+                await wait_async(lambda: _usable(api, shopper, 50_000), timeout_s=60, what="channel usable")
+                left = (datetime.fromisoformat(short["expires_at"]) - datetime.now(UTC)).total_seconds()
+                assert left > 5, f"the rounds took too long: the short invoice expires in {left:.1f} s"
+                paying = asyncio.create_task(in_thread(pay_and_survive, shopper, short["bolt11"]))
+                await wait_async(lambda: _unsettled_sent(shopper), timeout_s=20, every_s=0.005,
+                                 what="the shopper's HTLC in flight")
+                await shop.kill()
+                in_flight_kills += bool(await _unsettled_sent(shopper))
+                left = (datetime.fromisoformat(short["expires_at"]) - datetime.now(UTC)).total_seconds()
+                await asyncio.sleep(max(0.0, left) + 2.0)
+                api.ready = await shop.start()
+                await _reconnect(shopper, connect)
+                result = await asyncio.wait_for(paying, 120)
+                outcome = await shopper_outcome(shopper, short["payment_hash"])
+                outcomes.append(await _check_round(api, db, short, result, outcome, expired=True))
+                print(f"kill -9 with the HTLC in flight, restarted {left + 2:.0f} s later past the deadline: "
+                      f"{outcomes[-1]}")
                 await wait_async(lambda: _usable(api, shopper, 50_000), timeout_s=60, what="channel usable again")
                 after = await api.new_invoice(20_000)
                 paid = await in_thread(shopper.lnpay_rpc, after["bolt11"])
@@ -180,9 +205,9 @@ class Api:
             assert resp.status == 200, body
             return body
 
-    async def new_invoice(self, sat: int) -> dict[str, Any]:
+    async def new_invoice(self, sat: int, **extra: Any) -> dict[str, Any]:
         async with self.http.post(f"{self.ready['api']}/stores/{self.ready['store_id']}/invoices",
-                                  json={"amount_sat": sat},
+                                  json={"amount_sat": sat, **extra},
                                   headers={"Authorization": f"Bearer {self.ready['key']}"}) as resp:
             body: dict[str, Any] = await resp.json()
             assert resp.status == 201 or resp.status == 200, body
@@ -215,7 +240,8 @@ async def _reconnect(shopper: ShopperNode, connect: str) -> None:
     await wait_async(connected, timeout_s=30, every_s=0.5, what="the shopper reconnected to the shop")
 
 
-async def _check_round(api: Api, db: Path, invoice: dict[str, Any], result: dict[str, Any], outcome: int) -> str:
+async def _check_round(api: Api, db: Path, invoice: dict[str, Any], result: dict[str, Any], outcome: int, *,
+                       expired: bool = False) -> str:
     invoice_id = invoice["id"]
     if outcome == PR_PAID:
         done = await wait_async(lambda: api.status_is(invoice_id, "complete"), timeout_s=30,
@@ -239,7 +265,11 @@ async def _check_round(api: Api, db: Path, invoice: dict[str, Any], result: dict
             assert payment["preimage"] == result["preimage"]
         assert (lightning_rows, received) == (1, 1)
         return "settled once"
-    assert done["status"] == "pending" and payments == [], (outcome, done)  # never one the shopper did not make
+    if expired:  # the engine expires it within a tick of the restart
+        done = await wait_async(lambda: api.status_is(invoice_id, "expired"), timeout_s=20, what="invoice expired")
+        payments = done["payments"]
+    assert done["status"] == ("expired" if expired else "pending"), (outcome, done)
+    assert payments == [], (outcome, done)  # never a payment the shopper did not make
     assert (lightning_rows, received) == (0, 0)
     assert result.get("success") is not True
     return "failed back"

@@ -207,3 +207,23 @@ async def test_audit_log_is_append_only(services):
     assert csv_text.splitlines()[0].startswith("seq,at,person_id,person_name")
     assert "staff.add" in csv_text
     assert SYSTEM.name in csv_text
+
+
+async def test_onboarding_creates_the_owner_in_the_same_transaction(services):
+    from app.core.first_store import FirstStore
+    from app.core.staff import FirstOwner
+    from tests.conftest import TEST_VPUB
+
+    setup = FirstStore(store_name="Corner", currency="BTC", rate=None, wallet_name="Till", wallet_keys=TEST_VPUB)
+    with pytest.raises(ValidationError):
+        services.onboarding.check_owner(FirstOwner("Olga", "12"))
+    with pytest.raises(ValidationError):  # a bad store leaves no owner behind
+        await services.onboarding.create_first_store(FirstStore(store_name="", currency="BTC", rate=None,
+                                                                wallet_name="Till", wallet_keys=TEST_VPUB),
+                                                     owner=FirstOwner("Olga", "1234"))
+    assert not await services.staff.has_owner()
+    store = await services.onboarding.create_first_store(setup, owner=FirstOwner("Olga", "1234", "owner-password"))
+    assert store.name == "Corner"
+    [owner] = await services.staff.list()
+    assert owner.role is Role.OWNER and owner.has_password
+    assert (await services.staff.window_login("Olga", "owner-password")).person_id == owner.id

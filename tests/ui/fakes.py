@@ -6,6 +6,7 @@ app/ui/ports.py that the real services satisfy, so a renamed method fails in bot
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from app.core.invoice_limits import DEFAULT_LIMIT, InvoicePreview, LargeInvoiceL
 from app.core.money import format_btc, is_fiat, normalize_currency, parse_price, price_to_sat, sat_to_fiat
 from app.core.records import Invoice, Page, Store
 from app.core.sales import SOLD, SalesSummary, summarize
+from app.core.staff import SYSTEM, Actor, PersonSales
 from app.core.statuses import ExceptionStatus, InvoiceStatus
 from app.net.electrum_probe import ProbeResult
 from app.net.exposure_state import ExposureState, LanChange, TlsChange, TorChange
@@ -73,6 +75,7 @@ class FakeInvoices:
         self.list_calls: list[tuple[int, int]] = []
         self.get_calls: list[str] = []
         self.limit = DEFAULT_LIMIT
+        self.actors: list[Actor] = []  # who created each invoice (the kiosk's person)
 
     def _sorted(self, q: InvoiceQuery) -> list[Invoice]:
         found = [i for i in self.items.values() if q.matches(i)]
@@ -92,7 +95,9 @@ class FakeInvoices:
 
     async def create(self, store_id: str, *, price: Decimal | str | int, currency: str | None = None,
                      order_id: str | None = None, description: str = "", buyer_email: str | None = None,
-                     metadata: Mapping[str, Any] | None = None, items: Sequence[Mapping[str, Any]] = ()) -> Invoice:
+                     metadata: Mapping[str, Any] | None = None, items: Sequence[Mapping[str, Any]] = (),
+                     actor: Actor = SYSTEM) -> Invoice:
+        self.actors.append(actor)
         text = str(price)
         if not text or not text.replace(".", "", 1).isdigit():
             raise InvalidAmount("Enter a price like 12.50.", field="price")
@@ -103,7 +108,7 @@ class FakeInvoices:
         self.items[inv.id] = inv
         return inv
 
-    async def mark(self, invoice_id: str, target: InvoiceStatus | str) -> Invoice:
+    async def mark(self, invoice_id: str, target: InvoiceStatus | str, *, actor: Actor = SYSTEM) -> Invoice:
         inv = await self.get(invoice_id)
         if inv.status != InvoiceStatus.PENDING:
             raise InvalidTransition("Only a pending invoice can be cancelled.")
@@ -114,6 +119,10 @@ class FakeInvoices:
     async def sales_summary(self, *, days: int = 30, store_id: str | None = None) -> SalesSummary:
         sold = [i for i in self.items.values() if i.status in SOLD and store_id in (None, i.store_id)]
         return SalesSummary(summarize(sold, days, datetime.now().astimezone().date()).days)
+
+    async def sales_by_person(self, days: int = 30, store_id: str | None = None, *,
+                              actor: Actor = SYSTEM) -> builtins.list[PersonSales]:
+        return []  # no people in these fakes (tests/ui/test_dashboard_staff.py uses the real service)
 
     async def preview(self, store_id: str, *, price: Decimal | str | int,
                       currency: str | None = None) -> InvoicePreview:

@@ -45,9 +45,15 @@ class StaffShop:
         return self.run(self.services.staff.add(name, role, pin, store_ids=store_ids, password=password))
 
 
-@pytest.fixture
-def staff_shop(qloop: Any, tmp_path: Path) -> Iterator[StaffShop]:
-    with ui_context(qloop, tmp_path, FakeChain()) as ctx:
+@pytest.fixture(name="staff_shop")
+def staff_shop_fixture(qloop: Any, tmp_path: Path) -> Iterator[StaffShop]:
+    """``staff_shop``: import ``staff_shop_fixture`` into a test module to use it."""
+    yield from open_staff_shop(qloop, tmp_path, FakeChain())
+
+
+def open_staff_shop(qloop: Any, tmp_path: Path, chain: Any) -> Iterator[StaffShop]:
+    """The shop with two stores (``chain`` None: no chain at all, as the whole window can run)."""
+    with ui_context(qloop, tmp_path, chain) as ctx:
         services = ctx.services
         wallet = run(qloop, services.wallets.add_wallet("main", TEST_VPUB))
         store = run(qloop, services.stores.create("Corner Café", default_currency="EUR", wallet_ids=[wallet.id]))

@@ -19,7 +19,7 @@ from tests.ui.staff_shop import (  # noqa: F401 - the fixture
     error_beside,
     general_error,
     in_tabs,
-    staff_shop,
+    staff_shop_fixture,
 )
 
 pytestmark = pytest.mark.gui

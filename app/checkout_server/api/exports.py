@@ -1,5 +1,8 @@
 """Invoice export as JSON or CSV (spreadsheet-safe: no formula injection), up to MAX_ROWS invoices.
 
+CSV rows say who sold (``created_by``: the person's name, empty for the system), at which ``terminal``
+(its name) and the fiat ``tip`` included in the price (docs/staff.md).
+
 Buyer e-mails only when asked (``include_buyer_email=true``): otherwise the CSV has no ``buyer_email``
 column at all and the JSON items carry ``buyer_email: null`` (with ``buyer_emails_included: false``)."""
 
@@ -8,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -16,7 +20,7 @@ from app.checkout_server.api.invoices import invoice_filter
 from app.checkout_server.api.operations import Call, Operation
 from app.checkout_server.api.schemas.invoices import ExportQuery, InvoiceExport, InvoiceOut
 from app.core.records import Invoice
-from app.core.spreadsheet import csv_cell
+from app.core.spreadsheet import csv_cell, safe_cell
 from app.services.admin.apikeys import Scope
 from app.services.delivery.webhook_payloads import invoice_snapshot
 
@@ -24,7 +28,7 @@ MAX_ROWS = 100_000
 PAGE = 1000
 COLUMNS = ("id", "store_id", "created_at", "status", "exception_status", "order_id", "price", "currency", "rate",
            "amount_due_sat", "amount_paid_sat", "amount_confirmed_sat", "address", "paid_at", "confirmed_at",
-           "completed_at", "buyer_email", "description")
+           "completed_at", "buyer_email", "description", "created_by", "terminal", "tip")
 
 
 def columns(*, include_buyer_email: bool) -> tuple[str, ...]:
@@ -52,15 +56,27 @@ def _json(invoices: list[Invoice], *, include_buyer_email: bool) -> bytes:
                          buyer_emails_included=include_buyer_email).model_dump_json().encode()
 
 
-def _csv(invoices: list[Invoice], *, include_buyer_email: bool) -> bytes:
+def _csv(invoices: list[Invoice], *, include_buyer_email: bool, names: Mapping[str, str] | None = None) -> bytes:
+    """``names``: person and terminal ids -> their names (the staff columns)."""
+    names = names or {}
     out = io.StringIO()
     writer = csv.writer(out)
     wanted = columns(include_buyer_email=include_buyer_email)
     writer.writerow(wanted)
     for invoice in invoices:
-        snap = invoice_snapshot(invoice)
+        snap = dict(invoice_snapshot(invoice))
+        snap["created_by"] = safe_cell(names.get(invoice.created_by, invoice.created_by)) if invoice.created_by else ""
+        snap["terminal"] = safe_cell(names.get(invoice.terminal_id, invoice.terminal_id)) if invoice.terminal_id else ""
+        snap["tip"] = "" if invoice.tip is None else str(invoice.tip)
         writer.writerow([csv_cell(c, snap[c]) for c in wanted])
     return out.getvalue().encode("utf-8")
+
+
+async def staff_names(call: Call) -> dict[str, str]:
+    """People's and terminals' names by id, for the CSV's staff columns."""
+    names = {p.id: p.name for p in await call.services.staff.list()}
+    names |= {t.id: t.name for t in await call.services.terminals.list()}
+    return names
 
 
 async def export_invoices(call: Call) -> web.Response:
@@ -72,7 +88,8 @@ async def export_invoices(call: Call) -> web.Response:
     if query.format == "json":
         body = await asyncio.to_thread(_json, invoices, include_buyer_email=query.include_buyer_email)
         return web.Response(body=body, content_type="application/json", headers={"Content-Disposition": disposition})
-    body = await asyncio.to_thread(_csv, invoices, include_buyer_email=query.include_buyer_email)
+    body = await asyncio.to_thread(_csv, invoices, include_buyer_email=query.include_buyer_email,
+                                   names=await staff_names(call))
     return web.Response(body=body, content_type="text/csv", charset="utf-8",
                         headers={"Content-Disposition": disposition})
 

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from app.checkout_server.api import (
     apikeys,
+    audit,
     exports,
     invoices,
     lightning,
@@ -30,7 +31,7 @@ from app.checkout_server.keys import IS_PUBLIC
 
 # Fixed paths before templated ones (/invoices/export before /invoices/{invoice_id}).
 MODULES = (server, apikeys, stores, rates, wallets, products, exports, invoices, refunds, payouts, lightning,
-           webhooks)
+           webhooks, audit)
 
 
 def all_operations() -> list[Operation]:

@@ -19,6 +19,9 @@ def short_address(address: str) -> str:
 
 def state_texts(refund: PublicRefund, tr: Translator) -> tuple[str, str]:
     _ = tr.gettext
+    if refund.status == RefundStatus.REQUESTED:
+        return _("Refund waiting for approval"), _("The shop has not approved this refund yet. Open this link "
+                                                   "again later.")
     if refund.status == RefundStatus.OPEN:
         return _("Refund ready to claim"), _("Enter a Bitcoin address of your own wallet to receive this refund.")
     if refund.status == RefundStatus.CLAIMED and not refund.txid:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from app.core.errors import ValidationError
@@ -55,7 +55,6 @@ class Sale:
     discount_pct: int = 0
     tip: str = ""  # "", "10", "15", "20", "custom"
     tip_amount: str = ""  # the custom tip as typed
-    errors: dict[str, str] = field(default_factory=dict, compare=False)
 
     def encode(self) -> str:
         return ";".join(line.encode() for line in self.lines)

@@ -17,7 +17,13 @@ from aiohttp import web
 from app.checkout_server.keys import SERVICES
 from app.checkout_server.shopper.checkout import qr_url
 from app.checkout_server.shopper.formats import btc_text, fiat_text, price_text
-from app.checkout_server.shopper.invoice_view import LIGHTNING, ONCHAIN, chosen_method, confirmations, qr_payload
+from app.checkout_server.shopper.invoice_view import (
+    LIGHTNING,
+    ONCHAIN,
+    chosen_method,
+    confirmations,
+    qr_payload,
+)
 from app.checkout_server.shopper.pages import translator
 from app.checkout_server.terminal.access import see_other
 from app.checkout_server.terminal.keys import ACTOR, TERMINAL

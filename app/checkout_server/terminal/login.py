@@ -13,7 +13,13 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from app.checkout_server.keys import SERVICES
-from app.checkout_server.terminal.access import SESSION_COOKIE, forget_cookie, see_other, seconds_until, set_cookie
+from app.checkout_server.terminal.access import (
+    SESSION_COOKIE,
+    forget_cookie,
+    seconds_until,
+    see_other,
+    set_cookie,
+)
 from app.checkout_server.terminal.keys import TERMINAL
 from app.checkout_server.terminal.pages import read_form, render
 from app.core.errors import NotFound, UserFacingError

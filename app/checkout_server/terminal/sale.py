@@ -110,7 +110,7 @@ async def charge(request: web.Request) -> web.StreamResponse:
     store, products = await _store_and_products(request)
     sale = cart.read_sale(form)
     totals = cart.price(sale, products, store.default_currency, entry_counts=True)
-    if totals.tip_error or totals.total <= 0:
+    if totals.tip_error or totals.subtotal <= 0 or totals.total <= 0:  # a tip alone is no sale
         error = totals.tip_error or "Type an amount or tap a product first."
         return render(request, "sale.html", sale_context(request, store, products, sale, error), status=422)
     terminal, actor = request[TERMINAL], request[ACTOR]

@@ -3,6 +3,8 @@ who may switch to this till's only). ``InvoiceService.today`` decides what a rol
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from aiohttp import web
 
 from app.checkout_server.keys import SERVICES
@@ -26,9 +28,10 @@ async def today_page(request: web.Request) -> web.Response:
     invoices = await request.app[SERVICES].invoices.today(
         terminal.store_id, terminal_id=None if whole_store else terminal.id, actor=actor)
     locale = translator(request).locale
-    rows, totals = [], {}
+    rows: list[dict[str, object]] = []
+    totals: dict[str, Decimal] = {}
     for invoice in invoices:
-        rows.append({"id": invoice.id, "time": invoice.created_at.strftime("%H:%M UTC"),
+        rows.append({"id": invoice.id, "time": invoice.created_at.astimezone().strftime("%H:%M"),
                      "amount": price_text(invoice.price, invoice.currency, locale),
                      "tip": price_text(invoice.tip, invoice.currency, locale) if invoice.tip else "",
                      "btc": btc_text(invoice.amount_due_sat, locale), "status": STATUS_WORDS[invoice.status],

@@ -48,6 +48,8 @@ class Scope(StrEnum):
     PAYOUTS_WRITE = "payouts:write"  # create, approve, pay, sign: moves money out (only `full` implies it)
     LIGHTNING_READ = "lightning:read"  # the node's status and channels
     LIGHTNING_WRITE = "lightning:write"  # turn the node on/off, open and close channels: moves money into channels
+    AUDIT_READ = "audit:read"  # the audit log (read-only: nobody writes it over the API)
+    STAFF_READ = "staff:read"  # people and terminals (managed in the window only)
     FULL = "full"
 
 

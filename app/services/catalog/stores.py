@@ -27,8 +27,10 @@ from app.core.public_invoices import clean_public_options
 from app.core.records import Store
 from app.core.refunds import clean_refund_options
 from app.core.urls import clean_redirect_url
+from app.core.staff import SYSTEM, Actor, AuditAction, Permission, require
 from app.db.mapping import to_store
 from app.db.models import StoreRow, StoreWalletRow, WalletRow
+from app.services.staff.audit import AuditLog
 from app.services.writer import Writer
 
 EDITABLE = (
@@ -107,7 +109,9 @@ class StoreService:
         _clean(changes)
 
     async def create(self, name: str, *, default_currency: str = "USD", wallet_ids: Sequence[str] = (),
-                     **settings: Any) -> Store:
+                     actor: Actor = SYSTEM, **settings: Any) -> Store:
+        """A new store: ADMIN (the owner)."""
+        require(actor, Permission.ADMIN)
         async with self._writer.transaction() as session:
             store_id = await self.stage(session, name, default_currency=default_currency, wallet_ids=wallet_ids,
                                         **settings)
@@ -128,16 +132,21 @@ class StoreService:
         await self._set_wallets(session, row.id, wallet_list)
         return row.id
 
-    async def archive(self, store_id: str) -> Store:
+    async def archive(self, store_id: str, *, actor: Actor = SYSTEM) -> Store:
         """Hidden from the window's store lists and its public store page; its invoices are kept."""
-        return await self.update(store_id, {"archived": True})
+        return await self.update(store_id, {"archived": True}, actor=actor)
 
-    async def restore(self, store_id: str) -> Store:
-        return await self.update(store_id, {"archived": False})
+    async def restore(self, store_id: str, *, actor: Actor = SYSTEM) -> Store:
+        return await self.update(store_id, {"archived": False}, actor=actor)
 
-    async def update(self, store_id: str, changes: Mapping[str, Any]) -> Store:
+    async def update(self, store_id: str, changes: Mapping[str, Any], *, actor: Actor = SYSTEM) -> Store:
+        """MANAGE_STORE in the store; its wallets (where the money goes) only with ADMIN. A person's change
+        is audited in the same transaction."""
+        require(actor, Permission.MANAGE_STORE, store_id)
         values = _clean(changes)
         wallet_list = values.pop("wallet_ids", None)
+        if wallet_list is not None:
+            require(actor, Permission.ADMIN)
         async with self._writer.transaction() as session:
             row = await session.get(StoreRow, store_id)
             if row is None:
@@ -146,6 +155,10 @@ class StoreService:
                 setattr(row, key, value)
             if wallet_list is not None:
                 await self._set_wallets(session, store_id, wallet_list)
+            if actor.person_id is not None:
+                await AuditLog(self._writer).record(session, actor, AuditAction.STORE_CHANGE, store_id=store_id,
+                                                    target_type="store", target_id=store_id,
+                                                    detail={"fields": sorted(changes)})
         self._cache.pop(store_id, None)
         return await self.get(store_id)
 

@@ -290,7 +290,7 @@ class InvoiceService:
             row = await session.get(InvoiceRow, invoice_id)
             if row is None:
                 raise InvoiceNotFound("Invoice not found.")
-            if not may_cancel_own(actor, row.created_by, row.status, str(status)):
+            if not may_cancel_own(actor, row.created_by, row.status, str(status), row.amount_paid_sat):
                 require(actor, Permission.MARK_INVOICE, row.store_id)
             old = to_invoice(row)
             new_state = rules.mark(old.state, status, now=now)

@@ -39,11 +39,13 @@ from app.core.payouts import (
 )
 from app.core.records import Page, Store
 from app.core.refunds import refund_settings
+from app.core.staff import SYSTEM, Actor, AuditAction, Permission, actor_and_label, require
 from app.db.models import PayoutRow, PayoutTxRow, RefundRow
 from app.services.catalog.stores import StoreService
 from app.services.events import add_events
 from app.services.refunds.mapping import to_payout, to_payout_tx
 from app.services.refunds.settle import refund_cancelled, refund_paid
+from app.services.staff.audit import AuditLog
 from app.services.writer import Writer
 
 MAX_LIST_LIMIT = 500
@@ -116,8 +118,9 @@ class PayoutExecution(Protocol):
 
 class PayoutService:
     def __init__(self, writer: Writer, stores: StoreService, *, network: str,
-                 executor: PayoutExecution | None = None) -> None:
+                 executor: PayoutExecution | None = None, audit: AuditLog | None = None) -> None:
         self._writer = writer
+        self._audit = audit or AuditLog(writer)
         self._stores = stores
         self._network = network
         self._executor = executor
@@ -202,9 +205,12 @@ class PayoutService:
         return row, events
 
     # -- merchant decisions ----------------------------------------------------------------------
-    async def approve(self, payout_ids: Sequence[str], *, actor: str | None = None) -> list[Payout]:
+    async def approve(self, payout_ids: Sequence[str], *, actor: Actor | str | None = SYSTEM) -> list[Payout]:
         """Approve all of them or none (an unknown or non-approvable one fails the whole call).
-        Already approved ones stay as they are (approving twice is harmless)."""
+        Already approved ones stay as they are (approving twice is harmless). APPROVE_REFUND in each
+        payout's store; audited. ``actor``: a person, or an older caller's label (acts as SYSTEM)."""
+        who, label = actor_and_label(actor)
+        require(who, Permission.APPROVE_REFUND)
         ids = list(dict.fromkeys(payout_ids))
         if not 1 <= len(ids) <= MAX_PAYOUTS_PER_CALL:
             raise ValidationError(f"Approve from 1 to {MAX_PAYOUTS_PER_CALL} payouts at once.", code="invalid_count",
@@ -212,6 +218,8 @@ class PayoutService:
         now = datetime.now(UTC)
         async with self._writer.transaction() as session:
             rows = await self._rows(session, ids)
+            for row in rows:
+                require(who, Permission.APPROVE_REFUND, row.store_id)
             events: list[DomainEvent] = []
             for row in rows:
                 if row.status == PayoutStatus.APPROVED:
@@ -220,16 +228,21 @@ class PayoutService:
                 row.status, row.approved_at = str(PayoutStatus.APPROVED), now
                 events.append(PayoutApproved(await invoice_of(session, row.refund_id), row.store_id, payout_id=row.id,
                                              amount_sat=row.amount_sat, refund_id=row.refund_id, auto=False,
-                                             approved_by=actor))
+                                             approved_by=label))
+                await self._audit.record(session, who, AuditAction.PAYOUT_APPROVE, store_id=row.store_id,
+                                         target_type="payout", target_id=row.id, now=now,
+                                         detail={"amount_sat": row.amount_sat})
             await add_events(session, events, now=now)
             return [to_payout(r) for r in rows]
 
-    async def cancel(self, payout_id: str) -> Payout:
+    async def cancel(self, payout_id: str, *, actor: Actor = SYSTEM) -> Payout:
         """Only while nothing that can confirm exists (no signed or broadcast transaction). An unsigned PSBT
         it was part of is abandoned: the other payouts in it go back to approved. Its refund is cancelled."""
+        require(actor, Permission.APPROVE_REFUND)
         now = datetime.now(UTC)
         async with self._writer.transaction() as session:
             row = await self._row(session, payout_id)
+            require(actor, Permission.APPROVE_REFUND, row.store_id)
             tx = await session.get(PayoutTxRow, row.payout_tx_id) if row.payout_tx_id else None
             status = PayoutStatus(row.status)
             if not can_cancel(status, PayoutTxStatus(tx.status) if tx is not None else None):
@@ -244,6 +257,8 @@ class PayoutService:
             if row.refund_id is not None:
                 events += await refund_cancelled(session, row.refund_id, reason="payout_cancelled")
             await add_events(session, events, now=now)
+            await self._audit.record(session, actor, AuditAction.PAYOUT_CANCEL, store_id=row.store_id,
+                                     target_type="payout", target_id=row.id, now=now)
         return to_payout(row)
 
     @staticmethod

@@ -19,6 +19,7 @@ from app.core.errors import Conflict, NotFound, RateUnavailable, UserFacingError
 from app.core.events import DomainEvent, RefundClaimed, RefundCreated, RefundExpired
 from app.core.ids import new_invoice_id
 from app.core.records import Invoice, Page, Store
+from app.core.staff import SYSTEM, Actor, AuditAction, Permission, actor_and_label, require
 from app.core.refunds import (
     LIVE_REFUND_STATUSES,
     PublicRefund,
@@ -28,6 +29,7 @@ from app.core.refunds import (
     RefundStatus,
     RefundVariant,
     calculate_refund,
+    check_refund_transition,
     refund_settings,
 )
 from app.db.mapping import to_invoice
@@ -42,6 +44,7 @@ from app.services.refunds.mapping import to_refund
 from app.services.refunds.own_addresses import OwnAddresses
 from app.services.refunds.payouts import PayoutService, check_page, parse_status
 from app.services.refunds.settle import refund_cancelled
+from app.services.staff.audit import AuditLog
 from app.services.writer import Writer
 
 _NEEDS_RATE = frozenset({RefundVariant.CURRENT_RATE, RefundVariant.CUSTOM_FIAT})
@@ -72,6 +75,8 @@ def _closed_error(status: RefundStatus) -> UserFacingError:
         return Conflict("This refund has already been claimed.", code="refund_already_claimed")
     if status is RefundStatus.EXPIRED:
         return Conflict("This refund link has expired. Ask the shop for a new one.", code="refund_link_expired")
+    if status is RefundStatus.REQUESTED:
+        return Conflict("This refund waits for the shop's approval.", code="refund_not_approved")
     return Conflict("This refund was cancelled by the shop.", code="refund_cancelled")
 
 
@@ -95,10 +100,19 @@ async def _expire(session: AsyncSession, now: datetime, *, invoice_id: str | Non
     return events
 
 
+def _created_event(row: RefundRow) -> RefundCreated:
+    return RefundCreated(row.invoice_id, row.store_id, refund_id=row.id, amount_sat=row.amount_sat,
+                         gross_sat=row.gross_sat, fee_sat=row.fee_sat, variant=row.variant,
+                         fiat_amount=row.fiat_amount, currency=row.currency, expires_at=row.expires_at,
+                         created_by=row.created_by)
+
+
 class RefundService:
     def __init__(self, writer: Writer, stores: StoreService, invoices: InvoiceService, rates: RateService,
-                 payouts: PayoutService, own: OwnAddresses, *, urls: Urls, network: str) -> None:
+                 payouts: PayoutService, own: OwnAddresses, *, urls: Urls, network: str,
+                 audit: AuditLog | None = None) -> None:
         self._writer = writer
+        self._audit = audit or AuditLog(writer)
         self._stores = stores
         self._invoices = invoices
         self._rates = rates
@@ -127,10 +141,28 @@ class RefundService:
         return calculate_refund(invoice, req, current_rate=rate, current_rate_source=source,
                                 already_refunded_sat=already)
 
-    async def create(self, invoice_id: str, req: RefundRequest, *, actor: str | None = None) -> Refund:
+    async def create(self, invoice_id: str, req: RefundRequest, *, actor: Actor | str | None = SYSTEM) -> Refund:
         """Checks and writes in one transaction (two merchants refunding at once can never exceed what was
-        paid); the refund.created event queues the link's e-mail to the buyer when the invoice has one."""
+        paid); the refund.created event queues the link's e-mail to the buyer when the invoice has one.
+        APPROVE_REFUND makes an open link; a person who may only REQUEST_REFUND (a cashier) gets ``request``'s
+        refund waiting for approval. ``actor``: a person, or an older caller's label (acts as SYSTEM)."""
+        who, _label = actor_and_label(actor)
         invoice = await self._invoices.get(invoice_id)
+        if not who.may(Permission.APPROVE_REFUND, invoice.store_id):
+            return await self.request(invoice_id, req, actor=who)
+        return await self._create(invoice, req, actor=actor, status=RefundStatus.OPEN)
+
+    async def request(self, invoice_id: str, req: RefundRequest, *, actor: Actor = SYSTEM) -> Refund:
+        """A refund in status ``requested``: calculated and counted like an open one, but its link does not
+        work (the public page says it waits) until ``approve``. REQUEST_REFUND in the invoice's store."""
+        invoice = await self._invoices.get(invoice_id)
+        require(actor, Permission.REQUEST_REFUND, invoice.store_id)
+        return await self._create(invoice, req, actor=actor, status=RefundStatus.REQUESTED)
+
+    async def _create(self, invoice: Invoice, req: RefundRequest, *, actor: Actor | str | None,
+                      status: RefundStatus) -> Refund:
+        who, label = actor_and_label(actor)
+        invoice_id = invoice.id
         rate, source = await self._rate(invoice, req)
         store = await self._stores.get(invoice.store_id)
         now = datetime.now(UTC)
@@ -141,19 +173,44 @@ class RefundService:
             calc = calculate_refund(to_invoice(invoice_row), req, current_rate=rate, current_rate_source=source,
                                     already_refunded_sat=await _already_refunded(session, invoice_id, now))
             row = RefundRow(
-                id=new_invoice_id(), invoice_id=invoice_id, store_id=invoice.store_id, status=str(RefundStatus.OPEN),
+                id=new_invoice_id(), invoice_id=invoice_id, store_id=invoice.store_id, status=str(status),
                 variant=str(calc.variant), gross_sat=calc.gross_sat, fee_sat=calc.fee_sat, amount_sat=calc.amount_sat,
                 fiat_amount=calc.fiat_amount, currency=calc.currency, rate=calc.rate, rate_source=calc.rate_source,
                 fee_pct=req.fee_pct, fee_fixed_sat=req.fee_fixed_sat, already_refunded_sat=calc.already_refunded_sat,
                 refundable_sat=calc.refundable_sat, note=req.note.strip(), created_at=now,
                 expires_at=now + refund_settings(store).link_lifetime, claimed_at=None, destination=None,
-                payout_id=None, created_by=actor)
+                payout_id=None, created_by=label)
             session.add(row)
-            events.append(RefundCreated(invoice_id, invoice.store_id, refund_id=row.id, amount_sat=calc.amount_sat,
-                                        gross_sat=calc.gross_sat, fee_sat=calc.fee_sat, variant=str(calc.variant),
-                                        fiat_amount=calc.fiat_amount, currency=calc.currency,
-                                        expires_at=row.expires_at, created_by=actor))
+            if status is RefundStatus.OPEN:  # a request's link (and its e-mail) waits for the approval
+                events.append(_created_event(row))
             await add_events(session, events, now=now)
+            await self._audit.record(session, who, AuditAction.REFUND_CREATE if status is RefundStatus.OPEN
+                                     else AuditAction.REFUND_REQUEST, store_id=row.store_id, target_type="refund",
+                                     target_id=row.id, now=now,
+                                     detail={"invoice_id": invoice_id, "amount_sat": row.amount_sat})
+        self._store_urls[store.id] = store.public_url
+        emailed = link_recipient(store, invoice) if status is RefundStatus.OPEN else None
+        return replace(to_refund(row), emailed_to=emailed)
+
+    async def approve(self, refund_id: str, *, actor: Actor = SYSTEM) -> Refund:
+        """A requested refund becomes an open link (its lifetime starts now; the buyer's e-mail goes out)."""
+        refund = await self.get(refund_id)
+        require(actor, Permission.APPROVE_REFUND, refund.store_id)
+        store = await self._stores.get(refund.store_id)
+        invoice = await self._invoices.get(refund.invoice_id)
+        now = datetime.now(UTC)
+        async with self._writer.transaction() as session:
+            row = await session.get(RefundRow, refund_id)
+            assert row is not None, "refunds are never deleted"
+            if row.status == RefundStatus.OPEN:
+                return to_refund(row)
+            check_refund_transition(RefundStatus(row.status), RefundStatus.OPEN)
+            row.status, row.created_at = str(RefundStatus.OPEN), now
+            row.expires_at = now + refund_settings(store).link_lifetime
+            await add_events(session, [_created_event(row)], now=now)
+            await self._audit.record(session, actor, AuditAction.REFUND_APPROVE, store_id=row.store_id,
+                                     target_type="refund", target_id=row.id, now=now,
+                                     detail={"invoice_id": row.invoice_id, "amount_sat": row.amount_sat})
         self._store_urls[store.id] = store.public_url
         return replace(to_refund(row), emailed_to=link_recipient(store, invoice))
 
@@ -254,12 +311,17 @@ class RefundService:
         return to_refund(row)
 
     # -- the merchant ----------------------------------------------------------------------------
-    async def cancel(self, refund_id: str) -> Refund:
-        """An open link is cancelled; a claimed one is cancelled with its payout, while that payout has no
-        signed or broadcast transaction (PayoutService.cancel)."""
+    async def cancel(self, refund_id: str, *, actor: Actor = SYSTEM) -> Refund:
+        """An open link (or a request) is cancelled; a claimed one is cancelled with its payout, while that
+        payout has no signed or broadcast transaction (PayoutService.cancel). APPROVE_REFUND; audited.
+        The person who asked may withdraw their own request."""
         refund = await self.get(refund_id)
+        own_request = refund.status is RefundStatus.REQUESTED and actor.person_id is not None \
+            and refund.created_by == actor.name and actor.may(Permission.REQUEST_REFUND, refund.store_id)
+        if not own_request:
+            require(actor, Permission.APPROVE_REFUND, refund.store_id)
         if refund.status is RefundStatus.CLAIMED and refund.payout_id is not None:
-            await self._payouts.cancel(refund.payout_id)
+            await self._payouts.cancel(refund.payout_id, actor=actor)
             return await self.get(refund_id)
         if refund.status is RefundStatus.CANCELLED:
             return refund
@@ -268,6 +330,8 @@ class RefundService:
             row = await session.get(RefundRow, refund_id)
             assert row is not None, "refunds are never deleted"
             await add_events(session, await refund_cancelled(session, refund_id, reason="cancelled"), now=now)
+            await self._audit.record(session, actor, AuditAction.REFUND_CANCEL, store_id=row.store_id,
+                                     target_type="refund", target_id=row.id, now=now)
         return to_refund(row)
 
     async def expire_due(self) -> int:

@@ -104,8 +104,9 @@ class AuditLog:
         query = select(AuditRow)
         if store_id is not None:
             query = query.where(AuditRow.store_id == store_id)
-        elif (scope := actor_scope(actor)) is not None:  # a manager: their stores' rows and their own
-            query = query.where(or_(AuditRow.store_id.in_(sorted(scope)), AuditRow.person_id == actor.person_id))
+        elif (scope := actor_scope(actor)) is not None:  # a manager: their stores' rows (and their own)
+            mine = AuditRow.store_id.in_(sorted(scope))
+            query = query.where(or_(mine, AuditRow.person_id == actor.person_id) if actor.person_id else mine)
         if person_id is not None:
             query = query.where(AuditRow.person_id == person_id)
         if terminal_id is not None:

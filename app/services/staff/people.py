@@ -72,6 +72,11 @@ def _person(row: PersonRow, now: datetime) -> Person:
                   locked_until=cred.locked_until(row.pin, now))
 
 
+def _first(store_ids: Sequence[str] | None) -> str | None:
+    """The store a staff row is filed under (a manager of it reads it): the person's first store."""
+    return store_ids[0] if store_ids else None
+
+
 def _key(name: str) -> str:
     return name.casefold()
 
@@ -155,7 +160,8 @@ class StaffService:
         await self._stores_exist(session, row.store_ids)
         session.add(row)
         await session.flush()
-        await self._audit.record(session, actor, AuditAction.STAFF_ADD, target_type="person", target_id=row.id,
+        await self._audit.record(session, actor, AuditAction.STAFF_ADD, store_id=_first(row.store_ids),
+                                 target_type="person", target_id=row.id,
                                  detail={"name": row.name, "role": row.role, "store_ids": list(row.store_ids)})
 
     async def update(self, person_id: str, *, name: str | None = None, role: Role | str | None = None,
@@ -192,7 +198,8 @@ class StaffService:
                                                                        TerminalSessionRow.ended_at.is_(None))
                                       .values(ended_at=now))
             if changes:
-                await self._audit.record(session, actor, AuditAction.STAFF_UPDATE, target_type="person",
+                await self._audit.record(session, actor, AuditAction.STAFF_UPDATE, store_id=_first(row.store_ids),
+                                         target_type="person",
                                          target_id=row.id, detail=changes, now=now)
             person = _person(row, now)
         return person

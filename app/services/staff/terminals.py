@@ -28,12 +28,14 @@ from app.core.staff import (
     Actor,
     AuditAction,
     NotAllowed,
+    PairingCodeExpired,
     PairingRefused,
     Permission,
     PinRefused,
     Role,
     SessionEnded,
     TerminalRefused,
+    TerminalRevoked,
     actor_scope,
     check_name,
     require,
@@ -217,7 +219,7 @@ class TerminalService:
             if row is None or row.revoked_at is not None:
                 raise PairingRefused("This pairing code is not valid (or was used already). Ask for a new one.")
             if row.pairing_expires_at is None or row.pairing_expires_at <= now:
-                raise PairingRefused("This pairing code has expired. Ask for a new one.", code="pairing_code_expired")
+                raise PairingCodeExpired("This pairing code has expired. Ask for a new one.")
             row.pairing_code_hash = row.pairing_expires_at = None  # one time
             row.device_token_hash, row.paired_at = token_hash(token), now
             row.last_seen_at, row.last_seen_address = now, _address(address)
@@ -238,7 +240,7 @@ class TerminalService:
             if row is None:
                 raise TerminalRefused("This device is not paired with RedWaves.")
             if row.revoked_at is not None:
-                raise TerminalRefused("This terminal was revoked.", code="terminal_revoked")
+                raise TerminalRevoked("This terminal was revoked.")
             terminal = _terminal(row)
         now = self._clock()
         if terminal.last_seen_at is None or now - terminal.last_seen_at >= SEEN_EVERY \
@@ -267,7 +269,7 @@ class TerminalService:
         """PinRefused (wrong, locked) or NotAllowed (not a person of this terminal)."""
         current = await self.get(terminal.id)
         if current.revoked_at is not None:
-            raise TerminalRefused("This terminal was revoked.", code="terminal_revoked")
+            raise TerminalRevoked("This terminal was revoked.")
         if person_id not in current.person_ids:
             raise NotAllowed("This person may not log in at this terminal.")
         person = await self._staff.get(person_id)

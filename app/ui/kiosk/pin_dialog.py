@@ -11,7 +11,7 @@ The digits are never shown: one dot per typed digit, and an empty box before the
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
@@ -21,17 +21,33 @@ from app.ui.kiosk.style import set_role
 from app.ui.kiosk.widgets import button, label
 from app.ui.tasks import Runner
 
-if TYPE_CHECKING:
-    from app.services.admin.pos import PinCheck, PinGuard
-
 MIN_LEN, MAX_LEN = 4, 8
+
+
+class PinAnswer(Protocol):
+    """``PinCheck`` of the merchant PIN, ``PinResult`` of a person's (app/ui/kiosk/people_screen.py)."""
+
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def attempts_left(self) -> int: ...
+    @property
+    def locked_for_s(self) -> int: ...
+
+
+class PinVerifier(Protocol):
+    """``PinGuard`` (the merchant PIN) or ``PersonPin`` (one person's PIN)."""
+
+    async def state(self) -> PinAnswer: ...
+
+    async def verify(self, pin: str) -> PinAnswer: ...
 
 
 class PinDialog(QWidget):
     unlocked = Signal(str)  # the reason given to ask()
     cancelled = Signal()
 
-    def __init__(self, guard: PinGuard, run: Runner, parent: QWidget | None = None) -> None:
+    def __init__(self, guard: PinVerifier, run: Runner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("pinDialog")
         self._guard = guard
@@ -66,7 +82,13 @@ class PinDialog(QWidget):
 
     # -- entry points ----------------------------------------------------------------------------
 
-    def ask(self, reason: str = "exit", prompt: str = "Merchant PIN to leave the kiosk") -> None:
+    def ask(self, reason: str = "exit", prompt: str = "Merchant PIN to leave the kiosk",
+            guard: PinVerifier | None = None) -> None:
+        """``guard``: whose PIN (a person's, with people); the one given before otherwise."""
+        if guard is not None and guard is not self._guard:
+            self._guard = guard
+            self._locked_s = 0
+            self._timer.stop()
         self.reason = reason
         self._reset(prompt)
         self.cancel_button.setText("Back")
@@ -103,11 +125,11 @@ class PinDialog(QWidget):
 
     # -- answers ---------------------------------------------------------------------------------
 
-    def _on_state(self, check: PinCheck) -> None:
+    def _on_state(self, check: PinAnswer) -> None:
         if check.locked_for_s:
             self._lock(check.locked_for_s)
 
-    def _on_verified(self, check: PinCheck) -> None:
+    def _on_verified(self, check: PinAnswer) -> None:
         self._set_keys(True)
         if check.ok:
             self._say("", "muted")

@@ -2,8 +2,11 @@
 
 Screens (one QStackedWidget): loading -> sale (keypad / products + cart) -> adjust (tip, discount) ->
 charge (QR, countdown) -> paid (waiting for confirmations per the store's speed policy, then paid) ->
-email receipt; the PIN page guards leaving. With no merchant PIN set the kiosk does not open: it says
-so and points to Settings → Point of sale (the owner sets the PIN there, never whoever opens it first).
+email receipt; the PIN page guards leaving. With people (Settings → Staff) who may sell in the store, a
+person starts the kiosk with their PIN (kiosk/people_screen.py), sells as themselves (``actor=`` on every
+invoice) and leaving takes the PIN of that person or of a manager / the owner. Without people, the
+merchant PIN guards leaving; with no merchant PIN set the kiosk then does not open: it says so and points
+to Settings → Point of sale (the owner sets the PIN there, never whoever opens it first).
 The window talks to the services only through owned tasks (``ctx.run``) and follows its invoice
 through the bridge (plus a slow poll, so a missed event never strands the shopper).
 Nothing here reaches settings, keys or other stores: it knows one store id and the POS service.
@@ -21,6 +24,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QStackedWidget, QVBoxLayout, 
 
 from app.core.errors import UserFacingError
 from app.core.records import Invoice, Product, Store
+from app.core.staff import SYSTEM, Actor, AuditAction
 from app.ui.context import UiContext
 from app.ui.kiosk.adjust_screen import AdjustScreen
 from app.ui.kiosk.cart_model import Adjustment, Cart
@@ -29,6 +33,7 @@ from app.ui.kiosk.email_screen import EmailScreen
 from app.ui.kiosk.lock import AdminGuard
 from app.ui.kiosk.options import KioskOptions
 from app.ui.kiosk.paid_screen import PaidScreen
+from app.ui.kiosk.people_screen import PeopleScreen, PersonPin, may_release, sellers
 from app.ui.kiosk.pin_dialog import NoPinScreen, PinDialog
 from app.ui.kiosk.printing import KioskPrinting
 from app.ui.kiosk.receipt import ReceiptPrinter
@@ -41,6 +46,9 @@ from app.ui.widget_names import named
 
 if TYPE_CHECKING:
     from app.chain.models import ChainState
+    from app.services.staff.people import Person
+
+Loaded = tuple[Store, list[Product], bool, bool, list["Person"]]
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +70,10 @@ class KioskWindow(QWidget):
         self.following: str | None = None
         self.unlocked = False
         self.pin_set: bool | None = None  # unknown until loaded
+        self.people: list[Person] = []  # who may sell here; none: the merchant PIN guards the kiosk
+        self.actor: Actor | None = None  # the person selling (after their PIN)
+        self._products: list[Product] = []
+        self._person_pin: PersonPin | None = None
         self._scale = 0.0
         self._return_to: QWidget | None = None
         self.online = False
@@ -102,10 +114,14 @@ class KioskWindow(QWidget):
         self.pin.cancelled.connect(self._on_pin_cancelled)
         self.no_pin = NoPinScreen()
         self.no_pin.back.clicked.connect(lambda _c=False: self.leave())
+        self.people_screen = PeopleScreen()
+        self.people_screen.picked.connect(self._on_person_picked)
+        self.people_screen.back.connect(self._on_people_back)
         self.stack = named(QStackedWidget(), "kioskScreens")
         self.stack.addWidget(self.loading)
         self.stack.addWidget(self.pin)
         self.stack.addWidget(self.no_pin)
+        self.stack.addWidget(self.people_screen)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -142,8 +158,9 @@ class KioskWindow(QWidget):
         self._apply_scale()
 
     def show_screen(self, screen: QWidget) -> None:
-        """Switch screens; while the PIN page is up, remember where to go back instead."""
-        if self.stack.currentWidget() is self.pin and screen is not self.pin:
+        """Switch screens; while the PIN page (or the people asked for it) is up, remember where to go back."""
+        if self.stack.currentWidget() in (self.pin, self.people_screen) and screen not in (self.pin,
+                                                                                          self.people_screen):
             self._return_to = screen
             return
         self.stack.setCurrentWidget(screen)
@@ -162,15 +179,21 @@ class KioskWindow(QWidget):
             return
         self.ctx.run(self._load(self.store_id), self._on_loaded, name="kiosk-load", on_user_error=self._on_load_error)
 
-    async def _load(self, store_id: str) -> tuple[Store, list[Product], bool, bool]:
+    async def _load(self, store_id: str) -> Loaded:
         services = self.ctx.services
         store = await services.stores.get(store_id)
         products = await services.products.list(store_id)
-        return store, list(products), await self.pos_service.pin.is_set(), await self.pos_service.email_ready(store_id)
+        people = sellers(services.staff, await services.staff.list(), store_id)
+        return (store, list(products), await self.pos_service.pin.is_set(),
+                await self.pos_service.email_ready(store_id), people)
 
-    def _on_loaded(self, result: tuple[Store, list[Product], bool, bool]) -> None:
-        store, products, self.pin_set, self.email_ready = result
+    def _on_loaded(self, result: Loaded) -> None:
+        store, products, self.pin_set, self.email_ready, self.people = result
         self.store_label.setText(store.name)
+        if self.people:  # a person starts the kiosk with their PIN
+            self.store, self._products = store, products
+            self._ask_people("start")
+            return
         if not self.pin_set:  # nothing could keep a shopper out of the admin window
             logger.info("kiosk: no merchant PIN set; not opening the point of sale")
             self.stack.setCurrentWidget(self.no_pin)
@@ -203,7 +226,7 @@ class KioskWindow(QWidget):
         self.sale.cart_view.set_busy(True)
         coro = self.ctx.services.invoices.create(
             self.store.id, price=str(cart.total), currency=cart.currency, description=cart.description(),
-            items=cart.items(), metadata=cart.metadata())
+            items=cart.items(), metadata=cart.metadata(), actor=self.actor or SYSTEM)
         self.ctx.run(coro, self._on_invoice_created, name="kiosk-charge", on_user_error=self._on_charge_error)
 
     def _on_charge_error(self, error: UserFacingError) -> None:
@@ -252,7 +275,8 @@ class KioskWindow(QWidget):
         self.show_screen(self.paid)
 
     def _on_charge_cancel_requested(self, invoice_id: str) -> None:
-        self.ctx.run(self.ctx.services.invoices.mark(invoice_id, "invalid"), self._on_cancelled,
+        self.ctx.run(self.ctx.services.invoices.mark(invoice_id, "invalid", actor=self.actor or SYSTEM),
+                     self._on_cancelled,
                      name="kiosk-cancel", on_user_error=self._on_cancel_error)
 
     def _on_cancelled(self, invoice: Invoice) -> None:
@@ -326,9 +350,15 @@ class KioskWindow(QWidget):
     # -- lock ------------------------------------------------------------------------------------
 
     def request_unlock(self, reason: str = "exit") -> None:
-        if self.unlocked or self.current is self.pin:
+        if self.unlocked or self.current in (self.pin, self.people_screen):
             return
         self._return_to = self.current
+        if self.people:
+            if self.actor is None:  # nobody started selling: nothing to protect yet
+                self.leave()
+            else:
+                self._ask_people(reason)
+            return
         if self.pin_set is False:  # no PIN: the kiosk never opened, nothing to protect
             self.leave()
             return
@@ -348,7 +378,54 @@ class KioskWindow(QWidget):
         self.pin.ask(reason, prompt)
         self.stack.setCurrentWidget(self.pin)
 
+    # -- people (kiosk/people_screen.py) ---------------------------------------------------------
+
+    def _ask_people(self, reason: str) -> None:
+        if reason == "start":
+            self.people_screen.show_people(self.people, reason, "Who is selling? Tap your name.", "Back to RedWaves")
+        else:
+            allowed = [p for p in self.people if may_release(p, self.actor)]
+            title = {"refund": "Who makes the refund? (the seller, a manager or the owner)"}.get(
+                reason, "Who lets the kiosk go? (the seller, a manager or the owner)")
+            self.people_screen.show_people(allowed, reason, title, "Back")
+        self.stack.setCurrentWidget(self.people_screen)
+
+    def _on_person_picked(self, person: Person) -> None:
+        self._person_pin = PersonPin(self.ctx.services.staff, person)
+        prompt = {"start": "PIN to start selling", "refund": "PIN to refund a sale"}.get(
+            self.people_screen.reason, "PIN to leave the kiosk")
+        self.pin.ask(self.people_screen.reason, f"{person.name}: {prompt}", self._person_pin)
+        self.stack.setCurrentWidget(self.pin)
+
+    def _on_people_back(self) -> None:
+        if self.actor is None:  # the start: back to the admin window, nothing was opened
+            self.leave()
+        else:
+            self._leave_pin()
+
+    def _started_by(self, actor: Actor) -> None:
+        assert self.store is not None
+        self.actor = actor
+        self.store_label.setText(f"{self.store.name} · {actor.name}")
+        self._note(actor, AuditAction.KIOSK_START)
+        self._build_store_screens(self.store, self._products)
+        self._return_to = None
+        self.stack.setCurrentWidget(self.sale)
+
+    def _note(self, actor: Actor, action: str) -> None:
+        self.ctx.run(self.ctx.services.audit.note(actor, action, store_id=self.store_id), name="kiosk-audit",
+                     on_user_error=lambda e: logger.warning("kiosk audit: %s", e.message))
+
     def _on_pin_unlocked(self, reason: str) -> None:
+        person_actor = self._person_pin.actor if self.people and self._person_pin is not None else None
+        if self.people:
+            if person_actor is None:
+                return
+            if reason == "start":
+                self._started_by(person_actor)
+                return
+            if reason != "refund":
+                self._note(person_actor, AuditAction.KIOSK_LEAVE)
         if reason == "refund" and hasattr(self, "refunds"):  # the refund screens; the kiosk stays locked
             self._return_to = None
             self.stack.setCurrentWidget(self.sale)
@@ -357,6 +434,9 @@ class KioskWindow(QWidget):
             self.leave()
 
     def _on_pin_cancelled(self) -> None:
+        if self.people and (self.actor is None or self.people_screen.reason != "start"):
+            self.stack.setCurrentWidget(self.people_screen)  # pick someone else (or Back there)
+            return
         self._leave_pin()
 
     def _leave_pin(self) -> None:

@@ -26,7 +26,7 @@ from app.core.refunds import (
 )
 
 Variant = Literal["rate_then", "current_rate", "overpaid", "custom_fiat", "custom_btc"]
-RefundState = Literal["open", "claimed", "paid", "expired", "cancelled"]
+RefundState = Literal["requested", "open", "claimed", "paid", "expired", "cancelled"]
 
 
 class RefundIn(RequestModel):
