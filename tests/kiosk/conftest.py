@@ -122,10 +122,10 @@ class KioskInvoices(FakeInvoices):
     async def create(self, store_id: str, *, price: Decimal | str | int, currency: str | None = None,
                      order_id: str | None = None, description: str = "", buyer_email: str | None = None,
                      metadata: Mapping[str, Any] | None = None, items: Sequence[Mapping[str, Any]] = (),
-                     actor: Actor = SYSTEM) -> Invoice:
+                     actor: Actor = SYSTEM, tip: Decimal | None = None) -> Invoice:
         inv = await super().create(store_id, price=price, currency=currency, order_id=order_id,
                                    description=description, buyer_email=buyer_email, metadata=metadata, items=items,
-                                   actor=actor)
+                                   actor=actor, tip=tip)
         inv = replace(inv, expires_at=datetime.now(UTC) + timedelta(minutes=15))
         self.items[inv.id] = inv
         self.created = inv

@@ -230,7 +230,8 @@ async def _unsettled_sent(shopper: ShopperNode) -> int:
 
 
 async def _reconnect(shopper: ShopperNode, connect: str) -> None:
-    """Electrum retries a channel peer every 30 s (lnworker PEER_RETRY_INTERVAL_FOR_CHANNELS): ask it now."""
+    """Electrum backs off reconnecting to a channel peer (4 s doubling per failed try, up to 300 s: lnworker.py
+    NetworkRetryManager init/max_retry_delay_urgent), and it failed while the shop was down: ask it now."""
     async def connected() -> bool:
         try:
             return bool(await in_thread(shopper.rpc, "add_peer", timeout_s=30, connection_string=connect))

@@ -22,38 +22,33 @@ class Till:
     code: str
 
 
-async def make_till(services, *, shop=None, name="Counter"):
-    shop = shop or await make_shop(services, product_specs=[
+async def make_till(svc, *, shop=None, name="Counter"):
+    shop = shop or await make_shop(svc, product_specs=[
         {"name": "Espresso", "price": "2.50", "category": "Coffee"},
         {"name": "Flat white", "price": "3.40", "category": "Coffee"},
         {"name": "Croissant", "price": "3.00", "category": "Bakery", "stock": 5}])
-    people = {p.name: p for p in await services.staff.list()}
-    cashier = people.get("Ana") or await services.staff.add("Ana", "cashier", CASHIER_PIN, store_ids=[shop.store.id])
-    manager = people.get("Max") or await services.staff.add("Max", "manager", MANAGER_PIN, store_ids=[shop.store.id])
-    terminal, pairing = await services.terminals.add(name, shop.store.id, [cashier.id, manager.id])
+    people = {p.name: p for p in await svc.staff.list()}
+    cashier = people.get("Ana") or await svc.staff.add("Ana", "cashier", CASHIER_PIN, store_ids=[shop.store.id])
+    manager = people.get("Max") or await svc.staff.add("Max", "manager", MANAGER_PIN, store_ids=[shop.store.id])
+    terminal, pairing = await svc.terminals.add(name, shop.store.id, [cashier.id, manager.id])
     return Till(shop, cashier, manager, terminal, pairing.code)
 
 
 @pytest.fixture
-async def till(services):
+async def till(services):  # noqa: F811 - the fixture imported above
     return await make_till(services)
 
 
-async def pair(client, code: str):
-    response = await client.post("/t/pair", data={"code": code}, allow_redirects=False)
+async def pair(http, code: str):
+    response = await http.post("/t/pair", data={"code": code}, allow_redirects=False)
     assert response.status == 303, await response.text()
     return response
 
 
-async def log_in(client, person, pin: str):
-    response = await client.post(f"/t/login/{person.id}", data={"pin": pin}, allow_redirects=False)
+async def log_in(http, person, pin: str):
+    response = await http.post(f"/t/login/{person.id}", data={"pin": pin}, allow_redirects=False)
     assert response.status == 303 and response.headers["Location"] == "/t/sale", await response.text()
     return response
-
-
-async def sell(client, **fields):
-    """Post the sale form as the JS-off page would (its hidden fields plus the pressed button)."""
-    return await client.post("/t/sale", data=fields)
 
 
 def hidden(html: str, name: str) -> str:

@@ -37,3 +37,8 @@ async def test_offline_page(client):
     assert OFFLINE_MESSAGE == "This till is offline. Payments cannot be taken until it reconnects."
     assert (await client.get("/t/icons/other.png")).status == 404
     assert (await client.get("/t/static/missing.js")).status == 404
+
+
+async def test_the_till_without_its_slash(client):
+    response = await client.get("/t", allow_redirects=False)
+    assert response.status == 308 and response.headers["Location"] == "/t/"

@@ -96,7 +96,7 @@ class FakeInvoices:
     async def create(self, store_id: str, *, price: Decimal | str | int, currency: str | None = None,
                      order_id: str | None = None, description: str = "", buyer_email: str | None = None,
                      metadata: Mapping[str, Any] | None = None, items: Sequence[Mapping[str, Any]] = (),
-                     actor: Actor = SYSTEM) -> Invoice:
+                     actor: Actor = SYSTEM, tip: Decimal | None = None) -> Invoice:
         self.actors.append(actor)
         text = str(price)
         if not text or not text.replace(".", "", 1).isdigit():

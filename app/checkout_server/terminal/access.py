@@ -38,7 +38,7 @@ SESSION_COOKIE = "rw_session"
 COOKIE_PATH = "/t"
 DEVICE_MAX_AGE_S = 400 * 86400  # the longest a browser keeps a cookie
 PREFIX = "terminal."
-OPEN_ROUTES = frozenset({"terminal.pair", "terminal.pair_post", "terminal.manifest", "terminal.icon",
+OPEN_ROUTES = frozenset({"terminal.root", "terminal.pair", "terminal.pair_post", "terminal.manifest", "terminal.icon",
                          "terminal.sw", "terminal.offline", "terminal.static"})
 DEVICE_ONLY_ROUTES = frozenset({"terminal.people", "terminal.login", "terminal.login_post", "terminal.logout"})
 NOT_PAIRED = "This device is not paired (or was revoked): ask the owner for a pairing code."

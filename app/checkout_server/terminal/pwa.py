@@ -53,5 +53,10 @@ async def manifest(request: web.Request) -> web.Response:
                         headers={"Cache-Control": "public, max-age=3600"})
 
 
+async def to_start(request: web.Request) -> web.Response:
+    """/t (typed without the slash) -> /t/, the start page (a device check happens there)."""
+    return web.Response(status=308, headers={"Location": "/t/"})
+
+
 async def offline_page(request: web.Request) -> web.Response:
     return render(request, "offline.html", {"title": "Till offline", "message": OFFLINE_MESSAGE})

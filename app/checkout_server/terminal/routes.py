@@ -37,6 +37,7 @@ def routes() -> list[Route]:
     return [
         r("GET", "/t/pair", pairing.pair_page, "pair"),
         r("POST", "/t/pair", pairing.pair, "pair_post"),
+        r("GET", "/t", pwa.to_start, "root"),
         r("GET", "/t/", login.people_page, "people"),
         r("GET", "/t/login/{person_id:" + ID + "}", login.login_page, "login"),
         r("POST", "/t/login/{person_id:" + ID + "}", login.login, "login_post"),

@@ -145,11 +145,21 @@ class PayoutService:
         return await self._execution().plan(payout_ids, fee)
 
     async def pay_hot(self, payout_ids: Sequence[str], fee: FeeChoice, *,
-                      inputs: Sequence[str] | None = None) -> PayoutTx:
+                      inputs: Sequence[str] | None = None, actor: Actor = SYSTEM) -> PayoutTx:
         """One transaction for the approved payouts of a hot wallet: built, signed, recorded, then broadcast.
         ``inputs`` (outpoints "txid:vout" of a plan the merchant saw): refused (``plan_changed``, nothing
-        written) unless the transaction spends exactly those."""
-        return await self._execution().pay_hot(payout_ids, fee, inputs=inputs)
+        written) unless the transaction spends exactly those. APPROVE_REFUND in every payout's store; a
+        person's payment is audited (``payout.pay``, right after the executor recorded the transaction)."""
+        require(actor, Permission.APPROVE_REFUND)
+        if actor.store_ids is not None:
+            async with self._writer.read() as session:
+                for row in await self._rows(session, list(dict.fromkeys(payout_ids))):
+                    require(actor, Permission.APPROVE_REFUND, row.store_id)
+        tx = await self._execution().pay_hot(payout_ids, fee, inputs=inputs)
+        if actor.person_id is not None:
+            await self._audit.note(actor, AuditAction.PAYOUT_PAY, target_type="payout_tx", target_id=tx.id,
+                                   detail={"payout_ids": list(payout_ids), "txid": tx.txid, "fee_sat": tx.fee_sat})
+        return tx
 
     async def export_psbt(self, payout_ids: Sequence[str], fee: FeeChoice) -> PsbtExport:
         """An unsigned PSBT for the approved payouts of a watch-only wallet."""

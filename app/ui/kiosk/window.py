@@ -226,7 +226,8 @@ class KioskWindow(QWidget):
         self.sale.cart_view.set_busy(True)
         coro = self.ctx.services.invoices.create(
             self.store.id, price=str(cart.total), currency=cart.currency, description=cart.description(),
-            items=cart.items(), metadata=cart.metadata(), actor=self.actor or SYSTEM)
+            items=cart.items(), metadata=cart.metadata(), actor=self.actor or SYSTEM,
+            tip=cart.tip_amount if cart.tip is not None else None)
         self.ctx.run(coro, self._on_invoice_created, name="kiosk-charge", on_user_error=self._on_charge_error)
 
     def _on_charge_error(self, error: UserFacingError) -> None:

@@ -66,7 +66,7 @@ class PersonOut(ResponseModel):
 
     @classmethod
     def of(cls, person: Person) -> PersonOut:
-        return cls(id=person.id, name=person.name, role=person.role.value, store_ids=list(person.store_ids),  # type: ignore[arg-type]
+        return cls(id=person.id, name=person.name, role=person.role.value, store_ids=list(person.store_ids),
                    active=person.active, has_password=person.has_password, created_at=person.created_at,
                    locked_until=person.locked_until)
 
