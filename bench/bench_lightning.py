@@ -35,6 +35,7 @@ os.environ.update({"HOME": _HOME, "XDG_DATA_HOME": f"{_HOME}/.local/share", "XDG
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.lightning_shopper import ShopperNode, free_port  # noqa: E402
+from tests.polling import poll  # noqa: E402
 
 CHANNEL_SAT = 2_000_000
 
@@ -50,16 +51,7 @@ def _ms(values: list[float]) -> str:
 
 
 async def _until(check: Any, timeout_s: float, what: str, every_s: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = check()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out waiting for {what}")
-        await asyncio.sleep(every_s)
+    return await poll(check, timeout_s=timeout_s, what=what, every_s=every_s, fail=SystemExit)
 
 
 async def _open_count(services: Any) -> int:

@@ -205,6 +205,7 @@ class AuditAction(StrEnum):
     REFUND_REQUEST = "refund.request"
     REFUND_APPROVE = "refund.approve"
     REFUND_CANCEL = "refund.cancel"
+    PAYOUT_CREATE = "payout.create"
     PAYOUT_APPROVE = "payout.approve"
     PAYOUT_CANCEL = "payout.cancel"
     PAYOUT_PAY = "payout.pay"

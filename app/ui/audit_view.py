@@ -65,9 +65,18 @@ def action_text(action: str) -> str:
     return ACTIONS.get(action, action)
 
 
-def detail_text(detail: dict[str, object]) -> str:
-    return ", ".join(f"{k}: {v if isinstance(v, str | int) else json.dumps(v, default=str)}"
-                     for k, v in sorted(detail.items()))
+def detail_text(detail: dict[str, object], names: dict[str, str] | None = None) -> str:
+    """``name: Ben, store_ids: Corner Café``: ids the page knows are shown by name."""
+    known = names or {}
+
+    def value(v: object) -> str:
+        if isinstance(v, str):
+            return known.get(v, v)
+        if isinstance(v, list):
+            return " + ".join(value(x) for x in v) or "none"
+        return str(v) if isinstance(v, int | float | bool) or v is None else json.dumps(v, default=str)
+
+    return ", ".join(f"{k}: {value(v)}" for k, v in sorted(detail.items()))
 
 
 def day_start(day: date) -> datetime:
@@ -78,7 +87,8 @@ def day_start(day: date) -> datetime:
 def _combo(name: str) -> QComboBox:
     combo = named(QComboBox(), name)
     combo.addItem("All", None)
-    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(8)  # long names are elided, the page never grows sideways
     return combo
 
 
@@ -205,7 +215,7 @@ class AuditPage(QWidget):
         for r, entry in enumerate(self.entries[offset:], start=offset):
             target = self.target_text(entry)
             cells = (formatting.local_time(entry.at, seconds=True), entry.person_name, entry.terminal_name or "",
-                     action_text(entry.action), target, detail_text(entry.detail))
+                     action_text(entry.action), target, detail_text(entry.detail, self.names))
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if c in (3, 4, 5):

@@ -49,6 +49,10 @@ class UiContext(Generic[S]):
     kiosk: KioskWindow | None = None  # the open point of sale (one at a time)
     actor: Actor = SYSTEM  # who unlocked the window (app/ui/lock_screen.py); passed as actor= to guarded calls
 
+    def caller(self, label: str = "window") -> Actor | str:
+        """For services that keep a label (refunds, payouts): the unlocked person, else ``label`` as before."""
+        return self.actor if self.actor.person_id is not None else label
+
     def run(self, coro: Coroutine[Any, Any, T], on_done: Callable[[T], object] | None = None, *,
             name: str = "ui", parent: QWidget | None = None,
             on_user_error: Callable[[UserFacingError], object] | None = None) -> asyncio.Task[T] | None:

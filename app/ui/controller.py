@@ -276,6 +276,8 @@ class GuiController(QObject):
             self.ctx.actor = actor
             logger.info("window unlocked by %s (%s)", actor.person_id, actor.role)
         who = self.ctx.actor
+        self.window.person_label.setText(f"{who.name} ({who.role}) · Ctrl+L locks" if who.person_id else "")
+        self.window.person_label.setVisible(who.person_id is not None)
         pages = settings_pages(who, self.settings_view.pages)
         self.settings_view.show_pages(pages)
         actions = {name: who.may(permission) for name, permission in ACTION_PERMISSIONS.items()}

@@ -9,6 +9,7 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -17,6 +18,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from app.ui.widget_names import named
 
 
 def confirm(parent: QWidget | None, title: str, text: str, on_yes: Callable[[], None], *,
@@ -37,6 +40,26 @@ def inform(parent: QWidget | None, title: str, text: str, *, details: str = "") 
         box.setDetailedText(details)
     box.open()
     return box
+
+
+def lay_out_form_dialog(dialog: QDialog, form: QFormLayout, note: str, general_error: QWidget, *,
+                        confirm_text: str, confirm_name: str, on_confirm: Callable[[], None]) -> QPushButton:
+    """A form dialog's layout: the form, a muted note, the form's general error, Cancel and the confirm
+    button (object name ``confirm_name``, returned), 560 wide."""
+    note_label = QLabel(note, wordWrap=True)
+    note_label.setProperty("role", "muted")
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+    button = named(buttons.addButton(confirm_text, QDialogButtonBox.ButtonRole.AcceptRole), confirm_name)
+    button.clicked.connect(on_confirm)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    layout.addLayout(form)
+    layout.addWidget(note_label)
+    layout.addWidget(general_error)
+    layout.addStretch(1)
+    layout.addWidget(buttons)
+    dialog.resize(560, dialog.sizeHint().height())
+    return button
 
 
 class UrlDialog(QDialog):

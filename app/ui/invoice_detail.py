@@ -231,5 +231,6 @@ class InvoiceDetailPanel(QWidget):
 
     def mark_now(self, status: InvoiceStatus) -> None:
         if self.invoice is not None:
-            self._ctx.run(self._ctx.services.invoices.mark(self.invoice.id, status), self.set_invoice,
+            self._ctx.run(self._ctx.services.invoices.mark(self.invoice.id, status, actor=self._ctx.actor),
+                          self.set_invoice,
                           name="invoice-mark", parent=self)

@@ -15,7 +15,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -30,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from app.core.errors import UserFacingError
 from app.core.lightning import MAX_CHANNEL_SAT
-from app.ui.dialogs import confirm
+from app.ui.dialogs import confirm, lay_out_form_dialog
 from app.ui.field_errors import FieldErrors
 from app.ui.formatting import short
 from app.ui.ports import LightningControl
@@ -88,24 +87,13 @@ class OpenChannelDialog(QDialog):
         self.push.setPlaceholderText("0")
         for field, line in (("connect", self.peer), ("amount_sat", self.amount), ("push_sat", self.push)):
             line.textEdited.connect(lambda _t, f=field: self.errors.hide(f))
-        note = QLabel(OPEN_NOTE, wordWrap=True)
-        note.setProperty("role", "muted")
         form = QFormLayout()
         form.addRow("Peer", self.errors.row("connect", self.peer))
         form.addRow("Amount (sat)", self.errors.row("amount_sat", self.amount))
         form.addRow("Push to the peer (sat)", self.errors.row("push_sat", self.push))
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.open_button = named(buttons.addButton("Open channel", QDialogButtonBox.ButtonRole.AcceptRole),
-                                 "openChannelConfirm")
-        self.open_button.clicked.connect(self._on_open_button_clicked)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(note)
-        layout.addWidget(self.errors.general)
-        layout.addStretch(1)
-        layout.addWidget(buttons)
-        self.resize(560, self.sizeHint().height())
+        self.open_button = lay_out_form_dialog(self, form, OPEN_NOTE, self.errors.general,
+                                               confirm_text="Open channel", confirm_name="openChannelConfirm",
+                                               on_confirm=self._on_open_button_clicked)
 
     def values(self) -> tuple[str, int, int] | None:
         """(connect, amount_sat, push_sat) as typed, or None with the error beside its field."""

@@ -93,6 +93,9 @@ class MainWindow(QMainWindow):
         self.health_label.setProperty("role", "warning")
         self.health_label.hide()
         self.statusBar().addPermanentWidget(self.health_label)
+        self.person_label = named(QLabel(""), "unlockedBy")  # "Ben (cashier) · Ctrl+L locks", after the lock screen
+        self.person_label.hide()
+        self.statusBar().addPermanentWidget(self.person_label)
         self.actions_by_name: dict[str, QAction] = {}
         self._build_menus()
         self.resize(1180, 760)

@@ -163,7 +163,8 @@ class NewInvoiceDialog(QDialog):
         self.create_button.setEnabled(False)
         coro = self._ctx.services.invoices.create(
             store_id, price=price, currency=currency, description=self.description.text(),
-            order_id=self.order.text() or None, buyer_email=self.email.text().strip() or None)
+            order_id=self.order.text() or None, buyer_email=self.email.text().strip() or None,
+            actor=self._ctx.actor)  # the person who unlocked the window (lock_screen.py)
         self._ctx.run(coro, self._on_created, name="invoice-create", on_user_error=self._show_error)
 
     def _show_error(self, error: UserFacingError) -> None:

@@ -271,14 +271,15 @@ class PayoutsView(QWidget):
 
     def _on_approve_clicked(self) -> None:
         ids = self.selected_ids()
-        self._ctx.run(self._payouts.approve(ids, actor="window"),
+        self._ctx.run(self._payouts.approve(ids, actor=self._ctx.caller()),
                       lambda done: self._done(f"Approved {len(done)} payout{'s' if len(done) != 1 else ''}."),
                       name="payouts-approve", parent=self, on_user_error=self._refused)
 
     def _on_cancel_clicked(self) -> None:
         chosen = self.selected()
         if len(chosen) == 1:
-            self._ctx.run(self._payouts.cancel(chosen[0].id), lambda p: self._done("Payout cancelled."),
+            self._ctx.run(self._payouts.cancel(chosen[0].id, actor=self._ctx.actor),
+                          lambda p: self._done("Payout cancelled."),
                           name="payouts-cancel", parent=self, on_user_error=self._refused)
 
     def _fee_dialog(self, title: str, action: str, payouts: list[Payout], *, plan: bool = False) -> FeeDialog:

@@ -170,13 +170,14 @@ class ProductsView(QWidget):
             return
         products = self._ctx.services.products
         if product.archived:
-            self._run(products.restore(product.id), f"Restored {product.name}.")
+            self._run(products.restore(product.id, actor=self._ctx.actor), f"Restored {product.name}.")
             return
         self.confirm_box = confirm(
             self, "Archive product",
             f"Archive “{product.name}”? It disappears from the store page and the point of sale; invoices that "
             "sold it keep it. You can restore it with “Show archived”.",
-            lambda: self._run(products.archive(product.id), f"Archived {product.name}."), yes_text="Archive")
+            lambda: self._run(products.archive(product.id, actor=self._ctx.actor), f"Archived {product.name}."),
+            yes_text="Archive")
 
     def _run(self, coro: Coroutine[Any, Any, Product], message: str) -> None:
         def done(_product: Product) -> None:

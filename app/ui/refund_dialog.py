@@ -298,7 +298,7 @@ class RefundDialog(QDialog):
             self.errors.show(error)
             self.confirm.setEnabled(True)
 
-        self._ctx.run(self._refunds.create(self.invoice.id, req, actor="window"), self.show_link,
+        self._ctx.run(self._refunds.create(self.invoice.id, req, actor=self._ctx.caller()), self.show_link,
                       name="refund-create", parent=self, on_user_error=refused)
 
     # -- the link ----------------------------------------------------------------------------------

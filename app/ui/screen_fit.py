@@ -4,7 +4,7 @@ bigger monitor, the admin window coming back from the kiosk)."""
 from __future__ import annotations
 
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
 
 
 def fit_on_screen(window: QWidget) -> None:
@@ -24,3 +24,16 @@ def fit_on_screen(window: QWidget) -> None:
     y = max(area.top(), min(frame.y(), area.bottom() + 1 - frame.height()))
     if (x, y) != (frame.x(), frame.y()):
         window.move(x, y)  # move() places the frame's top-left corner
+
+
+def scroll_inside(page: QWidget, content: QWidget) -> QScrollArea:
+    """Fill ``page`` with ``content`` in a frameless scroll area: the window's smallest size (800x480)
+    leaves a short tab, which then scrolls instead of squeezing."""
+    scroll = QScrollArea(page)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setWidget(content)
+    outer = QVBoxLayout(page)
+    outer.setContentsMargins(0, 0, 0, 0)
+    outer.addWidget(scroll)
+    return scroll

@@ -11,11 +11,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.core.errors import UserFacingError
 from app.ui.chain_route_form import QUESTION, ChainRouteForm, note
 from app.ui.ports import ChainRouteControl
+from app.ui.screen_fit import scroll_inside
 from app.ui.widget_names import named
 
 if TYPE_CHECKING:
@@ -59,13 +60,7 @@ class ChainServerPage(QWidget):
         row.addWidget(self.apply_button)
         row.addWidget(self.result, 1)
         content = QWidget()
-        scroll = QScrollArea(self)  # the window's smallest size (800x480) leaves a short tab
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(content)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        scroll_inside(self, content)
         layout = QVBoxLayout(content)
         layout.addWidget(title)
         layout.addWidget(self.now)

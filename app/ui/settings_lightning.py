@@ -18,24 +18,23 @@ from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
-    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
 from app.core.errors import UserFacingError
+from app.ui.dialogs import lay_out_form_dialog
 from app.ui.field_errors import FieldErrors
 from app.ui.lightning_view import ChannelsView
 from app.ui.ports import HotWallets, LightningControl, UiSettings
+from app.ui.screen_fit import scroll_inside
 from app.ui.widget_names import named
 
 if TYPE_CHECKING:
@@ -101,23 +100,12 @@ class AddHotWalletDialog(QDialog):
         self.seed.setFixedHeight(64)
         self.seed.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.seed.textChanged.connect(lambda: self.errors.hide("seed"))
-        note = QLabel(HOT_NOTE, wordWrap=True)
-        note.setProperty("role", "muted")
         form = QFormLayout()
         form.addRow("Wallet name", self.errors.row("name", self.name))
         form.addRow("Seed phrase", self.errors.row("seed", self.seed))
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.add_button = named(buttons.addButton("Add hot wallet", QDialogButtonBox.ButtonRole.AcceptRole),
-                                "addHotWalletConfirm")
-        self.add_button.clicked.connect(self._on_add_button_clicked)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(note)
-        layout.addWidget(self.errors.general)
-        layout.addStretch(1)
-        layout.addWidget(buttons)
-        self.resize(560, self.sizeHint().height())
+        self.add_button = lay_out_form_dialog(self, form, HOT_NOTE, self.errors.general,
+                                              confirm_text="Add hot wallet", confirm_name="addHotWalletConfirm",
+                                              on_confirm=self._on_add_button_clicked)
 
     def reject(self) -> None:
         self.seed.clear()  # a seed typed and cancelled does not stay in the widget
@@ -261,13 +249,7 @@ class LightningPage(QWidget):
         for box in (node, setup, channels):
             column.addWidget(box)
         column.addStretch(1)
-        scroll = QScrollArea(self)  # the window's smallest size (800x480) leaves a short tab
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(content)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        scroll_inside(self, content)
 
     # -- loading -------------------------------------------------------------------------------
     def reload(self) -> None:

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QHBoxLayout,
+    QGridLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -263,17 +263,17 @@ class StaffPage(QWidget):
         self.status = named(QLabel(wordWrap=True), "staffStatus")
         self.status.setProperty("role", "ok")
         self.buttons: dict[str, QPushButton] = {}
-        row = QHBoxLayout()
-        for name, text, slot in (("addPerson", "Add person…", self._on_add_clicked),
+        row = QGridLayout()  # two rows of three: the page fits an 800x480 screen
+        for n, (name, text, slot) in enumerate((("addPerson", "Add person…", self._on_add_clicked),
                                  ("editPerson", "Edit…", self._on_edit_clicked),
                                  ("resetPin", "Reset PIN…", self._on_reset_pin_clicked),
                                  ("setPassword", "Set password…", self._on_set_password_clicked),
                                  ("clearPassword", "Clear password", self._on_clear_password_clicked),
-                                 ("deactivatePerson", "Deactivate…", self._on_deactivate_clicked)):
+                                 ("deactivatePerson", "Deactivate…", self._on_deactivate_clicked))):
             button = self.buttons[name] = named(QPushButton(text), name)
             button.clicked.connect(slot)
-            row.addWidget(button)
-        row.addStretch(1)
+            row.addWidget(button, n // 3, n % 3)
+        row.setColumnStretch(3, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.empty)

@@ -147,7 +147,7 @@ class StoresView(QWidget):
         async def save() -> Store:
             if rate is not None:
                 await services.rates.set_manual_rate(changes["default_currency"], rate)
-            return await services.stores.update(store.id, changes)
+            return await services.stores.update(store.id, changes, actor=self._ctx.actor)
 
         self._ctx.run(save(), self._on_saved, name="store-save", on_user_error=self._on_save_failed)
 
@@ -166,13 +166,15 @@ class StoresView(QWidget):
         if store is None:
             return
         if store.archived:
-            self._run_archive(self._ctx.services.stores.restore(store.id), f"Restored {store.name}.")
+            self._run_archive(self._ctx.services.stores.restore(store.id, actor=self._ctx.actor),
+                              f"Restored {store.name}.")
             return
         self.confirm_box = confirm(
             self, "Archive store",
             f"Archive “{store.name}”? It disappears from the store lists and its public store page; its invoices "
             "are kept. You can restore it with “Show archived”.",
-            lambda: self._run_archive(self._ctx.services.stores.archive(store.id), f"Archived {store.name}."),
+            lambda: self._run_archive(self._ctx.services.stores.archive(store.id, actor=self._ctx.actor),
+                                      f"Archived {store.name}."),
             yes_text="Archive")
 
     def _run_archive(self, coro: Coroutine[Any, Any, Store], message: str) -> None:
@@ -184,5 +186,5 @@ class StoresView(QWidget):
 
     def _on_new_button_clicked(self) -> None:
         wallet_ids = [self.wallets[0].id] if self.wallets else []
-        self._ctx.run(self._ctx.services.stores.create("New store", wallet_ids=wallet_ids),
+        self._ctx.run(self._ctx.services.stores.create("New store", wallet_ids=wallet_ids, actor=self._ctx.actor),
                       lambda s: self.reload(s.id), name="store-new", parent=self)

@@ -3,9 +3,8 @@ and a real loopback webhook receiver that verifies signatures."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -21,8 +20,9 @@ from app.db.engine import Database
 from app.services.container import build_services
 from app.services.delivery.retry import RetryPolicy
 from app.services.delivery.webhook_payloads import DELIVERY_HEADER, SIGNATURE_HEADER, verify
-from tests.api.lightning_fake import FakeLightningNode
 from tests.conftest import TEST_VPUB
+from tests.fake_lightning import FakeLightningNode
+from tests.polling import poll
 from tests.services.conftest import FakeChain
 
 FAST_RETRY = RetryPolicy(max_attempts=4, base_delay_s=0.05, max_delay_s=0.2, timeout_s=2.0, poll_s=0.5)
@@ -43,7 +43,7 @@ class Stack:
         self.settings = load_settings({}, {"data_dir": data_dir, "network": "regtest"})
         self.policy = policy
         self.chain = BalanceChain()
-        self.lightning = FakeLightningNode(emit=self._emit) if lightning else None  # only the node is fake
+        self.lightning = FakeLightningNode(deliver=self._emit, listen="127.0.0.1:9735") if lightning else None  # only the node is fake
         self.services: Any = None
         self._db: Database | None = None
 
@@ -75,15 +75,34 @@ class Stack:
         await self._db.stop()
 
 
-@pytest.fixture
-async def stack(tmp_path):
-    stack = Stack(tmp_path)
+@asynccontextmanager
+async def started_stack(data_dir: Path, **kw: Any) -> AsyncIterator[Stack]:
+    """A started Stack (``kw``: Stack's options), stopped on exit unless the test stopped it."""
+    stack = Stack(data_dir, **kw)
     await stack.start()
     try:
         yield stack
     finally:
         if stack.services is not None:
             await stack.stop()
+
+
+@pytest.fixture
+async def stack(tmp_path):
+    async with started_stack(tmp_path) as stack:
+        yield stack
+
+
+@pytest.fixture
+async def ln(tmp_path):
+    """A started Stack whose Lightning node is the fake one (``ln.lightning``, tests/fake_lightning.py)."""
+    async with started_stack(tmp_path, lightning=True) as stack:
+        yield stack
+
+
+@pytest.fixture
+async def ln_client(aiohttp_client, ln):
+    return await aiohttp_client(create_app(ln.services, public=False))
 
 
 @pytest.fixture
@@ -120,16 +139,7 @@ async def shop(services: Any, **kw: Any) -> Any:
 
 async def wait_for(predicate: Callable[[], Any], timeout_s: float = 10.0, what: str = "condition") -> Any:
     """Poll an async or sync predicate until truthy; bounded."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = predicate()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
-        await asyncio.sleep(0.02)
+    return await poll(predicate, timeout_s=timeout_s, what=what, every_s=0.02)
 
 
 class Receiver:

@@ -1,6 +1,6 @@
 """REST: the Lightning node (status, on/off, channels) and Lightning in invoices and payments.
 
-Only the node is fake (tests/api/lightning_fake.py); services, engine and server are RedWaves' own.
+Only the node is fake (tests/fake_lightning.py); services, engine and server are RedWaves' own.
 """
 
 from __future__ import annotations
@@ -9,31 +9,12 @@ import hashlib
 import json
 from decimal import Decimal
 
-import pytest
-
-from app.checkout_server.app import create_app
-from tests.api.conftest import Stack, auth, make_key, wait_for
-from tests.api.lightning_fake import NODE_ID, PEER_ID, open_channel_view
+from tests.api.conftest import auth, make_key, wait_for
 from tests.conftest import TEST_VPUB
+from tests.fake_lightning import NODE_ID, PEER_ID, open_channel_view
 
 HOT_SEED = "legal winner thank year wave sausage worth useful legal winner thank yellow"
 PEER = f"{PEER_ID}@127.0.0.1:9735"
-
-
-@pytest.fixture
-async def ln(tmp_path):
-    stack = Stack(tmp_path, lightning=True)
-    await stack.start()
-    try:
-        yield stack
-    finally:
-        if stack.services is not None:
-            await stack.stop()
-
-
-@pytest.fixture
-async def ln_client(aiohttp_client, ln):
-    return await aiohttp_client(create_app(ln.services, public=False))
 
 
 async def _node_on(ln, client, key: str) -> str:
@@ -120,7 +101,7 @@ async def test_invoice_carries_bolt11_and_a_lightning_payment_completes_it(ln, l
     assert invoice["lightning_offered"] is True
     assert invoice["payment_uri"].startswith(f"bitcoin:{invoice['address']}?amount=0.0001")
     assert invoice["payment_uri"].endswith("&lightning=" + invoice["bolt11"].upper())
-    paid = ln.lightning.pay(invoice["payment_hash"])
+    paid = ln.lightning.settle(invoice["payment_hash"])
 
     async def complete():
         got = await (await ln_client.get(f"/api/v1/invoices/{invoice['id']}", headers=auth(key))).json()
@@ -173,7 +154,7 @@ async def test_webhook_of_a_lightning_payment_carries_method_hash_and_preimage(l
                                 headers=auth(key))
     assert resp.status == 201
     invoice = await ln.services.invoices.create(store.id, price="5.00")
-    paid = ln.lightning.pay(invoice.payment_hash)
+    paid = ln.lightning.settle(invoice.payment_hash)
 
     def bodies() -> list[dict]:
         return [json.loads(r["body"]) for r in receiver.received]

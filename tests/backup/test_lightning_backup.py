@@ -7,8 +7,8 @@ import asyncio
 import json
 
 from app.services.admin.backup import read_backup
+from tests.fake_lightning import FakeLightningNode
 from tests.services.conftest import running_services
-from tests.services.fake_lightning import FakeLightningNode
 
 HOT_SEED = "abandon " * 11 + "about"
 

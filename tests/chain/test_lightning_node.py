@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ from app.chain.keys import derive_address, parse_wallet_keys
 from app.chain.models import ChainEvent, LightningPaid
 from app.chain.watcher import ChainSettings, ChainWatcher
 from tests.lightning_shopper import ShopperNode, free_port
+from tests.polling import poll
 
 from .conftest import receive_addresses, wait_until
 
@@ -68,14 +70,7 @@ class Merchant:
 
 
 async def wait_async(predicate: Any, timeout_s: float = 30.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = await predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
-        await asyncio.sleep(0.2)
+    return await poll(predicate, timeout_s=timeout_s, what=what, every_s=0.2)
 
 
 async def shopper_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -117,23 +112,27 @@ async def funded_shopper(node: ShopperNode, devnet: Any, sat: int) -> ShopperNod
     return node
 
 
-@pytest.fixture
-async def shopper(tmp_path: Path, devnet: Any) -> AsyncIterator[ShopperNode]:
-    node = ShopperNode(tmp_path / "a", devnet.server_string)
+@asynccontextmanager
+async def running_shopper(data_dir: Path, devnet: Any, sat: int) -> AsyncIterator[ShopperNode]:
+    """Debian's Electrum as a payer with ``sat`` confirmed; stopped on exit."""
+    node = ShopperNode(data_dir, devnet.server_string)
     try:
-        yield await funded_shopper(node, devnet, 40_000_000)
+        yield await funded_shopper(node, devnet, sat)
     finally:
         await asyncio.to_thread(node.stop)
+
+
+@pytest.fixture
+async def shopper(tmp_path: Path, devnet: Any) -> AsyncIterator[ShopperNode]:
+    async with running_shopper(tmp_path / "a", devnet, 40_000_000) as node:
+        yield node
 
 
 @pytest.fixture
 async def second_shopper(tmp_path: Path, devnet: Any) -> AsyncIterator[ShopperNode]:
     """A second payer: one that never saw the first one pay (Electrum refuses to pay a hash twice itself)."""
-    node = ShopperNode(tmp_path / "b", devnet.server_string)
-    try:
-        yield await funded_shopper(node, devnet, 5_000_000)
-    finally:
-        await asyncio.to_thread(node.stop)
+    async with running_shopper(tmp_path / "b", devnet, 5_000_000) as node:
+        yield node
 
 
 async def open_states(shopper: ShopperNode) -> list[str]:

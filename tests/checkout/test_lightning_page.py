@@ -10,125 +10,37 @@ tests/artifacts/checkout-lightning-*-360x800.png and -1280x800.png."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import html as htmllib
 import re
-import secrets
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from markupsafe import escape
 
-from app.chain.keys import set_network
-from app.chain.models import (
-    ChannelView,
-    LightningInvoice,
-    LightningNodeInfo,
-    LightningPaid,
-    LightningPayResult,
-)
 from app.checkout_server.app import create_app
 from app.checkout_server.shopper.invoice_view import qr_payload
 from app.checkout_server.shopper.qr import qr_svg
-from app.config import load_settings
 from app.core.lightning import lightning_uri, unified_uri
-from app.db.engine import Database
-from app.services.container import build_services
-from app.services.ports import LightningNodePort
 from tests.checkout.conftest import ARTIFACTS, pay_fake, wait_for, wait_status
 from tests.checkout.test_browser import WATCH_CSP, XSS, Watch, wait_js
 from tests.conftest import TEST_VPUB
-from tests.services.conftest import FakeChain
+from tests.fake_lightning import FakeLightningNode
+from tests.services.conftest import running_services
 
-BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 WALLET = "wal_ln"  # the node's wallet id as the fake node reports it
 
 
-class FakeNode:
-    """Electrum's Lightning node as the services see it (LightningNodePort), in memory."""
-
-    def __init__(self, can_receive_sat: int = 5_000_000) -> None:
-        self.can_receive_sat = can_receive_sat
-        self.issued: dict[str, tuple[LightningInvoice, str, int]] = {}  # hash -> (invoice, preimage, sat)
-        self.withdrawn: list[str] = []
-
-    def lightning_wallet(self) -> str | None:
-        return WALLET
-
-    async def enable_lightning(self, wallet_id: str, *, password: str | None) -> LightningNodeInfo:
-        return await self.lightning_info(wallet_id)
-
-    async def lightning_info(self, wallet_id: str) -> LightningNodeInfo:
-        return LightningNodeInfo(wallet_id=wallet_id, node_id="02" + "ab" * 32, listen=None, gossip=False,
-                                 incoming_allowed=True, can_receive_sat=self.can_receive_sat, can_send_sat=0,
-                                 channels=(), peers=1)
-
-    async def add_lightning_invoice(self, wallet_id: str, amount_sat: int, *, message: str,
-                                    expires_at: datetime) -> LightningInvoice:
-        preimage = secrets.token_hex(32)
-        payment_hash = hashlib.sha256(bytes.fromhex(preimage)).hexdigest()
-        body = "".join(secrets.choice(BECH32) for _ in range(260))  # the length of a real one
-        invoice = LightningInvoice(bolt11=f"lnbcrt{amount_sat * 10}n1p{body}", payment_hash=payment_hash,
-                                   expires_at=expires_at)
-        self.issued[payment_hash] = (invoice, preimage, amount_sat)
-        return invoice
-
-    async def withdraw_lightning_invoice(self, wallet_id: str, payment_hash: str) -> bool:
-        self.withdrawn.append(payment_hash)
-        return True
-
-    async def lightning_paid(self, wallet_id: str, payment_hashes) -> list[LightningPaid]:
-        return []
-
-    async def open_channel(self, wallet_id: str, connect: str, amount_sat: int, *, push_sat: int = 0,
-                           password: str | None) -> ChannelView:
-        raise NotImplementedError
-
-    async def close_channel(self, wallet_id: str, channel_id: str, *, force: bool) -> str:
-        raise NotImplementedError
-
-    async def lnpay(self, wallet_id: str, bolt11: str, *, password: str | None,
-                    timeout_s: float = 60) -> LightningPayResult:
-        raise NotImplementedError
-
-    async def channel_backup(self, wallet_id: str, channel_id: str) -> str:
-        raise NotImplementedError
-
-    def settle(self, payment_hash: str) -> LightningPaid:
-        """What Electrum's thread reports when it fulfilled the HTLCs of an issued hash."""
-        _invoice, preimage, sat = self.issued[payment_hash]
-        return LightningPaid(wallet_id=WALLET, payment_hash=payment_hash, amount_msat=sat * 1000, preimage=preimage,
-                             settled_at=datetime.now(UTC))
+FakeNode = partial(FakeLightningNode, running=WALLET)  # the node runs (tests/terminal imports this name)
 
 
-_node_check: LightningNodePort = FakeNode()  # mypy: the fake has the port's shape
-
-
-@asynccontextmanager
-async def lightning_services(data_dir, node: FakeNode):
-    """tests/services/conftest.py running_services, with the fake node passed where the runtime passes
-    the chain watcher (build_services(..., lightning_node=))."""
-    set_network("regtest")
-    settings = load_settings({}, {"data_dir": data_dir, "network": "regtest"})
-    settings.network_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.db_path)
-    await db.start()
-    chain = FakeChain()
-    svc = build_services(settings, db, chain, lightning_node=node)  # type: ignore[arg-type]  # a partial ChainPort
-    await svc.rates.load()
-    await svc.events.start()
-    svc.engine._tick_s = 0.05
-    await svc.engine.start()
-    svc.fake_chain = chain  # type: ignore[attr-defined]  # what pay_fake uses
-    try:
-        yield svc
-    finally:
-        await svc.engine.stop()
-        await svc.events.stop()
-        await db.stop()
+def lightning_services(data_dir, node: FakeLightningNode):
+    """tests/services/conftest.py running_services with the fake node passed where the runtime passes
+    the chain watcher (build_services(..., lightning_node=)); ``node.settle`` tells the engine."""
+    return running_services(data_dir, tick_s=0.05, lightning_node=node)
 
 
 @pytest.fixture
@@ -271,7 +183,7 @@ async def test_on_chain_payment_closes_the_lightning_offer(client, services, nod
 
 async def test_settled_lightning_payment_shows_paid_over_lightning(client, services, node):
     _store, invoice = await ln_shop(services)
-    services.engine.on_chain_event(node.settle(invoice.payment_hash))
+    node.settle(invoice.payment_hash)
     await wait_status(services, invoice.id, "complete")  # final at once, no confirmations
     html = await (await client.get(f"/i/{invoice.id}?method=lightning")).text()
     assert "Payment complete" in html
@@ -326,10 +238,16 @@ async def _has(items, item):
 SIZES = ((360, 800), (1280, 800))
 
 
-async def _context(browser, size, *, js: bool):
+@asynccontextmanager
+async def _page(browser, watch: Watch, size, *, js: bool):
+    """A page of its own browser context at ``size``, watched (CSP reports, console errors) until the end."""
     context = await browser.new_context(viewport={"width": size[0], "height": size[1]}, java_script_enabled=js)
     await context.add_init_script(WATCH_CSP)
-    return context
+    page = await context.new_page()
+    watch.attach(page)
+    yield page
+    await watch.check(page)
+    await context.close()
 
 
 async def _shot(page, name: str, size) -> None:
@@ -343,39 +261,31 @@ async def test_chromium_javascript_off_switches_tabs_with_links(client, services
     base = str(client.make_url(f"/i/{invoice.id}"))
     watch = Watch()
     for size in SIZES:
-        context = await _context(browser, size, js=False)
-        page = await context.new_page()
-        watch.attach(page)
-        await page.goto(base)
-        assert await page.get_attribute("#tab-onchain", "aria-current") == "page"
-        assert await page.is_visible("#f-address") and not await page.is_visible("button.copy")
-        await _shot(page, "onchain", size)
-        await page.click("#tab-lightning")  # a plain link: no script involved
-        await page.wait_for_url(f"{base}?method=lightning")
-        assert await page.get_attribute("#tab-lightning", "aria-current") == "page"
-        assert await page.input_value("#f-bolt11") == invoice.bolt11
-        assert await page.get_attribute("#open-wallet", "href") == lightning_uri(invoice.bolt11)
-        box = await page.locator("#qr").bounding_box()
-        assert box and box["width"] >= 200 and box["x"] >= 0 and box["x"] + box["width"] <= size[0]
-        assert await page.text_content("#countdown")
-        await _shot(page, "lightning", size)
-        await page.click("#check-again")  # what the meta refresh does: the tab stays
-        await page.wait_for_url(f"{base}?method=lightning")
-        assert await page.is_visible("#f-bolt11")
-        await watch.check(page)
-        await context.close()
-    services.engine.on_chain_event(node.settle(invoice.payment_hash))
+        async with _page(browser, watch, size, js=False) as page:
+            await page.goto(base)
+            assert await page.get_attribute("#tab-onchain", "aria-current") == "page"
+            assert await page.is_visible("#f-address") and not await page.is_visible("button.copy")
+            await _shot(page, "onchain", size)
+            await page.click("#tab-lightning")  # a plain link: no script involved
+            await page.wait_for_url(f"{base}?method=lightning")
+            assert await page.get_attribute("#tab-lightning", "aria-current") == "page"
+            assert await page.input_value("#f-bolt11") == invoice.bolt11
+            assert await page.get_attribute("#open-wallet", "href") == lightning_uri(invoice.bolt11)
+            box = await page.locator("#qr").bounding_box()
+            assert box and box["width"] >= 200 and box["x"] >= 0 and box["x"] + box["width"] <= size[0]
+            assert await page.text_content("#countdown")
+            await _shot(page, "lightning", size)
+            await page.click("#check-again")  # what the meta refresh does: the tab stays
+            await page.wait_for_url(f"{base}?method=lightning")
+            assert await page.is_visible("#f-bolt11")
+    node.settle(invoice.payment_hash)
     await wait_status(services, invoice.id, "complete")
     for size in SIZES:
-        context = await _context(browser, size, js=False)
-        page = await context.new_page()
-        watch.attach(page)
-        await page.goto(f"{base}?method=lightning")
-        assert await page.text_content("#status-title") == "Payment complete"
-        assert await page.is_visible("#paid-lightning") and await page.is_hidden("#pay")
-        await _shot(page, "paid", size)
-        await watch.check(page)
-        await context.close()
+        async with _page(browser, watch, size, js=False) as page:
+            await page.goto(f"{base}?method=lightning")
+            assert await page.text_content("#status-title") == "Payment complete"
+            assert await page.is_visible("#paid-lightning") and await page.is_hidden("#pay")
+            await _shot(page, "paid", size)
 
 
 @pytest.mark.browser
@@ -385,36 +295,28 @@ async def test_chromium_with_javascript_follows_lightning_and_on_chain_live(clie
     base = str(client.make_url(f"/i/{invoice.id}"))
     watch = Watch()
     for size in SIZES:
-        context = await _context(browser, size, js=True)
-        page = await context.new_page()
-        watch.attach(page)
+        async with _page(browser, watch, size, js=True) as page:
+            await page.goto(f"{base}?method=lightning")
+            await page.wait_for_selector("button.copy[data-copy='f-bolt11']:not([hidden])")  # JS ran
+            await wait_js(page, "document.querySelector('#countdown').textContent.includes(':')")
+            await _shot(page, "lightning-js", size)
+    async with _page(browser, watch, (1280, 800), js=True) as page:
         await page.goto(f"{base}?method=lightning")
         await page.wait_for_selector("button.copy[data-copy='f-bolt11']:not([hidden])")  # JS ran
-        await wait_js(page, "document.querySelector('#countdown').textContent.includes(':')")
-        await _shot(page, "lightning-js", size)
-        await watch.check(page)
-        await context.close()
-    context = await _context(browser, (1280, 800), js=True)
-    page = await context.new_page()
-    watch.attach(page)
-    await page.goto(f"{base}?method=lightning")
-    await page.wait_for_selector("button.copy[data-copy='f-bolt11']:not([hidden])")  # JS ran
-    await asyncio.sleep(0.3)  # the websocket is connected
-    services.engine.on_chain_event(node.settle(invoice.payment_hash))
-    await wait_js(page, "document.getElementById('status-title').textContent === 'Payment complete'")
-    assert await page.is_visible("#paid-lightning") and await page.is_hidden("#pay")
-    await _shot(page, "paid-live", (1280, 800))
-    # the second invoice: an on-chain part payment while its Lightning tab is open -> the on-chain view
-    second_url = str(client.make_url(f"/i/{second.id}"))
-    await page.goto(f"{second_url}?method=lightning")
-    await page.wait_for_selector("button.copy[data-copy='f-bolt11']:not([hidden])")
-    await asyncio.sleep(0.3)
-    pay_fake(services, second, 5000)
-    await page.wait_for_url(f"{second_url}?method=onchain", timeout=10_000)
-    await page.wait_for_selector("#f-address")
-    assert await page.query_selector("#method-tabs") is None  # the server's on-chain-only view
-    assert "lightning=" not in await page.get_attribute("#open-wallet", "href")
-    assert "Partial payment received" == await page.text_content("#status-title")
-    await _shot(page, "partial-live", (1280, 800))
-    await watch.check(page)
-    await context.close()
+        await asyncio.sleep(0.3)  # the websocket is connected
+        node.settle(invoice.payment_hash)
+        await wait_js(page, "document.getElementById('status-title').textContent === 'Payment complete'")
+        assert await page.is_visible("#paid-lightning") and await page.is_hidden("#pay")
+        await _shot(page, "paid-live", (1280, 800))
+        # the second invoice: an on-chain part payment while its Lightning tab is open -> the on-chain view
+        second_url = str(client.make_url(f"/i/{second.id}"))
+        await page.goto(f"{second_url}?method=lightning")
+        await page.wait_for_selector("button.copy[data-copy='f-bolt11']:not([hidden])")
+        await asyncio.sleep(0.3)
+        pay_fake(services, second, 5000)
+        await page.wait_for_url(f"{second_url}?method=onchain", timeout=10_000)
+        await page.wait_for_selector("#f-address")
+        assert await page.query_selector("#method-tabs") is None  # the server's on-chain-only view
+        assert "lightning=" not in await page.get_attribute("#open-wallet", "href")
+        assert "Partial payment received" == await page.text_content("#status-title")
+        await _shot(page, "partial-live", (1280, 800))

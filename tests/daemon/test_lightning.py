@@ -1,6 +1,6 @@
 """The Bitcart daemon's Lightning commands, driven by the real Bitcart SDK over TCP (127.0.0.1): the project
 venv's SDK in-process and the current SDK (.venv-sdk-current) as a separate process. Services, engine and
-daemon are RedWaves' own; only the Lightning node is fake (tests/api/lightning_fake.py)."""
+daemon are RedWaves' own; only the Lightning node is fake (tests/fake_lightning.py)."""
 
 from __future__ import annotations
 
@@ -27,9 +27,9 @@ from app.services.compat.bitcart.service import (
     daemon_credentials,
 )
 from tests.api.conftest import Stack, wait_for
-from tests.api.lightning_fake import NODE_ID, OPEN_CHANNEL_ID, PEER_ID, electrum_channel_id, open_channel_view
 from tests.conftest import TEST_VPUB
 from tests.daemon.conftest import _no_fallback_close
+from tests.fake_lightning import NODE_ID, OPEN_CHANNEL_ID, PEER_ID, electrum_channel_id, open_channel_view
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning"),
@@ -131,7 +131,7 @@ async def test_sdk_lightning_invoice_payment_events_and_channels(ln_daemon, coin
         await wait_for(lambda: any(s.wallet_key == xpub for s in ln_daemon.daemon.events._subscriptions),
                        what="websocket registered")
 
-        paid = node.pay(created["rhash"])
+        paid = node.settle(created["rhash"])
         await wait_for(lambda: any(e == "new_payment" and d["status"] == 3 for e, d in events), what="new_payment")
         [(_, payment)] = [(e, d) for e, d in events if e == "new_payment"]
         assert payment["address"] == created["request_id"] and payment["status_str"] == "Paid"

@@ -1,37 +1,20 @@
 """Greenfield: BTC-LN (BTCPay 2.x's Lightning id) beside BTC-CHAIN in invoice payment methods and in the
-webhooks of a Lightning payment. Only the Lightning node is fake (tests/api/lightning_fake.py)."""
+webhooks of a Lightning payment. Only the Lightning node is fake (tests/fake_lightning.py)."""
 
 from __future__ import annotations
 
 import json
 from decimal import Decimal
 
-import pytest
-
-from app.checkout_server.app import create_app
-from tests.api.conftest import Stack, make_key, wait_for
-from tests.api.lightning_fake import open_channel_view
+from tests.api.conftest import ln, ln_client, make_key, wait_for
+from tests.fake_lightning import open_channel_view
 from tests.greenfield.conftest import token
 from tests.greenfield.schema import validate, validate_array
 from tests.greenfield.test_webhooks import EVENT_SCHEMAS
 
 GF = "/greenfield/api/v1"
+__all__ = ["ln", "ln_client"]  # the fixtures (tests/api/conftest.py)
 HOT_SEED = "legal winner thank year wave sausage worth useful legal winner thank yellow"
-
-
-@pytest.fixture
-async def ln(tmp_path):
-    stack = Stack(tmp_path, lightning=True)
-    await stack.start()
-    try:
-        yield stack
-    finally:
-        await stack.stop()
-
-
-@pytest.fixture
-async def ln_client(aiohttp_client, ln):
-    return await aiohttp_client(create_app(ln.services, public=False))
 
 
 async def _store(ln, *, lightning: bool = True):
@@ -66,7 +49,7 @@ async def test_payment_methods_list_lightning_beside_onchain(ln, ln_client):
         "paymentLink": f"lightning:{record.bolt11}", "rate": "50000", "paymentMethodPaid": "0.00000000",
         "totalPaid": "0.00000000", "due": "0.00010000", "amount": "0.00010000", "networkFee": "0.00000000",
         "payments": [], "activated": True, "additionalData": {}}
-    ln.lightning.pay(record.payment_hash)
+    ln.lightning.settle(record.payment_hash)
     await wait_for(lambda: _settled(ln_client, store.id, created["id"], h), what="Settled")
     methods = await _json(await ln_client.get(url, headers=h))
     validate_array(methods, "InvoicePaymentMethodDataModel")
@@ -108,7 +91,7 @@ async def test_lightning_payment_webhooks_carry_btc_ln(ln, ln_client, btcpay_rec
     btcpay_receiver.secret = hook["secret"]
     created = await _json(await ln_client.post(f"{GF}/stores/{store.id}/invoices", json={"amount": "5.00"}, headers=h))
     record = await ln.services.invoices.get(created["id"])
-    ln.lightning.pay(record.payment_hash)
+    ln.lightning.settle(record.payment_hash)
 
     def types() -> set[str]:
         return {json.loads(r["body"])["type"] for r in btcpay_receiver.received}

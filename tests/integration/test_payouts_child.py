@@ -20,32 +20,11 @@ import os
 import signal
 import sys
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
+from tests.child_runtime import started_runtime, synced, until
+
 HOT_SEED = "abandon " * 11 + "about"
-
-
-def _settings(data_dir: str, server: str) -> Any:
-    from app.config import load_settings
-
-    return load_settings({}, {"data_dir": Path(data_dir), "network": "regtest", "electrum_server": server,
-                              "electrum_oneserver": True, "private_port": 0})
-
-
-async def _until(check: Any, timeout_s: float, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while loop.time() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.1)
-    raise SystemExit(f"timed out waiting for {what}")
-
-
-async def _synced(runtime: Any) -> bool:
-    state = runtime.chain.state()
-    return bool(state.connected and state.synced)
 
 
 def _kill_at(step: str) -> Any:
@@ -59,15 +38,12 @@ def _kill_at(step: str) -> Any:
 
 async def main(argv: list[str]) -> None:
     from app.core.payouts import FeeChoice
-    from app.runtime import Runtime
     from app.services.refunds.executor import PayoutExecutor
 
     data_dir, server, action, *rest = argv
-    runtime = Runtime(_settings(data_dir, server))
-    await runtime.start()
-    services = runtime.services
-    try:
-        await _until(lambda: _synced(runtime), 30, "chain synced")
+    async with started_runtime(data_dir, server) as runtime:
+        services = runtime.services
+        await until(lambda: synced(runtime), 30, "chain synced")
         if action == "setup":
             from app.chain.keys import derive_addresses, parse_wallet_keys
 
@@ -85,17 +61,15 @@ async def main(argv: list[str]) -> None:
         elif action == "pay":
             step, *ids = rest
             wallet_id = (await services.payouts.get(ids[0])).wallet_id
-            await _until(lambda: _funded(runtime, wallet_id), 30, "funds confirmed")
+            await until(lambda: _funded(runtime, wallet_id), 30, "funds confirmed")
             executor = PayoutExecutor(services.writer, runtime.chain, services.secrets, network="regtest",
                                       on_confirmed=services.payouts.on_tx_confirmed, checkpoint=_kill_at(step))
             tx = await executor.pay_hot(ids, FeeChoice("custom", Decimal(2)))
             print(json.dumps({"payout_tx_id": tx.id, "txid": tx.txid}), flush=True)
         elif action == "resume":
             want, *ids = rest
-            await _until(lambda: _all(services, ids, want), 30, f"payouts {want}")
+            await until(lambda: _all(services, ids, want), 30, f"payouts {want}")
             await _report(services, ids)
-    finally:
-        await runtime.stop()
 
 
 async def _funded(runtime: Any, wallet_id: str) -> bool:

@@ -28,6 +28,7 @@ from app.devnet import Devnet
 from tests.api.conftest import Receiver
 from tests.conftest import runtime_with, serving_devnet
 from tests.lightning_shopper import ShopperNode, free_port
+from tests.polling import poll
 
 set_network("regtest")
 
@@ -46,16 +47,7 @@ def electrum_segwit_seed() -> str:
 async def wait_async(predicate: Callable[[], Any], *, timeout_s: float = 30.0, what: str = "condition",
                      every_s: float = 0.1) -> Any:
     """Poll a sync or async predicate until truthy; bounded."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = predicate()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
-        await asyncio.sleep(every_s)
+    return await poll(predicate, timeout_s=timeout_s, what=what, every_s=every_s)
 
 
 async def in_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

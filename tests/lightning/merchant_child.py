@@ -19,28 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-
-def _settings(data_dir: str, server: str, listen: str) -> Any:
-    from app.config import load_settings
-
-    return load_settings({}, {"data_dir": Path(data_dir), "network": "regtest", "electrum_server": server,
-                              "electrum_oneserver": True, "private_port": 0, "lightning_listen": listen,
-                              "lightning_allow_incoming": True})
-
-
-async def _until(check: Any, timeout_s: float, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while loop.time() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.1)
-    raise SystemExit(f"timed out waiting for {what}")
-
-
-async def _synced(runtime: Any) -> bool:
-    state = runtime.chain.state()
-    return bool(state.connected and state.synced)
+from tests.child_runtime import started_runtime, synced, until
 
 
 async def _first_run(services: Any, seed: str, key_file: Path) -> None:
@@ -55,16 +34,12 @@ async def _first_run(services: Any, seed: str, key_file: Path) -> None:
 
 
 async def main(data_dir: str, server: str, listen: str, seed: str) -> None:
-    from app.runtime import Runtime
-
-    runtime = Runtime(_settings(data_dir, server, listen))
-    await runtime.start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
-    try:
+    async with started_runtime(data_dir, server, lightning_listen=listen, lightning_allow_incoming=True) as runtime:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
         services = runtime.services
-        await _until(lambda: _synced(runtime), 30, "chain synced")
+        await until(lambda: synced(runtime), 30, "chain synced")
         key_file = Path(data_dir) / "e2e_key.txt"
         if not key_file.exists():
             await _first_run(services, seed, key_file)
@@ -76,9 +51,6 @@ async def main(data_dir: str, server: str, listen: str, seed: str) -> None:
                           "store_id": store.id, "wallet_id": status.wallet_id, "node_id": status.info.node_id}),
               flush=True)
         await stop.wait()
-    finally:
-        await runtime.stop()
-
 
 if __name__ == "__main__":
     from app.chain.keys import set_network

@@ -125,7 +125,7 @@ class FakeChain:
 async def running_services(data_dir: Path, *, tick_s: float | None = None,
                            lightning_node: Any = None) -> AsyncIterator[Any]:
     """Started services (rates, events, engine) on regtest over a SQLite file in ``data_dir`` and a
-    FakeChain (``svc.fake_chain``); ``lightning_node``: a node such as tests/services/fake_lightning.py's
+    FakeChain (``svc.fake_chain``); ``lightning_node``: a node such as tests/fake_lightning.py's
     (its ``deliver`` is set to the fake chain's subscribers); stopped in reverse order on exit. Used by several test folders and
     bench/bench_connections.py."""
     set_network("regtest")

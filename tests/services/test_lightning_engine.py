@@ -16,8 +16,8 @@ from app.core.payments import ObservedOutput
 from app.core.statuses import InvoiceStatus, PaymentState
 from app.db.models import OutboxEventRow
 from tests.conftest import TEST_VPUB
+from tests.fake_lightning import FakeLightningNode
 from tests.services.conftest import running_services
-from tests.services.fake_lightning import FakeLightningNode
 
 HOT_SEED = "abandon " * 11 + "about"
 OTHER_SEED = "legal winner thank year wave sausage worth useful legal winner thank yellow"  # not TEST_VPUB's
@@ -157,7 +157,7 @@ async def test_node_wallet_must_be_hot_p2wpkh_and_channels_block_disable(ln):
 
 
 def test_fake_node_refuses_after_expiry():
-    node = FakeLightningNode(wallet_id="w")
+    node = FakeLightningNode(running="w")
     asyncio.run(node.add_lightning_invoice("w", 1000, message="m", expires_at=datetime.now(UTC) - timedelta(seconds=1)))
     from app.chain.errors import LightningError
     with pytest.raises(LightningError):

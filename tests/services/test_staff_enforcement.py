@@ -95,6 +95,7 @@ async def test_cashier_requests_refund_manager_approves(services):
     with pytest.raises(Conflict) as waits:  # its link does not work yet
         await services.refunds.claim(requested.id, "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080")
     assert waits.value.code == "refund_not_approved"
+    assert (await services.refunds.public(requested.id)).status is RefundStatus.REQUESTED
     with pytest.raises(NotAllowed):
         await services.refunds.approve(requested.id, actor=carl)
     approved = await services.refunds.approve(requested.id, actor=manager)
@@ -122,12 +123,24 @@ async def test_products_stores_payouts_guarded(services):
         await services.stores.update(a.id, {"wallet_ids": []}, actor=manager)
     with pytest.raises(NotAllowed):
         await services.stores.create("Third", actor=manager)
+    address = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"
+    with pytest.raises(NotAllowed):
+        await services.payouts.create(a.id, a.wallet_ids[0], address, 10_000, actor=carl)
+    payout = await services.payouts.create(a.id, a.wallet_ids[0], address, 10_000, actor=manager)
+    with pytest.raises(NotAllowed):
+        await services.payouts.approve([payout.id], actor=carl)
+    if payout.status != "approved":  # under the store's auto-approval limit it is approved at once
+        [payout] = await services.payouts.approve([payout.id], actor=manager)
+    assert payout.status == "approved"
+    with pytest.raises(NotAllowed):
+        await services.payouts.cancel(payout.id, actor=carl)
+    await services.payouts.cancel(payout.id, actor=manager)
     with pytest.raises(NotAllowed):
         await services.payouts.approve(["pay_x"], actor=carl)
     with pytest.raises(NotAllowed):
         await services.payouts.cancel("pay_x", actor=carl)
     actions = {e.action for e in await services.audit.list(store_id=a.id) if e.person_name == "Mia"}
-    assert {"product.change", "store.change"} <= actions
+    assert {"product.change", "store.change", "payout.create", "payout.cancel"} <= actions
     assert SYSTEM.role is Role.OWNER
 
 

@@ -160,3 +160,17 @@ async def test_a_tip_alone_is_not_a_sale(client, till):
     await _ready(client, till)
     response = await client.post("/t/charge", data={"cart": "", "tip": "custom", "tip_amount": "2.00"})
     assert response.status == 422 and "Type an amount or tap a product first." in await response.text()
+
+
+async def test_cancel_a_charge_the_customer_will_not_pay(client, till, services):
+    await _ready(client, till)
+    response = await client.post("/t/charge", data={"cart": "", "entry": "250"}, allow_redirects=False)
+    invoice_id = response.headers["Location"].rsplit("/", 1)[1]
+    assert 'id="cancel-charge"' in await (await client.get(f"/t/charge/{invoice_id}")).text()
+    cancelled = await client.post(f"/t/charge/{invoice_id}/cancel", data={"go": "1"}, allow_redirects=False)
+    assert cancelled.status == 303 and cancelled.headers["Location"] == "/t/sale"
+    assert (await services.invoices.get(invoice_id)).status == "invalid"
+    page = await (await client.get(f"/t/paid/{invoice_id}")).text()
+    assert "This payment did not go through" in page
+    again = await client.post(f"/t/charge/{invoice_id}/cancel", data={"go": "1"})
+    assert again.status in (403, 409) and 'id="error-message"' in await again.text()  # the service's sentence

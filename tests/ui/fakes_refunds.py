@@ -34,6 +34,7 @@ from app.core.refunds import (
     already_refunded,
     calculate_refund,
 )
+from app.core.staff import SYSTEM, Actor, actor_and_label
 from app.ui.ports import (
     ChainView,
     InvoicesPort,
@@ -70,10 +71,11 @@ class FakeRefunds:
         return calculate_refund(inv, req, current_rate=self.current_rate, current_rate_source="manual",
                                 already_refunded_sat=self._already(invoice_id))
 
-    async def create(self, invoice_id: str, req: RefundRequest, *, actor: str | None = None) -> Refund:
+    async def create(self, invoice_id: str, req: RefundRequest, *, actor: Actor | str | None = SYSTEM) -> Refund:
         calc = await self.preview(invoice_id, req)
         inv = await self.invoices.get(invoice_id)
-        self.created.append((invoice_id, req, actor))
+        label = actor_and_label(actor)[1]  # the label or the person's name, as RefundService keeps it
+        self.created.append((invoice_id, req, label))
         n = len(self.items)
         refund = Refund(id=f"rf{n:020d}", invoice_id=invoice_id, store_id=inv.store_id, status=RefundStatus.OPEN,
                         variant=req.variant, gross_sat=calc.gross_sat, fee_sat=calc.fee_sat,
@@ -82,7 +84,7 @@ class FakeRefunds:
                         fee_fixed_sat=req.fee_fixed_sat, already_refunded_sat=calc.already_refunded_sat,
                         refundable_sat=calc.refundable_sat, note=req.note, created_at=NOW + timedelta(minutes=n),
                         expires_at=NOW + timedelta(days=30), claimed_at=None, destination=None, payout_id=None,
-                        created_by=actor, emailed_to=inv.buyer_email if self.email_queued else None)
+                        created_by=label, emailed_to=inv.buyer_email if self.email_queued else None)
         self.items[refund.id] = refund
         return refund
 
@@ -143,12 +145,12 @@ class FakePayouts:
         status = PayoutStatus.APPROVED if 0 < amount_sat <= self.auto_approve_sat else PayoutStatus.AWAITING_APPROVAL
         return self.add(wallet_id, address, amount_sat, status, label=label, store_id=store_id)
 
-    async def approve(self, payout_ids: Sequence[str], *, actor: str | None = None) -> list[Payout]:
+    async def approve(self, payout_ids: Sequence[str], *, actor: Actor | str | None = SYSTEM) -> list[Payout]:
         self.calls.append(("approve", tuple(payout_ids)))
         self._fail()
         return [self._set(i, PayoutStatus.APPROVED) for i in payout_ids]
 
-    async def cancel(self, payout_id: str) -> Payout:
+    async def cancel(self, payout_id: str, *, actor: Actor = SYSTEM) -> Payout:
         self.calls.append(("cancel", payout_id))
         self._fail()
         return self._set(payout_id, PayoutStatus.CANCELLED)

@@ -1,5 +1,5 @@
 """The channels of Settings → Lightning on the REAL LightningService with the node faked in memory
-(tests/ui/fakes_lightning.py): the table's cells, Open channel… with errors beside the field they name
+(tests/fake_lightning.py): the table's cells, Open channel… with errors beside the field they name
 (typed text, the service's checks, the node's refusal) and the call it makes, Close… and Force close…
 asking first (force close says the funds stay locked ~144 blocks) and calling the service, Refresh.
 
@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QLabel, QMessageBox, QScrollArea
 
 from app.chain.errors import LightningError
 from app.ui.lightning_view import COLUMNS
+from tests.fake_lightning import PEER_ID, PEER_URI, channel
 from tests.ui.conftest import click, shots, wait_until
-from tests.ui.fakes_lightning import PEER_ID, PEER_URI, channel
 from tests.ui.scenario import settle
 from tests.ui.test_settings_lightning import SEED, LightningShop, error_beside, general_error, ln, open_page
 

@@ -1,5 +1,5 @@
 """Settings → Lightning and the store form's Lightning box, on the REAL LightningService and wallets
-(SQLite), with the node faked in memory (tests/ui/fakes_lightning.py): what the page says without a hot
+(SQLite), with the node faked in memory (tests/fake_lightning.py): what the page says without a hot
 wallet, adding one from its seed (errors beside the seed), Turn on, node id and connect string with Copy,
 inbound liquidity in words, Turn off refused beside the control while channels are open; the store's
 Lightning options disabled with why while Lightning is off, then saved with the store.
@@ -22,9 +22,9 @@ from app.ui.settings_lightning import CANNOT_RECEIVE, NEEDS_HOT, LightningPage
 from app.ui.store_form import LIGHTNING_OFF
 from app.ui.stores_view import StoresView
 from tests.conftest import TEST_VPUB
+from tests.fake_lightning import NODE_ID, FakeLightningNode, channel
 from tests.services.conftest import FakeChain
 from tests.ui.conftest import click, run, settings_page, shots, wait_until
-from tests.ui.fakes_lightning import NODE_ID, FakeLightningNode, channel
 from tests.ui.scenario import settle
 from tests.ui.shop_services import ui_context
 
@@ -50,7 +50,7 @@ class LightningShop:
 
 @pytest.fixture
 def ln(qloop, tmp_path: Path) -> Iterator[LightningShop]:
-    node = FakeLightningNode()
+    node = FakeLightningNode(can_receive_sat=None)  # inbound: what the OPEN channels can receive
     with ui_context(qloop, tmp_path, FakeChain(), lightning_node=node) as ctx:
         yield LightningShop(ctx, node, qloop)
 

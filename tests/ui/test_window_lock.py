@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -106,6 +107,7 @@ def test_cashier_and_owner_unlock_and_lock_again(staff_shop: StaffShop, window: 
         actor = controller.ctx.actor
         assert actor.person_id == ben.id and actor.role == "cashier"
         assert visible_nav(controller) == ["About"]
+        assert win.person_label.text() == "Ben (cashier) · Ctrl+L locks"
         assert win.current_view_name() == "About"
         win.show_view("Wallets")
         assert win.current_view_name() == "About"
@@ -151,6 +153,13 @@ def test_manager_sees_the_staff_pages_of_settings_only(staff_shop: StaffShop, wi
         staff = settings.staff
         shop.wait(lambda: staff.table.rowCount() == 1, "the manager's people")
         assert staff.table.item(0, 0).text() == "Maria"  # the owner is not in Maria's stores
+        shop.run(shop.services.rates.set_manual_rate("EUR", Decimal("50000")))
+        dialog = controller.new_invoice(shop.store.id)  # File → New invoice, as Maria
+        dialog.create_now(shop.store.id, Decimal("7.50"), "EUR")
+        shop.wait(lambda: dialog.invoice is not None, "invoice created")
+        assert shop.run(shop.services.invoices.get(dialog.invoice.id)).created_by == maria.id
+        created = [e for e in shop.run(shop.services.audit.list(person_id=maria.id)) if e.action == "invoice.create"]
+        assert [e.target_id for e in created] == [dialog.invoice.id]
     finally:
         shop.stop()  # type: ignore[attr-defined]
 

@@ -28,7 +28,7 @@ from app.checkout_server.shopper.pages import translator
 from app.checkout_server.terminal.access import see_other
 from app.checkout_server.terminal.keys import ACTOR, TERMINAL
 from app.checkout_server.terminal.nav import nav_links
-from app.checkout_server.terminal.pages import render
+from app.checkout_server.terminal.pages import read_form, render
 from app.core.errors import InvoiceNotFound
 from app.core.lightning import lightning_first, offer_open, paid_over_lightning
 from app.core.receipts import build_receipt
@@ -86,6 +86,15 @@ async def charge_page(request: web.Request) -> web.StreamResponse:
         "refresh_s": REFRESH_S, "scripts": ("charge.js",), "nav": nav_links(request, "")})
 
 
+async def cancel_charge(request: web.Request) -> web.StreamResponse:
+    """The customer will not pay: the invoice is withdrawn (marked invalid) while nothing is paid on it.
+    A seller may do this to their own pending invoice; the service refuses anything else with its sentence."""
+    invoice, _store = await terminal_invoice(request)
+    await read_form(request)
+    await request.app[SERVICES].invoices.mark(invoice.id, InvoiceStatus.INVALID, actor=request[ACTOR])
+    return see_other("/t/sale")
+
+
 def paid_state(invoice: Invoice) -> tuple[str, str, str]:
     """(state, headline, note) by the store's speed policy: complete, seen but waiting, or failed."""
     if invoice.status == InvoiceStatus.COMPLETE:
@@ -98,7 +107,7 @@ def paid_state(invoice: Invoice) -> tuple[str, str, str]:
     if invoice.status == InvoiceStatus.REFUNDED:
         return "failed", "Refunded", "This invoice was marked refunded."
     return "failed", "This payment did not go through", (
-        "The invoice expired or its payment was not confirmed. Start a new sale to charge again.")
+        "The invoice expired, was cancelled, or its payment was not confirmed. Start a new sale to charge again.")
 
 
 async def paid_page(request: web.Request) -> web.StreamResponse:

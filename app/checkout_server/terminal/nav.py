@@ -15,4 +15,6 @@ def nav_links(request: web.Request, current: str) -> list[dict[str, object]]:
         links.append({"key": "sale", "label": "New sale", "href": "/t/sale"})
     if actor.may(Permission.VIEW_SALES, store_id) or actor.may(Permission.VIEW_OWN_SALES, store_id):
         links.append({"key": "today", "label": "Today", "href": "/t/today"})
+    if actor.may(Permission.APPROVE_REFUND, store_id) or actor.may(Permission.REQUEST_REFUND, store_id):
+        links.append({"key": "refunds", "label": "Refunds", "href": "/t/refund"})
     return [{**link, "current": link["key"] == current} for link in links]

@@ -16,9 +16,12 @@ from aiohttp import web
 from app.checkout_server.keys import SERVICES
 from app.checkout_server.terminal.access import see_other
 from app.checkout_server.terminal.charge import terminal_invoice
+from app.checkout_server.terminal.keys import ACTOR
 from app.checkout_server.terminal.nav import nav_links
 from app.checkout_server.terminal.pages import read_form, render
 from app.core.errors import UserFacingError
+from app.core.refunds import is_refundable
+from app.core.staff import Permission
 
 logger = logging.getLogger(__name__)
 
@@ -29,12 +32,15 @@ async def _render(request: web.Request, *, status: int = 200, error: str | None 
                   notice: str | None = None) -> web.Response:
     services = request.app[SERVICES]
     invoice, store = await terminal_invoice(request)
+    actor = request[ACTOR]
     receipt = await services.pos.receipt(invoice.id)
     printer = await services.printer.config()
     return render(request, "receipt.html", {
         "title": f"Receipt · {store.name}", "invoice": invoice, "receipt": receipt,
         "email_ready": await services.pos.email_ready(store.id), "printer": printer.escpos,
         "printer_name": printer.describe(), "error": error, "email": email, "scripts": ("print.js",),
+        "refundable": is_refundable(invoice) and actor.may(Permission.REQUEST_REFUND, store.id),
+        "may_approve": actor.may(Permission.APPROVE_REFUND, store.id),
         "notice": notice or next((text for key, text in NOTICES.items() if request.query.get(key) == "1"), None),
         "nav": nav_links(request, "")}, status=status)
 

@@ -12,7 +12,7 @@ from aiohttp import web
 from app.checkout_server.feature import Handler, Route
 from app.checkout_server.shopper.assets import Assets
 from app.checkout_server.shopper.ratelimit import TokenBuckets
-from app.checkout_server.terminal import charge, login, pairing, pwa, receipt, sale, today
+from app.checkout_server.terminal import charge, login, pairing, pwa, receipt, refund, sale, today
 from app.checkout_server.terminal.access import terminal_middleware
 from app.checkout_server.terminal.keys import (
     CHARGE_LIMITER,
@@ -46,11 +46,17 @@ def routes() -> list[Route]:
         r("POST", "/t/sale", sale.sale_post, "sale_post"),
         r("POST", "/t/charge", sale.charge, "charge_post"),
         r("GET", f"/t/charge/{INVOICE}", charge.charge_page, "charge"),
+        r("POST", f"/t/charge/{INVOICE}/cancel", charge.cancel_charge, "charge_cancel"),
         r("GET", f"/t/paid/{INVOICE}", charge.paid_page, "paid"),
         r("GET", f"/t/receipt/{INVOICE}", receipt.receipt_page, "receipt"),
         r("POST", f"/t/receipt/{INVOICE}/email", receipt.email_receipt, "receipt_email"),
         r("POST", f"/t/receipt/{INVOICE}/print", receipt.print_receipt, "receipt_print"),
+        r("POST", f"/t/receipt/{INVOICE}/refund", refund.refund_sale, "receipt_refund"),
         r("GET", "/t/today", today.today_page, "today"),
+        r("GET", "/t/refund", refund.refunds_page, "refunds"),
+        r("GET", "/t/refund/{refund_id:" + ID + "}", refund.refund_page, "refund"),
+        r("POST", "/t/refund/{refund_id:" + ID + "}/approve", refund.approve, "refund_approve"),
+        r("POST", "/t/refund/{refund_id:" + ID + "}/cancel", refund.cancel, "refund_cancel"),
         r("GET", "/t/manifest.webmanifest", pwa.manifest, "manifest"),
         r("GET", "/t/sw.js", pwa.service_worker, "sw"),
         r("GET", "/t/offline.html", pwa.offline_page, "offline"),

@@ -43,7 +43,7 @@ async def _store_and_products(request: web.Request) -> tuple[Store, list[Product
 
 
 def _grid(products: Sequence[Product], store: Store, request: web.Request) -> list[dict[str, object]]:
-    """Products by category (the store's order of first appearance; uncategorised last)."""
+    """Products by category (alphabetical; products without one last, under "Other")."""
     locale = translator(request).locale
     groups: dict[str, list[dict[str, object]]] = {}
     for product in sorted(products, key=lambda p: (p.category == "", p.category.casefold(), p.name.casefold())):

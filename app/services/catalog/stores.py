@@ -26,8 +26,8 @@ from app.core.money import normalize_currency
 from app.core.public_invoices import clean_public_options
 from app.core.records import Store
 from app.core.refunds import clean_refund_options
-from app.core.urls import clean_redirect_url
 from app.core.staff import SYSTEM, Actor, AuditAction, Permission, require
+from app.core.urls import clean_redirect_url
 from app.db.mapping import to_store
 from app.db.models import StoreRow, StoreWalletRow, WalletRow
 from app.services.staff.audit import AuditLog

@@ -179,14 +179,21 @@ class PayoutService:
 
     # -- creating --------------------------------------------------------------------------------
     async def create(self, store_id: str, wallet_id: str, destination: str, amount_sat: int, *, label: str = "",
-                     refund_id: str | None = None, actor: str | None = None) -> Payout:
-        """A direct payout (a supplier, an employee); approved at once when the store's limit allows."""
+                     refund_id: str | None = None, actor: Actor | str | None = SYSTEM) -> Payout:
+        """A direct payout (a supplier, an employee); approved at once when the store's limit allows, so
+        APPROVE_REFUND in the store. ``actor``: a person (audited), or an older caller's label."""
+        who, label_of = actor_and_label(actor)
+        require(who, Permission.APPROVE_REFUND, store_id)
         store = await self._stores.get(store_id)
         async with self._writer.transaction() as session:
             row, events = await self.stage(session, store, wallet_id, destination, amount_sat, label=label,
                                            refund_id=refund_id, invoice_id=await invoice_of(session, refund_id),
-                                           actor=actor, now=datetime.now(UTC))
+                                           actor=label_of, now=datetime.now(UTC))
             await add_events(session, events)
+            if who.person_id is not None:
+                await self._audit.record(session, who, AuditAction.PAYOUT_CREATE, store_id=store_id,
+                                         target_type="payout", target_id=row.id,
+                                         detail={"amount_sat": row.amount_sat, "status": row.status})
         return to_payout(row)
 
     async def stage(self, session: AsyncSession, store: Store, wallet_id: str, destination: str, amount_sat: int, *,

@@ -19,7 +19,6 @@ from app.core.errors import Conflict, NotFound, RateUnavailable, UserFacingError
 from app.core.events import DomainEvent, RefundClaimed, RefundCreated, RefundExpired
 from app.core.ids import new_invoice_id
 from app.core.records import Invoice, Page, Store
-from app.core.staff import SYSTEM, Actor, AuditAction, Permission, actor_and_label, require
 from app.core.refunds import (
     LIVE_REFUND_STATUSES,
     PublicRefund,
@@ -32,6 +31,7 @@ from app.core.refunds import (
     check_refund_transition,
     refund_settings,
 )
+from app.core.staff import SYSTEM, Actor, AuditAction, Permission, actor_and_label, require
 from app.db.mapping import to_invoice
 from app.db.models import InvoiceRow, PayoutRow, PayoutTxRow, RefundRow, StoreRow
 from app.services.catalog.stores import StoreService

@@ -19,6 +19,7 @@ from app.core.errors import UserFacingError
 from app.core.queries import InvoiceFilter
 from app.core.records import Invoice, Page, Store
 from app.core.refunds import Refund, RefundCalculation, RefundRequest, is_refundable
+from app.core.staff import Actor
 from app.core.statuses import InvoiceStatus
 from app.ui.context import UiContext
 from app.ui.kiosk.refund_amount import RefundAmountScreen, RefundLinkScreen
@@ -42,6 +43,7 @@ class KioskRefundFlow(QObject):
         self.amount = RefundAmountScreen()
         self.link = RefundLinkScreen()
         self.refund: Refund | None = None
+        self.actor: Actor | str = "kiosk"  # with people: whose PIN opened the refund (kiosk/people_screen.py)
         self._seq = 0
         self.find.chosen.connect(self._on_find_chosen)
         self.find.lookup.connect(self._on_find_lookup)
@@ -102,7 +104,7 @@ class KioskRefundFlow(QObject):
         invoice = self.amount.invoice
         if invoice is None:
             return
-        self._ctx.run(self._ctx.services.refunds.create(invoice.id, req, actor="kiosk"), self._on_created,
+        self._ctx.run(self._ctx.services.refunds.create(invoice.id, req, actor=self.actor), self._on_created,
                       name="kiosk-refund-create", on_user_error=lambda e: self.amount.set_calculation(None, e.message))
 
     def _on_created(self, refund: Refund) -> None:

@@ -428,6 +428,8 @@ class KioskWindow(QWidget):
             if reason != "refund":
                 self._note(person_actor, AuditAction.KIOSK_LEAVE)
         if reason == "refund" and hasattr(self, "refunds"):  # the refund screens; the kiosk stays locked
+            if person_actor is not None:
+                self.refunds.actor = person_actor  # the refund is theirs (a cashier's waits for approval)
             self._return_to = None
             self.stack.setCurrentWidget(self.sale)
             self.refunds.start()
