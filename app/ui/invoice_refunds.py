@@ -173,4 +173,4 @@ class InvoiceRefunds(QWidget):
             self.message.setText("Refund cancelled: its link no longer works.")
             self.reload()
 
-        self._ctx.run(self._refunds.cancel(refund_id), cancelled, name="refund-cancel", parent=self)
+        self._ctx.run(self._refunds.cancel(refund_id, actor=self._ctx.actor), cancelled, name="refund-cancel", parent=self)

@@ -149,6 +149,6 @@ class NewPayoutDialog(QDialog):
             self.accept()
 
         self._ctx.run(self._payouts.create(store.id, str(wallet_id), address, sat, label=self.label.text().strip(),
-                                           actor="window"),
+                                           actor=self._ctx.caller()),
                       created, name="payout-create", parent=self, on_user_error=refused)
 

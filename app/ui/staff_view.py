@@ -137,6 +137,7 @@ class PersonDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.errors.general)
+        layout.addStretch(1)
         layout.addWidget(buttons)
         self._on_role_changed()
         self.resize(480, self.sizeHint().height())

@@ -190,7 +190,6 @@ class AddTerminalDialog(QDialog):
         self._terminals, self._actor, self._run, self._people = terminals, actor, run, list(people)
         self.errors = FieldErrors()
         self.name = named(QLineEdit(), "terminalName")
-        self.name.setPlaceholderText("e.g. Counter tablet")
         self.store = named(QComboBox(), "terminalStore")
         for store in stores:
             if actor.may(Permission.MANAGE_TERMINALS, store.id):
@@ -202,7 +201,8 @@ class AddTerminalDialog(QDialog):
         form.addRow("Name", self.errors.row("name", self.name))
         form.addRow("Store", self.errors.row("store_id", self.store))
         form.addRow("People", self.errors.row("person_ids", self.people))
-        form.addRow("", _note("Who may log in on this terminal with their PIN (people of this store)."))
+        form.addRow("", _note("A name the staff recognise (“Counter tablet”), and who may log in on this terminal "
+                              "with their PIN (people of this store)."))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.add_button = named(buttons.addButton("Add and pair", QDialogButtonBox.ButtonRole.AcceptRole),
                                 "addTerminalConfirm")
@@ -211,6 +211,7 @@ class AddTerminalDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.errors.general)
+        layout.addStretch(1)
         layout.addWidget(buttons)
         self._fill_people()
         self.resize(460, self.sizeHint().height())

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -62,9 +65,10 @@ def _no_fallback_close(_self: object) -> None:
     return None
 
 
-@pytest.fixture
-async def sdk(daemon_env):
-    """The real Bitcart SDK pointed at the daemon with the test vpub; its sessions closed afterwards.
+@asynccontextmanager
+async def bitcart_clients(url: str, login: str, password: str) -> AsyncIterator[Callable[..., Any]]:
+    """``make(xpub=TEST_VPUB, **overrides)``: the real Bitcart SDK's BTC on the daemon at ``url``; the
+    sessions closed on exit.
 
     The proxies' sessions are closed here, on the test's loop. The SDK's own fallback
     (``RPCProxy.__del__``) is switched off: where the last reference goes away off the loop (a
@@ -79,9 +83,8 @@ async def sdk(daemon_env):
 
     made = []
 
-    def make(**overrides):
-        kwargs = {"rpc_url": daemon_env.url, "rpc_user": daemon_env.login, "rpc_pass": daemon_env.password,
-                  "xpub": TEST_VPUB}
+    def make(xpub: str = TEST_VPUB, **overrides: Any) -> Any:
+        kwargs = {"rpc_url": url, "rpc_user": login, "rpc_pass": password, "xpub": xpub}
         kwargs.update(overrides)
         coin = BTC(**kwargs)
         made.append(coin)
@@ -97,3 +100,10 @@ async def sdk(daemon_env):
         made.clear()
         gc.collect()
         await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+async def sdk(daemon_env):
+    """The real Bitcart SDK pointed at the daemon with the test vpub; its sessions closed afterwards."""
+    async with bitcart_clients(daemon_env.url, daemon_env.login, daemon_env.password) as make:
+        yield make

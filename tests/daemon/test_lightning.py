@@ -28,7 +28,7 @@ from app.services.compat.bitcart.service import (
 )
 from tests.api.conftest import Stack, wait_for
 from tests.conftest import TEST_VPUB
-from tests.daemon.conftest import _no_fallback_close
+from tests.daemon.conftest import bitcart_clients
 from tests.fake_lightning import NODE_ID, OPEN_CHANNEL_ID, PEER_ID, electrum_channel_id, open_channel_view
 
 pytestmark = [
@@ -76,22 +76,9 @@ async def ln_daemon(tmp_path):
 
 @pytest.fixture
 async def coin(ln_daemon):
-    from bitcart import BTC
-    from bitcart.providers.jsonrpcrequests import RPCProxy
-
-    RPCProxy.__del__ = _no_fallback_close
-    made = []
-
-    def make(xpub: str):
-        made.append(BTC(rpc_url=ln_daemon.url, rpc_user=ln_daemon.credentials.login,
-                        rpc_pass=ln_daemon.credentials.password.reveal(), xpub=xpub))
-        return made[-1]
-
-    try:
+    credentials = ln_daemon.credentials
+    async with bitcart_clients(ln_daemon.url, credentials.login, credentials.password.reveal()) as make:
         yield make
-    finally:
-        for one in made:
-            await one.server._close()
 
 
 def test_channel_point_and_channel_id_are_electrums_xor():

@@ -17,7 +17,7 @@ from app.secrets import SecretStore
 from app.services.compat.bitcart.payouts import LABEL
 from app.services.compat.bitcart.service import DaemonParts, build_daemon_service, daemon_credentials
 from tests.conftest import TEST_VPUB
-from tests.daemon.conftest import _no_fallback_close
+from tests.daemon.conftest import bitcart_clients
 from tests.integration.helpers import wait_for, wait_synced
 
 pytestmark = [
@@ -57,22 +57,9 @@ async def payto_daemon(app_runtime):
 
 @pytest.fixture
 async def coin(payto_daemon):
-    from bitcart import BTC
-    from bitcart.providers.jsonrpcrequests import RPCProxy
-
-    RPCProxy.__del__ = _no_fallback_close
     _, url, credentials = payto_daemon
-    made = []
-
-    def make(xpub: str):
-        made.append(BTC(rpc_url=url, rpc_user=credentials.login, rpc_pass=credentials.password.reveal(), xpub=xpub))
-        return made[-1]
-
-    try:
+    async with bitcart_clients(url, credentials.login, credentials.password.reveal()) as make:
         yield make
-    finally:
-        for one in made:
-            await one.server._close()
 
 
 async def _funded_hot_wallet(runtime) -> tuple[object, str]:

@@ -114,3 +114,53 @@ def test_back_at_the_start_leaves_without_a_pin(staff_shop: StaffShop, tmp_path:
     shop.wait(lambda: window.current is window.people_screen, "who is selling")
     window.people_screen.back_button.click()
     shop.wait(lambda: gone(window), "back to RedWaves")
+
+
+def test_a_cashiers_refund_waits_for_approval(staff_shop: StaffShop, tmp_path: Path) -> None:
+    """Ben's PIN opens the refund screens; his refund is *requested* (a manager approves it) and the
+    screen says so instead of promising a working link."""
+    from app.chain.models import AddressesChanged
+    from app.core.payments import ObservedOutput
+
+    shop = staff_shop
+    s = shop.services
+    shop.run(s.rates.set_manual_rate("EUR", Decimal("50000")))
+    ben_p = shop.add("Ben", "cashier", "2222")
+    ben = s.staff.actor_of(ben_p)
+    invoice = shop.run(s.invoices.create(shop.store.id, price="10.00", actor=ben))
+    shop.run(s.engine.start())
+    try:
+        shop.chain.outputs[invoice.address] = [ObservedOutput("ab" * 32, 0, invoice.amount_due_sat, 0, True)]
+        s.engine.on_chain_event(AddressesChanged(addresses=frozenset({invoice.address}), wallet_id=invoice.wallet_id))
+        for _ in range(200):
+            if shop.run(s.invoices.get(invoice.id)).amount_paid_sat:
+                break
+            shop.settle(0.02)
+        shop.run(s.invoices.mark(invoice.id, "complete"))  # settled: refundable
+        window = open_test_kiosk(shop.ctx, shop.store.id, SMALL, pdf_dir=tmp_path / "receipts")
+        shop.wait(lambda: window.current is window.people_screen, "who is selling")
+        window.people_screen.pick("Ben")
+        window.pin.enter("2222")
+        shop.wait(lambda: window.current is getattr(window, "sale", None), "selling")
+        window.refund_button.click()
+        shop.wait(lambda: window.current is window.people_screen, "who refunds")
+        assert names(window) == ["Ben"]
+        window.people_screen.pick("Ben")
+        assert window.pin.title.text() == "Ben: PIN to refund a sale"
+        window.pin.enter("2222")
+        flow = window.refunds
+        shop.wait(lambda: window.current is flow.find, "find the sale")
+        paid = shop.run(s.invoices.get(invoice.id))
+        assert paid.amount_paid_sat == invoice.amount_due_sat, paid.status
+        flow._on_find_chosen(paid)  # as tapping its button (or scanning its id) does
+        shop.wait(lambda: window.current is flow.amount and flow.amount.confirm.isEnabled(), "the calculation")
+        flow.amount.confirm.click()
+        shop.wait(lambda: window.current is flow.link, "the refund screen")
+        assert str(flow.refund.status) == "requested" and flow.refund.created_by == "Ben"
+        assert flow.link.hint.text().startswith("A manager or the owner approves this refund first")
+        shop.settle()
+        assert fits(window, SMALL) == []
+        shot(window, "staff-refund-requested-800x480")
+        window.leave()
+    finally:
+        shop.run(s.engine.stop())

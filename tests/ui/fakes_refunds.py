@@ -91,7 +91,7 @@ class FakeRefunds:
     async def for_invoice(self, invoice_id: str) -> list[Refund]:
         return [r for r in self.items.values() if r.invoice_id == invoice_id]
 
-    async def cancel(self, refund_id: str) -> Refund:
+    async def cancel(self, refund_id: str, *, actor: Actor = SYSTEM) -> Refund:
         refund = replace(self.items[refund_id], status=RefundStatus.CANCELLED)
         self.items[refund_id] = refund
         return refund
@@ -138,7 +138,7 @@ class FakePayouts:
         return payout
 
     async def create(self, store_id: str, wallet_id: str, destination: str, amount_sat: int, *, label: str = "",
-                     refund_id: str | None = None, actor: str | None = None) -> Payout:
+                     refund_id: str | None = None, actor: Actor | str | None = SYSTEM) -> Payout:
         self.calls.append(("create", (store_id, wallet_id, destination, amount_sat, label, actor)))
         self._fail()
         address = validate_address(destination, self.network)

@@ -26,6 +26,7 @@ class StaffShop:
     loop: Any
     store: Any
     other: Any
+    chain: Any = None
 
     @property
     def services(self) -> Any:
@@ -58,7 +59,7 @@ def open_staff_shop(qloop: Any, tmp_path: Path, chain: Any) -> Iterator[StaffSho
         wallet = run(qloop, services.wallets.add_wallet("main", TEST_VPUB))
         store = run(qloop, services.stores.create("Corner Café", default_currency="EUR", wallet_ids=[wallet.id]))
         other = run(qloop, services.stores.create("Harbour Kiosk", default_currency="EUR", wallet_ids=[wallet.id]))
-        yield StaffShop(ctx, qloop, store, other)
+        yield StaffShop(ctx, qloop, store, other, chain)
 
 
 def in_tabs(qtbot: Any, page: QWidget, title: str) -> QTabWidget:

@@ -66,6 +66,7 @@ def test_add_pair_new_code_and_revoke(staff_shop: StaffShop, qtbot: Any) -> None
     offered = [dialog.people.item(i).text() for i in range(dialog.people.count())]
     assert offered == ["Ada", "Ben"]
     assert dialog.chosen_people() == [ben.id]  # cashiers ticked by default
+    shots(dialog, "terminal-add", shop.settle)
     dialog.add_button.click()  # no name
     shop.wait(lambda: error_beside(dialog, "name"), "name refused")
     assert error_beside(dialog, "name") == "A name is 1 to 60 characters."

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QPushButton, QVBoxLayou
 
 from app.core.currencies import is_fiat
 from app.core.records import Invoice
-from app.core.refunds import Refund, RefundCalculation, RefundRequest, RefundVariant
+from app.core.refunds import Refund, RefundCalculation, RefundRequest, RefundStatus, RefundVariant
 from app.ui import formatting
 from app.ui.kiosk.charge_screen import KioskQr
 from app.ui.kiosk.keypad import AmountKeypad
@@ -160,3 +160,6 @@ class RefundLinkScreen(QWidget):
         self.hint.setText(f"Open the link on your phone and enter a Bitcoin address. It works once, for {days} "
                           f"day{'s' if days != 1 else ''}.")
         set_role(self.hint, "muted")
+        if refund.status is RefundStatus.REQUESTED:  # a cashier's: docs/staff.md
+            self.hint.setText("A manager or the owner approves this refund first; the link works after that. "
+                              "Keep the link: it opens once approved.")
