@@ -250,6 +250,13 @@ class InvoiceListView(QWidget):
             self.export_button.setEnabled(True)
             inform(self, "Export finished", f"{count:,} invoices written to {path}.")
 
-        self._ctx.run(export_csv(lambda q, o, n: invoices.list(q, offset=o, limit=n), self.current_query(), path,
-                                 include_buyer_email=self.export_emails.isChecked()),
-                      done, name="export-csv", parent=self)
+        services = self._ctx.services
+        include = self.export_emails.isChecked()
+
+        async def export() -> int:
+            names = {p.id: p.name for p in await services.staff.list(actor=self._ctx.actor)}
+            names |= {t.id: t.name for t in await services.terminals.list(actor=self._ctx.actor)}
+            return await export_csv(lambda q, o, n: invoices.list(q, offset=o, limit=n), self.current_query(), path,
+                                    include_buyer_email=include, names=names)
+
+        self._ctx.run(export(), done, name="export-csv", parent=self)

@@ -95,3 +95,25 @@ def test_the_export_has_buyer_emails_only_when_ticked(shop, qtbot, tmp_path):  #
     by_id = {r["id"]: r for r in rows}
     assert by_id[paid_for.id]["buyer_email"] == BUYER and by_id[other.id]["buyer_email"] == ""
     assert by_id[other.id]["description"] == "'=HYPERLINK(\"http://x\")"  # a spreadsheet shows it, never runs it
+
+
+def test_the_export_says_who_sold_and_the_tip(shop, qtbot, tmp_path):  # noqa: F811 - fixture
+    async def go():
+        services = shop.services
+        wallet = await services.wallets.add_wallet("main", TEST_VPUB)
+        await services.rates.set_manual_rate("USD", Decimal("50000"))
+        store = await services.stores.create("Shop", default_currency="USD", wallet_ids=[wallet.id])
+        cashier = await services.staff.add("Ana", "cashier", "4711", store_ids=[store.id])
+        await services.invoices.create(store.id, price="11.00", tip=Decimal("1.00"),
+                                       actor=services.staff.actor_of(cashier))
+        await services.invoices.create(store.id, price="3.00")
+
+    shop.run(go())
+    view = InvoiceListView(shop.ctx)
+    qtbot.addWidget(view)
+    view.resize(1280, 800)
+    view.show()
+    view.apply_filters()
+    shop.run(wait_until(lambda: view.model.rowCount() == 2, what="two invoices listed"))
+    rows = sorted(_export(shop, view, tmp_path / "sales.csv"), key=lambda r: Decimal(r["price"]))
+    assert [(r["created_by"], r["terminal"], r["tip"]) for r in rows] == [("", "", ""), ("Ana", "", "1.00")]
