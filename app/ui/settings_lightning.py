@@ -35,7 +35,7 @@ from app.ui.field_errors import FieldErrors
 from app.ui.lightning_view import ChannelsView
 from app.ui.ports import HotWallets, LightningControl, UiSettings
 from app.ui.screen_fit import scroll_inside
-from app.ui.widget_names import named
+from app.ui.widget_names import muted, named
 
 if TYPE_CHECKING:
     from app.chain.models import LightningNodeInfo
@@ -143,15 +143,6 @@ def _copy_row(line: QLineEdit, button: QPushButton) -> QWidget:
     return box
 
 
-def _muted(text: str = "", name: str = "") -> QLabel:
-    label = QLabel(text, wordWrap=True)
-    label.setProperty("role", "muted")
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    if name:
-        label.setObjectName(name)
-    return label
-
-
 class LightningPage(QWidget):
     def __init__(self, lightning: LightningControl, wallets: HotWallets, settings: UiSettings, run: Runner) -> None:
         super().__init__()
@@ -172,7 +163,7 @@ class LightningPage(QWidget):
         self.turn_off = named(QPushButton("Turn off"), "lightningOff")
         self.turn_on.clicked.connect(self._on_turn_on_clicked)
         self.turn_off.clicked.connect(self._on_turn_off_clicked)
-        self.needs_hot = named(_muted(NEEDS_HOT), "lightningNeedsHot")
+        self.needs_hot = named(muted(NEEDS_HOT), "lightningNeedsHot")
         self.add_hot = named(QPushButton("Add a hot wallet…"), "addHotWallet")
         self.add_hot.clicked.connect(self._on_add_hot_clicked)
         self.done = named(QLabel(wordWrap=True), "lightningDone")
@@ -189,7 +180,7 @@ class LightningPage(QWidget):
         self.onion_uri = named(QLineEdit(), "lightningOnionConnect")
         self.onion_uri.setFont(mono)
         self.receive = named(QLabel(wordWrap=True), "lightningReceive")
-        self.send = named(_muted(), "lightningSend")
+        self.send = named(muted(), "lightningSend")
         self.listen = named(QLabel(wordWrap=True), "lightningListen")
         self.routing = named(QLabel(wordWrap=True), "lightningRouting")
         self.incoming = named(QLabel(wordWrap=True), "lightningIncoming")
@@ -240,7 +231,7 @@ class LightningPage(QWidget):
         setup_form.addRow("Listens for peers", self.listen)
         setup_form.addRow("Routing", self.routing)
         setup_form.addRow("Incoming channels", self.incoming)
-        setup_form.addRow(_muted(SETUP_NOTE, "lightningSetupNote"))
+        setup_form.addRow(muted(SETUP_NOTE, "lightningSetupNote"))
         channels = QGroupBox("Channels")
         channel_column = QVBoxLayout(channels)
         channel_column.addWidget(self.channels)

@@ -46,19 +46,12 @@ from app.ui.staff_view import StaffPage
 from app.ui.store_form import currency_combo
 from app.ui.store_picker import refill_stores
 from app.ui.terminals_view import TerminalsPage
-from app.ui.widget_names import named
+from app.ui.widget_names import muted, named
 
 if TYPE_CHECKING:
     from app.chain.models import ChainState
     from app.core.records import Store
     from app.services.delivery.email import EmailConfig
-
-def muted(text: str) -> QLabel:
-    label = QLabel(text, wordWrap=True)
-    label.setProperty("role", "muted")
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
-
 
 def secrets_label(storage: SecretStorage) -> QLabel:
     """Where secrets are kept; a warning when that is an unencrypted 0600 file (no OS keyring)."""

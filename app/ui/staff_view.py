@@ -40,7 +40,7 @@ from app.ui import formatting
 from app.ui.dialogs import confirm
 from app.ui.field_errors import FieldErrors
 from app.ui.ports import StaffPort, StoreList
-from app.ui.widget_names import named
+from app.ui.widget_names import muted, named
 
 if TYPE_CHECKING:
     from app.core.records import Store
@@ -69,12 +69,6 @@ def locked_text(person: Person, now: datetime | None = None) -> str:
 
 def _secret(name: str) -> QLineEdit:
     return named(QLineEdit(echoMode=QLineEdit.EchoMode.Password), name)
-
-
-def _note(text: str) -> QLabel:
-    label = QLabel(text, wordWrap=True)
-    label.setProperty("role", "muted")
-    return label
 
 
 def check_twice(errors: FieldErrors, field: str, first: str, again: str, what: str) -> bool:
@@ -120,15 +114,15 @@ class PersonDialog(QDialog):
         form.addRow("Name", self.errors.row("name", self.name))
         form.addRow("Role", self.errors.row("role", self.role))
         form.addRow("Stores", self.errors.row("store_ids", self.stores))
-        self.stores_note = _note("An owner works in every store.")
+        self.stores_note = muted("An owner works in every store.")
         form.addRow("", self.stores_note)
         if person is None:
             form.addRow("PIN", self.errors.row("pin", self.pin))
             form.addRow("PIN again", self.errors.row("pin_again", self.pin_again))
-            form.addRow("", _note(PIN_NOTE))
+            form.addRow("", muted(PIN_NOTE))
             form.addRow("Window password", self.errors.row("password", self.password))
             form.addRow("Password again", self.errors.row("password_again", self.password_again))
-            form.addRow("", _note(PASSWORD_NOTE))
+            form.addRow("", muted(PASSWORD_NOTE))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.save_button = named(buttons.addButton("Save" if person else "Add person",
                                                    QDialogButtonBox.ButtonRole.AcceptRole), "personSave")
@@ -209,7 +203,7 @@ class SecretDialog(QDialog):
         form = QFormLayout()
         form.addRow(f"New {what}", self.errors.row(field, self.first))
         form.addRow("Again", self.errors.row(f"{field}_again", self.again))
-        form.addRow("", _note(PIN_NOTE if field == "pin" else "8 to 200 characters."))
+        form.addRow("", muted(PIN_NOTE if field == "pin" else "8 to 200 characters."))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.save_button = named(buttons.addButton(f"Set {what}", QDialogButtonBox.ButtonRole.AcceptRole),
                                  "secretSave")
@@ -260,7 +254,7 @@ class StaffPage(QWidget):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.table.itemDoubleClicked.connect(lambda _item: self._on_edit_clicked())
-        self.empty = named(_note(EMPTY), "staffEmpty")
+        self.empty = named(muted(EMPTY), "staffEmpty")
         self.status = named(QLabel(wordWrap=True), "staffStatus")
         self.status.setProperty("role", "ok")
         self.buttons: dict[str, QPushButton] = {}
@@ -280,7 +274,7 @@ class StaffPage(QWidget):
         layout.addWidget(self.empty)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.status)
-        layout.addWidget(_note("Roles: an owner does everything; a manager runs their stores (products, invoices, "
+        layout.addWidget(muted("Roles: an owner does everything; a manager runs their stores (products, invoices, "
                                "refund approval, reports, their cashiers, terminals); a cashier sells, sees "
                                "today's payments of their till and asks for refunds."))
         self._update_buttons()

@@ -42,7 +42,7 @@ from app.ui.dialogs import confirm
 from app.ui.field_errors import FieldErrors
 from app.ui.ports import StaffPort, StoreList, TerminalsPort
 from app.ui.qr import QrLabel
-from app.ui.widget_names import named
+from app.ui.widget_names import muted, named
 
 if TYPE_CHECKING:
     from app.core.records import Store
@@ -55,12 +55,6 @@ STATES = {"waiting": "waiting for pairing", "paired": "paired", "revoked": "revo
 NO_URL = ("Other devices cannot reach this RedWaves yet: turn on the LAN checkout or Tor in Settings → Shop "
           "network, then press New code. The code alone can be typed at /t/pair on the shop's address.")
 EMPTY = "No terminals yet. Add one, then scan its pairing QR with the phone or tablet that will be the till."
-
-
-def _note(text: str) -> QLabel:
-    label = QLabel(text, wordWrap=True)
-    label.setProperty("role", "muted")
-    return label
 
 
 def seen_text(terminal: Terminal) -> str:
@@ -93,7 +87,7 @@ class PairingPanel(QWidget):
         self.url = named(QLineEdit(readOnly=True), "pairingUrl")
         self.copy = named(QPushButton("Copy"), "copyPairingUrl")
         self.copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.url.text()))
-        self.no_url = named(_note(NO_URL), "pairingNoUrl")
+        self.no_url = named(muted(NO_URL), "pairingNoUrl")
         self.expiry = named(QLabel(alignment=Qt.AlignmentFlag.AlignCenter), "pairingExpiry")
         self._timer = QTimer(self, interval=1000)
         self._timer.timeout.connect(self._tick)
@@ -102,7 +96,7 @@ class PairingPanel(QWidget):
         url_row.addWidget(self.copy)
         side = QVBoxLayout()
         side.addStretch(1)
-        side.addWidget(_note("Open the camera of the phone or tablet and scan the code, or type the code at "
+        side.addWidget(muted("Open the camera of the phone or tablet and scan the code, or type the code at "
                              "the pairing page. It works once."))
         side.addWidget(self.code_label)
         side.addWidget(self.expiry)
@@ -201,7 +195,7 @@ class AddTerminalDialog(QDialog):
         form.addRow("Name", self.errors.row("name", self.name))
         form.addRow("Store", self.errors.row("store_id", self.store))
         form.addRow("People", self.errors.row("person_ids", self.people))
-        form.addRow("", _note("A name the staff recognise (“Counter tablet”), and who may log in on this terminal "
+        form.addRow("", muted("A name the staff recognise (“Counter tablet”), and who may log in on this terminal "
                               "with their PIN (people of this store)."))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.add_button = named(buttons.addButton("Add and pair", QDialogButtonBox.ButtonRole.AcceptRole),
@@ -276,7 +270,7 @@ class TerminalsPage(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._update_buttons)
-        self.empty = named(_note(EMPTY), "terminalsEmpty")
+        self.empty = named(muted(EMPTY), "terminalsEmpty")
         self.status = named(QLabel(wordWrap=True), "terminalsStatus")
         self.status.setProperty("role", "ok")
         self.errors = FieldErrors()

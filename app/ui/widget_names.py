@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QLabel
 
 Q = TypeVar("Q", bound=QObject)
 
@@ -16,3 +17,13 @@ Q = TypeVar("Q", bound=QObject)
 def named(obj: Q, name: str) -> Q:
     obj.setObjectName(name)
     return obj
+
+
+def muted(text: str = "", name: str = "") -> QLabel:
+    """A wrapping, selectable explanation in the theme's muted colour (``role`` = "muted")."""
+    label = QLabel(text, wordWrap=True)
+    label.setProperty("role", "muted")
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    if name:
+        label.setObjectName(name)
+    return label
