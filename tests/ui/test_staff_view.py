@@ -73,6 +73,7 @@ def test_add_people_with_errors_beside_the_fields(staff_shop: StaffShop, qtbot: 
     dialog.save_button.click()
     shop.wait(lambda: page.status.text() == "Added Ada.", "owner added")
     assert not dialog.isVisible() and dialog.pin.text() == "" and dialog.password.text() == ""
+    shop.wait(lambda: page.table.rowCount() == 1, "the table reloaded")  # the reload runs after the status
     assert cells(page.table) == [["Ada", "Owner", "all stores", "yes", ""]]
     assert shop.run(shop.services.staff.window_locked()) is True
 
@@ -116,6 +117,7 @@ def test_edit_reset_pin_password_and_deactivate(staff_shop: StaffShop, qtbot: An
     dialog.set_stores([shop.store.id, shop.other.id])
     dialog.save_button.click()
     shop.wait(lambda: page.status.text() == "Saved Ben.", "edited")
+    shop.wait(lambda: page.table.rowCount() == 2 and cells(page.table)[1][1] == "Manager", "the table reloaded")
     assert cells(page.table)[1][:3] == ["Ben", "Manager", "Corner Café, Harbour Kiosk"]
 
     page.select(ben.id)
