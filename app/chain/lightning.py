@@ -4,8 +4,8 @@ Everything in :class:`LightningNode` runs on Electrum's loop thread (the HTLC sw
 RedWaves adds two things to the node, per instance (docs/chain.md "Lightning"):
 
 * **the gate**: Electrum 4.3.4 fulfils an HTLC after its BOLT11 expired and pays out twice for one
-  invoice (lnpeer.py ``maybe_fulfill_htlc``: "TODO check invoice expiry", "TODO don't accept payments
-  twice"). When ``maybe_fulfill_htlc`` asks ``lnworker.get_payment_info`` about a payment hash RedWaves
+  invoice (lnpeer.py ``maybe_fulfill_htlc`` leaves both checks undone: its comments say the expiry
+  is not checked and a second payment is not refused). When ``maybe_fulfill_htlc`` asks ``lnworker.get_payment_info`` about a payment hash RedWaves
   issued, the gate answers None (Electrum then fails the HTLC back with
   incorrect_or_unknown_payment_details) once the invoice's deadline passed or it was withdrawn, and
   for a hash already paid once none of the HTLCs that paid it is pending any more (those may still

@@ -17,16 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDateEdit,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -36,6 +33,7 @@ from app.core.staff import Actor, Permission
 from app.ui import formatting
 from app.ui.field_errors import FieldErrors
 from app.ui.ports import AuditPort, StaffPort, StoreList, TerminalsPort
+from app.ui.tables import make_table
 from app.ui.widget_names import named
 
 if TYPE_CHECKING:
@@ -117,14 +115,7 @@ class AuditPage(QWidget):
             combo.currentIndexChanged.connect(lambda _i: self.apply_filters())
         for edit in (self.since, self.until):
             edit.dateChanged.connect(lambda _d: self.apply_filters())
-        self.table = named(QTableWidget(0, len(COLUMNS)), "auditTable")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        self.table = make_table(COLUMNS, "auditTable", stretch=len(COLUMNS) - 1, single_selection=False)
         self.count = named(QLabel(), "auditCount")
         self.count.setProperty("role", "muted")
         self.status = named(QLabel(wordWrap=True), "auditStatus")

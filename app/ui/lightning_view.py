@@ -13,15 +13,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -33,6 +30,7 @@ from app.ui.dialogs import confirm, lay_out_form_dialog
 from app.ui.field_errors import FieldErrors
 from app.ui.formatting import short
 from app.ui.ports import LightningControl
+from app.ui.tables import make_table
 from app.ui.widget_names import named
 
 if TYPE_CHECKING:
@@ -139,15 +137,7 @@ class ChannelsView(QWidget):
         self._run = run
         self.channels: list[ChannelView] = []
         self.running = False
-        self.table = named(QTableWidget(0, len(COLUMNS)), "channelTable")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the state words take the spare width
+        self.table = make_table(COLUMNS, "channelTable", stretch=1)  # the state words take the spare width
         self.table.setMinimumHeight(150)
         self.table.itemSelectionChanged.connect(self._sync)
         self.empty = named(QLabel(wordWrap=True), "channelsEmpty")

@@ -32,7 +32,8 @@ from app.core.errors import UserFacingError, ValidationError
 from app.ui.context import WindowContext
 from app.ui.dialogs import confirm
 from app.ui.field_errors import FieldErrors
-from app.ui.settings_integrations import fill_table, make_table, when
+from app.ui.settings_integrations import when
+from app.ui.tables import fill_table, make_table
 from app.ui.widget_names import named
 
 if TYPE_CHECKING:

@@ -16,17 +16,13 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -37,6 +33,7 @@ from app.ui.context import WindowContext
 from app.ui.dialogs import confirm
 from app.ui.field_errors import FieldErrors
 from app.ui.store_picker import refill_stores
+from app.ui.tables import fill_table, make_table
 from app.ui.widget_names import named
 
 if TYPE_CHECKING:
@@ -44,25 +41,6 @@ if TYPE_CHECKING:
     from app.services.delivery.webhooks import SavedWebhook, Webhook, WebhookDelivery
 
 REDELIVERY_WAIT_S = 20.0  # how long the page waits for a redelivery's attempt before showing "queued"
-
-
-def make_table(columns: tuple[str, ...], name: str) -> QTableWidget:
-    table = named(QTableWidget(0, len(columns)), name)
-    table.setHorizontalHeaderLabels(columns)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.verticalHeader().hide()
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    table.horizontalHeader().setStretchLastSection(True)
-    return table
-
-
-def fill_table(table: QTableWidget, rows: list[tuple[str, ...]]) -> None:
-    table.setRowCount(len(rows))
-    for r, values in enumerate(rows):
-        for c, text in enumerate(values):
-            table.setItem(r, c, QTableWidgetItem(text))
 
 
 def when(value: datetime | None) -> str:

@@ -15,20 +15,17 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QGridLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -40,6 +37,7 @@ from app.ui import formatting
 from app.ui.dialogs import confirm
 from app.ui.field_errors import FieldErrors
 from app.ui.ports import StaffPort, StoreList
+from app.ui.tables import make_table
 from app.ui.widget_names import muted, named
 
 if TYPE_CHECKING:
@@ -243,15 +241,7 @@ class StaffPage(QWidget):
         self.store_list: list[Store] = []
         self.dialog: QDialog | None = None
         self.confirm_box: QMessageBox | None = None
-        self.table = named(QTableWidget(0, len(COLUMNS)), "peopleTable")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table = make_table(COLUMNS, "peopleTable", stretch=2)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.table.itemDoubleClicked.connect(lambda _item: self._on_edit_clicked())
         self.empty = named(muted(EMPTY), "staffEmpty")

@@ -16,20 +16,17 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -42,6 +39,7 @@ from app.ui.dialogs import confirm
 from app.ui.field_errors import FieldErrors
 from app.ui.ports import StaffPort, StoreList, TerminalsPort
 from app.ui.qr import QrLabel
+from app.ui.tables import make_table
 from app.ui.widget_names import muted, named
 
 if TYPE_CHECKING:
@@ -260,15 +258,7 @@ class TerminalsPage(QWidget):
         self.store_list: list[Store] = []
         self.dialog: QDialog | None = None
         self.confirm_box: QMessageBox | None = None
-        self.table = named(QTableWidget(0, len(COLUMNS)), "terminalsTable")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table = make_table(COLUMNS, "terminalsTable", stretch=2)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.empty = named(muted(EMPTY), "terminalsEmpty")
         self.status = named(QLabel(wordWrap=True), "terminalsStatus")

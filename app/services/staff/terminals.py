@@ -86,7 +86,7 @@ class PairingCode:
     terminal_id: str
     code: str
     expires_at: datetime
-    url: str | None  # <public base>/t/pair?code=XXXX, None while nothing public is serving
+    url: str | None  # <public base>/t/pair?code=<the code>, None while nothing public is serving
 
 
 @dataclass(frozen=True)
