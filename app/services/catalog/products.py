@@ -33,10 +33,10 @@ def _text(value: object, field: str, limit: int, *, required: bool = False) -> s
 
 
 class ProductService:
-    def __init__(self, writer: Writer, stores: StoreService) -> None:
+    def __init__(self, writer: Writer, stores: StoreService, *, audit: AuditLog | None = None) -> None:
         self._writer = writer
         self._stores = stores
-        self._audit = AuditLog(writer)
+        self._audit = audit or AuditLog(writer)
 
     async def _clean(self, store_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
         unknown = set(changes) - set(EDITABLE)

@@ -99,8 +99,9 @@ def _clean(changes: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class StoreService:
-    def __init__(self, writer: Writer) -> None:
+    def __init__(self, writer: Writer, *, audit: AuditLog | None = None) -> None:
         self._writer = writer
+        self._audit = audit or AuditLog(writer)
         self._cache: dict[str, Store] = {}  # invoice creation reads the store on every call
 
     @staticmethod
@@ -156,7 +157,7 @@ class StoreService:
             if wallet_list is not None:
                 await self._set_wallets(session, store_id, wallet_list)
             if actor.person_id is not None:
-                await AuditLog(self._writer).record(session, actor, AuditAction.STORE_CHANGE, store_id=store_id,
+                await self._audit.record(session, actor, AuditAction.STORE_CHANGE, store_id=store_id,
                                                     target_type="store", target_id=store_id,
                                                     detail={"fields": sorted(changes)})
         self._cache.pop(store_id, None)
